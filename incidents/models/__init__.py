@@ -1,0 +1,48 @@
+from incidents.models.components import Component, ComponentGroup, ComponentQuerySet, ComponentStatus
+from incidents.models.incidents import (
+    CLOSED_INCIDENT_STATUSES,
+    OPEN_INCIDENT_STATUSES,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentStatus,
+    IncidentUpdate,
+    InvalidTransition,
+)
+from incidents.models.maintenance import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    FINISHED_MAINTENANCE_STATUSES,
+    UPCOMING_MAINTENANCE_STATUSES,
+    Maintenance,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+)
+from incidents.models.posts import MORE_MARKER, Category, Post, Tag
+from incidents.models.status import OverallStatus, worst_status
+
+__all__ = [
+    "ACTIVE_MAINTENANCE_STATUSES",
+    "CLOSED_INCIDENT_STATUSES",
+    "FINISHED_MAINTENANCE_STATUSES",
+    "MORE_MARKER",
+    "OPEN_INCIDENT_STATUSES",
+    "UPCOMING_MAINTENANCE_STATUSES",
+    "Category",
+    "Component",
+    "ComponentGroup",
+    "ComponentQuerySet",
+    "ComponentStatus",
+    "Impact",
+    "Incident",
+    "IncidentComponent",
+    "IncidentStatus",
+    "IncidentUpdate",
+    "InvalidTransition",
+    "Maintenance",
+    "MaintenanceStatus",
+    "MaintenanceUpdate",
+    "OverallStatus",
+    "Post",
+    "Tag",
+    "worst_status",
+]

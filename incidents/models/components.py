@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from incidents.models.status import OverallStatus
+
+
+class ComponentStatus(models.TextChoices):
+    OPERATIONAL = "operational", "Operational"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
+    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+    MAJOR_OUTAGE = "major_outage", "Major outage"
+    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
+
+
+class ComponentGroup(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComponentQuerySet(models.QuerySet["Component"]):
+    def for_status_page(self) -> ComponentQuerySet:
+        return self.select_related("group").order_by(
+            models.F("group__position").asc(nulls_first=True), "group__name", "position", "name"
+        )
+
+    def not_operational(self) -> ComponentQuerySet:
+        return self.exclude(status=ComponentStatus.OPERATIONAL)
+
+    def overall_status(self) -> OverallStatus:
+        """The worst of these components, unresolved incidents and maintenance in progress."""
+        from incidents.models.incidents import Incident
+        from incidents.models.maintenance import Maintenance
+        from incidents.models.status import worst_status
+
+        return worst_status(
+            self.only("status"),
+            Incident.objects.unresolved().only("impact"),
+            Maintenance.objects.active().only("id"),
+        )
+
+
+class Component(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    group = models.ForeignKey(
+        ComponentGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="components",
+    )
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=30, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL
+    )
+    showcase = models.BooleanField(
+        default=True, help_text="Show on the status page (hidden components still have a status)."
+    )
+    only_show_if_degraded = models.BooleanField(default=False)
+    start_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ComponentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_visible(self) -> bool:
+        if not self.showcase:
+            return False
+        return not (self.only_show_if_degraded and self.status == ComponentStatus.OPERATIONAL)

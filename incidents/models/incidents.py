@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from incidents.models.components import Component, ComponentStatus
+
+
+class Impact(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+    CRITICAL = "critical", "Critical"
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+    POSTMORTEM = "postmortem", "Postmortem"
+
+
+OPEN_INCIDENT_STATUSES = (
+    IncidentStatus.INVESTIGATING,
+    IncidentStatus.IDENTIFIED,
+    IncidentStatus.MONITORING,
+)
+CLOSED_INCIDENT_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM)
+
+
+class InvalidTransition(ValueError):
+    """A status change the lifecycle does not allow; the message says why."""
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def unresolved(self) -> IncidentQuerySet:
+        return self.filter(status__in=OPEN_INCIDENT_STATUSES)
+
+    def resolved(self) -> IncidentQuerySet:
+        return self.filter(status__in=CLOSED_INCIDENT_STATUSES)
+
+    def with_timeline(self) -> IncidentQuerySet:
+        return self.prefetch_related(
+            models.Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-posted_at", "-id")),
+            models.Prefetch(
+                "affected", queryset=IncidentComponent.objects.select_related("component")
+            ),
+        )
+
+    def since(self, moment: datetime) -> IncidentQuerySet:
+        """Incidents that were open at any time after `moment`."""
+        return self.filter(models.Q(resolved_at__isnull=True) | models.Q(resolved_at__gte=moment))
+
+
+class Incident(models.Model):
+    # Allowed status changes, in one place. Posting an update with the same
+    # status is always allowed; a resolved incident may be reopened.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        IncidentStatus.INVESTIGATING: frozenset(
+            {IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING, IncidentStatus.RESOLVED}
+        ),
+        IncidentStatus.IDENTIFIED: frozenset(
+            {IncidentStatus.INVESTIGATING, IncidentStatus.MONITORING, IncidentStatus.RESOLVED}
+        ),
+        IncidentStatus.MONITORING: frozenset(
+            {IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.RESOLVED}
+        ),
+        IncidentStatus.RESOLVED: frozenset(
+            {
+                IncidentStatus.POSTMORTEM,
+                IncidentStatus.INVESTIGATING,
+                IncidentStatus.IDENTIFIED,
+                IncidentStatus.MONITORING,
+            }
+        ),
+        IncidentStatus.POSTMORTEM: frozenset(),
+    }
+
+    title = models.CharField(max_length=200)
+    impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.MINOR)
+    status = models.CharField(
+        max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+    )
+    components = models.ManyToManyField(
+        Component, through="IncidentComponent", related_name="incidents", blank=True
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    monitoring_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["started_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("incident_detail", args=[self.pk])
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.title)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_INCIDENT_STATUSES
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.resolved_at is None:
+            return None
+        return self.resolved_at - self.started_at
+
+    def check_transition(self, new_status: str) -> None:
+        if new_status == self.status:
+            return
+        if new_status not in self.TRANSITIONS.get(self.status, frozenset()):
+            raise InvalidTransition(
+                f"An incident that is {self.get_status_display().lower()} cannot become "
+                f"{IncidentStatus(new_status).label.lower()}."
+            )
+
+    def timeline(self) -> list[IncidentUpdate]:
+        """Updates newest first (uses the prefetch from with_timeline when present)."""
+        return list(self.updates.all())
+
+    def latest_update(self) -> IncidentUpdate | None:
+        updates = self.timeline()
+        return updates[0] if updates else None
+
+    def affected_components(self) -> list[IncidentComponent]:
+        return list(self.affected.all())
+
+
+class IncidentComponent(models.Model):
+    """A component an incident affects, with the status the incident gave it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=30, choices=ComponentStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "component"], name="one_row_per_component")
+        ]
+        ordering = ["component__position", "component__name"]
+
+    def __str__(self) -> str:
+        return f"{self.component}: {self.get_status_display()}"
+
+
+class IncidentUpdate(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=20, choices=IncidentStatus.choices)
+    body = models.TextField()
+    posted_at = models.DateTimeField(
+        default=timezone.now, help_text="The time shown with the update; editable for backfill."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # What this update changed, kept as posted: [{"component_id", "name", "old_status", "new_status"}].
+    component_changes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.incident}: {self.get_status_display()} at {self.posted_at:%Y-%m-%d %H:%M}"

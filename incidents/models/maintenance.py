@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from incidents.models.components import Component
+from incidents.models.incidents import InvalidTransition
+
+
+class MaintenanceStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Verifying"
+    COMPLETED = "completed", "Completed"
+    # Work started and was reverted; a new window is not yet known.
+    POSTPONED = "postponed", "Postponed"
+    # Moved to a new window; the earlier windows stay in the update history.
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+UPCOMING_MAINTENANCE_STATUSES = (MaintenanceStatus.SCHEDULED, MaintenanceStatus.RESCHEDULED)
+ACTIVE_MAINTENANCE_STATUSES = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
+FINISHED_MAINTENANCE_STATUSES = (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED)
+
+
+class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
+    def upcoming(self) -> MaintenanceQuerySet:
+        return self.filter(status__in=UPCOMING_MAINTENANCE_STATUSES).order_by("scheduled_start")
+
+    def active(self) -> MaintenanceQuerySet:
+        return self.filter(status__in=ACTIVE_MAINTENANCE_STATUSES).order_by("scheduled_start")
+
+    def awaiting_new_window(self) -> MaintenanceQuerySet:
+        return self.filter(status=MaintenanceStatus.POSTPONED).order_by("-updated_at")
+
+    def due_to_start(self, now: datetime) -> MaintenanceQuerySet:
+        return self.filter(
+            status__in=UPCOMING_MAINTENANCE_STATUSES, auto_start=True, scheduled_start__lte=now
+        )
+
+    def due_to_complete(self, now: datetime) -> MaintenanceQuerySet:
+        return self.filter(
+            status__in=ACTIVE_MAINTENANCE_STATUSES, auto_complete=True, scheduled_end__lte=now
+        )
+
+    def with_timeline(self) -> MaintenanceQuerySet:
+        return self.prefetch_related(
+            models.Prefetch(
+                "updates", queryset=MaintenanceUpdate.objects.order_by("-posted_at", "-id")
+            ),
+            models.Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+        )
+
+
+class Maintenance(models.Model):
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        MaintenanceStatus.SCHEDULED: frozenset(
+            {
+                MaintenanceStatus.IN_PROGRESS,
+                MaintenanceStatus.RESCHEDULED,
+                MaintenanceStatus.CANCELLED,
+            }
+        ),
+        MaintenanceStatus.RESCHEDULED: frozenset(
+            {MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.CANCELLED}
+        ),
+        MaintenanceStatus.IN_PROGRESS: frozenset(
+            {
+                MaintenanceStatus.VERIFYING,
+                MaintenanceStatus.COMPLETED,
+                MaintenanceStatus.POSTPONED,
+            }
+        ),
+        MaintenanceStatus.VERIFYING: frozenset(
+            {
+                MaintenanceStatus.IN_PROGRESS,
+                MaintenanceStatus.COMPLETED,
+                MaintenanceStatus.POSTPONED,
+            }
+        ),
+        MaintenanceStatus.POSTPONED: frozenset(
+            {MaintenanceStatus.RESCHEDULED, MaintenanceStatus.CANCELLED}
+        ),
+        MaintenanceStatus.COMPLETED: frozenset(),
+        MaintenanceStatus.CANCELLED: frozenset(),
+    }
+    # Statuses that may be posted again (a further note without a change of state).
+    REPEATABLE = frozenset(
+        {
+            MaintenanceStatus.SCHEDULED,
+            MaintenanceStatus.IN_PROGRESS,
+            MaintenanceStatus.VERIFYING,
+            MaintenanceStatus.POSTPONED,
+            MaintenanceStatus.RESCHEDULED,
+            MaintenanceStatus.COMPLETED,
+        }
+    )
+
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, help_text="Markdown: what, why, what you can do.")
+    status = models.CharField(
+        max_length=20, choices=MaintenanceStatus.choices, default=MaintenanceStatus.SCHEDULED
+    )
+    components = models.ManyToManyField(Component, related_name="maintenances", blank=True)
+    scheduled_start = models.DateTimeField()
+    scheduled_end = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    auto_start = models.BooleanField(default=True)
+    auto_complete = models.BooleanField(default=True)
+    # Bumped on every reschedule (iCalendar SEQUENCE).
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = MaintenanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-scheduled_start", "-id"]
+        verbose_name_plural = "maintenance windows"
+        indexes = [models.Index(fields=["status", "scheduled_start"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("maintenance_detail", args=[self.pk])
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.title)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.scheduled_end - self.scheduled_start
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_MAINTENANCE_STATUSES
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.status in UPCOMING_MAINTENANCE_STATUSES
+
+    def check_transition(self, new_status: str) -> None:
+        if new_status == self.status and new_status in self.REPEATABLE:
+            return
+        if new_status not in self.TRANSITIONS.get(self.status, frozenset()):
+            raise InvalidTransition(
+                f"Maintenance that is {self.get_status_display().lower()} cannot become "
+                f"{MaintenanceStatus(new_status).label.lower()}."
+            )
+
+    def timeline(self) -> list[MaintenanceUpdate]:
+        return list(self.updates.all())
+
+    def earlier_windows(self) -> list[tuple[datetime, datetime]]:
+        """Windows this maintenance was scheduled for before its current one, oldest first."""
+        windows: list[tuple[datetime, datetime]] = []
+        for update in reversed(self.timeline()):
+            if update.window_start is None or update.window_end is None:
+                continue
+            window = (update.window_start, update.window_end)
+            if window != (self.scheduled_start, self.scheduled_end) and window not in windows:
+                windows.append(window)
+        return windows
+
+
+class MaintenanceUpdate(models.Model):
+    maintenance = models.ForeignKey(Maintenance, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=20, choices=MaintenanceStatus.choices)
+    body = models.TextField(blank=True)
+    posted_at = models.DateTimeField(default=timezone.now)
+    # The window in force when this update was posted, so reschedules keep their history.
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.maintenance}: {self.get_status_display()} at {self.posted_at:%Y-%m-%d %H:%M}"

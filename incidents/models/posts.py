@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models.incidents import Incident, IncidentStatus
+from incidents.models.maintenance import Maintenance, MaintenanceStatus
+
+# Where an author splits the excerpt from the rest ("Continue reading").
+MORE_MARKER = "<!--more-->"
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog_category", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog_tag", args=[self.slug])
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    def published(self, now: timezone.datetime | None = None) -> PostQuerySet:
+        return self.filter(published_at__isnull=False, published_at__lte=now or timezone.now())
+
+    def for_listing(self) -> PostQuerySet:
+        return self.select_related("incident", "maintenance").prefetch_related(
+            "categories", "tags"
+        )
+
+
+class Post(models.Model):
+    title = models.CharField(
+        max_length=200,
+        help_text="Without a state label: [Resolved], [Completed] and the like are added "
+        "from the linked incident or maintenance.",
+    )
+    slug = models.SlugField(max_length=200, unique=True)
+    body = models.TextField(help_text=f"Markdown. Put {MORE_MARKER} where the excerpt ends.")
+    published_at = models.DateTimeField(null=True, blank=True, help_text="Empty for a draft.")
+    categories = models.ManyToManyField(Category, related_name="posts", blank=True)
+    tags = models.ManyToManyField(Tag, related_name="posts", blank=True)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    maintenance = models.ForeignKey(
+        Maintenance, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["published_at"])]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog_post", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None and self.published_at <= timezone.now()
+
+    @property
+    def label(self) -> str:
+        """The state label shown before the title, derived from what the post is about."""
+        if self.incident_id is not None and self.incident is not None:
+            if self.incident.status in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM):
+                return "Resolved"
+            return self.incident.get_status_display()
+        if self.maintenance_id is not None and self.maintenance is not None:
+            if self.maintenance.status == MaintenanceStatus.SCHEDULED:
+                return ""
+            return self.maintenance.get_status_display()
+        return ""
+
+    @property
+    def display_title(self) -> str:
+        return f"[{self.label}] {self.title}" if self.label else self.title
+
+    @property
+    def has_more(self) -> bool:
+        return MORE_MARKER in self.body
+
+    @property
+    def excerpt(self) -> str:
+        return self.body.split(MORE_MARKER, 1)[0]
+
+    @property
+    def full_body(self) -> str:
+        return self.body.replace(MORE_MARKER, "", 1)

@@ -1,0 +1,60 @@
+"""The page's overall status: the worst of what is happening now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from incidents.models.components import Component, ComponentStatus
+from incidents.models.incidents import Impact, Incident
+from incidents.models.maintenance import Maintenance
+
+
+@dataclass(frozen=True)
+class OverallStatus:
+    # The Statuspage indicator: none, maintenance, minor, major or critical.
+    indicator: str
+    description: str
+    rank: int
+
+    @property
+    def css_class(self) -> str:
+        return f"status-{self.indicator}"
+
+
+OPERATIONAL = OverallStatus("none", "All systems operational", 0)
+MAINTENANCE = OverallStatus("maintenance", "Service under maintenance", 1)
+MINOR = OverallStatus("minor", "Minor service disruption", 2)
+MAJOR = OverallStatus("major", "Partial service outage", 3)
+CRITICAL = OverallStatus("critical", "Major service outage", 4)
+
+_BY_COMPONENT_STATUS = {
+    ComponentStatus.OPERATIONAL: OPERATIONAL,
+    ComponentStatus.UNDER_MAINTENANCE: MAINTENANCE,
+    ComponentStatus.DEGRADED_PERFORMANCE: MINOR,
+    ComponentStatus.PARTIAL_OUTAGE: MAJOR,
+    ComponentStatus.MAJOR_OUTAGE: CRITICAL,
+}
+_BY_IMPACT = {
+    Impact.NONE: OPERATIONAL,
+    Impact.MINOR: MINOR,
+    Impact.MAJOR: MAJOR,
+    Impact.CRITICAL: CRITICAL,
+}
+
+
+def worst_status(
+    components: Iterable[Component],
+    unresolved_incidents: Iterable[Incident],
+    active_maintenance: Iterable[Maintenance],
+) -> OverallStatus:
+    """The worst of component statuses, unresolved incident impacts and work in progress."""
+    candidates = [OPERATIONAL]
+    candidates += [_BY_COMPONENT_STATUS[ComponentStatus(c.status)] for c in components]
+    candidates += [_BY_IMPACT[Impact(i.impact)] for i in unresolved_incidents]
+    candidates += [MAINTENANCE for _ in active_maintenance]
+    return max(candidates, key=lambda status: status.rank)
+
+
+def component_status_rank(status: str) -> int:
+    return _BY_COMPONENT_STATUS[ComponentStatus(status)].rank

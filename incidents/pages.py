@@ -1,0 +1,183 @@
+"""What each public page shows, gathered in a fixed number of queries.
+
+Views stay thin: they validate the request, call one of these, and render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from django.core.exceptions import BadRequest
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import CharField, F, Q, Value
+from django.http import Http404, QueryDict
+from django.utils import timezone
+
+from incidents import timefmt
+from incidents.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    OPEN_INCIDENT_STATUSES,
+    UPCOMING_MAINTENANCE_STATUSES,
+    Component,
+    ComponentGroup,
+    Incident,
+    Maintenance,
+    MaintenanceStatus,
+    OverallStatus,
+    Post,
+    worst_status,
+)
+from incidents.models.status import component_status_rank
+
+RECENT_DAYS = 7
+LATEST_POSTS = 3
+
+
+def page_number(query: QueryDict) -> int:
+    """The ?page= of a listing; anything but a positive whole number is a bad request."""
+    unknown = set(query) - {"page"}
+    if unknown:
+        raise BadRequest(f"Unknown query parameter: {sorted(unknown)[0]}")
+    raw = query.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        raise BadRequest("The page number must be a positive whole number.")
+    return int(raw)
+
+
+def paginate(items: object, per_page: int, number: int) -> Page:
+    try:
+        return Paginator(items, per_page).page(number)  # type: ignore[arg-type]
+    except EmptyPage:
+        raise Http404("There is no such page.") from None
+
+
+def newest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
+@dataclass
+class ComponentSection:
+    group: ComponentGroup | None
+    components: list[Component]
+
+    @property
+    def worst(self) -> str:
+        return max((c.status for c in self.components), key=component_status_rank)
+
+
+@dataclass
+class DayOfIncidents:
+    day: date
+    incidents: list[Incident]
+
+
+@dataclass
+class StatusPage:
+    overall: OverallStatus
+    sections: list[ComponentSection]
+    unresolved: list[Incident]
+    active_maintenance: list[Maintenance]
+    upcoming_maintenance: list[Maintenance]
+    postponed_maintenance: list[Maintenance]
+    recent_days: list[DayOfIncidents]
+    latest_posts: list[Post]
+    updated_at: datetime | None = field(default=None)
+
+
+def status_page(now: datetime | None = None) -> StatusPage:
+    now = now or timezone.now()
+    components = list(Component.objects.for_status_page())
+    sections = [
+        ComponentSection(group, visible)
+        for group, members in groupby(components, key=lambda c: c.group)
+        if (visible := [c for c in members if c.is_visible])
+    ]
+
+    today = timefmt.in_zone(now).date()
+    first_day = today - timedelta(days=RECENT_DAYS - 1)
+    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=timefmt.site_zone())
+    incidents = list(
+        Incident.objects.filter(Q(status__in=OPEN_INCIDENT_STATUSES) | Q(started_at__gte=window_start))
+        .with_timeline()
+        .order_by("-started_at", "-id")
+    )
+    unresolved = [i for i in incidents if i.is_open]
+    by_day: dict[date, list[Incident]] = {}
+    for incident in incidents:
+        if incident.started_at >= window_start:
+            by_day.setdefault(timefmt.in_zone(incident.started_at).date(), []).append(incident)
+    recent_days = [
+        DayOfIncidents(today - timedelta(days=n), by_day.get(today - timedelta(days=n), []))
+        for n in range(RECENT_DAYS)
+    ]
+
+    maintenance = list(
+        Maintenance.objects.filter(
+            status__in=[*ACTIVE_MAINTENANCE_STATUSES, *UPCOMING_MAINTENANCE_STATUSES,
+                        MaintenanceStatus.POSTPONED]
+        )
+        .with_timeline()
+        .order_by("scheduled_start", "id")
+    )
+    latest_posts = list(Post.objects.published(now).for_listing()[:LATEST_POSTS])
+    page = StatusPage(
+        overall=worst_status(components, unresolved, [m for m in maintenance if m.is_active]),
+        sections=sections,
+        unresolved=unresolved,
+        active_maintenance=[m for m in maintenance if m.is_active],
+        upcoming_maintenance=[m for m in maintenance if m.is_upcoming],
+        postponed_maintenance=[m for m in maintenance if m.status == MaintenanceStatus.POSTPONED],
+        recent_days=recent_days,
+        latest_posts=latest_posts,
+    )
+    page.updated_at = newest(
+        *(c.updated_at for c in components),
+        *(i.updated_at for i in incidents),
+        *(m.updated_at for m in maintenance),
+        *(p.updated_at for p in latest_posts),
+    )
+    return page
+
+
+@dataclass
+class HistoryEntry:
+    kind: str
+    at: datetime
+    item: Incident | Maintenance
+
+    @property
+    def month(self) -> date:
+        return timefmt.in_zone(self.at).date().replace(day=1)
+
+
+def history_page(number: int, per_page: int) -> tuple[Page, list[tuple[date, list[HistoryEntry]]]]:
+    """Incidents and maintenance together, newest first, grouped by month in the site zone."""
+    incident_keys = (
+        Incident.objects.order_by()
+        .annotate(kind=Value("incident", output_field=CharField()), at=F("started_at"))
+        .values_list("id", "kind", "at")
+    )
+    maintenance_keys = (
+        Maintenance.objects.exclude(status=MaintenanceStatus.CANCELLED)
+        .order_by()
+        .annotate(kind=Value("maintenance", output_field=CharField()), at=F("scheduled_start"))
+        .values_list("id", "kind", "at")
+    )
+    keys = incident_keys.union(maintenance_keys, all=True).order_by("-at", "-id")
+    page = paginate(keys, per_page, number)
+    rows = list(page.object_list)
+    incidents = Incident.objects.with_timeline().in_bulk(
+        [pk for pk, kind, _ in rows if kind == "incident"]
+    )
+    maintenances = Maintenance.objects.with_timeline().in_bulk(
+        [pk for pk, kind, _ in rows if kind == "maintenance"]
+    )
+    entries = [
+        HistoryEntry(kind, at, incidents[pk] if kind == "incident" else maintenances[pk])
+        for pk, kind, at in rows
+    ]
+    months = [(month, list(group)) for month, group in groupby(entries, key=lambda e: e.month)]
+    return page, months

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from incidents import timefmt
+from incidents.markup import render_markdown
+from incidents.models import ComponentStatus
+
+register = template.Library()
+
+_FORMATS = {
+    "clock": timefmt.clock,
+    "stamp": timefmt.stamp,
+    "day": timefmt.day,
+}
+
+
+@register.filter
+def time_el(moment: datetime | None, style: str = "stamp") -> SafeString | str:
+    """<time datetime="…Z">Fri 25 Jan 2013, 00:45 CET</time>; the reader's own time is added by JS."""
+    if moment is None:
+        return ""
+    return format_html(
+        '<time datetime="{}" data-local>{}</time>',
+        timefmt.iso_utc(moment),
+        _FORMATS[style](moment),
+    )
+
+
+@register.filter
+def updated_stamp(moment: datetime | None) -> SafeString | str:
+    """'00:45 CET' for today, the full stamp for any other day."""
+    if moment is None:
+        return ""
+    today = timefmt.in_zone(timezone.now()).date()
+    style = "clock" if timefmt.in_zone(moment).date() == today else "stamp"
+    return time_el(moment, style)
+
+
+@register.filter
+def day_heading(value: date) -> str:
+    return timefmt.day(value)
+
+
+@register.filter
+def month_heading(value: date) -> str:
+    return f"{value:%B %Y}"
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    return render_markdown(text)
+
+
+@register.inclusion_tag("incidents/_window.html")
+def maintenance_window(start: datetime, end: datetime) -> dict[str, object]:
+    main, others = timefmt.window_everywhere(start, end)
+    return {
+        "main": main,
+        "others": others,
+        "start_iso": timefmt.iso_utc(start),
+        "end_iso": timefmt.iso_utc(end),
+    }
+
+
+@register.filter
+def duration_text(value: object) -> str:
+    """'2 h 15 min' for a timedelta."""
+    seconds = int(value.total_seconds()) if hasattr(value, "total_seconds") else 0
+    if seconds <= 0:
+        return ""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    return " ".join(p for p in parts if p) or "under a minute"
+
+
+@register.filter
+def component_status_label(value: str) -> str:
+    try:
+        return ComponentStatus(value).label.lower()
+    except ValueError:
+        return value

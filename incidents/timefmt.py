@@ -1,0 +1,102 @@
+"""Turn instants into the words readers see: "00:45 CET", "9:30 PM" never typed by hand.
+
+Everything is stored in UTC. This module is the one place that picks the zone
+(the site's, or the extra zones a maintenance window is also shown in) and
+writes its abbreviation, so pages, feeds and emails agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone as dt_timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+
+@lru_cache(maxsize=32)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def site_zone() -> ZoneInfo:
+    return zone(settings.SITE_TIME_ZONE)
+
+
+def in_zone(moment: datetime, tz: ZoneInfo | None = None) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes have no place here: store and pass aware ones")
+    return moment.astimezone(tz or site_zone())
+
+
+def abbreviation(moment: datetime, tz: ZoneInfo | None = None) -> str:
+    return in_zone(moment, tz).tzname() or ""
+
+
+def clock(moment: datetime, tz: ZoneInfo | None = None) -> str:
+    """'00:45 CET'"""
+    local = in_zone(moment, tz)
+    return f"{local:%H:%M} {local.tzname()}"
+
+
+def day(moment: datetime | date, tz: ZoneInfo | None = None, *, year: bool = True) -> str:
+    """'Fri 25 Jan 2013' (in the zone when given a datetime)."""
+    local = in_zone(moment, tz) if isinstance(moment, datetime) else moment
+    text = f"{local:%a} {local.day} {local:%b}"
+    return f"{text} {local.year}" if year else text
+
+
+def stamp(moment: datetime, tz: ZoneInfo | None = None) -> str:
+    """'Fri 25 Jan 2013, 00:45 CET'"""
+    return f"{day(moment, tz)}, {clock(moment, tz)}"
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def window_text(start: datetime, end: datetime, tz: ZoneInfo, *, reference: date | None) -> str:
+    """A window in one zone: '06:30–08:30 CET', with dates where they differ from `reference`.
+
+    `reference` is the date the reader already has in front of them (the date
+    in the site zone); a zone where the window falls on another day gets its
+    date, so '9:30 PM the evening before' is never misread.
+    """
+    local_start, local_end = in_zone(start, tz), in_zone(end, tz)
+    start_zone, end_zone = local_start.tzname(), local_end.tzname()
+    start_clock, end_clock = f"{local_start:%H:%M}", f"{local_end:%H:%M}"
+    if local_start.date() != local_end.date():
+        return (
+            f"{day(local_start, tz, year=False)} {start_clock} {start_zone} – "
+            f"{day(local_end, tz, year=False)} {end_clock} {end_zone}"
+        )
+    if start_zone != end_zone:
+        text = f"{start_clock} {start_zone} – {end_clock} {end_zone}"
+    else:
+        text = f"{start_clock}–{end_clock} {start_zone}"
+    if reference is not None and local_start.date() != reference:
+        text = f"{text} {day(local_start, tz, year=False)}"
+    return text
+
+
+@dataclass(frozen=True)
+class WindowInZone:
+    zone_name: str
+    text: str
+
+
+def window_everywhere(start: datetime, end: datetime) -> tuple[str, list[WindowInZone]]:
+    """The window in the site zone with its date, and in each extra zone."""
+    site = site_zone()
+    local_start, local_end = in_zone(start, site), in_zone(end, site)
+    if local_start.date() == local_end.date():
+        main = f"{day(local_start)}, {window_text(start, end, site, reference=None)}"
+    else:
+        main = f"{stamp(start, site)} – {stamp(end, site)}"
+    others = [
+        WindowInZone(name, window_text(start, end, zone(name), reference=local_start.date()))
+        for name in settings.EXTRA_TIME_ZONES
+        if name != settings.SITE_TIME_ZONE
+    ]
+    return main, others

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from incidents import feeds, views
+
+urlpatterns = [
+    path("", views.status_page, name="status_page"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
+    path("maintenance/<int:pk>/", views.maintenance_detail, name="maintenance_detail"),
+    path("history/", views.history, name="history"),
+    path("blog/", views.blog_index, name="blog_index"),
+    path("blog/category/<slug:slug>/", views.blog_category, name="blog_category"),
+    path(
+        "blog/category/<slug:slug>/feed.atom",
+        feeds.CategoryAtomFeed(),
+        name="blog_category_atom",
+    ),
+    path(
+        "blog/category/<slug:slug>/feed.rss", feeds.CategoryRssFeed(), name="blog_category_rss"
+    ),
+    path("blog/tag/<slug:slug>/", views.blog_tag, name="blog_tag"),
+    path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
+    path("feed.atom", feeds.EverythingAtomFeed(), name="feed_atom"),
+    path("feed.rss", feeds.EverythingRssFeed(), name="feed_rss"),
+]

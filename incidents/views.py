@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from incidents import pages
+from incidents.models import Category, Incident, Maintenance, Post, Tag
+
+
+def _no_query(request: HttpRequest) -> None:
+    if request.GET:
+        raise BadRequest("This page takes no query parameters.")
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def status_page(request: HttpRequest) -> HttpResponse:
+    _no_query(request)
+    page = pages.status_page()
+    template = "incidents/_status_body.html" if request.htmx else "incidents/status_page.html"
+    return render(request, template, {"page": page, "updated_at": page.updated_at})
+
+
+@require_safe
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _no_query(request)
+    incident = get_object_or_404(Incident.objects.with_timeline(), pk=pk)
+    posts = list(Post.objects.published().filter(incident=incident).for_listing())
+    return render(
+        request,
+        "incidents/incident_detail.html",
+        {
+            "incident": incident,
+            "posts": posts,
+            "updated_at": pages.newest(
+                incident.updated_at, *(u.updated_at for u in incident.timeline())
+            ),
+        },
+    )
+
+
+@require_safe
+def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _no_query(request)
+    maintenance = get_object_or_404(Maintenance.objects.with_timeline(), pk=pk)
+    posts = list(Post.objects.published().filter(maintenance=maintenance).for_listing())
+    return render(
+        request,
+        "incidents/maintenance_detail.html",
+        {
+            "maintenance": maintenance,
+            "posts": posts,
+            "updated_at": pages.newest(
+                maintenance.updated_at, *(u.updated_at for u in maintenance.timeline())
+            ),
+        },
+    )
+
+
+@require_safe
+def history(request: HttpRequest) -> HttpResponse:
+    page, months = pages.history_page(pages.page_number(request.GET), settings.HISTORY_PAGE_SIZE)
+    updated_at = pages.newest(*(entry.item.updated_at for _, group in months for entry in group))
+    return render(
+        request,
+        "incidents/history.html",
+        {"page_obj": page, "months": months, "updated_at": updated_at},
+    )
+
+
+def _post_listing(
+    request: HttpRequest, posts: object, heading: str, extra: dict[str, object]
+) -> HttpResponse:
+    page = pages.paginate(posts, settings.BLOG_PAGE_SIZE, pages.page_number(request.GET))
+    listed = list(page.object_list)
+    context = {
+        "page_obj": page,
+        "posts": listed,
+        "heading": heading,
+        "categories": Category.objects.all(),
+        "updated_at": pages.newest(*(p.updated_at for p in listed)),
+        **extra,
+    }
+    return render(request, "incidents/blog_index.html", context)
+
+
+@require_safe
+def blog_index(request: HttpRequest) -> HttpResponse:
+    return _post_listing(request, Post.objects.published().for_listing(), "Blog", {})
+
+
+@require_safe
+def blog_category(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    posts = Post.objects.published().filter(categories=category).for_listing()
+    return _post_listing(request, posts, category.name, {"category": category})
+
+
+@require_safe
+def blog_tag(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(Tag, slug=slug)
+    posts = Post.objects.published().filter(tags=tag).for_listing()
+    return _post_listing(request, posts, f"Tagged “{tag.name}”", {"tag": tag})
+
+
+@require_safe
+def blog_post(request: HttpRequest, slug: str) -> HttpResponse:
+    _no_query(request)
+    post = get_object_or_404(Post.objects.published().for_listing(), slug=slug)
+    return render(
+        request, "incidents/post_detail.html", {"post": post, "updated_at": post.updated_at}
+    )

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
+
+app = Celery("statuspage")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        float(settings.MAINTENANCE_TICK_SECONDS),
+        sender.signature("incidents.tasks.advance_maintenance"),
+        name="start and complete maintenance windows on time",
+    )
