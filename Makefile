@@ -1,0 +1,55 @@
+# The two commands: `make run` and `make test`. Everything else is a helper of theirs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := statuspage.settings
+
+.PHONY: run test venv dev-deps system-deps lint check bench demo clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.runtime
+
+dev-deps: $(VENV)/.dev
+
+## make run: migrate, load the demo, serve on PORT with a Celery worker and beat; Ctrl-C stops all.
+run: venv
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --no-input
+	DEBUG=$${DEBUG:-true} $(PY) manage.py collectstatic --no-input --verbosity 0
+	DEBUG=$${DEBUG:-true} $(PY) manage.py load_demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py serve --port $(PORT)
+
+demo: venv
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_demo
+
+## make test: install what the tests need, check, lint, then the suite on SQLite and PostgreSQL.
+test: dev-deps system-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+	$(PY) -m pytest --postgres -m postgres_too
+
+system-deps:
+	@$(PYTHON) scripts/system_deps.py
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: dev-deps system-deps
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
