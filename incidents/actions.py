@@ -101,11 +101,18 @@ def open_incident(
     status: str = IncidentStatus.INVESTIGATING,
     component_statuses: ComponentStatuses | None = None,
     posted_at: datetime | None = None,
+    started_at: datetime | None = None,
     author: Author = None,
 ) -> Incident:
-    """Open an incident with its first update and set the affected components' statuses."""
+    """Open an incident with its first update and set the affected components' statuses.
+
+    `started_at` is when the problem began, if earlier than the first update.
+    """
     component_statuses = dict(component_statuses or {})
     posted_at = posted_at or timezone.now()
+    started_at = started_at or posted_at
+    if started_at > posted_at:
+        raise ValidationError({"started_at": "An incident cannot start after its first update."})
     if not title.strip():
         raise ValidationError({"title": "An incident needs a title."})
     if impact not in Impact.values:
@@ -117,7 +124,7 @@ def open_incident(
         title=title.strip(),
         impact=impact,
         status=status,
-        started_at=posted_at,
+        started_at=started_at,
         monitoring_at=posted_at if status == IncidentStatus.MONITORING else None,
         created_at=posted_at,
         updated_at=posted_at,

@@ -1,0 +1,196 @@
+"""Load the seed history (runbox.toml) through the same actions staff use.
+
+Idempotent: an item that is already there (by its natural key) is left alone,
+so running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from incidents import actions
+from incidents.models import (
+    Category,
+    Component,
+    ComponentGroup,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    Post,
+    Tag,
+)
+
+DEMO_FILE = Path(__file__).with_name("runbox.toml")
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    existing: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, *, created: bool) -> None:
+        bucket = self.created if created else self.existing
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    def summary(self) -> str:
+        kinds = sorted(set(self.created) | set(self.existing))
+        return ", ".join(
+            f"{kind}: {self.created.get(kind, 0)} new, {self.existing.get(kind, 0)} present"
+            for kind in kinds
+        )
+
+
+def read_demo(path: Path = DEMO_FILE) -> dict[str, list[dict[str, Any]]]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@transaction.atomic
+def load_demo(path: Path = DEMO_FILE) -> LoadReport:
+    data = read_demo(path)
+    report = LoadReport()
+    categories = {row["name"]: _category(row, report) for row in data.get("categories", [])}
+    groups = {row["name"]: _group(row, report) for row in data.get("groups", [])}
+    components = {row["name"]: _component(row, groups, report) for row in data.get("components", [])}
+    incidents = {row["key"]: _incident(row, components, report) for row in data.get("incidents", [])}
+    maintenance = {
+        row["key"]: _maintenance(row, components, report) for row in data.get("maintenances", [])
+    }
+    for row in data.get("posts", []):
+        _post(row, categories, incidents, maintenance, report)
+    return report
+
+
+def _category(row: dict[str, Any], report: LoadReport) -> Category:
+    category, created = Category.objects.get_or_create(
+        slug=row.get("slug") or slugify(row["name"]),
+        defaults={"name": row["name"], "description": row.get("description", "")},
+    )
+    report.count("categories", created=created)
+    return category
+
+
+def _group(row: dict[str, Any], report: LoadReport) -> ComponentGroup:
+    group, created = ComponentGroup.objects.get_or_create(
+        name=row["name"], defaults={"position": row.get("position", 0)}
+    )
+    report.count("groups", created=created)
+    return group
+
+
+def _component(
+    row: dict[str, Any], groups: dict[str, ComponentGroup], report: LoadReport
+) -> Component:
+    component, created = Component.objects.get_or_create(
+        name=row["name"],
+        defaults={
+            "group": groups.get(row.get("group", "")),
+            "position": row.get("position", 0),
+            "description": row.get("description", ""),
+        },
+    )
+    report.count("components", created=created)
+    return component
+
+
+def _incident(
+    row: dict[str, Any], components: dict[str, Component], report: LoadReport
+) -> Incident:
+    started_at: datetime = row["started_at"]
+    existing = Incident.objects.filter(title=row["title"], started_at=started_at).first()
+    report.count("incidents", created=existing is None)
+    if existing is not None:
+        return existing
+    first, *rest = row["updates"]
+    incident = actions.open_incident(
+        title=row["title"],
+        body=first["body"],
+        impact=row.get("impact", "minor"),
+        status=first.get("status", IncidentStatus.INVESTIGATING),
+        component_statuses={
+            components[item["name"]]: item["status"] for item in row.get("components", [])
+        },
+        posted_at=first["posted_at"],
+        started_at=started_at,
+    )
+    for update in rest:
+        actions.post_incident_update(
+            incident, status=update["status"], body=update["body"], posted_at=update["posted_at"]
+        )
+    return incident
+
+
+_MAINTENANCE_EVENTS = {
+    "start": actions.start_maintenance,
+    "note": actions.post_maintenance_note,
+    "postpone": actions.postpone_maintenance,
+    "complete": actions.complete_maintenance,
+    "cancel": actions.cancel_maintenance,
+}
+
+
+def _maintenance(
+    row: dict[str, Any], components: dict[str, Component], report: LoadReport
+) -> Maintenance:
+    existing = Maintenance.objects.filter(
+        title=row["title"], created_at=row["announced_at"]
+    ).first()
+    report.count("maintenance", created=existing is None)
+    if existing is not None:
+        return existing
+    maintenance = actions.schedule_maintenance(
+        title=row["title"],
+        body=row.get("body", ""),
+        scheduled_start=row["scheduled_start"],
+        scheduled_end=row["scheduled_end"],
+        components=[components[name] for name in row.get("components", [])],
+        posted_at=row["announced_at"],
+    )
+    for event in row.get("events", []):
+        if event["action"] == "reschedule":
+            actions.reschedule_maintenance(
+                maintenance,
+                scheduled_start=event["new_start"],
+                scheduled_end=event["new_end"],
+                body=event["body"],
+                posted_at=event["at"],
+            )
+        else:
+            _MAINTENANCE_EVENTS[event["action"]](
+                maintenance, body=event.get("body", ""), posted_at=event["at"]
+            )
+    return maintenance
+
+
+def _post(
+    row: dict[str, Any],
+    categories: dict[str, Category],
+    incidents: dict[str, Incident],
+    maintenance: dict[str, Maintenance],
+    report: LoadReport,
+) -> None:
+    exists = Post.objects.filter(slug=row["slug"]).exists()
+    report.count("posts", created=not exists)
+    if exists:
+        return
+    tags = [
+        Tag.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0]
+        for name in row.get("tags", [])
+    ]
+    actions.publish_post(
+        title=row["title"],
+        slug=row["slug"],
+        body=row["body"],
+        published_at=row["published_at"],
+        categories=[categories[name] for name in row.get("categories", [])],
+        tags=tags,
+        incident=incidents.get(row.get("incident", "")),
+        maintenance=maintenance.get(row.get("maintenance", "")),
+    )

@@ -1,0 +1,66 @@
+"""Run the web server and a Celery worker (with beat) together; Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve the site with granian and run a Celery worker with beat beside it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--no-worker", action="store_true", help="Serve pages only.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        web = [
+            sys.executable, "-m", "granian", "--interface", "wsgi",
+            "--host", options["host"], "--port", str(options["port"]),
+            "--workers", str(options["web_workers"]), "--no-ws",
+            "statuspage.wsgi:application",
+        ]  # fmt: skip
+        worker = [
+            sys.executable, "-m", "celery", "--app", "statuspage", "worker", "--beat",
+            "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            "--concurrency", "2", "--loglevel", "INFO",
+        ]  # fmt: skip
+        commands = [web] if options["no_worker"] else [web, worker]
+        processes = [subprocess.Popen(command) for command in commands]
+        self.stdout.write(
+            f"Serving {settings.SITE_NAME} on http://{options['host']}:{options['port']}/ "
+            f"({'web only' if options['no_worker'] else 'web + worker'}). Ctrl-C stops."
+        )
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping and all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for process in processes:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        failed = [p for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            sys.exit(f"a process stopped unexpectedly (exit {failed[0].returncode})")
