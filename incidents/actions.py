@@ -118,7 +118,9 @@ def open_incident(
     if impact not in Impact.values:
         raise ValidationError({"impact": f"{impact!r} is not an impact."})
     if status not in OPEN_INCIDENT_STATUSES:
-        raise ValidationError({"status": "A new incident starts as investigating, identified or monitoring."})
+        raise ValidationError(
+            {"status": "A new incident starts as investigating, identified or monitoring."}
+        )
     _validate_component_statuses(component_statuses)
     incident = Incident.objects.create(
         title=title.strip(),
@@ -161,7 +163,7 @@ def post_incident_update(
     posted_at: datetime | None = None,
     author: Author = None,
 ) -> IncidentUpdate:
-    """Post an update; a resolving update returns the components to operational unless told otherwise."""
+    """Post an update. Resolving returns components to operational unless told otherwise."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     posted_at = posted_at or timezone.now()
     if status not in IncidentStatus.values:
@@ -252,15 +254,17 @@ def _locked(maintenance: Maintenance) -> Maintenance:
 
 def _move_maintenance(
     maintenance: Maintenance,
-    status: str,
+    status: str | None,
     *,
     body: str,
     posted_at: datetime | None,
     author: Author,
     extra_fields: Mapping[str, object] | None = None,
 ) -> MaintenanceUpdate:
+    """Change the state (None keeps the current one), set component statuses, record an update."""
     maintenance = _locked(maintenance)
     posted_at = posted_at or timezone.now()
+    status = status or maintenance.status
     maintenance.check_transition(status)
     fields = {"status": status, **(extra_fields or {})}
     for name, value in fields.items():
@@ -311,7 +315,11 @@ def schedule_maintenance(
 
 @transaction.atomic
 def start_maintenance(
-    maintenance: Maintenance, *, body: str = "", posted_at: datetime | None = None, author: Author = None
+    maintenance: Maintenance,
+    *,
+    body: str = "",
+    posted_at: datetime | None = None,
+    author: Author = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
     return _move_maintenance(
@@ -330,13 +338,21 @@ def post_maintenance_note(
 ) -> MaintenanceUpdate:
     """A further update that keeps the current state (for example "import started")."""
     return _move_maintenance(
-        maintenance, maintenance.status, body=_required_body(body), posted_at=posted_at, author=author
+        maintenance,
+        None,
+        body=_required_body(body),
+        posted_at=posted_at,
+        author=author,
     )
 
 
 @transaction.atomic
 def complete_maintenance(
-    maintenance: Maintenance, *, body: str = "", posted_at: datetime | None = None, author: Author = None
+    maintenance: Maintenance,
+    *,
+    body: str = "",
+    posted_at: datetime | None = None,
+    author: Author = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
     return _move_maintenance(

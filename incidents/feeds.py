@@ -67,9 +67,7 @@ def maintenance_entry(maintenance: Maintenance) -> FeedEntry:
 def everything(limit: int) -> list[FeedEntry]:
     posts = Post.objects.published().for_listing()[:limit]
     incidents = Incident.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
-    maintenance = (
-        Maintenance.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
-    )
+    maintenance = Maintenance.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
     entries = [
         *(post_entry(p) for p in posts),
         *(incident_entry(i) for i in incidents),

@@ -100,7 +100,9 @@ def status_page(now: datetime | None = None) -> StatusPage:
     first_day = today - timedelta(days=RECENT_DAYS - 1)
     window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=timefmt.site_zone())
     incidents = list(
-        Incident.objects.filter(Q(status__in=OPEN_INCIDENT_STATUSES) | Q(started_at__gte=window_start))
+        Incident.objects.filter(
+            Q(status__in=OPEN_INCIDENT_STATUSES) | Q(started_at__gte=window_start)
+        )
         .with_timeline()
         .order_by("-started_at", "-id")
     )
@@ -116,8 +118,11 @@ def status_page(now: datetime | None = None) -> StatusPage:
 
     maintenance = list(
         Maintenance.objects.filter(
-            status__in=[*ACTIVE_MAINTENANCE_STATUSES, *UPCOMING_MAINTENANCE_STATUSES,
-                        MaintenanceStatus.POSTPONED]
+            status__in=[
+                *ACTIVE_MAINTENANCE_STATUSES,
+                *UPCOMING_MAINTENANCE_STATUSES,
+                MaintenanceStatus.POSTPONED,
+            ]
         )
         .with_timeline()
         .order_by("scheduled_start", "id")

@@ -8,7 +8,7 @@ writes its abbreviation, so pages, feeds and emails agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,7 @@ def stamp(moment: datetime, tz: ZoneInfo | None = None) -> str:
 
 
 def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def window_text(start: datetime, end: datetime, tz: ZoneInfo, *, reference: date | None) -> str:

@@ -14,9 +14,7 @@ urlpatterns = [
         feeds.CategoryAtomFeed(),
         name="blog_category_atom",
     ),
-    path(
-        "blog/category/<slug:slug>/feed.rss", feeds.CategoryRssFeed(), name="blog_category_rss"
-    ),
+    path("blog/category/<slug:slug>/feed.rss", feeds.CategoryRssFeed(), name="blog_category_rss"),
     path("blog/tag/<slug:slug>/", views.blog_tag, name="blog_tag"),
     path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
     path("feed.atom", feeds.EverythingAtomFeed(), name="feed_atom"),

@@ -40,9 +40,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("SITE_NAME", "Runbox Status")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_TIME_ZONE = env_zone("SITE_TIME_ZONE", "Europe/Oslo")
-EXTRA_TIME_ZONES = env_zones(
-    "EXTRA_TIME_ZONES", ["UTC", "America/New_York", "America/Los_Angeles"]
-)
+EXTRA_TIME_ZONES = env_zones("EXTRA_TIME_ZONES", ["UTC", "America/New_York", "America/Los_Angeles"])
 HISTORY_PAGE_SIZE = env_int("HISTORY_PAGE_SIZE", 25, minimum=1)
 BLOG_PAGE_SIZE = env_int("BLOG_PAGE_SIZE", 10, minimum=1)
 FEED_ITEMS = env_int("FEED_ITEMS", 50, minimum=1)

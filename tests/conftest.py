@@ -2,10 +2,64 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
 from django.test import override_settings
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--postgres",
+        action="store_true",
+        default=False,
+        help="Run against a throwaway PostgreSQL server instead of SQLite "
+        "(`make test` runs `pytest --postgres -m postgres_too`).",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if config.getoption("--postgres"):
+        return "database: PostgreSQL (a throwaway server from tests/servers/postgres.py)"
+    return "database: SQLite (pass --postgres to use a throwaway PostgreSQL server)"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With --postgres, point the default database at a throwaway PostgreSQL server."""
+    if not request.config.getoption("--postgres"):
+        request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
+        yield
+        return
+
+    from django.conf import settings
+
+    from tests.servers.postgres import PostgresServer
+
+    with PostgresServer() as server:
+        # Mutate the dict Django's connection handler already holds, not a copy of it.
+        default = settings.DATABASES["default"]
+        original = dict(default)
+        _point_default_at(default, server.settings_dict())
+        # pytest-django's xdist/tox suffixes go on the new test database name.
+        request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
+        try:
+            yield
+        finally:
+            _point_default_at(default, original)
+
+
+def _point_default_at(default: dict[str, object], new: dict[str, object]) -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    default.clear()
+    default.update(new)
+    connections.configure_settings(settings.DATABASES)  # Django's defaults, filled in place
+    with contextlib.suppress(AttributeError):  # no connection was opened in this thread yet
+        del connections["default"]
 
 
 @pytest.fixture(scope="session", autouse=True)

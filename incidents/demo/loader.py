@@ -58,8 +58,12 @@ def load_demo(path: Path = DEMO_FILE) -> LoadReport:
     report = LoadReport()
     categories = {row["name"]: _category(row, report) for row in data.get("categories", [])}
     groups = {row["name"]: _group(row, report) for row in data.get("groups", [])}
-    components = {row["name"]: _component(row, groups, report) for row in data.get("components", [])}
-    incidents = {row["key"]: _incident(row, components, report) for row in data.get("incidents", [])}
+    components = {
+        row["name"]: _component(row, groups, report) for row in data.get("components", [])
+    }
+    incidents = {
+        row["key"]: _incident(row, components, report) for row in data.get("incidents", [])
+    }
     maintenance = {
         row["key"]: _maintenance(row, components, report) for row in data.get("maintenances", [])
     }

@@ -1,4 +1,9 @@
-from incidents.models.components import Component, ComponentGroup, ComponentQuerySet, ComponentStatus
+from incidents.models.components import (
+    Component,
+    ComponentGroup,
+    ComponentQuerySet,
+    ComponentStatus,
+)
 from incidents.models.incidents import (
     CLOSED_INCIDENT_STATUSES,
     OPEN_INCIDENT_STATUSES,

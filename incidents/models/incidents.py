@@ -47,7 +47,9 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
 
     def with_timeline(self) -> IncidentQuerySet:
         return self.prefetch_related(
-            models.Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-posted_at", "-id")),
+            models.Prefetch(
+                "updates", queryset=IncidentUpdate.objects.order_by("-posted_at", "-id")
+            ),
             models.Prefetch(
                 "affected", queryset=IncidentComponent.objects.select_related("component")
             ),
@@ -170,7 +172,7 @@ class IncidentUpdate(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    # What this update changed, kept as posted: [{"component_id", "name", "old_status", "new_status"}].
+    # What this update changed, as posted: component_id, name, old_status, new_status.
     component_changes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -48,9 +48,7 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.filter(published_at__isnull=False, published_at__lte=now or timezone.now())
 
     def for_listing(self) -> PostQuerySet:
-        return self.select_related("incident", "maintenance").prefetch_related(
-            "categories", "tags"
-        )
+        return self.select_related("incident", "maintenance").prefetch_related("categories", "tags")
 
 
 class Post(models.Model):

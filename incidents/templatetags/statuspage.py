@@ -22,7 +22,7 @@ _FORMATS = {
 
 @register.filter
 def time_el(moment: datetime | None, style: str = "stamp") -> SafeString | str:
-    """<time datetime="…Z">Fri 25 Jan 2013, 00:45 CET</time>; the reader's own time is added by JS."""
+    """<time datetime="…Z">Fri 25 Jan 2013, 00:45 CET</time>; JS adds the reader's own time."""
     if moment is None:
         return ""
     return format_html(
@@ -77,7 +77,11 @@ def duration_text(value: object) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes else "",
+    ]
     return " ".join(p for p in parts if p) or "under a minute"
 
 

@@ -1,0 +1,1 @@
+"""One command measures the public status page against yardsticks: `python benchmarks/run.py`."""

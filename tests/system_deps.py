@@ -1,0 +1,97 @@
+"""Check (and, as root with apt, install) the system programs the tests start.
+
+Run by `make test` before the virtualenv matters, so it uses the standard library only:
+
+    python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx
+    python3 tests/system_deps.py --bench  # ... and wrk for the benchmarks
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Requirement:
+    what: str
+    package: str
+    present: Callable[[], bool]
+
+
+def _postgres_server() -> bool:
+    if os.environ.get("PG_BINDIR"):
+        directories = [os.environ["PG_BINDIR"]]
+    else:
+        directories = glob.glob("/usr/lib/postgresql/*/bin")
+    if initdb := shutil.which("initdb"):
+        directories.append(os.path.dirname(os.path.realpath(initdb)))
+    return any(
+        all(os.access(os.path.join(d, name), os.X_OK) for name in ("initdb", "pg_ctl"))
+        for d in directories
+    )
+
+
+def _program(name: str, *fallbacks: str) -> Callable[[], bool]:
+    def present() -> bool:
+        return bool(shutil.which(name)) or any(os.access(p, os.X_OK) for p in fallbacks)
+
+    return present
+
+
+REQUIREMENTS = [
+    Requirement("PostgreSQL server (initdb, pg_ctl)", "postgresql", _postgres_server),
+    Requirement("Chromium", "chromium", _program("chromium", "/usr/bin/chromium")),
+    Requirement("Redis", "redis-server", _program("redis-server", "/usr/bin/redis-server")),
+    Requirement("nginx", "nginx-light", _program("nginx", "/usr/sbin/nginx")),
+]
+BENCH_REQUIREMENTS = [Requirement("wrk", "wrk", _program("wrk", "/usr/bin/wrk"))]
+
+
+def missing(requirements: list[Requirement]) -> list[Requirement]:
+    return [r for r in requirements if not r.present()]
+
+
+def apt_install(packages: list[str]) -> bool:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
+    for command in (["apt-get", "update"], install):
+        print(f"system-deps: {shlex.join(command)}", flush=True)
+        if subprocess.run(command, env=env, check=False).returncode != 0:
+            return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", action="store_true", help="also require wrk")
+    args = parser.parse_args(argv)
+    requirements = REQUIREMENTS + (BENCH_REQUIREMENTS if args.bench else [])
+
+    absent = missing(requirements)
+    if not absent:
+        print(f"system-deps: ok ({', '.join(r.package for r in requirements)})")
+        return 0
+
+    packages = [r.package for r in absent]
+    print("system-deps: missing " + ", ".join(f"{r.what} [{r.package}]" for r in absent))
+    can_install = os.geteuid() == 0 and shutil.which("apt-get") is not None
+    if can_install and apt_install(packages) and not (still := missing(requirements)):
+        print("system-deps: installed " + " ".join(packages))
+        return 0
+    if can_install and absent and "still" in locals() and still:
+        packages = [r.package for r in still]
+    command = shlex.join(["sudo", "apt-get", "install", "-y", "--no-install-recommends", *packages])
+    print(f"system-deps: install them with:\n    {command}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
