@@ -23,10 +23,10 @@ dev-deps: $(VENV)/.dev
 
 ## make run: migrate, load the demo, serve on PORT with a Celery worker and beat; Ctrl-C stops all.
 run: venv
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --no-input
-	DEBUG=$${DEBUG:-true} $(PY) manage.py collectstatic --no-input --verbosity 0
-	DEBUG=$${DEBUG:-true} $(PY) manage.py load_demo
-	DEBUG=$${DEBUG:-true} $(PY) manage.py serve --port $(PORT)
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py load_demo
+	$(PY) manage.py serve --port $(PORT)
 
 demo: venv
 	$(PY) manage.py migrate --no-input
@@ -42,13 +42,14 @@ test: dev-deps system-deps
 	$(PY) -m pytest --postgres -m postgres_too
 
 system-deps:
-	@$(PYTHON) scripts/system_deps.py
+	@$(PYTHON) tests/system_deps.py
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: dev-deps system-deps
+bench: dev-deps
+	@$(PYTHON) tests/system_deps.py --bench
 	$(PY) benchmarks/run.py
 
 clean:

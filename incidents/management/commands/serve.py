@@ -35,7 +35,9 @@ class Command(BaseCommand):
             "--concurrency", "2", "--loglevel", "INFO",
         ]  # fmt: skip
         commands = [web] if options["no_worker"] else [web, worker]
-        processes = [subprocess.Popen(command) for command in commands]
+        # Each child leads its own process group: a Ctrl-C reaches only this command, which
+        # then stops every child once, gracefully (granian quits abruptly on a second signal).
+        processes = [subprocess.Popen(command, start_new_session=True) for command in commands]
         self.stdout.write(
             f"Serving {settings.SITE_NAME} on http://{options['host']}:{options['port']}/ "
             f"({'web only' if options['no_worker'] else 'web + worker'}). Ctrl-C stops."
@@ -60,7 +62,8 @@ class Command(BaseCommand):
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
         failed = [p for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(f"a process stopped unexpectedly (exit {failed[0].returncode})")

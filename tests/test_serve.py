@@ -1,0 +1,150 @@
+"""`manage.py serve` (what `make run` starts): web + worker + beat, stopped by Ctrl-C.
+
+These run the real processes with the embedded SQLite broker in a temp VAR_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.fixture
+def site_env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "MAINTENANCE_TICK_SECONDS": "1",
+        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("CELERY_BROKER_URL", None)
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "collectstatic", "--no-input", "-v0")
+    return env
+
+
+@pytest.fixture
+def served(site_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=site_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process, port
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def wait_for_page(port: int, path: str = "/", timeout: float = 30) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def descendants(pid: int) -> list[int]:
+    children = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True
+    ).stdout.split()
+    return [
+        grandchild for child in children for grandchild in [int(child), *descendants(int(child))]
+    ]
+
+
+def maintenance_status(var_dir: str, title: str) -> str | None:
+    with sqlite3.connect(Path(var_dir) / "statuspage.sqlite3") as db:
+        row = db.execute(
+            "SELECT status FROM incidents_maintenance WHERE title = ?", (title,)
+        ).fetchone()
+    return row[0] if row else None
+
+
+def test_it_serves_pages_and_the_worker_starts_maintenance_on_time(
+    served: tuple[subprocess.Popen, int], site_env: dict[str, str]
+) -> None:
+    process, port = served
+    page = wait_for_page(port)
+    assert b"All systems operational" in page
+
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    manage(
+        site_env,
+        "shell",
+        "-c",
+        "from datetime import datetime; from incidents import actions; "
+        f"actions.schedule_maintenance(title='Switch replacement', body='',"
+        f" scheduled_start=datetime.fromisoformat('{start.isoformat()}'),"
+        f" scheduled_end=datetime.fromisoformat('{(start + timedelta(hours=1)).isoformat()}'))",
+    )
+    deadline = time.monotonic() + 60
+    while maintenance_status(site_env["VAR_DIR"], "Switch replacement") != "in_progress":
+        assert time.monotonic() < deadline, "beat and the worker did not start the window"
+        assert process.poll() is None, "serve stopped on its own"
+        time.sleep(0.5)
+    assert b"Maintenance in progress" in wait_for_page(port)
+
+
+def test_ctrl_c_stops_the_web_server_and_the_worker(
+    served: tuple[subprocess.Popen, int],
+) -> None:
+    process, port = served
+    wait_for_page(port)
+    time.sleep(2)  # let the worker finish starting, as a person would
+    family = descendants(process.pid)
+    assert len(family) >= 4, "expected granian with its workers and celery with its pool"
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 5
+    while leftovers := [pid for pid in family if Path(f"/proc/{pid}").exists()]:
+        assert time.monotonic() < deadline, f"still running after Ctrl-C: {leftovers}"
+        time.sleep(0.2)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
