@@ -80,14 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"system-deps: ok ({', '.join(r.package for r in requirements)})")
         return 0
 
-    packages = [r.package for r in absent]
     print("system-deps: missing " + ", ".join(f"{r.what} [{r.package}]" for r in absent))
-    can_install = os.geteuid() == 0 and shutil.which("apt-get") is not None
-    if can_install and apt_install(packages) and not (still := missing(requirements)):
-        print("system-deps: installed " + " ".join(packages))
-        return 0
-    if can_install and absent and "still" in locals() and still:
-        packages = [r.package for r in still]
+    if os.geteuid() == 0 and shutil.which("apt-get") and apt_install([r.package for r in absent]):
+        absent = missing(requirements)
+        if not absent:
+            print("system-deps: ok, installed what was missing")
+            return 0
+    packages = [r.package for r in absent]
     command = shlex.join(["sudo", "apt-get", "install", "-y", "--no-install-recommends", *packages])
     print(f"system-deps: install them with:\n    {command}", file=sys.stderr)
     return 1

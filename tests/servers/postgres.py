@@ -200,7 +200,9 @@ class PostgresServer:
 
     def _make_tmpdir(self) -> Path:
         # As root, the postgres user must be able to reach the directory: /tmp always works.
-        tmpdir = Path(tempfile.mkdtemp(prefix="statuspage-pg-", dir="/tmp" if self._as_root else None))
+        tmpdir = Path(
+            tempfile.mkdtemp(prefix="statuspage-pg-", dir="/tmp" if self._as_root else None)
+        )
         (tmpdir / "socket").mkdir()
         if self._as_root:
             try:
