@@ -8,10 +8,12 @@ lifecycle allows) is written once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,12 +28,14 @@ from incidents.models import (
     IncidentComponent,
     IncidentStatus,
     IncidentUpdate,
+    InvalidTransition,
     Maintenance,
     MaintenanceStatus,
     MaintenanceUpdate,
     Post,
     Tag,
 )
+from incidents.models.status import component_status_rank
 
 ComponentStatuses = Mapping[Component, str]
 Author = AbstractBaseUser | None
@@ -68,25 +72,36 @@ def _apply_component_statuses(statuses: ComponentStatuses) -> list[dict[str, obj
     return changes
 
 
-def _release_components(components: Iterable[Component], *, ignoring: object) -> ComponentStatuses:
-    """Statuses that return components to operational unless something else still holds them."""
+def _release_components(
+    components: Iterable[Component], *, ignoring: Incident | Maintenance
+) -> ComponentStatuses:
+    """The statuses components fall back to once `ignoring` no longer holds them.
+
+    A component still held by another open incident takes the worst status
+    such incidents gave it; one in other active maintenance is under
+    maintenance; one held by nothing is operational again.
+    """
+    components = list(components)
     component_ids = [c.pk for c in components]
-    held_by_incidents = set(
-        IncidentComponent.objects.filter(
-            component_id__in=component_ids, incident__status__in=OPEN_INCIDENT_STATUSES
-        )
-        .exclude(incident=ignoring if isinstance(ignoring, Incident) else None)
-        .values_list("component_id", flat=True)
+    holders: dict[int, list[str]] = {pk: [] for pk in component_ids}
+    incident_rows = IncidentComponent.objects.filter(
+        component_id__in=component_ids, incident__status__in=OPEN_INCIDENT_STATUSES
     )
-    held_by_maintenance = set(
-        Maintenance.components.through.objects.filter(
-            component_id__in=component_ids, maintenance__status__in=ACTIVE_MAINTENANCE_STATUSES
-        )
-        .exclude(maintenance=ignoring if isinstance(ignoring, Maintenance) else None)
-        .values_list("component_id", flat=True)
+    maintenance_rows = Maintenance.components.through.objects.filter(
+        component_id__in=component_ids, maintenance__status__in=ACTIVE_MAINTENANCE_STATUSES
     )
-    held = held_by_incidents | held_by_maintenance
-    return {c: ComponentStatus.OPERATIONAL for c in components if c.pk not in held}
+    if isinstance(ignoring, Incident):
+        incident_rows = incident_rows.exclude(incident=ignoring)
+    else:
+        maintenance_rows = maintenance_rows.exclude(maintenance=ignoring)
+    for component_id, status in incident_rows.values_list("component_id", "status"):
+        holders[component_id].append(status)
+    for component_id in maintenance_rows.values_list("component_id", flat=True):
+        holders[component_id].append(ComponentStatus.UNDER_MAINTENANCE)
+    return {
+        c: max(holders[c.pk], key=component_status_rank, default=ComponentStatus.OPERATIONAL)
+        for c in components
+    }
 
 
 # Incidents
@@ -122,6 +137,7 @@ def open_incident(
             {"status": "A new incident starts as investigating, identified or monitoring."}
         )
     _validate_component_statuses(component_statuses)
+    body = _required_body(body)
     incident = Incident.objects.create(
         title=title.strip(),
         impact=impact,
@@ -139,7 +155,7 @@ def open_incident(
     IncidentUpdate.objects.create(
         incident=incident,
         status=status,
-        body=_required_body(body),
+        body=body,
         posted_at=posted_at,
         author=author,
         component_changes=changes,
@@ -183,6 +199,14 @@ def post_incident_update(
             [c for c in affected if c not in component_statuses], ignoring=incident
         )
         component_statuses = {**released, **component_statuses}
+    elif status in OPEN_INCIDENT_STATUSES and not incident.is_open:
+        # Reopened: the components go back to what this incident gave them.
+        restored = {
+            row.component: row.status
+            for row in incident.affected.select_related("component")
+            if row.component not in component_statuses
+        }
+        component_statuses = {**restored, **component_statuses}
     changes = _apply_component_statuses(component_statuses)
 
     fields = ["status", "updated_at"]
@@ -264,8 +288,10 @@ def _move_maintenance(
     """Change the state (None keeps the current one), set component statuses, record an update."""
     maintenance = _locked(maintenance)
     posted_at = posted_at or timezone.now()
-    status = status or maintenance.status
-    maintenance.check_transition(status)
+    if status is None:
+        status = maintenance.status
+    else:
+        maintenance.check_transition(status)
     fields = {"status": status, **(extra_fields or {})}
     for name, value in fields.items():
         setattr(maintenance, name, value)
@@ -425,21 +451,23 @@ def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
     now = now or timezone.now()
     updates = []
     for maintenance in Maintenance.objects.due_to_start(now):
-        updates.append(
-            start_maintenance(
-                maintenance,
-                body="The scheduled maintenance has started.",
-                posted_at=maintenance.scheduled_start,
+        with suppress(InvalidTransition):  # another run, or staff, moved it first
+            updates.append(
+                start_maintenance(
+                    maintenance,
+                    body="The scheduled maintenance has started.",
+                    posted_at=maintenance.scheduled_start,
+                )
             )
-        )
     for maintenance in Maintenance.objects.due_to_complete(now):
-        updates.append(
-            complete_maintenance(
-                maintenance,
-                body="The scheduled maintenance has been completed.",
-                posted_at=maintenance.scheduled_end,
+        with suppress(InvalidTransition):
+            updates.append(
+                complete_maintenance(
+                    maintenance,
+                    body="The scheduled maintenance has been completed.",
+                    posted_at=maintenance.scheduled_end,
+                )
             )
-        )
     return updates
 
 
@@ -462,6 +490,12 @@ def publish_post(
     published_at = published_at or timezone.now()
     if not title.strip():
         raise ValidationError({"title": "A post needs a title."})
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise ValidationError(
+            {"slug": "Use only letters, numbers, hyphens and underscores in the address."}
+        ) from None
     if Post.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"A post with the address {slug!r} already exists."})
     post = Post.objects.create(

@@ -5,6 +5,7 @@ Views stay thin: they validate the request, call one of these, and render.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -32,6 +33,7 @@ from incidents.models import (
 from incidents.models.status import component_status_rank
 
 RECENT_DAYS = 7
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 LATEST_POSTS = 3
 
 
@@ -41,8 +43,8 @@ def page_number(query: QueryDict) -> int:
     if unknown:
         raise BadRequest(f"Unknown query parameter: {sorted(unknown)[0]}")
     raw = query.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
-        raise BadRequest("The page number must be a positive whole number.")
+    if not PAGE_NUMBER.fullmatch(raw):
+        raise BadRequest("The page number must be a whole number from 1 to 999999.")
     return int(raw)
 
 

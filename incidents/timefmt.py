@@ -8,7 +8,7 @@ writes its abbreviation, so pages, feeds and emails agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ def site_zone() -> ZoneInfo:
     return zone(settings.SITE_TIME_ZONE)
 
 
-def in_zone(moment: datetime, tz: ZoneInfo | None = None) -> datetime:
+def in_zone(moment: datetime, tz: tzinfo | None = None) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetimes have no place here: store and pass aware ones")
     return moment.astimezone(tz or site_zone())
@@ -53,7 +53,7 @@ def stamp(moment: datetime, tz: ZoneInfo | None = None) -> str:
 
 
 def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return in_zone(moment, UTC).isoformat().replace("+00:00", "Z")
 
 
 def window_text(start: datetime, end: datetime, tz: ZoneInfo, *, reference: date | None) -> str:

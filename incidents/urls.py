@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from incidents import feeds, views
 
@@ -11,12 +12,16 @@ urlpatterns = [
     path("blog/category/<slug:slug>/", views.blog_category, name="blog_category"),
     path(
         "blog/category/<slug:slug>/feed.atom",
-        feeds.CategoryAtomFeed(),
+        require_safe(feeds.CategoryAtomFeed()),
         name="blog_category_atom",
     ),
-    path("blog/category/<slug:slug>/feed.rss", feeds.CategoryRssFeed(), name="blog_category_rss"),
+    path(
+        "blog/category/<slug:slug>/feed.rss",
+        require_safe(feeds.CategoryRssFeed()),
+        name="blog_category_rss",
+    ),
     path("blog/tag/<slug:slug>/", views.blog_tag, name="blog_tag"),
     path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
-    path("feed.atom", feeds.EverythingAtomFeed(), name="feed_atom"),
-    path("feed.rss", feeds.EverythingRssFeed(), name="feed_rss"),
+    path("feed.atom", require_safe(feeds.EverythingAtomFeed()), name="feed_atom"),
+    path("feed.rss", require_safe(feeds.EverythingRssFeed()), name="feed_rss"),
 ]

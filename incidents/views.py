@@ -36,9 +36,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "incident": incident,
             "posts": posts,
-            "updated_at": pages.newest(
-                incident.updated_at, *(u.updated_at for u in incident.timeline())
-            ),
+            "updated_at": incident.updated_at,
         },
     )
 
@@ -54,9 +52,7 @@ def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "maintenance": maintenance,
             "posts": posts,
-            "updated_at": pages.newest(
-                maintenance.updated_at, *(u.updated_at for u in maintenance.timeline())
-            ),
+            "updated_at": maintenance.updated_at,
         },
     )
 

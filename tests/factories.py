@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from incidents import actions
 from incidents.models import (
@@ -119,11 +122,14 @@ def publish_post(
     )
 
 
-def bulk_history(size: int, *, now: datetime, components: list[Component]) -> None:
-    """`size` incidents (half resolved), maintenance windows and posts, written in bulk.
+def bulk_history(
+    size: int, *, now: datetime, components: list[Component], category: Category, tag: Tag
+) -> None:
+    """`size` incidents (half unresolved), maintenance windows and posts, written in bulk.
 
     The rows look like what the actions write (every incident has updates and
-    affected components) so pages that prefetch them have work to do.
+    affected components, every post a category and a tag) so pages that
+    prefetch them have the same work to do as on a real site.
     """
     serial = next(_serial)
     incidents = Incident.objects.bulk_create(
@@ -143,20 +149,23 @@ def bulk_history(size: int, *, now: datetime, components: list[Component]) -> No
             status=status,
             body=f"{status} **update** for {incident.title}",
             posted_at=incident.started_at + timedelta(minutes=10 * step),
+            component_changes=[
+                {"name": c.name, "new_status": "partial_outage"} for c in components
+            ],
         )
         for incident in incidents
         for step, status in enumerate([IncidentStatus.INVESTIGATING, incident.status])
     )
     IncidentComponent.objects.bulk_create(
-        IncidentComponent(incident=incident, component=component, status=ComponentStatus.PARTIAL_OUTAGE)
-        for incident in incidents
-        for component in components
+        IncidentComponent(incident=i, component=c, status=ComponentStatus.PARTIAL_OUTAGE)
+        for i in incidents
+        for c in components
     )
     maintenance = Maintenance.objects.bulk_create(
         Maintenance(
             title=f"Window {serial}-{n}",
             body="Routine work.",
-            status=[MaintenanceStatus.COMPLETED, MaintenanceStatus.SCHEDULED][n % 2],
+            status=MaintenanceStatus.SCHEDULED if n % 2 else MaintenanceStatus.COMPLETED,
             scheduled_start=now + timedelta(hours=7 * n - size * 3),
             scheduled_end=now + timedelta(hours=7 * n - size * 3 + 1),
         )
@@ -173,9 +182,9 @@ def bulk_history(size: int, *, now: datetime, components: list[Component]) -> No
         )
         for m in maintenance
     )
-    through = Maintenance.components.through
-    through.objects.bulk_create(
-        through(maintenance=m, component=component) for m in maintenance for component in components
+    in_maintenance = Maintenance.components.through
+    in_maintenance.objects.bulk_create(
+        in_maintenance(maintenance=m, component=c) for m in maintenance for c in components
     )
     posts = Post.objects.bulk_create(
         Post(
@@ -184,12 +193,97 @@ def bulk_history(size: int, *, now: datetime, components: list[Component]) -> No
             body="Short.<!--more-->Long.",
             published_at=now - timedelta(hours=3 * n + 1),
             updated_at=now - timedelta(hours=3 * n + 1),
-            incident=incidents[n],
-            maintenance=maintenance[n],
+            incident=incidents[n] if n % 3 == 0 else None,
+            maintenance=maintenance[n] if n % 3 == 1 else None,
         )
         for n in range(size)
     )
-    category, tag = make_category(), make_tag()
-    for post in posts:
-        post.categories.add(category, *Category.objects.filter(slug="news"))
-        post.tags.add(tag)
+    Post.categories.through.objects.bulk_create(
+        Post.categories.through(post=p, category=category) for p in posts
+    )
+    Post.tags.through.objects.bulk_create(Post.tags.through(post=p, tag=tag) for p in posts)
+
+
+@dataclass
+class Site:
+    """A small, realistic site: one incident in the past, one now, work now and in 2040."""
+
+    imap: Component
+    smtp: Component
+    webmail: Component
+    resolved: Incident
+    active: Incident
+    working: Maintenance
+    upcoming: Maintenance
+    news: Category
+    spam: Tag
+    post: Post
+    incident_post: Post
+
+
+def build_site() -> Site:
+    now = timezone.now()
+    mail = make_group("Mail")
+    imap = make_component("IMAP", group=mail, position=1)
+    smtp = make_component("SMTP", group=mail, position=2)
+    webmail = make_component("Webmail", description="Mail in the browser")
+
+    resolved = open_incident(
+        "Mail delivery delayed",
+        body="Incoming mail is **queued**.",
+        impact=Impact.MAJOR,
+        components={smtp: ComponentStatus.PARTIAL_OUTAGE},
+        at=oslo(2013, 1, 25, 0, 15),
+    )
+    actions.resolve_incident(
+        resolved, body="All queued mail has been delivered.", posted_at=oslo(2013, 1, 25, 0, 45)
+    )
+    active = open_incident(
+        "Logins fail",
+        body="Users cannot log in.",
+        impact=Impact.CRITICAL,
+        components={imap: ComponentStatus.MAJOR_OUTAGE},
+        at=now - timedelta(minutes=30),
+    )
+    actions.post_incident_update(
+        active,
+        status=IncidentStatus.IDENTIFIED,
+        body="A certificate expired; we are renewing it.",
+        posted_at=now - timedelta(minutes=10),
+    )
+    working = schedule_maintenance(
+        "Webmail upgrade",
+        start=now - timedelta(hours=1),
+        end=now + timedelta(hours=1),
+        components=[webmail],
+        at=now - timedelta(days=2),
+    )
+    actions.start_maintenance(working, posted_at=now - timedelta(hours=1))
+    upcoming = schedule_maintenance(
+        "Storage migration",
+        start=oslo(2040, 1, 12, 6, 30),
+        end=oslo(2040, 1, 12, 8, 30),
+        components=[imap],
+        at=now - timedelta(hours=1),
+    )
+
+    news, spam = make_category("News", description="What is new at Runbox."), make_tag("Spam")
+    post = publish_post(
+        "New spam filter",
+        slug="new-spam-filter",
+        body="We have a **new** filter.\n\n<!--more-->\n\nHow it works: rules.",
+        at=oslo(2013, 1, 25, 9, 0),
+        categories=[news],
+        tags=[spam],
+    )
+    incident_post = publish_post(
+        "Mail delays on Friday",
+        slug="mail-delays",
+        body="What happened to mail on Friday.",
+        at=oslo(2013, 1, 26, 9, 0),
+        categories=[news],
+        incident=resolved,
+    )
+    return Site(
+        imap, smtp, webmail, resolved, active, working, upcoming, news, spam, post, incident_post
+    )

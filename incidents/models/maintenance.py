@@ -68,7 +68,11 @@ class Maintenance(models.Model):
             }
         ),
         MaintenanceStatus.RESCHEDULED: frozenset(
-            {MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.CANCELLED}
+            {
+                MaintenanceStatus.IN_PROGRESS,
+                MaintenanceStatus.RESCHEDULED,
+                MaintenanceStatus.CANCELLED,
+            }
         ),
         MaintenanceStatus.IN_PROGRESS: frozenset(
             {
@@ -90,18 +94,6 @@ class Maintenance(models.Model):
         MaintenanceStatus.COMPLETED: frozenset(),
         MaintenanceStatus.CANCELLED: frozenset(),
     }
-    # Statuses that may be posted again (a further note without a change of state).
-    REPEATABLE = frozenset(
-        {
-            MaintenanceStatus.SCHEDULED,
-            MaintenanceStatus.IN_PROGRESS,
-            MaintenanceStatus.VERIFYING,
-            MaintenanceStatus.POSTPONED,
-            MaintenanceStatus.RESCHEDULED,
-            MaintenanceStatus.COMPLETED,
-        }
-    )
-
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, help_text="Markdown: what, why, what you can do.")
     status = models.CharField(
@@ -149,8 +141,7 @@ class Maintenance(models.Model):
         return self.status in UPCOMING_MAINTENANCE_STATUSES
 
     def check_transition(self, new_status: str) -> None:
-        if new_status == self.status and new_status in self.REPEATABLE:
-            return
+        """Refuse a change the lifecycle does not allow (a note keeps the state and needs none)."""
         if new_status not in self.TRANSITIONS.get(self.status, frozenset()):
             raise InvalidTransition(
                 f"Maintenance that is {self.get_status_display().lower()} cannot become "

@@ -1,0 +1,205 @@
+"""Settings read the environment through typed helpers that fail loudly on a bad value."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+from statuspage.env import (
+    ImproperSetting,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    env_zone,
+    env_zones,
+)
+
+SETTINGS_PY = Path(__file__).resolve().parent.parent / "statuspage" / "settings.py"
+
+
+@pytest.fixture
+def env(monkeypatch):
+    """Set environment variables for one test; X is unset to begin with."""
+    for name in ("X", "X_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [
+        (lambda: env_bool("X", False), "maybe"),
+        (lambda: env_bool("X", False), "2"),
+        (lambda: env_int("X", 5), "ten"),
+        (lambda: env_int("X", 5), "1.5"),
+        (lambda: env_int("X", 5, minimum=1), "0"),
+        (lambda: env_zone("X", "UTC"), "Mars/Olympus"),
+        (lambda: env_zone("X", "UTC"), "../../etc/passwd"),
+        (lambda: env_zones("X", ["UTC"]), "UTC, Mars/Olympus"),
+    ],
+    ids=[
+        "bool-maybe",
+        "bool-2",
+        "int-ten",
+        "int-fraction",
+        "int-below-minimum",
+        "zone-mars",
+        "zone-path",
+        "zones-one-bad",
+    ],
+)
+def test_it_fails_loudly_on_a_bad_value(env, read, value):
+    env(X=value)
+
+    with pytest.raises(ImproperSetting, match="X"):
+        read()
+
+
+def test_a_bad_setting_is_a_value_error_naming_the_value(env):
+    env(X="maybe")
+
+    with pytest.raises(ValueError, match="'maybe'"):
+        env_bool("X", False)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        (" on ", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
+def test_it_reads_booleans(env, value, expected):
+    env(X=value)
+
+    assert env_bool("X", not expected) is expected
+
+
+def test_it_reads_whole_numbers_zones_and_lists(env):
+    env(X="10")
+    assert env_int("X", 5, minimum=1) == 10
+
+    env(X="Europe/Oslo")
+    assert env_zone("X", "UTC") == "Europe/Oslo"
+
+    env(X="UTC, America/New_York,,Asia/Tokyo ")
+    assert env_zones("X", []) == ["UTC", "America/New_York", "Asia/Tokyo"]
+    assert env_list("X", []) == ["UTC", "America/New_York", "Asia/Tokyo"]
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_it_uses_the_default_when_the_variable_is_unset_or_empty(env, value):
+    if value is not None:
+        env(X=value)
+
+    assert env_str("X", "fallback") == "fallback"
+    assert env_bool("X", True) is True
+    assert env_int("X", 7) == 7
+    assert env_zone("X", "Europe/Oslo") == "Europe/Oslo"
+    assert env_list("X", ["a"]) == ["a"]
+
+
+def test_it_reads_a_secret_from_the_file_named_by_the_file_variable(env, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret-value\n")
+    env(X_FILE=str(secret))
+
+    assert env_str("X", "fallback") == "s3cret-value"
+
+
+def test_the_file_wins_over_the_plain_variable(env, tmp_path):
+    (tmp_path / "x").write_text("42")
+    env(X="7", X_FILE=str(tmp_path / "x"))
+
+    assert env_int("X", 0) == 42
+
+
+def test_a_bad_value_in_a_file_fails_loudly_too(env, tmp_path):
+    (tmp_path / "x").write_text("maybe\n")
+    env(X_FILE=str(tmp_path / "x"))
+
+    with pytest.raises(ImproperSetting):
+        env_bool("X", False)
+
+
+def test_a_missing_secret_file_fails_loudly(env, tmp_path):
+    env(X_FILE=str(tmp_path / "not-there"), X="plain")
+
+    with pytest.raises(FileNotFoundError):
+        env_str("X", "fallback")
+
+
+def test_an_empty_file_variable_is_ignored(env):
+    env(X_FILE="", X="plain")
+
+    assert env_str("X", "fallback") == "plain"
+
+
+# The settings module uses them
+
+
+@pytest.fixture
+def load_settings(monkeypatch, tmp_path):
+    def load(**values: str) -> dict[str, object]:
+        for name in (
+            "SECRET_KEY",
+            "SECRET_KEY_FILE",
+            "DEBUG",
+            "REQUIRE_SECRET_KEY",
+            "SITE_TIME_ZONE",
+            "EXTRA_TIME_ZONES",
+            "HISTORY_PAGE_SIZE",
+        ):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(SETTINGS_PY))
+
+    return load
+
+
+def test_the_settings_read_zones_sizes_and_secret_files(load_settings, tmp_path):
+    (tmp_path / "key").write_text("from-a-file\n")
+
+    settings = load_settings(
+        SITE_TIME_ZONE="America/New_York",
+        EXTRA_TIME_ZONES="UTC,Asia/Tokyo",
+        HISTORY_PAGE_SIZE="5",
+        SECRET_KEY_FILE=str(tmp_path / "key"),
+    )
+
+    assert settings["SITE_TIME_ZONE"] == "America/New_York"
+    assert settings["EXTRA_TIME_ZONES"] == ["UTC", "Asia/Tokyo"]
+    assert settings["HISTORY_PAGE_SIZE"] == 5
+    assert settings["SECRET_KEY"] == "from-a-file"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"SITE_TIME_ZONE": "Mars/Olympus"},
+        {"EXTRA_TIME_ZONES": "UTC,Mars/Olympus"},
+        {"HISTORY_PAGE_SIZE": "0"},
+        {"DEBUG": "maybe"},
+        {"REQUIRE_SECRET_KEY": "true"},
+    ],
+    ids=["site-zone", "extra-zones", "page-size", "debug", "missing-secret-key"],
+)
+def test_the_settings_refuse_to_load_with_a_bad_value(load_settings, values):
+    with pytest.raises(ImproperSetting):
+        load_settings(**values)
