@@ -9,7 +9,7 @@ import pytest
 
 from incidents.models.status import CRITICAL, MAINTENANCE, MAJOR, MINOR, OPERATIONAL
 
-SITE_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "site.css"
+SITE_CSS = Path(__file__).resolve().parent.parent / "incidents" / "static" / "css" / "site.css"
 WHITE = "#ffffff"
 AA_NORMAL_TEXT = 4.5
 
