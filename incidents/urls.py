@@ -2,6 +2,7 @@ from django.urls import path
 from django.views.decorators.http import require_safe
 
 from incidents import feeds, views
+from incidents.page_cache import cached_page
 
 urlpatterns = [
     path("", views.status_page, name="status_page"),
@@ -12,16 +13,16 @@ urlpatterns = [
     path("blog/category/<slug:slug>/", views.blog_category, name="blog_category"),
     path(
         "blog/category/<slug:slug>/feed.atom",
-        require_safe(feeds.CategoryAtomFeed()),
+        require_safe(cached_page(feeds.CategoryAtomFeed())),
         name="blog_category_atom",
     ),
     path(
         "blog/category/<slug:slug>/feed.rss",
-        require_safe(feeds.CategoryRssFeed()),
+        require_safe(cached_page(feeds.CategoryRssFeed())),
         name="blog_category_rss",
     ),
     path("blog/tag/<slug:slug>/", views.blog_tag, name="blog_tag"),
     path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
-    path("feed.atom", require_safe(feeds.EverythingAtomFeed()), name="feed_atom"),
-    path("feed.rss", require_safe(feeds.EverythingRssFeed()), name="feed_rss"),
+    path("feed.atom", require_safe(cached_page(feeds.EverythingAtomFeed())), name="feed_atom"),
+    path("feed.rss", require_safe(cached_page(feeds.EverythingRssFeed())), name="feed_rss"),
 ]

@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from incidents import pages
 from incidents.models import Category, Incident, Maintenance, Post, Tag
+from incidents.page_cache import cached_page
 
 
 def _no_query(request: HttpRequest) -> None:
@@ -17,6 +18,7 @@ def _no_query(request: HttpRequest) -> None:
 
 
 @require_safe
+@cached_page
 @vary_on_headers("HX-Request")
 def status_page(request: HttpRequest) -> HttpResponse:
     _no_query(request)
@@ -26,6 +28,7 @@ def status_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _no_query(request)
     incident = get_object_or_404(Incident.objects.with_timeline(), pk=pk)
@@ -42,6 +45,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _no_query(request)
     maintenance = get_object_or_404(Maintenance.objects.with_timeline(), pk=pk)
@@ -58,6 +62,7 @@ def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 def history(request: HttpRequest) -> HttpResponse:
     page, months = pages.history_page(pages.page_number(request.GET), settings.HISTORY_PAGE_SIZE)
     updated_at = pages.newest(*(entry.item.updated_at for _, group in months for entry in group))
@@ -85,11 +90,13 @@ def _post_listing(
 
 
 @require_safe
+@cached_page
 def blog_index(request: HttpRequest) -> HttpResponse:
     return _post_listing(request, Post.objects.published().for_listing(), "Blog", {})
 
 
 @require_safe
+@cached_page
 def blog_category(request: HttpRequest, slug: str) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     posts = Post.objects.published().filter(categories=category).for_listing()
@@ -97,6 +104,7 @@ def blog_category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 def blog_tag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags=tag).for_listing()
@@ -104,6 +112,7 @@ def blog_tag(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 def blog_post(request: HttpRequest, slug: str) -> HttpResponse:
     _no_query(request)
     post = get_object_or_404(Post.objects.published().for_listing(), slug=slug)

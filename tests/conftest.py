@@ -74,3 +74,13 @@ def _test_settings() -> Iterator[None]:
         ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache() -> Iterator[None]:
+    # The database is rolled back between tests; cached pages must go with it.
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()

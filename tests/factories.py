@@ -25,6 +25,7 @@ from incidents.models import (
     MaintenanceStatus,
     MaintenanceUpdate,
     Post,
+    PublicationState,
     Tag,
 )
 
@@ -202,6 +203,8 @@ def bulk_history(
         Post.categories.through(post=p, category=category) for p in posts
     )
     Post.tags.through.objects.bulk_create(Post.tags.through(post=p, tag=tag) for p in posts)
+    # Bulk writes send no signals: publish the change as the actions' saves would.
+    PublicationState.bump()
 
 
 @dataclass

@@ -23,6 +23,7 @@ from incidents.models.maintenance import (
     MaintenanceUpdate,
 )
 from incidents.models.posts import MORE_MARKER, Category, Post, Tag
+from incidents.models.publication import PublicationState
 from incidents.models.status import OverallStatus, worst_status
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "MaintenanceUpdate",
     "OverallStatus",
     "Post",
+    "PublicationState",
     "Tag",
     "worst_status",
 ]

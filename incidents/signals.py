@@ -1,0 +1,51 @@
+"""Any change to what the public site shows moves the publication token (see publication.py).
+
+Signals rather than calls in each action, so edits made in the admin count too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from incidents.models import (
+    Category,
+    Component,
+    ComponentGroup,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Maintenance,
+    MaintenanceUpdate,
+    Post,
+    PublicationState,
+    Tag,
+)
+
+PUBLIC_MODELS = (
+    Category,
+    Component,
+    ComponentGroup,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Maintenance,
+    MaintenanceUpdate,
+    Post,
+    Tag,
+)
+
+
+def _changed(sender: type, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
+    PublicationState.bump()
+
+
+def connect() -> None:
+    for model in PUBLIC_MODELS:
+        post_save.connect(_changed, sender=model, dispatch_uid=f"publish-{model.__name__}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"unpublish-{model.__name__}")
+    for through in (Post.categories.through, Post.tags.through, Maintenance.components.through):
+        m2m_changed.connect(_changed, sender=through, dispatch_uid=f"m2m-{through.__name__}")

@@ -1,0 +1,74 @@
+"""Public pages are served from a cache keyed by the publication token: fast, never stale."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from incidents import actions
+from incidents.models import ComponentStatus, IncidentStatus
+from incidents.page_cache import page_key
+from tests.factories import make_component, open_incident
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
+
+
+def test_a_repeated_request_costs_one_query_and_returns_the_same_bytes(client):
+    make_component("IMAP")
+    first = client.get("/")
+    with CaptureQueriesContext(connection) as captured:
+        second = client.get("/")
+    assert len(captured.captured_queries) == 1
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_an_update_posted_through_an_action_shows_at_once(client):
+    imap = make_component("IMAP")
+    incident = open_incident("IMAP logins fail", components={imap: ComponentStatus.MAJOR_OUTAGE})
+    assert b"We are investigating" in client.get("/").content
+    actions.post_incident_update(
+        incident, status=IncidentStatus.IDENTIFIED, body="The attackers changed tactics."
+    )
+    page = client.get("/").content
+    assert b"The attackers changed tactics." in page
+    detail = client.get(incident.get_absolute_url()).content
+    assert b"The attackers changed tactics." in detail
+
+
+def test_a_save_made_outside_the_actions_shows_at_once(client):
+    imap = make_component("IMAP")
+    assert b"All systems operational" in client.get("/").content
+    imap.status = ComponentStatus.PARTIAL_OUTAGE  # as the admin's list editing does
+    imap.save()
+    assert b"Partial service outage" in client.get("/").content
+
+
+def test_the_htmx_fragment_and_the_full_page_are_cached_apart(client):
+    make_component("IMAP")
+    full = client.get("/")
+    fragment = client.get("/", HTTP_HX_REQUEST="true")
+    again = client.get("/")
+    assert b"<html" in full.content and b"<html" in again.content
+    assert b"<html" not in fragment.content
+
+
+def test_a_reader_with_the_current_page_gets_304(client):
+    make_component("IMAP")
+    etag = client.get("/")["ETag"]
+    assert client.get("/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    make_component("POP")
+    assert client.get("/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_error_pages_are_not_cached(client):
+    pages = caches["pages"]
+    assert client.get("/incidents/999/").status_code == 404
+    assert client.get("/history/?page=abc").status_code == 400
+    assert not pages.has_key(page_key(RequestFactory().get("/incidents/999/"), "empty"))
+    assert list(pages._cache) == []  # nothing stored at all
+    client.get("/")
+    assert len(pages._cache) == 1
