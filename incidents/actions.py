@@ -36,8 +36,21 @@ from incidents.models import (
     Tag,
 )
 from incidents.models.status import component_status_rank
+from notifier.ledger import record_notice
+from notifier.models import NoticeKind
 
 ComponentStatuses = Mapping[Component, str]
+# Which channels carry a publish: None for every one that fits, [] for none (backfill, demo).
+Channels = Iterable[str] | None
+
+MAINTENANCE_NOTICES = {
+    MaintenanceStatus.IN_PROGRESS: NoticeKind.MAINTENANCE_STARTED,
+    MaintenanceStatus.VERIFYING: NoticeKind.MAINTENANCE_UPDATED,
+    MaintenanceStatus.COMPLETED: NoticeKind.MAINTENANCE_COMPLETED,
+    MaintenanceStatus.POSTPONED: NoticeKind.MAINTENANCE_POSTPONED,
+    MaintenanceStatus.RESCHEDULED: NoticeKind.MAINTENANCE_RESCHEDULED,
+    MaintenanceStatus.CANCELLED: NoticeKind.MAINTENANCE_CANCELLED,
+}
 Author = AbstractBaseUser | None
 
 
@@ -118,6 +131,7 @@ def open_incident(
     posted_at: datetime | None = None,
     started_at: datetime | None = None,
     author: Author = None,
+    channels: Channels = None,
 ) -> Incident:
     """Open an incident with its first update and set the affected components' statuses.
 
@@ -152,13 +166,16 @@ def open_incident(
         for component, component_status in component_statuses.items()
     )
     changes = _apply_component_statuses(component_statuses)
-    IncidentUpdate.objects.create(
+    update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
         body=body,
         posted_at=posted_at,
         author=author,
         component_changes=changes,
+    )
+    record_notice(
+        NoticeKind.INCIDENT_OPENED, channels=channels, incident=incident, incident_update=update
     )
     return incident
 
@@ -178,6 +195,7 @@ def post_incident_update(
     component_statuses: ComponentStatuses | None = None,
     posted_at: datetime | None = None,
     author: Author = None,
+    channels: Channels = None,
 ) -> IncidentUpdate:
     """Post an update. Resolving returns components to operational unless told otherwise."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -222,7 +240,7 @@ def post_incident_update(
     incident.status = status
     incident.updated_at = _later(incident.updated_at, posted_at)
     incident.save(update_fields=fields)
-    return IncidentUpdate.objects.create(
+    update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
         body=body,
@@ -230,13 +248,30 @@ def post_incident_update(
         author=author,
         component_changes=changes,
     )
+    kind = (
+        NoticeKind.INCIDENT_RESOLVED
+        if status == IncidentStatus.RESOLVED
+        else NoticeKind.INCIDENT_UPDATED
+    )
+    record_notice(kind, channels=channels, incident=incident, incident_update=update)
+    return update
 
 
 def resolve_incident(
-    incident: Incident, *, body: str, posted_at: datetime | None = None, author: Author = None
+    incident: Incident,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
 ) -> IncidentUpdate:
     return post_incident_update(
-        incident, status=IncidentStatus.RESOLVED, body=body, posted_at=posted_at, author=author
+        incident,
+        status=IncidentStatus.RESOLVED,
+        body=body,
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
     )
 
 
@@ -283,11 +318,13 @@ def _move_maintenance(
     body: str,
     posted_at: datetime | None,
     author: Author,
+    channels: Channels = None,
     extra_fields: Mapping[str, object] | None = None,
 ) -> MaintenanceUpdate:
     """Change the state (None keeps the current one), set component statuses, record an update."""
     maintenance = _locked(maintenance)
     posted_at = posted_at or timezone.now()
+    kind = MAINTENANCE_NOTICES.get(status or "", NoticeKind.MAINTENANCE_UPDATED)
     if status is None:
         status = maintenance.status
     else:
@@ -304,7 +341,9 @@ def _move_maintenance(
     else:
         holding = [c for c in components if c.status == ComponentStatus.UNDER_MAINTENANCE]
         _apply_component_statuses(_release_components(holding, ignoring=maintenance))
-    return _record_maintenance_update(maintenance, status, body, posted_at, author)
+    update = _record_maintenance_update(maintenance, status, body, posted_at, author)
+    record_notice(kind, channels=channels, maintenance=maintenance, maintenance_update=update)
+    return update
 
 
 @transaction.atomic
@@ -319,6 +358,7 @@ def schedule_maintenance(
     author: Author = None,
     auto_start: bool = True,
     auto_complete: bool = True,
+    channels: Channels = None,
 ) -> Maintenance:
     posted_at = posted_at or timezone.now()
     if not title.strip():
@@ -335,7 +375,15 @@ def schedule_maintenance(
         updated_at=posted_at,
     )
     maintenance.components.set(list(components))
-    _record_maintenance_update(maintenance, MaintenanceStatus.SCHEDULED, "", posted_at, author)
+    update = _record_maintenance_update(
+        maintenance, MaintenanceStatus.SCHEDULED, "", posted_at, author
+    )
+    record_notice(
+        NoticeKind.MAINTENANCE_SCHEDULED,
+        channels=channels,
+        maintenance=maintenance,
+        maintenance_update=update,
+    )
     return maintenance
 
 
@@ -346,6 +394,7 @@ def start_maintenance(
     body: str = "",
     posted_at: datetime | None = None,
     author: Author = None,
+    channels: Channels = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
     return _move_maintenance(
@@ -354,13 +403,19 @@ def start_maintenance(
         body=body or "The maintenance has started.",
         posted_at=posted_at,
         author=author,
+        channels=channels,
         extra_fields={"started_at": posted_at},
     )
 
 
 @transaction.atomic
 def post_maintenance_note(
-    maintenance: Maintenance, *, body: str, posted_at: datetime | None = None, author: Author = None
+    maintenance: Maintenance,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
 ) -> MaintenanceUpdate:
     """A further update that keeps the current state (for example "import started")."""
     return _move_maintenance(
@@ -369,6 +424,7 @@ def post_maintenance_note(
         body=_required_body(body),
         posted_at=posted_at,
         author=author,
+        channels=channels,
     )
 
 
@@ -379,6 +435,7 @@ def complete_maintenance(
     body: str = "",
     posted_at: datetime | None = None,
     author: Author = None,
+    channels: Channels = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
     return _move_maintenance(
@@ -387,13 +444,19 @@ def complete_maintenance(
         body=body or "The maintenance has been completed.",
         posted_at=posted_at,
         author=author,
+        channels=channels,
         extra_fields={"completed_at": posted_at},
     )
 
 
 @transaction.atomic
 def postpone_maintenance(
-    maintenance: Maintenance, *, body: str, posted_at: datetime | None = None, author: Author = None
+    maintenance: Maintenance,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
 ) -> MaintenanceUpdate:
     """Work started and was reverted; a new window follows with reschedule_maintenance."""
     return _move_maintenance(
@@ -402,6 +465,7 @@ def postpone_maintenance(
         body=_required_body(body),
         posted_at=posted_at,
         author=author,
+        channels=channels,
     )
 
 
@@ -414,6 +478,7 @@ def reschedule_maintenance(
     body: str,
     posted_at: datetime | None = None,
     author: Author = None,
+    channels: Channels = None,
 ) -> MaintenanceUpdate:
     """Move to a new window; the old one stays in the history of updates."""
     _validate_window(scheduled_start, scheduled_end)
@@ -424,6 +489,7 @@ def reschedule_maintenance(
         body=_required_body(body),
         posted_at=posted_at,
         author=author,
+        channels=channels,
         extra_fields={
             "scheduled_start": scheduled_start,
             "scheduled_end": scheduled_end,
@@ -435,7 +501,12 @@ def reschedule_maintenance(
 
 @transaction.atomic
 def cancel_maintenance(
-    maintenance: Maintenance, *, body: str, posted_at: datetime | None = None, author: Author = None
+    maintenance: Maintenance,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
 ) -> MaintenanceUpdate:
     return _move_maintenance(
         maintenance,
@@ -443,6 +514,7 @@ def cancel_maintenance(
         body=_required_body(body),
         posted_at=posted_at,
         author=author,
+        channels=channels,
     )
 
 
@@ -486,6 +558,7 @@ def publish_post(
     incident: Incident | None = None,
     maintenance: Maintenance | None = None,
     author: Author = None,
+    channels: Channels = None,
 ) -> Post:
     published_at = published_at or timezone.now()
     if not title.strip():
@@ -511,4 +584,6 @@ def publish_post(
     )
     post.categories.set(list(categories))
     post.tags.set(list(tags))
+    if post.is_published:
+        record_notice(NoticeKind.POST_PUBLISHED, channels=channels, post=post)
     return post

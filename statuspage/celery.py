@@ -20,3 +20,8 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         sender.signature("incidents.tasks.advance_maintenance"),
         name="start and complete maintenance windows on time",
     )
+    sender.add_periodic_task(
+        float(settings.SWEEP_SECONDS),
+        sender.signature("notifier.sweep"),
+        name="re-queue deliveries nobody is working on",
+    )

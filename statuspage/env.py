@@ -9,7 +9,9 @@ A variable NAME_FILE, when set, names a file whose contents are the value
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -81,3 +83,34 @@ def env_zones(name: str, default: list[str]) -> list[str]:
         except (ZoneInfoNotFoundError, ValueError):
             raise ImproperSetting(f"{name} lists {zone!r}, not an IANA time zone") from None
     return zones
+
+
+@dataclass(frozen=True)
+class EmailServer:
+    host: str
+    port: int
+    user: str
+    password: str
+    starttls: bool
+    ssl: bool
+
+
+def parse_email_url(url: str) -> EmailServer:
+    """smtp://user:pass@host:587?starttls=true or smtps://host:465 (implicit TLS)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperSetting(f"EMAIL_URL={url!r} is not smtp://host:port or smtps://host:port")
+    options = parse_qs(parts.query)
+    starttls = options.get("starttls", ["false"])[0].lower() in {"1", "true", "yes"}
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise ImproperSetting(f"EMAIL_URL={url!r} has a bad port") from None
+    return EmailServer(
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        starttls=starttls,
+        ssl=parts.scheme == "smtps",
+    )

@@ -19,6 +19,7 @@ from statuspage.env import (
     env_str,
     env_zone,
     env_zones,
+    parse_email_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +73,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "statuspage.urls"
+# Forms and API bodies are small; anything larger is refused with a 400 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 WSGI_APPLICATION = "statuspage.wsgi.application"
 
 TEMPLATES = [
@@ -152,6 +156,37 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 MAINTENANCE_TICK_SECONDS = env_int("MAINTENANCE_TICK_SECONDS", 30, minimum=1)
+# A publish must not hang on a broker that is down: fail fast, the sweeper re-queues.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
+# Large mailings go to their own queue, so X, Mastodon and webhooks never wait behind them.
+CELERY_TASK_ROUTES = {"notifier.deliver_batch": {"queue": "bulk"}}
+
+# Email. EMAIL_URL: smtp://user:password@host:587?starttls=true, smtps://host:465, or unset
+# to print mails on the console (make run).
+EMAIL_URL = env_str("EMAIL_URL", "")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Runbox Status <status@localhost>")
+if EMAIL_URL:
+    _email = parse_email_url(EMAIL_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = _email.host, _email.port
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.user, _email.password
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _email.starttls, _email.ssl
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Subscriptions and the delivery ledger.
+SUBSCRIBE_CONFIRM_MAX_AGE = env_int("SUBSCRIBE_CONFIRM_MAX_AGE", 3 * 24 * 3600, minimum=60)
+SUBSCRIBE_RATE_LIMIT = env_int("SUBSCRIBE_RATE_LIMIT", 5, minimum=1)  # per IP per hour
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 200, minimum=1)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
+DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 10, minimum=1)
+DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 3600, minimum=1)
+DELIVERY_STALE_SECONDS = env_int("DELIVERY_STALE_SECONDS", 120, minimum=1)
+DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
+DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 100_000, minimum=1)
+SWEEP_SECONDS = env_int("SWEEP_SECONDS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

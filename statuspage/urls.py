@@ -6,6 +6,7 @@ admin.site.site_header = "Status page administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("incidents.urls")),
+    path("", include("notifier.urls")),
 ]
 
 handler400 = "statuspage.errors.bad_request"

@@ -28,6 +28,8 @@ from incidents.models import (
 )
 
 DEMO_FILE = Path(__file__).with_name("runbox.toml")
+# History is loaded, not announced: no notice goes out for it.
+NOBODY: list[str] = []
 
 
 @dataclass
@@ -123,10 +125,15 @@ def _incident(
         },
         posted_at=first["posted_at"],
         started_at=started_at,
+        channels=NOBODY,
     )
     for update in rest:
         actions.post_incident_update(
-            incident, status=update["status"], body=update["body"], posted_at=update["posted_at"]
+            incident,
+            status=update["status"],
+            body=update["body"],
+            posted_at=update["posted_at"],
+            channels=NOBODY,
         )
     return incident
 
@@ -156,6 +163,7 @@ def _maintenance(
         scheduled_end=row["scheduled_end"],
         components=[components[name] for name in row.get("components", [])],
         posted_at=row["announced_at"],
+        channels=NOBODY,
     )
     for event in row.get("events", []):
         if event["action"] == "reschedule":
@@ -165,10 +173,11 @@ def _maintenance(
                 scheduled_end=event["new_end"],
                 body=event["body"],
                 posted_at=event["at"],
+                channels=NOBODY,
             )
         else:
             _MAINTENANCE_EVENTS[event["action"]](
-                maintenance, body=event.get("body", ""), posted_at=event["at"]
+                maintenance, body=event.get("body", ""), posted_at=event["at"], channels=NOBODY
             )
     return maintenance
 
@@ -197,4 +206,5 @@ def _post(
         tags=tags,
         incident=incidents.get(row.get("incident", "")),
         maintenance=maintenance.get(row.get("maintenance", "")),
+        channels=NOBODY,
     )

@@ -91,3 +91,13 @@ def component_status_label(value: str) -> str:
         return ComponentStatus(value).label.lower()
     except ValueError:
         return value
+
+
+@register.filter
+def window_lines(maintenance: object) -> str:
+    """A maintenance window in the site zone and every extra zone, on one line (emails)."""
+    main, others = timefmt.window_everywhere(
+        maintenance.scheduled_start,  # type: ignore[attr-defined]
+        maintenance.scheduled_end,  # type: ignore[attr-defined]
+    )
+    return " / ".join([main, *(other.text for other in others)])

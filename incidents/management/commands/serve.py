@@ -32,7 +32,7 @@ class Command(BaseCommand):
         worker = [
             sys.executable, "-m", "celery", "--app", "statuspage", "worker", "--beat",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            "--concurrency", "2", "--loglevel", "INFO",
+            "--queues", "celery,bulk", "--concurrency", "2", "--loglevel", "INFO",
         ]  # fmt: skip
         commands = [web] if options["no_worker"] else [web, worker]
         # Each child leads its own process group: a Ctrl-C reaches only this command, which

@@ -1,0 +1,25 @@
+"""The channel registry: one class per channel, looked up by name."""
+
+from __future__ import annotations
+
+from notifier.channels.base import Channel, TransportError
+
+__all__ = ["Channel", "TransportError", "all_channels", "channel_named"]
+
+
+def _classes() -> dict[str, type[Channel]]:
+    from notifier.channels.email import EmailChannel
+
+    return {cls.name: cls for cls in (EmailChannel,)}
+
+
+def all_channels() -> list[Channel]:
+    """Fresh instances, so each reads its settings when used, never at import time."""
+    return [cls() for cls in _classes().values()]
+
+
+def channel_named(name: str) -> Channel:
+    try:
+        return _classes()[name]()
+    except KeyError:
+        raise KeyError(f"no channel called {name!r}") from None

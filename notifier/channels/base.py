@@ -1,0 +1,68 @@
+"""The small interface every notification channel implements.
+
+A channel decides which targets a notice has, and sends one delivery. It
+succeeds (returning what the far end calls the message) or raises
+TransportError saying whether trying again could help. It never changes
+domain rows and never retries by itself: the dispatcher does that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from notifier.models import Delivery, Notice
+
+
+class TransportError(Exception):
+    """A delivery failed. `permanent`: trying again cannot help (bad credentials, 4xx)."""
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Channel:
+    name: ClassVar[str]
+    label: ClassVar[str]
+    # Batch channels send many deliveries over one session (one SMTP connection).
+    batch: ClassVar[bool] = False
+
+    def is_configured(self) -> bool:
+        return True
+
+    def why_off(self) -> str:
+        """What is missing when the channel is not configured (shown to staff)."""
+        return ""
+
+    def fits(self, notice: Notice) -> bool:
+        """Whether this kind of notice belongs on this channel by default."""
+        return True
+
+    def targets(self, notice: Notice) -> Iterable[str]:
+        return [self.name]
+
+    def create_deliveries(self, notice: Notice) -> int:
+        """Write one pending Delivery per target (inside the publishing transaction)."""
+        from notifier.models import Delivery
+
+        rows = [Delivery(notice=notice, channel=self.name, target=t) for t in self.targets(notice)]
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        return len(rows)
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """Load what a batch of sends needs in one go (addresses, rendered text)."""
+
+    def session(self) -> AbstractContextManager[Any]:
+        """A connection reused across the sends of one batch."""
+        return nullcontext()
+
+    def send(self, delivery: Delivery, session: Any) -> str:
+        raise NotImplementedError
+
+    def preview(self, notice: Notice) -> str:
+        """What this channel would say, for staff before they publish."""
+        return ""

@@ -1,0 +1,141 @@
+"""The one place that runs channels, records outcomes and decides retry or give up.
+
+A worker claims deliveries with a conditional update, so two workers never
+send the same message. Transient failures stop the batch and ask for a
+retry with backoff; permanent ones are recorded and never retried blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from notifier.channels import TransportError, channel_named
+from notifier.models import CLAIMABLE_STATES, Delivery, DeliveryState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    sent: int = 0
+    failed: int = 0
+    # Set when a transient failure stopped the batch: seconds to wait before trying again.
+    retry_in: float | None = None
+    error: str = ""
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, capped; a server's own Retry-After wins when longer."""
+    base = settings.DELIVERY_RETRY_BASE_SECONDS
+    cap = settings.DELIVERY_RETRY_MAX_SECONDS
+    delay = random.uniform(base / 2, min(cap, base * 2 ** max(0, attempt - 1)))
+    return max(delay, retry_after or 0.0)
+
+
+def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
+    """Move claimable deliveries to `sending` in one statement; returns those this worker won.
+
+    The batch's random claim mark tells which rows this worker won when another
+    worker raced it for some of them.
+    """
+    mark = secrets.token_hex(8)
+    Delivery.objects.filter(pk__in=delivery_ids, state__in=CLAIMABLE_STATES).update(
+        state=DeliveryState.SENDING,
+        claimed_at=timezone.now(),
+        claimed_by=mark,
+        attempts=F("attempts") + 1,
+    )
+    return list(Delivery.objects.filter(claimed_by=mark).select_related("notice").order_by("id"))
+
+
+def _record(delivery: Delivery, state: str, **fields: object) -> None:
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
+        state=state, **fields
+    )
+
+
+def _release(deliveries: Sequence[Delivery]) -> None:
+    """Give back claimed deliveries that were not tried (the batch stopped before them)."""
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING).update(
+        state=DeliveryState.PENDING, claimed_at=None, attempts=F("attempts") - 1
+    )
+
+
+def run(delivery_ids: Sequence[int]) -> BatchResult:
+    """Send these deliveries over one session of their channel, recording each outcome."""
+    deliveries = claim(delivery_ids)
+    if not deliveries:
+        return BatchResult()
+    try:
+        channel = channel_named(deliveries[0].channel)
+    except KeyError as error:
+        for delivery in deliveries:
+            _record(delivery, DeliveryState.FAILED, last_error=str(error))
+        return BatchResult(failed=len(deliveries))
+
+    sent = failed = 0
+    try:
+        channel.prepare(deliveries)
+        with channel.session() as session:
+            for index, delivery in enumerate(deliveries):
+                try:
+                    reference = channel.send(delivery, session)
+                except TransportError as error:
+                    if error.permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+                        _record(delivery, DeliveryState.FAILED, last_error=str(error))
+                        failed += 1
+                        continue
+                    wait = backoff(delivery.attempts, error.retry_after)
+                    _record(
+                        delivery,
+                        DeliveryState.RETRYING,
+                        last_error=str(error),
+                        next_attempt_at=timezone.now() + timedelta(seconds=wait),
+                    )
+                    _release(deliveries[index + 1 :])
+                    return BatchResult(sent, failed, retry_in=wait, error=str(error))
+                _record(
+                    delivery,
+                    DeliveryState.SENT,
+                    reference=reference[:200],
+                    sent_at=timezone.now(),
+                    last_error="",
+                )
+                sent += 1
+    except TransportError as error:  # the session itself could not be opened
+        return _session_failed(deliveries, error, sent, failed)
+    except Exception as error:
+        # A bug of ours, not the far end's: record it where staff look, and do not loop on it.
+        logger.exception("Channel %s crashed on deliveries %s", channel.name, delivery_ids)
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING
+        ).update(state=DeliveryState.FAILED, last_error=f"Internal error: {error!r}")
+        return BatchResult(sent, failed + len(deliveries) - sent)
+    return BatchResult(sent, failed)
+
+
+def _session_failed(
+    deliveries: Sequence[Delivery], error: TransportError, sent: int, failed: int
+) -> BatchResult:
+    attempts = max(d.attempts for d in deliveries)
+    if error.permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING
+        ).update(state=DeliveryState.FAILED, last_error=str(error))
+        return BatchResult(sent, failed + len(deliveries))
+    wait = backoff(attempts, error.retry_after)
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING).update(
+        state=DeliveryState.RETRYING,
+        last_error=str(error),
+        next_attempt_at=timezone.now() + timedelta(seconds=wait),
+    )
+    return BatchResult(sent, failed, retry_in=wait, error=str(error))

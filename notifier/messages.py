@@ -1,0 +1,141 @@
+"""What a notice says, rendered once and shared by email, X, Mastodon and webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from incidents import timefmt
+from incidents.markup import plain_text
+from notifier.models import Notice, NoticeKind
+
+ROOT_KINDS = {
+    NoticeKind.INCIDENT_OPENED,
+    NoticeKind.MAINTENANCE_SCHEDULED,
+    NoticeKind.POST_PUBLISHED,
+}
+# Stands in for each subscriber's own unsubscribe link in the once-rendered email.
+UNSUBSCRIBE_MARKER = "UNSUBSCRIBE-URL-9f1c"
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    """The parts every channel draws from."""
+
+    headline: str  # "Email services down because of DDoS: identified"
+    status: str
+    body: str  # plain text of the update or post
+    body_markdown: str
+    url: str  # absolute link to the page
+    posted_at: datetime
+    when: str  # "00:45 CET"
+    components: tuple[str, ...]
+
+
+def site_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def notice_text(notice: Notice) -> NoticeText:
+    if notice.post_id:
+        post = notice.post
+        assert post is not None and post.published_at is not None
+        return NoticeText(
+            headline=post.display_title,
+            status="Published",
+            body=plain_text(post.excerpt),
+            body_markdown=post.excerpt,
+            url=absolute(post.get_absolute_url()),
+            posted_at=post.published_at,
+            when=timefmt.clock(post.published_at),
+            components=(),
+        )
+    if notice.incident_id:
+        subject, update = notice.incident, notice.incident_update
+        components = tuple(
+            row.component.name for row in subject.affected.select_related("component")
+        )
+    else:
+        subject, update = notice.maintenance, notice.maintenance_update
+        components = tuple(c.name for c in subject.components.all())
+    assert subject is not None and update is not None
+    body_markdown = update.body or getattr(subject, "body", "")
+    status = update.get_status_display()
+    return NoticeText(
+        headline=f"{subject.title}: {status.lower()}",
+        status=status,
+        body=plain_text(body_markdown),
+        body_markdown=body_markdown,
+        url=absolute(subject.get_absolute_url()),
+        posted_at=update.posted_at,
+        when=timefmt.clock(update.posted_at),
+        components=components,
+    )
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    in_reply_to: str | None
+
+
+@lru_cache(maxsize=64)
+def _email_for(notice_id: int, created_at: datetime) -> RenderedEmail:
+    notice = Notice.objects.select_related(
+        "incident", "incident_update", "maintenance", "maintenance_update", "post"
+    ).get(pk=notice_id)
+    return render_email(notice)
+
+
+def email_for(notice: Notice) -> RenderedEmail:
+    """Rendered once per notice per process: a large list must not re-render per subscriber."""
+    # created_at is part of the key: a notice id can come back after a rollback.
+    return _email_for(notice.pk, notice.created_at)
+
+
+def render_email(notice: Notice) -> RenderedEmail:
+    text = notice_text(notice)
+    context = {
+        "notice": notice,
+        "text": text,
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "stamp": timefmt.stamp(text.posted_at),
+        "maintenance": notice.maintenance,
+        "unsubscribe_url": UNSUBSCRIBE_MARKER,
+    }
+    domain = site_domain()
+    root = f"<{notice.thread_key}@{domain}>"
+    is_root = notice.kind in ROOT_KINDS
+    return RenderedEmail(
+        subject=" ".join(render_to_string("emails/notice-subject.txt", context).split()),
+        text=render_to_string("emails/notice-body.txt", context),
+        html=render_to_string("emails/notice-body.html", context),
+        message_id=root if is_root else f"<{notice.thread_key}.{notice.pk}@{domain}>",
+        in_reply_to=None if is_root else root,
+    )
+
+
+def short_post(notice: Notice, *, limit: int, link_length: int) -> str:
+    """Text for X or Mastodon: headline, time and as much of the body as fits, then the link."""
+    text = notice_text(notice)
+    head = f"{text.headline.rstrip('.')} ({text.when})"
+    room = limit - link_length - 2  # the link, and the line breaks before it
+    body = text.body.replace("\n", " ").strip()
+    message = head if len(head) <= room else head[: room - 1].rstrip() + "…"
+    if body and len(message) + 2 < room:
+        space = room - len(message) - 2
+        message += "\n" + (body if len(body) <= space else body[: space - 1].rstrip() + "…")
+    return f"{message}\n{text.url}"

@@ -1,0 +1,205 @@
+"""Subscribers, webhook endpoints and the delivery ledger.
+
+Publishing writes one Notice and one Delivery per target in the same
+transaction as the domain change; workers only ever move Delivery rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import (
+    Component,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    MaintenanceUpdate,
+    Post,
+)
+
+
+class Subscriber(models.Model):
+    """A confirmed email subscriber: the address, the components chosen, when confirmed.
+
+    Nothing is stored before the address is confirmed (the confirmation link
+    carries the request, signed), and unsubscribing deletes the row.
+    """
+
+    email = models.EmailField(max_length=254, unique=True)
+    # Empty means every component.
+    components = models.ManyToManyField(Component, blank=True, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives every notice as JSON, signed with its own secret."""
+
+    class Owner(models.TextChoices):
+        STAFF = "staff", "Staff"
+        SUBSCRIBER = "subscriber", "Subscriber"
+
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64, default=new_secret, editable=False)
+    owner = models.CharField(max_length=20, choices=Owner.choices, default=Owner.STAFF)
+    contact_email = models.EmailField(blank=True, help_text="Told when the endpoint is disabled.")
+    components = models.ManyToManyField(Component, blank=True, related_name="+")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.disabled_at is None
+
+
+class NoticeKind(models.TextChoices):
+    INCIDENT_OPENED = "incident.opened", "Incident opened"
+    INCIDENT_UPDATED = "incident.updated", "Incident updated"
+    INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
+    MAINTENANCE_SCHEDULED = "maintenance.scheduled", "Maintenance scheduled"
+    MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
+    MAINTENANCE_UPDATED = "maintenance.updated", "Maintenance updated"
+    MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
+    MAINTENANCE_POSTPONED = "maintenance.postponed", "Maintenance postponed"
+    MAINTENANCE_RESCHEDULED = "maintenance.rescheduled", "Maintenance rescheduled"
+    MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    POST_PUBLISHED = "post.published", "Post published"
+
+
+class Notice(models.Model):
+    """One publish: what was said, about what, and which channels were asked to carry it."""
+
+    kind = models.CharField(max_length=40, choices=NoticeKind.choices)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE)
+    incident_update = models.ForeignKey(
+        IncidentUpdate, null=True, blank=True, on_delete=models.CASCADE
+    )
+    maintenance = models.ForeignKey(Maintenance, null=True, blank=True, on_delete=models.CASCADE)
+    maintenance_update = models.ForeignKey(
+        MaintenanceUpdate, null=True, blank=True, on_delete=models.CASCADE
+    )
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE)
+    channels = models.JSONField(default=list, help_text="The channels asked to carry it.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:notifier_notice_change", args=[self.pk])
+
+    @property
+    def subject(self) -> Incident | Maintenance | Post:
+        """What the notice is about (for threading and links)."""
+        return self.incident or self.maintenance or self.post  # type: ignore[return-value]
+
+    @property
+    def thread_key(self) -> str:
+        """Shared by every notice about one incident or maintenance (mail, X, Mastodon threads)."""
+        if self.incident_id:
+            return f"incident-{self.incident_id}"
+        if self.maintenance_id:
+            return f"maintenance-{self.maintenance_id}"
+        return f"post-{self.post_id}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    RETRYING = "retrying", "Retrying"
+    FAILED = "failed", "Failed"
+
+
+CLAIMABLE_STATES = (DeliveryState.PENDING, DeliveryState.RETRYING)
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def claimable(self) -> DeliveryQuerySet:
+        return self.filter(state__in=CLAIMABLE_STATES)
+
+    def stale(
+        self, now: datetime, *, pending_for: timedelta, sending_for: timedelta
+    ) -> DeliveryQuerySet:
+        """Deliveries nobody is working on: never picked up, or claimed by a worker that died."""
+        waiting_since = Coalesce("enqueued_at", "created_at")
+        return self.alias(waiting_since=waiting_since).filter(
+            models.Q(state=DeliveryState.PENDING, waiting_since__lte=now - pending_for)
+            | models.Q(
+                state=DeliveryState.RETRYING,
+                next_attempt_at__lte=now - pending_for,
+                waiting_since__lte=now - pending_for,
+            )
+            | models.Q(state=DeliveryState.SENDING, claimed_at__lte=now - sending_for)
+        )
+
+    def counts_by_channel(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for channel, state, total in (
+            self.order_by().values_list("channel", "state").annotate(total=models.Count("id"))
+        ):
+            counts.setdefault(channel, {s.value: 0 for s in DeliveryState})[state] = total
+        return counts
+
+
+class Delivery(models.Model):
+    """One notice to one target over one channel, and what became of it."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=40)
+    # Channel-specific: a subscriber or endpoint id, an account name, a mirror target.
+    target = models.CharField(max_length=200)
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # What the far end calls it (a post id to reply to, a Message-ID).
+    reference = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=16, blank=True, db_index=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "channel", "target"], name="one_delivery_per_target"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.target}: {self.state}"

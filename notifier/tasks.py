@@ -1,0 +1,87 @@
+"""Celery tasks: they carry delivery ids and leave every decision to the dispatcher."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from notifier import dispatch, subscriptions
+from notifier.ledger import enqueue_deliveries
+from notifier.models import Delivery, DeliveryState
+from notifier.tokens import SubscribeRequest
+
+logger = logging.getLogger(__name__)
+
+RETRYING_TASK = {"bind": True, "acks_late": True, "max_retries": None}
+
+
+@shared_task(name="notifier.dispatch_notice", acks_late=True)
+def dispatch_notice(notice_id: int) -> int:
+    """Split a notice's deliveries into tasks (single sends first, then mail in batches)."""
+    return enqueue_deliveries(Delivery.objects.filter(notice_id=notice_id))
+
+
+def _run(task: Task, delivery_ids: list[int]) -> int:
+    result = dispatch.run(delivery_ids)
+    if result.retry_in is not None:
+        # The rows are marked retrying; the dispatcher bounds attempts per delivery.
+        raise task.retry(countdown=result.retry_in)
+    return result.sent
+
+
+@shared_task(name="notifier.deliver", **RETRYING_TASK)
+def deliver(self: Task, delivery_id: int) -> int:
+    return _run(self, [delivery_id])
+
+
+@shared_task(name="notifier.deliver_batch", **RETRYING_TASK)
+def deliver_batch(self: Task, delivery_ids: list[int]) -> int:
+    return _run(self, delivery_ids)
+
+
+@shared_task(name="notifier.sweep")
+def sweep() -> int:
+    """Re-queue deliveries nobody is working on: the broker was down, or a worker died."""
+    now = timezone.now()
+    stale = Delivery.objects.stale(
+        now,
+        pending_for=timedelta(seconds=settings.DELIVERY_STALE_SECONDS),
+        sending_for=timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS),
+    )
+    stale_ids = list(stale.values_list("id", flat=True)[: settings.DELIVERY_SWEEP_LIMIT])
+    if not stale_ids:
+        return 0
+    # A claim older than the timeout belongs to a dead worker: hand it back.
+    Delivery.objects.filter(
+        pk__in=stale_ids,
+        state=DeliveryState.SENDING,
+        claimed_at__lte=now - timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS),
+    ).update(state=DeliveryState.PENDING, claimed_by="")
+    queued = enqueue_deliveries(Delivery.objects.filter(pk__in=stale_ids))
+    logger.info("Sweeper re-queued %s deliveries", queued)
+    return queued
+
+
+@shared_task(
+    name="notifier.send_confirmation",
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def send_confirmation(email: str, component_ids: list[int]) -> None:
+    subscriptions.confirmation_email(SubscribeRequest(email, tuple(component_ids))).send()
+
+
+def request_confirmation(wish: SubscribeRequest) -> None:
+    """Queue the confirmation mail; with the broker down, send it from the request instead."""
+    try:
+        send_confirmation.delay(wish.email, list(wish.component_ids))
+    except Exception:
+        logger.warning("Broker unreachable: sending the confirmation mail directly")
+        subscriptions.confirmation_email(wish).send()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from notifier import views
+
+urlpatterns = [
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:token>/", views.subscribe_confirm, name="subscribe_confirm"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

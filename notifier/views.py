@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from notifier import subscriptions, tasks
+from notifier.forms import SubscribeForm
+from notifier.tokens import BadToken, SubscribeRequest, read_confirmation_token
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    form = SubscribeForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "notifier/subscribe.html", {"form": form})
+    if subscriptions.over_rate_limit(_client_ip(request)):
+        return render(request, "notifier/rate_limited.html", status=429)
+    if not form.is_valid():
+        return render(request, "notifier/subscribe.html", {"form": form}, status=400)
+    wish = SubscribeRequest(
+        form.cleaned_data["email"], tuple(c.pk for c in form.cleaned_data["components"])
+    )
+    tasks.request_confirmation(wish)
+    # The same answer whether or not the address is subscribed already: no enumeration.
+    return render(request, "notifier/subscribe_sent.html", {"email": wish.email})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    # GET only shows a button: mail scanners that open links must not confirm for the reader.
+    try:
+        wish = read_confirmation_token(token)
+    except BadToken as error:
+        return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
+    if request.method != "POST":
+        return render(request, "notifier/confirm.html", {"email": wish.email})
+    subscriber, created = subscriptions.confirm(wish)
+    return render(
+        request,
+        "notifier/confirmed.html",
+        {"subscriber": subscriber, "created": created, "components": subscriber.components.all()},
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail provider posts without a session; the token is the key
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        if request.method != "POST":
+            subscriptions.read_unsubscribe_token(token)
+            return render(request, "notifier/unsubscribe.html")
+        removed = subscriptions.unsubscribe(token)
+    except BadToken as error:
+        return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
+    return render(request, "notifier/unsubscribed.html", {"removed": removed})
