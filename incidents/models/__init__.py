@@ -25,6 +25,7 @@ from incidents.models.maintenance import (
 from incidents.models.posts import MORE_MARKER, Category, Post, Tag
 from incidents.models.publication import PublicationState
 from incidents.models.status import OverallStatus, worst_status
+from incidents.models.tokens import ApiToken, Scope
 
 __all__ = [
     "ACTIVE_MAINTENANCE_STATUSES",
@@ -33,6 +34,7 @@ __all__ = [
     "MORE_MARKER",
     "OPEN_INCIDENT_STATUSES",
     "UPCOMING_MAINTENANCE_STATUSES",
+    "ApiToken",
     "Category",
     "Component",
     "ComponentGroup",
@@ -50,6 +52,7 @@ __all__ = [
     "OverallStatus",
     "Post",
     "PublicationState",
+    "Scope",
     "Tag",
     "worst_status",
 ]
