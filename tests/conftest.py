@@ -77,10 +77,12 @@ def _test_settings() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _empty_page_cache() -> Iterator[None]:
-    # The database is rolled back between tests; cached pages must go with it.
+def _empty_caches() -> Iterator[None]:
+    # The database is rolled back between tests; cached pages and counters must go with it.
     from django.core.cache import caches
 
-    caches["pages"].clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    caches["pages"].clear()
+    for cache in caches.all():
+        cache.clear()
