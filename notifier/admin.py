@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import URLPattern, path
+from django_htmx.http import HttpResponseStopPolling
 
 from notifier.ledger import enqueue_deliveries
 from notifier.models import Delivery, DeliveryState, Notice, Subscriber, WebhookEndpoint
 
 
-@admin.action(description="Retry the failed deliveries of the selected notices")
-def retry_failed(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    failed = Delivery.objects.filter(notice__in=queryset, state=DeliveryState.FAILED)
+def requeue_failed(notices: QuerySet[Notice]) -> int:
+    failed = Delivery.objects.filter(notice__in=notices, state=DeliveryState.FAILED)
     ids = list(failed.values_list("id", flat=True))
     failed.update(state=DeliveryState.PENDING, attempts=0, last_error="", enqueued_at=None)
-    queued = enqueue_deliveries(Delivery.objects.filter(pk__in=ids))
+    return enqueue_deliveries(Delivery.objects.filter(pk__in=ids))
+
+
+@admin.action(description="Retry the failed deliveries of the selected notices")
+def retry_failed(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    queued = requeue_failed(queryset)
     modeladmin.message_user(request, f"{queued} deliveries queued again.", messages.SUCCESS)
 
 
@@ -37,6 +44,7 @@ class DeliveryInline(admin.TabularInline):
 
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
+    change_form_template = "notifier/admin/notice_change_form.html"
     list_display = ["__str__", "created_at", "channels", "delivery_counts"]
     list_filter = ["kind"]
     actions = [retry_failed]
@@ -45,6 +53,41 @@ class NoticeAdmin(admin.ModelAdmin):
         "kind", "incident", "incident_update", "maintenance", "maintenance_update", "post",
         "channels", "created_at", "delivery_counts",
     ]  # fmt: skip
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/deliveries/", view(self.deliveries), name="notifier_notice_deliveries"),
+            path("<int:pk>/retry-failed/", view(self.retry), name="notifier_notice_retry"),
+            *super().get_urls(),
+        ]
+
+    def deliveries(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The live counts (an htmx target): polling stops once nothing is left to send."""
+        summary = delivery_summary(get_object_or_404(Notice, pk=pk))
+        response = render(request, "notifier/admin/_deliveries.html", summary)
+        if request.htmx and not summary["in_flight"]:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+
+    def retry(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST" or not self.has_change_permission(request):
+            return HttpResponseNotAllowed(["POST"])
+        queued = requeue_failed(Notice.objects.filter(pk=pk))
+        self.message_user(request, f"{queued} deliveries queued again.", messages.SUCCESS)
+        return redirect("admin:notifier_notice_change", pk)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        notice = get_object_or_404(Notice, pk=object_id)
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **delivery_summary(notice)}
+        )
 
     @admin.display(description="Deliveries")
     def delivery_counts(self, notice: Notice) -> str:
@@ -56,6 +99,17 @@ class NoticeAdmin(admin.ModelAdmin):
             )
             or "none"
         )
+
+
+def delivery_summary(notice: Notice) -> dict[str, object]:
+    counts = notice.deliveries.counts_by_channel()
+    in_flight = sum(
+        states[state]
+        for states in counts.values()
+        for state in (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.RETRYING)
+    )
+    failures = notice.deliveries.filter(state=DeliveryState.FAILED).order_by("id")[:50]
+    return {"notice": notice, "counts": counts, "in_flight": in_flight, "failures": failures}
 
 
 @admin.register(Subscriber)
