@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.http import require_safe
 
 from incidents import feeds, views
@@ -25,4 +25,5 @@ urlpatterns = [
     path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
     path("feed.atom", require_safe(cached_page(feeds.EverythingAtomFeed())), name="feed_atom"),
     path("feed.rss", require_safe(cached_page(feeds.EverythingRssFeed())), name="feed_rss"),
+    path("", include("incidents.api.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The JSON APIs: the public read API in Atlassian Statuspage's v2 shape and the staff API."""
