@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from incidents.models import (
+    ApiToken,
     Category,
     Component,
     ComponentGroup,
@@ -14,8 +18,10 @@ from incidents.models import (
     Maintenance,
     MaintenanceUpdate,
     Post,
+    Scope,
     Tag,
 )
+from incidents.models.tokens import TOKEN_PREFIX
 
 
 @admin.register(ComponentGroup)
@@ -88,3 +94,53 @@ class PostAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["categories", "tags"]
     raw_id_fields = ["incident", "maintenance"]
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=True
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "scopes", "created_by"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created here or with `manage.py create_api_token`; the secret shows once."""
+
+    form = ApiTokenForm
+    list_display = ["name", "shown_prefix", "scopes", "created_by", "last_used_at", "is_active"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["shown_prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.display(description="prefix")
+    def shown_prefix(self, token: ApiToken) -> str:
+        return f"{TOKEN_PREFIX}{token.prefix}_…" if token.prefix else ""
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, token: ApiToken) -> bool:
+        return token.is_active
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        # A token's rights are fixed once issued: revoke it and issue another instead.
+        fixed = ["name", "scopes", "created_by"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:
+            return
+        secret = obj.new_secret()
+        obj.created_by = obj.created_by or request.user  # type: ignore[assignment]
+        obj.save()
+        messages.warning(request, f"Copy this token now; it will not be shown again: {secret}")
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            token.revoke()
+        messages.success(request, f"Revoked {queryset.count()} token(s).")

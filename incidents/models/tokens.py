@@ -80,16 +80,17 @@ class ApiToken(models.Model):
         validate_scopes(scopes)
         if not name.strip():
             raise ValidationError({"name": "Name the token after who or what uses it."})
-        prefix = secrets.token_hex(6)
-        secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-        token = cls.objects.create(
-            name=name.strip(),
-            prefix=prefix,
-            token_hash=_digest(secret),
-            scopes=scopes,
-            created_by=created_by,
-        )
+        token = cls(name=name.strip(), scopes=scopes, created_by=created_by)
+        secret = token.new_secret()
+        token.save()
         return token, secret
+
+    def new_secret(self) -> str:
+        """Give this (unsaved) token a fresh secret and return it; only its hash is kept."""
+        self.prefix = secrets.token_hex(6)
+        secret = f"{TOKEN_PREFIX}{self.prefix}_{secrets.token_urlsafe(32)}"
+        self.token_hash = _digest(secret)
+        return secret
 
     @classmethod
     def authenticate(cls, presented: str) -> ApiToken | None:
