@@ -188,6 +188,25 @@ DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 3
 DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 100_000, minimum=1)
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 30, minimum=1)
 
+# X, Mastodon and webhooks (notifier/channels/). X and Mastodon are off until their keys are set.
+OUTBOUND_HTTP_TIMEOUT = env_int("OUTBOUND_HTTP_TIMEOUT", 10, minimum=1)  # seconds, every call
+X_API_KEY = env_str("X_API_KEY", "")
+X_API_SECRET = env_str("X_API_SECRET", "")
+X_ACCESS_TOKEN = env_str("X_ACCESS_TOKEN", "")
+X_ACCESS_TOKEN_SECRET = env_str("X_ACCESS_TOKEN_SECRET", "")
+MASTODON_API_BASE_URL = env_str("MASTODON_API_BASE_URL", "").rstrip("/")
+MASTODON_ACCESS_TOKEN = env_str("MASTODON_ACCESS_TOKEN", "")
+MASTODON_VISIBILITY = env_str("MASTODON_VISIBILITY", "public")
+if MASTODON_VISIBILITY not in {"public", "unlisted", "private", "direct"}:
+    raise ImproperSetting(
+        f"MASTODON_VISIBILITY={MASTODON_VISIBILITY!r} is not public, unlisted, private or direct"
+    )
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
+WEBHOOK_DOCUMENTATION_URL = env_str(
+    "WEBHOOK_DOCUMENTATION_URL",
+    "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,8 +9,9 @@ __all__ = ["Channel", "TransportError", "all_channels", "channel_named"]
 
 def _classes() -> dict[str, type[Channel]]:
     from notifier.channels.email import EmailChannel
+    from notifier.channels.webhook import WebhookChannel
 
-    return {cls.name: cls for cls in (EmailChannel,)}
+    return {cls.name: cls for cls in (EmailChannel, WebhookChannel)}
 
 
 def all_channels() -> list[Channel]:

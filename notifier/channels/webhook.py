@@ -1,0 +1,254 @@
+"""Webhooks: each incident and maintenance notice POSTed as JSON, signed, to every endpoint.
+
+Targets: every enabled WebhookEndpoint whose components include one the
+notice is about (an endpoint without components takes everything). Posts
+(the blog) are not sent: Statuspage webhooks carry incidents only.
+
+The body has Atlassian Statuspage's webhook shape (see webhook_payload.py for
+the mapping). Headers:
+
+    Content-Type: application/json
+    User-Agent: <SITE_NAME> webhooks (<SITE_URL>)
+    X-Statuspage-Event: incident.updated         the NoticeKind, exact (maintenance.postponed)
+    X-Statuspage-Delivery: 1234                   the same on every retry: deduplicate on it
+    X-Statuspage-Timestamp: 1700000000            unix seconds when this try was signed
+    X-Statuspage-Signature: sha256=<hex>          HMAC-SHA256, key: the endpoint's secret,
+                                                  message: "<timestamp>.<raw body bytes>"
+
+A consumer recomputes the HMAC over the timestamp, a dot and the raw body,
+compares in constant time, and refuses old timestamps (replays).
+
+Answers: 2xx is sent. A redirect is not followed and counts as a refusal
+(Statuspage does the same). 410 Gone disables the endpoint at once; other
+4xx fail for good; 5xx, timeouts and lost connections are retried by the
+dispatcher. After WEBHOOK_DISABLE_AFTER failures in a row the endpoint is
+disabled and its contact gets one plain mail saying why and how to get it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifier.channels.base import Channel, TransportError
+from notifier.channels.webhook_payload import component_ids, payload
+from notifier.models import Delivery, Notice, WebhookEndpoint
+
+if TYPE_CHECKING:
+    import requests
+
+logger = logging.getLogger(__name__)
+
+# How much of an answer is read: enough for an error message or a request id.
+ANSWER_BYTES = 2048
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def is_public_host(host: str) -> bool:
+    """Whether every address `host` resolves to is on the public internet."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return True  # cannot resolve: the POST fails on its own, and is retried
+    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+
+
+class Refused(TransportError):
+    """What the endpoint answered instead of 2xx; `gone`: 410, disable it at once."""
+
+    def __init__(
+        self, message: str, *, permanent: bool, gone: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, permanent=permanent, retry_after=retry_after)
+        self.gone = gone
+
+
+def outcome(response: requests.Response, answer: bytes) -> str:
+    """The reference of a 2xx answer; any other answer raised as the error it is."""
+    code = response.status_code
+    text = answer.decode("utf-8", "replace").strip()[:200]
+    said = f"{code} {response.reason}" + (f": {text}" if text else "")
+    if 200 <= code < 300:
+        return f"{code} {response_id(response, answer)}".strip()
+    if 300 <= code < 400:
+        where = response.headers.get("Location", "?")
+        raise Refused(f"{said} (redirects to {where}; webhooks do not follow)", permanent=True)
+    if code == 410:
+        raise Refused(said, permanent=True, gone=True)
+    if code == 429 or code >= 500:
+        raise Refused(said, permanent=False, retry_after=retry_after(response))
+    raise Refused(said, permanent=True)
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds from a Retry-After header given in seconds (the HTTP-date form is ignored)."""
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+def response_id(response: requests.Response, answer: bytes) -> str:
+    """A short id the endpoint gave its receipt, from a request-id header or a JSON `id`."""
+    found = response.headers.get("X-Request-Id") or response.headers.get("X-Request-ID")
+    if not found:
+        try:
+            found = json.loads(answer).get("id")
+        except (ValueError, AttributeError):
+            found = None
+    return str(found)[:60] if found else ""
+
+
+class WebhookChannel(Channel):
+    name = "webhook"
+    label = "Webhooks"
+
+    def __init__(self) -> None:
+        self._endpoints: dict[int, WebhookEndpoint] = {}
+
+    def fits(self, notice: Notice) -> bool:
+        return not notice.post_id
+
+    def endpoints(self, notice: Notice) -> Any:
+        if notice.post_id:
+            return WebhookEndpoint.objects.none()
+        endpoints = WebhookEndpoint.objects.filter(disabled_at__isnull=True)
+        ids = component_ids(notice)
+        if ids:
+            endpoints = endpoints.filter(Q(components=None) | Q(components__in=ids)).distinct()
+        return endpoints
+
+    def targets(self, notice: Notice) -> Iterable[str]:
+        return [str(pk) for pk in self.endpoints(notice).values_list("pk", flat=True)]
+
+    def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        self._endpoints = WebhookEndpoint.objects.in_bulk([int(d.target) for d in deliveries])
+
+    def session(self) -> AbstractContextManager[Any]:
+        import requests  # where used: see notifier/channels/social.py
+
+        return requests.Session()
+
+    def preview(self, notice: Notice) -> str:
+        count = self.endpoints(notice).count()
+        return f"{notice.kind} as JSON to {count} endpoint{'' if count == 1 else 's'}"
+
+    def send(self, delivery: Delivery, session: Any) -> str:
+        endpoint = self._endpoints.get(int(delivery.target))
+        if endpoint is None:
+            raise TransportError("The endpoint was deleted.", permanent=True)
+        if not endpoint.is_enabled:
+            raise TransportError(
+                f"The endpoint is disabled: {endpoint.disabled_reason}", permanent=True
+            )
+        try:
+            reference = self.post(delivery, endpoint, session)
+        except TransportError as error:
+            # Counting failures is endpoint bookkeeping (notifier data, not domain rows). It is
+            # done here because only the channel knows a 410 from a 404; the dispatcher still
+            # alone decides retry or give up, by the same rule this mirrors.
+            gives_up = error.permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
+            if gives_up:
+                self.count_failure(endpoint, error, gone=isinstance(error, Refused) and error.gone)
+            raise
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
+            consecutive_failures=0
+        )
+        return reference
+
+    def post(self, delivery: Delivery, endpoint: WebhookEndpoint, session: Any) -> str:
+        import requests
+
+        host = urlsplit(endpoint.url).hostname or ""
+        if endpoint.owner == WebhookEndpoint.Owner.SUBSCRIBER and not is_public_host(host):
+            raise TransportError(
+                f"{host} is not a public address; subscriber webhooks must be.", permanent=True
+            )
+        body = json.dumps(
+            payload(delivery.notice), separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"{settings.SITE_NAME} webhooks ({settings.SITE_URL})",
+            "X-Statuspage-Event": delivery.notice.kind,
+            "X-Statuspage-Delivery": str(delivery.pk),
+            "X-Statuspage-Timestamp": str(timestamp),
+            "X-Statuspage-Signature": signature(endpoint.secret, timestamp, body),
+        }
+        try:
+            with session.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=settings.OUTBOUND_HTTP_TIMEOUT,
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                answer = next(response.iter_content(ANSWER_BYTES), b"")
+        except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as error:
+            raise TransportError(
+                f"Cannot post to {endpoint.url}: {error}", permanent=True
+            ) from error
+        except requests.RequestException as error:
+            raise TransportError(f"Cannot reach {host}: {error!r}", permanent=False) from error
+        return outcome(response, answer)
+
+    def count_failure(self, endpoint: WebhookEndpoint, error: TransportError, gone: bool) -> None:
+        """One more failure in a row; disable the endpoint once it is gone or has too many."""
+        endpoints = WebhookEndpoint.objects.filter(pk=endpoint.pk)
+        endpoints.update(consecutive_failures=F("consecutive_failures") + 1)
+        limit = 1 if gone else settings.WEBHOOK_DISABLE_AFTER
+        why = (
+            "it answered 410 Gone"
+            if gone
+            else f"{settings.WEBHOOK_DISABLE_AFTER} deliveries in a row failed"
+        )
+        # Conditional, so two workers failing at once disable it (and mail its contact) once.
+        disabled = endpoints.filter(
+            disabled_at__isnull=True, consecutive_failures__gte=limit
+        ).update(disabled_at=timezone.now(), disabled_reason=f"Disabled because {why}."[:500])
+        if disabled:
+            logger.warning("Disabled webhook endpoint %s: %s", endpoint.pk, why)
+            tell_contact(endpoint, why, str(error))
+
+
+def tell_contact(endpoint: WebhookEndpoint, why: str, last_error: str) -> None:
+    """One plain mail to the endpoint's contact; a mail failure is logged, never raised."""
+    if not endpoint.contact_email:
+        return
+    context = {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "url": endpoint.url,
+        "why": why,
+        "last_error": last_error,
+        "subscriber": endpoint.owner == WebhookEndpoint.Owner.SUBSCRIBER,
+    }
+    subject = render_to_string("emails/webhook-disabled-subject.txt", context)
+    try:
+        send_mail(
+            " ".join(subject.split()),
+            render_to_string("emails/webhook-disabled-body.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            [endpoint.contact_email],
+        )
+    except Exception:
+        logger.exception("Could not tell %s that its webhook was disabled", endpoint.pk)

@@ -1,0 +1,113 @@
+"""The webhook body: a notice in Atlassian Statuspage's webhook shape.
+
+    {"meta": {"unsubscribe": null, "documentation": WEBHOOK_DOCUMENTATION_URL,
+              "generated_at": "2013-01-25T00:45:00.000+01:00"},
+     "page": {"id": <the API's page id>, "status_indicator": none|minor|major|critical|maintenance,
+              "status_description": "Partial service outage"},
+     "incident": {...}}
+
+The incident object is the one the public API (/api/v2/, incidents/api/
+serializers.py) writes, so ids ("i45", "m7", "iu12", "mu3", "c3"), times
+(ISO 8601, milliseconds, the site zone's offset) and value sets are the same
+in both. Statuspage sends scheduled maintenance as incidents, and so do we:
+impact "maintenance", scheduled_for and scheduled_until set, statuses in
+Statuspage's words (rescheduled and postponed read as scheduled, cancelled as
+completed; the X-Statuspage-Event header keeps the exact kind, such as
+maintenance.postponed). Incidents carry scheduled_for and scheduled_until as
+null, as in Statuspage's webhooks.
+
+Unlike the API, the object is described as of the notice, so a retry sent
+later does not contradict its event: the status of the notice's update, only
+the updates posted up to it (newest first), monitoring_at and resolved_at only
+if they had happened by then, and the window in force then.
+
+`meta.unsubscribe` is null until endpoints have a self-service unsubscribe
+link. Component-only changes are not notices, so no "component_update" body
+is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from incidents.api import serializers
+from incidents.api.serializers import MAINTENANCE_STATUS, ComponentTree, api_time, public_id
+from incidents.models import Component, MaintenanceStatus
+from notifier.models import Notice
+
+Json = dict[str, Any]
+
+
+def component_ids(notice: Notice) -> list[int]:
+    if notice.incident_id:
+        return list(notice.incident.affected.values_list("component_id", flat=True))
+    if notice.maintenance_id:
+        return list(notice.maintenance.components.values_list("id", flat=True))
+    return []
+
+
+def payload(notice: Notice) -> Json:
+    overall = Component.objects.overall_status()
+    return {
+        "meta": {
+            "unsubscribe": None,
+            "documentation": settings.WEBHOOK_DOCUMENTATION_URL,
+            "generated_at": api_time(timezone.now()),
+        },
+        "page": {
+            "id": serializers.page_id(),
+            "status_indicator": overall.indicator,
+            "status_description": overall.description,
+        },
+        "incident": incident(notice) if notice.incident_id else maintenance(notice),
+    }
+
+
+def _by(moment: datetime | None, limit: datetime) -> str | None:
+    return api_time(moment) if moment and moment <= limit else None
+
+
+def _updates_until(serialized: Json, kind: str, update_ids: list[int]) -> list[Json]:
+    known = {public_id(kind, pk) for pk in update_ids}
+    return [item for item in serialized["incident_updates"] if item["id"] in known]
+
+
+def incident(notice: Notice) -> Json:
+    subject, update = notice.incident, notice.incident_update
+    assert subject is not None and update is not None
+    shown = serializers.incident(subject, ComponentTree.load())
+    earlier = subject.updates.filter(pk__lte=update.pk).values_list("pk", flat=True)
+    return {
+        **shown,
+        "status": update.status,
+        "updated_at": api_time(update.posted_at),
+        "monitoring_at": _by(subject.monitoring_at, update.posted_at),
+        "resolved_at": _by(subject.resolved_at, update.posted_at),
+        "incident_updates": _updates_until(shown, "iu", list(earlier)),
+        "scheduled_for": None,
+        "scheduled_until": None,
+    }
+
+
+def maintenance(notice: Notice) -> Json:
+    subject, update = notice.maintenance, notice.maintenance_update
+    assert subject is not None and update is not None
+    shown = serializers.maintenance(subject, ComponentTree.load())
+    earlier = subject.updates.filter(pk__lte=update.pk).values_list("pk", flat=True)
+    finished = update.status in (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED)
+    window_start = update.window_start or subject.scheduled_start
+    window_end = update.window_end or subject.scheduled_end
+    return {
+        **shown,
+        "status": MAINTENANCE_STATUS[MaintenanceStatus(update.status)],
+        "updated_at": api_time(update.posted_at),
+        "resolved_at": api_time(update.posted_at) if finished else None,
+        "started_at": _by(subject.started_at, update.posted_at) or api_time(window_start),
+        "incident_updates": _updates_until(shown, "mu", list(earlier)),
+        "scheduled_for": api_time(window_start),
+        "scheduled_until": api_time(window_end),
+    }
