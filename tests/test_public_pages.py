@@ -150,7 +150,7 @@ def test_it_shows_an_incident_with_its_timeline(client, site):
     assert "Incoming mail is <strong>queued</strong>." in html
     assert "<li>SMTP: partial outage</li>" in html and "<li>SMTP: operational</li>" in html
     assert html.index("All queued mail") < html.index("Incoming mail")  # newest first
-    assert 'href="/blog/mail-delays/">[Resolved] Mail delays on Friday</a>' in html
+    assert 'href="../../blog/mail-delays/">[Resolved] Mail delays on Friday</a>' in html
     assert "Updated <time" in html
     assert assert_times_match_their_datetime(html) == 5  # started, resolved, 2 updates, footer
 
@@ -216,7 +216,7 @@ def test_it_lists_posts_with_excerpts(client, site):
     assert 'aria-label="Continue reading New spam filter"' in html
     assert '<span class="label">[Resolved]</span> Mail delays on Friday' in html
     assert html.index("Mail delays on Friday") < html.index("New spam filter")
-    assert '<a href="/blog/category/news/">News</a>' in html
+    assert '<a href="category/news/">News</a>' in html
     assert "Updated <time" in html
     assert_times_match_their_datetime(html)
 
@@ -226,8 +226,8 @@ def test_it_shows_a_whole_post(client, site):
 
     assert "<h1>New spam filter</h1>" in html
     assert "How it works: rules." in html and "<!--more-->" not in html
-    assert 'Published in <a href="/blog/category/news/">News</a>' in html
-    assert 'Tags: <a href="/blog/tag/spam/">Spam</a>' in html
+    assert 'Published in <a href="../category/news/">News</a>' in html
+    assert 'Tags: <a href="../tag/spam/">Spam</a>' in html
     assert '<time datetime="2013-01-25T08:00:00Z" data-local>Fri 25 Jan 2013</time>' in html
     assert "Updated <time" in html
 
@@ -236,7 +236,8 @@ def test_it_links_a_post_to_its_incident(client, site):
     html = page(client, "/blog/mail-delays/")
 
     assert (
-        f'the incident <a href="/incidents/{site.resolved.pk}/">Mail delivery delayed</a>' in html
+        f'the incident <a href="../../incidents/{site.resolved.pk}/">Mail delivery delayed</a>'
+        in html
     )
     assert "<title>[Resolved] Mail delays on Friday · Runbox Status</title>" in html
 
@@ -247,8 +248,9 @@ def test_it_lists_the_posts_of_a_category_with_its_feeds(client, site):
     assert "<h1>News</h1>" in html
     assert "What is new at Runbox." in html
     assert "New spam filter" in html and "Mail delays on Friday" in html
-    assert 'href="/blog/category/news/feed.atom"' in html
-    assert 'href="/blog/category/news/feed.rss"' in html
+    # Links are relative to the page, so the static mirror works under any prefix.
+    assert 'href="feed.atom"' in html
+    assert 'href="feed.rss"' in html
     assert 'aria-current="page">News</a>' in html
     assert "Updated <time" in html
 
@@ -305,3 +307,15 @@ def test_the_site_time_zone_setting_changes_every_page(client, site, settings):
 
     assert "Thu 24 Jan 2013, 18:45 EST" in html
     assert "CET" not in html.split("<main")[1]
+
+
+def test_every_link_to_the_site_is_relative_so_the_mirror_works_under_any_prefix(client, site):
+    for url in [
+        "/",
+        "/history/",
+        "/blog/",
+        "/blog/new-spam-filter/",
+        f"/incidents/{site.active.pk}/",
+    ]:
+        html = page(client, url)
+        assert not re.search(r'\s(?:href|src|action|hx-get)="/(?!/)', html), url

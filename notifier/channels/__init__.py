@@ -9,9 +9,11 @@ __all__ = ["Channel", "TransportError", "all_channels", "channel_named"]
 
 def _classes() -> dict[str, type[Channel]]:
     from notifier.channels.email import EmailChannel
+    from notifier.channels.mastodon import MastodonChannel
     from notifier.channels.webhook import WebhookChannel
+    from notifier.channels.x import XChannel
 
-    return {cls.name: cls for cls in (EmailChannel, WebhookChannel)}
+    return {cls.name: cls for cls in (EmailChannel, XChannel, MastodonChannel, WebhookChannel)}
 
 
 def all_channels() -> list[Channel]:

@@ -1,0 +1,119 @@
+"""What X and Mastodon share: one account, short texts, and a thread per incident or maintenance.
+
+The first notice about an incident or maintenance starts a thread; each later
+one replies to the newest post of that thread already sent on the same
+channel (its Delivery.reference). While an earlier notice of the thread is
+still on its way, a later one waits (a transient error), so the thread keeps
+the order in which staff published.
+
+The client libraries (tweepy, Mastodon.py, requests) are imported where they
+are used: the web process loads the channels on every publish, and importing
+them costs it about half a second the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.utils import timezone
+
+from notifier.channels.base import Channel, TransportError
+from notifier.messages import short_post
+from notifier.models import Delivery, DeliveryState, Notice
+
+if TYPE_CHECKING:
+    import requests
+
+UNSENT_STATES = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.RETRYING)
+# Seconds to wait for an earlier post of the thread, after its own next try is due.
+THREAD_WAIT_SECONDS = 5.0
+
+
+def timeout_session(timeout: float) -> requests.Session:
+    """A requests session whose calls time out unless told otherwise (tweepy tells it nothing)."""
+    import requests
+
+    session = requests.Session()
+    session.request = partial(session.request, timeout=timeout)  # type: ignore[method-assign]
+    return session
+
+
+def same_thread(notice: Notice) -> Q:
+    if notice.incident_id:
+        return Q(notice__incident_id=notice.incident_id)
+    if notice.maintenance_id:
+        return Q(notice__maintenance_id=notice.maintenance_id)
+    return Q(notice__post_id=notice.post_id)
+
+
+def reply_target(delivery: Delivery) -> str | None:
+    """The post this delivery replies to: the newest one sent earlier in its thread, or None.
+
+    Raises a transient TransportError while an earlier post of the thread is unsent.
+    """
+    earlier = Delivery.objects.filter(
+        same_thread(delivery.notice), channel=delivery.channel, notice_id__lt=delivery.notice_id
+    )
+    unsent = list(earlier.filter(state__in=UNSENT_STATES).values_list("next_attempt_at", flat=True))
+    if unsent:
+        # Wake up after the earlier post's own next try, not before.
+        now = timezone.now()
+        due = max(((at - now).total_seconds() for at in unsent if at), default=0.0)
+        raise TransportError(
+            "Waiting for the previous post in the thread.",
+            permanent=False,
+            retry_after=max(due, 0.0) + THREAD_WAIT_SECONDS,
+        )
+    # An earlier post that failed for good is skipped: reply to the one before it.
+    previous = earlier.filter(state=DeliveryState.SENT).exclude(reference="")
+    return previous.order_by("-notice_id").values_list("reference", flat=True).first()
+
+
+def fitted_post(
+    notice: Notice, *, limit: int, link_length: int, measure: Callable[[str], int]
+) -> str:
+    """short_post, shortened further until `measure` (the network's own count) says it fits.
+
+    A character weighs at most 2, so cutting half the excess in characters never cuts
+    too much; a few rounds at most, and only for wide scripts and emoji.
+    """
+    budget = limit
+    while True:
+        text = short_post(notice, limit=budget, link_length=link_length)
+        over = measure(text) - limit
+        step = (over + 1) // 2
+        if over <= 0 or budget - step <= link_length + 3:
+            return text
+        budget -= step
+
+
+class SocialChannel(Channel):
+    """One account that posts a short text per notice, threaded per incident or maintenance."""
+
+    limit: int
+    link_length = 23
+
+    def settings_needed(self) -> dict[str, str]:
+        """Setting names and their values; the channel is off while any is empty."""
+        raise NotImplementedError
+
+    def is_configured(self) -> bool:
+        return all(self.settings_needed().values())
+
+    def why_off(self) -> str:
+        missing = [name for name, value in self.settings_needed().items() if not value]
+        return f"Set {', '.join(missing)} in the environment." if missing else ""
+
+    def measure(self, text: str) -> int:
+        raise NotImplementedError
+
+    def text(self, notice: Notice) -> str:
+        return fitted_post(
+            notice, limit=self.limit, link_length=self.link_length, measure=self.measure
+        )
+
+    def preview(self, notice: Notice) -> str:
+        return self.text(notice)
