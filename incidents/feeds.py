@@ -1,9 +1,12 @@
-"""Atom and RSS feeds: everything (posts, incidents, maintenance) and per blog category."""
+"""Atom, RSS 2.0 and JSON Feed 1.1: everything (posts, incidents, maintenance), per component
+(its incidents and maintenance) and per blog category."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -11,10 +14,49 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 
 from incidents import timefmt
-from incidents.models import Category, Incident, Maintenance, Post
+from incidents.models import Category, Component, Incident, Maintenance, Post
+
+
+class JsonFeed(SyndicationFeed):
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), times with the site zone's offset."""
+
+    content_type = "application/feed+json; charset=utf-8"
+    version = "https://jsonfeed.org/version/1.1"
+
+    def write(self, outfile: TextIO, encoding: str) -> None:
+        feed = self.feed
+        document: dict[str, Any] = {
+            "version": self.version,
+            "title": feed["title"],
+            "home_page_url": feed["link"],
+            "feed_url": feed["feed_url"],
+            "description": feed["description"] or feed["subtitle"],
+            "language": feed["language"],
+            "authors": [{"name": settings.SITE_NAME, "url": settings.SITE_URL}],
+            "items": [self._item(item) for item in self.items],
+        }
+        present = {k: v for k, v in document.items() if v or k == "items"}  # items is required
+        json.dump(present, outfile, ensure_ascii=False)
+
+    @staticmethod
+    def _item(item: dict[str, Any]) -> dict[str, Any]:
+        entry = {
+            "id": item["unique_id"] or item["link"],
+            "url": item["link"],
+            "title": item["title"],
+            "content_html": item["description"],
+            "date_published": _json_time(item["pubdate"]),
+            "date_modified": _json_time(item["updateddate"]),
+            "tags": list(item["categories"]),
+        }
+        return {k: v for k, v in entry.items() if v}
+
+
+def _json_time(moment: datetime | None) -> str | None:
+    return timefmt.in_zone(moment).isoformat() if moment is not None else None
 
 
 @dataclass(frozen=True)
@@ -148,3 +190,68 @@ class CategoryAtomFeed(CategoryRssFeed):
 
     def feed_url(self, category: Category) -> str:  # type: ignore[override]
         return reverse("blog_category_atom", args=[category.slug])
+
+
+class EverythingJsonFeed(EverythingRssFeed):
+    feed_type = JsonFeed
+
+    def feed_url(self) -> str:
+        return reverse("feed_json")
+
+
+class CategoryJsonFeed(CategoryRssFeed):
+    feed_type = JsonFeed
+
+    def feed_url(self, category: Category) -> str:  # type: ignore[override]
+        return reverse("blog_category_json", args=[category.slug])
+
+
+def for_component(component: Component, limit: int) -> list[FeedEntry]:
+    """The incidents that affected a component and the maintenance that covered it."""
+    incidents = (
+        Incident.objects.filter(affected__component=component)
+        .with_timeline()
+        .order_by("-updated_at", "-id")[:limit]
+    )
+    maintenance = (
+        Maintenance.objects.filter(components=component)
+        .with_timeline()
+        .order_by("-updated_at", "-id")[:limit]
+    )
+    entries = [
+        *(incident_entry(i) for i in incidents),
+        *(maintenance_entry(m) for m in maintenance),
+    ]
+    return sorted(entries, key=lambda e: e.updated, reverse=True)[:limit]
+
+
+class ComponentRssFeed(EverythingRssFeed):
+    def get_object(self, request: HttpRequest, pk: int) -> Component:  # type: ignore[override]
+        return get_object_or_404(Component, pk=pk)
+
+    def title(self, component: Component) -> str:  # type: ignore[override]
+        return f"{settings.SITE_NAME}: {component.name}"
+
+    def description(self, component: Component) -> str:  # type: ignore[override]
+        return f"Incidents and maintenance affecting {component.name}."
+
+    def feed_url(self, component: Component) -> str:  # type: ignore[override]
+        return reverse("component_rss", args=[component.pk])
+
+    def items(self, component: Component) -> list[FeedEntry]:  # type: ignore[override]
+        return for_component(component, settings.FEED_ITEMS)
+
+
+class ComponentAtomFeed(ComponentRssFeed):
+    feed_type = Atom1Feed
+    subtitle = ComponentRssFeed.description
+
+    def feed_url(self, component: Component) -> str:  # type: ignore[override]
+        return reverse("component_atom", args=[component.pk])
+
+
+class ComponentJsonFeed(ComponentRssFeed):
+    feed_type = JsonFeed
+
+    def feed_url(self, component: Component) -> str:  # type: ignore[override]
+        return reverse("component_json", args=[component.pk])

@@ -21,9 +21,30 @@ urlpatterns = [
         require_safe(cached_page(feeds.CategoryRssFeed())),
         name="blog_category_rss",
     ),
+    path(
+        "blog/category/<slug:slug>/feed.json",
+        require_safe(cached_page(feeds.CategoryJsonFeed())),
+        name="blog_category_json",
+    ),
     path("blog/tag/<slug:slug>/", views.blog_tag, name="blog_tag"),
     path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
     path("feed.atom", require_safe(cached_page(feeds.EverythingAtomFeed())), name="feed_atom"),
     path("feed.rss", require_safe(cached_page(feeds.EverythingRssFeed())), name="feed_rss"),
+    path("feed.json", require_safe(cached_page(feeds.EverythingJsonFeed())), name="feed_json"),
+    path(
+        "components/<int:pk>/feed.atom",
+        require_safe(cached_page(feeds.ComponentAtomFeed())),
+        name="component_atom",
+    ),
+    path(
+        "components/<int:pk>/feed.rss",
+        require_safe(cached_page(feeds.ComponentRssFeed())),
+        name="component_rss",
+    ),
+    path(
+        "components/<int:pk>/feed.json",
+        require_safe(cached_page(feeds.ComponentJsonFeed())),
+        name="component_json",
+    ),
     path("", include("incidents.api.urls")),
 ]
