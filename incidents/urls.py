@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from incidents import feeds, views
+from incidents import calendar, feeds, views
 from incidents.page_cache import cached_page
 
 urlpatterns = [
@@ -46,5 +46,6 @@ urlpatterns = [
         require_safe(cached_page(feeds.ComponentJsonFeed())),
         name="component_json",
     ),
+    path("maintenance.ics", require_safe(calendar.maintenance_ics), name="maintenance_ics"),
     path("", include("incidents.api.urls")),
 ]

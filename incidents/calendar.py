@@ -1,0 +1,91 @@
+"""An iCalendar feed of maintenance windows (/maintenance.ics) for calendar subscriptions.
+
+One event per window, whatever happens to it: the UID never changes, so a
+rescheduled window moves in the reader's calendar instead of appearing
+twice; SEQUENCE is the window's reschedule count; a cancelled window stays
+with STATUS:CANCELLED so calendars remove it. Times are written in UTC
+(the "Z" form), which every client converts to its own zone unambiguously.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from icalendar import Calendar, Event
+
+from incidents.models import Maintenance, MaintenanceStatus
+from incidents.page_cache import cached_page
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+# How often subscribers should fetch again (clients read X-PUBLISHED-TTL or REFRESH-INTERVAL).
+REFRESH = "PT1H"
+STATUS = {
+    MaintenanceStatus.CANCELLED: "CANCELLED",
+    # The work was reverted and a new window is not yet known.
+    MaintenanceStatus.POSTPONED: "TENTATIVE",
+}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def uid(maintenance: Maintenance) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"maintenance-{maintenance.pk}@{host}"
+
+
+def _description(maintenance: Maintenance, url: str) -> str:
+    parts = [maintenance.body.strip()] if maintenance.body.strip() else []
+    names = ", ".join(c.name for c in maintenance.components.all())
+    if names:
+        parts.append(f"Affects: {names}.")
+    parts.append(f"Status: {maintenance.get_status_display()}. Details and updates: {url}")
+    return "\n\n".join(parts)
+
+
+def event(maintenance: Maintenance) -> Event:
+    url = f"{settings.SITE_URL}{maintenance.get_absolute_url()}"
+    item = Event()
+    item.add("uid", uid(maintenance))
+    item.add("sequence", maintenance.sequence)
+    # The time this version of the event was written: stable between changes.
+    item.add("dtstamp", _utc(maintenance.updated_at))
+    item.add("created", _utc(maintenance.created_at))
+    item.add("last-modified", _utc(maintenance.updated_at))
+    item.add("dtstart", _utc(maintenance.scheduled_start))
+    item.add("dtend", _utc(maintenance.scheduled_end))
+    item.add("summary", f"{settings.SITE_NAME}: {maintenance.title}")
+    item.add("description", _description(maintenance, url))
+    item.add("url", url)
+    item.add("status", STATUS.get(MaintenanceStatus(maintenance.status), "CONFIRMED"))
+    item.add("transp", "TRANSPARENT")  # the reader is not busy during our maintenance
+    item.add("categories", ["Maintenance"])
+    return item
+
+
+def maintenance_calendar() -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{settings.SITE_NAME}//statuspage//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"{settings.SITE_NAME}: maintenance")
+    calendar.add("x-wr-caldesc", f"Scheduled maintenance windows of {settings.SITE_NAME}.")
+    calendar.add("x-wr-timezone", settings.SITE_TIME_ZONE)
+    calendar.add("x-published-ttl", REFRESH)
+    windows = Maintenance.objects.prefetch_related("components").order_by("scheduled_start", "id")
+    for maintenance in windows:
+        calendar.add_component(event(maintenance))
+    return calendar
+
+
+@cached_page
+def maintenance_ics(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(maintenance_calendar().to_ical(), content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = 'inline; filename="maintenance.ics"'
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,110 @@
+"""The maintenance calendar as a calendar client reads it back (icalendar)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from icalendar import Calendar
+
+from incidents import actions
+from incidents.models import Maintenance
+from tests.factories import OSLO, make_component, oslo, schedule_maintenance, utc
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
+
+
+def events(client) -> dict[str, object]:
+    response = client.get("/maintenance.ics")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    calendar = Calendar.from_ical(response.content)
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["PRODID"]).startswith("-//Runbox Status//")
+    found = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    assert len(found) == len(calendar.walk("VEVENT"))  # one event per window
+    return found
+
+
+def test_the_demo_s_rescheduled_december_window_is_one_event_on_its_new_date(client):
+    call_command("load_demo", verbosity=0)
+    december = Maintenance.objects.get(title="Scheduled database replacement and downtime")
+
+    found = events(client)
+
+    event = found[f"maintenance-{december.pk}@127.0.0.1"]
+    start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+    assert start.tzinfo is not None and start.utcoffset() == timedelta(0)
+    assert start.astimezone(OSLO) == oslo(2012, 12, 20, 6, 30)
+    assert start.astimezone(OSLO).tzname() == "CET"
+    assert end.astimezone(OSLO) == oslo(2012, 12, 20, 8, 30)
+    assert event["SEQUENCE"] == 1
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert str(event["SUMMARY"]) == "Runbox Status: Scheduled database replacement and downtime"
+    assert str(event["URL"]) == f"http://127.0.0.1:8000/maintenance/{december.pk}/"
+    assert len(found) == Maintenance.objects.count() == 3
+
+
+def test_a_reschedule_keeps_the_uid_and_raises_the_sequence(client):
+    maintenance = schedule_maintenance(start=oslo(2040, 1, 12, 6, 30), end=oslo(2040, 1, 12, 8, 30))
+    (before,) = events(client).values()
+
+    actions.reschedule_maintenance(
+        maintenance,
+        scheduled_start=oslo(2040, 1, 19, 6, 30),
+        scheduled_end=oslo(2040, 1, 19, 8, 30),
+        body="A week later.",
+    )
+
+    (after,) = events(client).values()
+    assert str(after["UID"]) == str(before["UID"])
+    assert (before["SEQUENCE"], after["SEQUENCE"]) == (0, 1)
+    assert after.decoded("DTSTART") == oslo(2040, 1, 19, 6, 30)
+    assert after.decoded("DTSTAMP") >= before.decoded("DTSTAMP")  # second resolution
+
+
+def test_a_cancelled_window_stays_with_status_cancelled(client):
+    maintenance = schedule_maintenance(start=oslo(2040, 1, 12, 6, 30), end=oslo(2040, 1, 12, 8, 30))
+    actions.cancel_maintenance(maintenance, body="Not needed after all.")
+
+    (event,) = events(client).values()
+
+    assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_a_postponed_window_is_tentative_until_it_gets_a_new_date(client):
+    start = timezone.now() - timedelta(minutes=30)
+    maintenance = schedule_maintenance(start=start, end=start + timedelta(hours=1))
+    actions.start_maintenance(maintenance)
+    actions.postpone_maintenance(maintenance, body="Reverted.")
+
+    (event,) = events(client).values()
+
+    assert str(event["STATUS"]) == "TENTATIVE"
+
+
+def test_an_event_says_what_is_affected_and_where_to_read_more(client):
+    imap = make_component("IMAP")
+    maintenance = schedule_maintenance(
+        "Storage migration",
+        start=oslo(2040, 1, 12, 6, 30),
+        end=oslo(2040, 1, 12, 8, 30),
+        components=[imap],
+        body="Moving mailboxes; expect short interruptions.",
+    )
+
+    (event,) = events(client).values()
+
+    description = str(event["DESCRIPTION"])
+    assert "Moving mailboxes; expect short interruptions." in description
+    assert "Affects: IMAP." in description
+    assert f"/maintenance/{maintenance.pk}/" in description
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(hours=2)
+    assert event.decoded("DTSTART") == utc(2040, 1, 12, 5, 30)
+    assert str(event["TRANSP"]) == "TRANSPARENT"
+
+
+def test_an_empty_site_serves_an_empty_valid_calendar(client):
+    assert events(client) == {}
