@@ -48,6 +48,11 @@ def page_number(query: QueryDict) -> int:
     return int(raw)
 
 
+def page_path(first_page: str, number: int) -> str:
+    """The address of page `number` of the listing whose first page is `first_page`."""
+    return first_page if number == 1 else f"{first_page}page/{number}/"
+
+
 def paginate(items: object, per_page: int, number: int) -> Page:
     try:
         return Paginator(items, per_page).page(number)  # type: ignore[arg-type]

@@ -9,8 +9,15 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
     path("maintenance/<int:pk>/", views.maintenance_detail, name="maintenance_detail"),
     path("history/", views.history, name="history"),
+    path("history/page/<int:number>/", views.history, name="history_page"),
     path("blog/", views.blog_index, name="blog_index"),
+    path("blog/page/<int:number>/", views.blog_index, name="blog_index_page"),
     path("blog/category/<slug:slug>/", views.blog_category, name="blog_category"),
+    path(
+        "blog/category/<slug:slug>/page/<int:number>/",
+        views.blog_category,
+        name="blog_category_page",
+    ),
     path(
         "blog/category/<slug:slug>/feed.atom",
         require_safe(cached_page(feeds.CategoryAtomFeed())),
@@ -27,6 +34,7 @@ urlpatterns = [
         name="blog_category_json",
     ),
     path("blog/tag/<slug:slug>/", views.blog_tag, name="blog_tag"),
+    path("blog/tag/<slug:slug>/page/<int:number>/", views.blog_tag, name="blog_tag_page"),
     path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
     path("feed.atom", require_safe(cached_page(feeds.EverythingAtomFeed())), name="feed_atom"),
     path("feed.rss", require_safe(cached_page(feeds.EverythingRssFeed())), name="feed_rss"),

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from incidents import pages
 from incidents.models import Category, Incident, Maintenance, Post, Tag
 from incidents.page_cache import cached_page
+
+PAGE_SUFFIX = re.compile(r"page/[0-9]+/$")
 
 
 def _no_query(request: HttpRequest) -> None:
@@ -63,20 +68,49 @@ def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @cached_page
-def history(request: HttpRequest) -> HttpResponse:
-    page, months = pages.history_page(pages.page_number(request.GET), settings.HISTORY_PAGE_SIZE)
+def history(request: HttpRequest, number: int = 1) -> HttpResponse:
+    if moved := _canonical_page(request, number):
+        return moved
+    page, months = pages.history_page(number, settings.HISTORY_PAGE_SIZE)
     updated_at = pages.newest(*(entry.item.updated_at for _, group in months for entry in group))
     return render(
         request,
         "incidents/history.html",
-        {"page_obj": page, "months": months, "updated_at": updated_at},
+        {
+            "page_obj": page,
+            "months": months,
+            "updated_at": updated_at,
+            "first_page": reverse("history"),
+        },
     )
 
 
+def _canonical_page(request: HttpRequest, number: int) -> HttpResponse | None:
+    """Pages live at .../page/N/ (static mirrors have no query strings); ?page=N moves there.
+
+    A bad ?page= is a 400; page 1 lives at the listing's own address.
+    """
+    first_page = PAGE_SUFFIX.sub("", request.path)
+    if request.GET:
+        wanted = pages.page_number(request.GET)
+        return HttpResponsePermanentRedirect(pages.page_path(first_page, wanted))
+    if number == 1 and first_page != request.path:
+        return HttpResponsePermanentRedirect(first_page)
+    return None
+
+
 def _post_listing(
-    request: HttpRequest, posts: object, heading: str, extra: dict[str, object]
+    request: HttpRequest,
+    posts: object,
+    heading: str,
+    extra: dict[str, object],
+    *,
+    number: int,
+    first_page: str,
 ) -> HttpResponse:
-    page = pages.paginate(posts, settings.BLOG_PAGE_SIZE, pages.page_number(request.GET))
+    if moved := _canonical_page(request, number):
+        return moved
+    page = pages.paginate(posts, settings.BLOG_PAGE_SIZE, number)
     listed = list(page.object_list)
     context = {
         "page_obj": page,
@@ -84,6 +118,7 @@ def _post_listing(
         "heading": heading,
         "categories": Category.objects.all(),
         "updated_at": pages.newest(*(p.updated_at for p in listed)),
+        "first_page": first_page,
         **extra,
     }
     return render(request, "incidents/blog_index.html", context)
@@ -91,24 +126,41 @@ def _post_listing(
 
 @require_safe
 @cached_page
-def blog_index(request: HttpRequest) -> HttpResponse:
-    return _post_listing(request, Post.objects.published().for_listing(), "Blog", {})
+def blog_index(request: HttpRequest, number: int = 1) -> HttpResponse:
+    posts = Post.objects.published().for_listing()
+    return _post_listing(
+        request, posts, "Blog", {}, number=number, first_page=reverse("blog_index")
+    )
 
 
 @require_safe
 @cached_page
-def blog_category(request: HttpRequest, slug: str) -> HttpResponse:
+def blog_category(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     posts = Post.objects.published().filter(categories=category).for_listing()
-    return _post_listing(request, posts, category.name, {"category": category})
+    return _post_listing(
+        request,
+        posts,
+        category.name,
+        {"category": category},
+        number=number,
+        first_page=category.get_absolute_url(),
+    )
 
 
 @require_safe
 @cached_page
-def blog_tag(request: HttpRequest, slug: str) -> HttpResponse:
+def blog_tag(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags=tag).for_listing()
-    return _post_listing(request, posts, f"Tagged “{tag.name}”", {"tag": tag})
+    return _post_listing(
+        request,
+        posts,
+        f"Tagged “{tag.name}”",
+        {"tag": tag},
+        number=number,
+        first_page=tag.get_absolute_url(),
+    )
 
 
 @require_safe

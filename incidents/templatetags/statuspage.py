@@ -101,3 +101,10 @@ def window_lines(maintenance: object) -> str:
         maintenance.scheduled_end,  # type: ignore[attr-defined]
     )
     return " / ".join([main, *(other.text for other in others)])
+
+
+@register.filter(name="page_path")
+def page_path_filter(first_page: str, number: int) -> str:
+    from incidents.pages import page_path
+
+    return page_path(first_page, int(number))
