@@ -119,8 +119,19 @@ class SubscriberAdmin(admin.ModelAdmin):
     filter_horizontal = ["components"]
 
 
+@admin.action(description="Re-enable the selected endpoints")
+def reenable_endpoints(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    count = queryset.exclude(disabled_at=None).update(
+        disabled_at=None, disabled_reason="", consecutive_failures=0
+    )
+    modeladmin.message_user(request, f"{count} endpoints enabled again.", messages.SUCCESS)
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    actions = [reenable_endpoints]
     list_display = ["url", "owner", "contact_email", "consecutive_failures", "disabled_at"]
     list_filter = ["owner"]
     filter_horizontal = ["components"]

@@ -78,3 +78,24 @@ def test_people_who_are_not_staff_cannot_see_or_retry(client, notice):
         assert client.get(url).status_code == 302  # to the login page
     assert client.post(reverse("admin:notifier_notice_retry", args=[notice.pk])).status_code == 302
     assert not Delivery.objects.filter(state=DeliveryState.SENT).exists()
+
+
+def test_staff_can_enable_a_disabled_webhook_endpoint_again(admin_client):
+    from django.utils import timezone
+
+    from notifier.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/status",
+        disabled_at=timezone.now(),
+        disabled_reason="410 Gone",
+        consecutive_failures=5,
+    )
+    response = admin_client.post(
+        reverse("admin:notifier_webhookendpoint_changelist"),
+        {"action": "reenable_endpoints", "_selected_action": [endpoint.pk]},
+    )
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.is_enabled and endpoint.consecutive_failures == 0
+    assert endpoint.disabled_reason == ""
