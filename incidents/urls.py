@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from incidents import calendar, feeds, views
+from incidents import badges, calendar, feeds, views
 from incidents.page_cache import cached_page
 
 urlpatterns = [
@@ -55,5 +55,8 @@ urlpatterns = [
         name="component_json",
     ),
     path("maintenance.ics", require_safe(calendar.maintenance_ics), name="maintenance_ics"),
+    path("badge.svg", badges.overall_badge, name="badge"),
+    path("components/<int:pk>/badge.svg", badges.component_badge, name="component_badge"),
+    path("widget/", badges.widget, name="widget"),
     path("", include("incidents.api.urls")),
 ]
