@@ -5,6 +5,7 @@ These run the real processes with the embedded SQLite broker in a temp VAR_DIR.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -72,9 +73,17 @@ def served(site_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subproces
     try:
         yield process, port
     finally:
+        family = descendants(process.pid)  # each child leads its own process group
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         log.close()
 
 
