@@ -190,6 +190,9 @@ DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 3
 DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 100_000, minimum=1)
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 30, minimum=1)
 
+# The static fallback mirror (notifier/mirror/). Each target is off until configured.
+MIRROR_LOCAL_DIR = env_str("MIRROR_LOCAL_DIR", "")
+
 # X, Mastodon and webhooks (notifier/channels/). X and Mastodon are off until their keys are set.
 OUTBOUND_HTTP_TIMEOUT = env_int("OUTBOUND_HTTP_TIMEOUT", 10, minimum=1)  # seconds, every call
 X_API_KEY = env_str("X_API_KEY", "")

@@ -10,10 +10,21 @@ __all__ = ["Channel", "TransportError", "all_channels", "channel_named"]
 def _classes() -> dict[str, type[Channel]]:
     from notifier.channels.email import EmailChannel
     from notifier.channels.mastodon import MastodonChannel
+    from notifier.channels.mirror_local import LocalMirrorChannel
     from notifier.channels.webhook import WebhookChannel
     from notifier.channels.x import XChannel
 
-    return {cls.name: cls for cls in (EmailChannel, XChannel, MastodonChannel, WebhookChannel)}
+    # Single sends are queued in this order; the mirror first, so the fallback is current soonest.
+    return {
+        cls.name: cls
+        for cls in (
+            LocalMirrorChannel,
+            EmailChannel,
+            XChannel,
+            MastodonChannel,
+            WebhookChannel,
+        )
+    }
 
 
 def all_channels() -> list[Channel]:

@@ -1,0 +1,107 @@
+"""The mirror in a local directory (served by nginx or any static server).
+
+Layout: MIRROR_LOCAL_DIR/current is a symlink to builds/<build>. A publish
+makes a new build beside it (hard links to the unchanged files of the last
+one, fresh files for what changed), then swaps the symlink in one rename:
+a reader sees the old site or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+
+from notifier.mirror.channel import MirrorChannel, os_error
+from notifier.mirror.render import MirrorFile
+
+KEEP_BUILDS = 3
+
+
+def _write(path: Path, body: bytes) -> None:
+    # A new inode, never an edit in place: the old build shares unchanged files by hard link.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    temporary.write_bytes(body)
+    os.replace(temporary, path)
+
+
+class LocalMirrorChannel(MirrorChannel):
+    name = "mirror_local"
+    label = "Static mirror: local directory"
+
+    @property
+    def root(self) -> Path:
+        return Path(settings.MIRROR_LOCAL_DIR)
+
+    def is_configured(self) -> bool:
+        return bool(settings.MIRROR_LOCAL_DIR)
+
+    def why_off(self) -> str:
+        return "" if self.is_configured() else "Set MIRROR_LOCAL_DIR to the directory to serve."
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    def has_build(self) -> bool:
+        return self.current.is_dir()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # One publish at a time per directory, so an older render never replaces a newer one.
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def publish(
+        self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
+    ) -> int:
+        try:
+            with self._locked():
+                return self._publish(pages, static, full=full)
+        except OSError as error:
+            raise os_error(f"Local mirror {self.root}", error) from error
+
+    def _publish(
+        self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
+    ) -> int:
+        builds = self.root / "builds"
+        builds.mkdir(exist_ok=True)
+        build = builds / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+        try:
+            if self.has_build() and not full:
+                shutil.copytree(self.current.resolve(), build, copy_function=os.link, symlinks=True)
+            else:
+                build.mkdir()
+            written = 0
+            for path, source in static:
+                target = build / path
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, target)
+                    written += 1
+            for page in pages:
+                _write(build / page.path, page.body)
+                written += 1
+            swap = self.root / f".current.{secrets.token_hex(4)}"
+            swap.symlink_to(build.relative_to(self.root))
+            os.replace(swap, self.current)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)  # the previous build stays in place
+            raise
+        self._prune(builds, keep=build)
+        return written
+
+    def _prune(self, builds: Path, keep: Path) -> None:
+        old = sorted(p for p in builds.iterdir() if p != keep)
+        for path in old[: max(0, len(old) - (KEEP_BUILDS - 1))]:
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,77 @@
+"""Render public pages for the mirror through the live site's own views, in process.
+
+Each address goes through the same URL routing, views, templates and
+middleware as a reader's request, so a mirrored file is the bytes the live
+site serves at that moment: one renderer, never two.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.test import Client
+
+from notifier.mirror.site import file_for
+
+logger = logging.getLogger(__name__)
+
+# Assets the public pages use; the admin's are not mirrored.
+SKIPPED_STATIC_PREFIXES = ("admin/",)
+
+
+@dataclass(frozen=True)
+class MirrorFile:
+    path: str  # relative to the mirror's root: "incidents/7/index.html"
+    body: bytes
+    content_type: str
+
+
+class RenderError(Exception):
+    pass
+
+
+def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile]:
+    host = urlsplit(settings.SITE_URL).netloc or "localhost"
+    client = Client(HTTP_HOST=host, raise_request_exception=True)
+    for url in dict.fromkeys(urls):  # once each, in order
+        response = client.get(url)
+        if response.status_code == 404:
+            continue  # removed between listing and rendering
+        if response.status_code != 200:
+            raise RenderError(f"{url} answered {response.status_code} while mirroring")
+        yield MirrorFile(file_for(url), response.content, response["Content-Type"])
+
+
+def not_found_page() -> MirrorFile:
+    host = urlsplit(settings.SITE_URL).netloc or "localhost"
+    response = Client(HTTP_HOST=host).get("/mirror-has-no-such-page/")
+    return MirrorFile("404.html", response.content, response["Content-Type"])
+
+
+def static_files() -> Iterator[tuple[str, Path]]:
+    """(path in the mirror, file on disk) for every public static asset.
+
+    From STATIC_ROOT when collectstatic has filled it (hashed names, as the
+    pages reference them in production), otherwise from the apps' folders.
+    """
+    root = Path(settings.STATIC_ROOT)
+    prefix = settings.STATIC_URL.strip("/")
+    if root.is_dir() and any(root.iterdir()):
+        for file in sorted(root.rglob("*")):
+            relative = file.relative_to(root).as_posix()
+            if file.is_file() and not relative.startswith(SKIPPED_STATIC_PREFIXES):
+                yield f"{prefix}/{relative}", file
+        return
+    seen: set[str] = set()
+    for finder in finders.get_finders():
+        for relative, storage in finder.list(ignore_patterns=[]):
+            if relative in seen or relative.startswith(SKIPPED_STATIC_PREFIXES):
+                continue
+            seen.add(relative)
+            yield f"{prefix}/{relative}", Path(storage.path(relative))
