@@ -1,0 +1,157 @@
+"""A throwaway Redis server for tests and benchmarks, from the installed `redis-server`.
+
+    with RedisServer() as redis:
+        redis.url               # redis://127.0.0.1:PORT/0
+        redis.stop()            # the broker goes down ...
+        redis.start()           # ... and comes back on the same port, empty
+
+No persistence (`--save ""`, no AOF), loopback only, its working directory a temporary one
+removed on stop. Stopped by pid: SIGTERM, then SIGKILL after a timeout.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from tests.servers.postgres import free_port
+
+INSTALL_HINT = "Install it with `apt-get install redis-server` or `python3 tests/system_deps.py`."
+
+
+class RedisServerError(RuntimeError):
+    pass
+
+
+def find_redis_server() -> str:
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if found is None:
+        raise RedisServerError("redis-server not found. " + INSTALL_HINT)
+    return found
+
+
+class RedisServer:
+    def __init__(self, *, startup_timeout: float = 10.0, stop_timeout: float = 5.0) -> None:
+        self.host = "127.0.0.1"
+        self.port = 0  # chosen on the first start, kept for the next ones
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        self.tmpdir: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        if not self.port:
+            raise RedisServerError("The Redis server was never started: call start() first.")
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> Self:
+        """Start the server, on the port it had before if it ran already."""
+        if self.running:
+            return self
+        if self.tmpdir is None:
+            self.tmpdir = Path(tempfile.mkdtemp(prefix="statuspage-redis-"))
+            atexit.register(self.close)
+        self.port = self.port or free_port()
+        command = [
+            find_redis_server(),
+            "--port", str(self.port),
+            "--bind", self.host,
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(self.tmpdir),
+            "--logfile", str(self.tmpdir / "redis.log"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            cwd=self.tmpdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the server by its pid; the port stays reserved for start()."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(self.stop_timeout)
+
+    def close(self) -> None:
+        """Stop the server and remove its directory."""
+        self.stop()
+        atexit.unregister(self.close)
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def ping(self) -> bool:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection((self.host, self.port), timeout=1) as sock,
+        ):
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+        return False
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while not self.ping():
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RedisServerError(
+                    f"redis-server exited with {self.process.returncode}.{self._log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise RedisServerError(
+                    f"Redis did not answer on {self.host}:{self.port} within "
+                    f"{self.startup_timeout:.0f} s.{self._log_tail()}"
+                )
+            time.sleep(0.05)
+
+    def _log_tail(self, lines: int = 20) -> str:
+        if self.tmpdir is None:
+            return ""
+        try:
+            tail = (self.tmpdir / "redis.log").read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return ""
+        return "\nServer log:\n" + "\n".join(tail) if tail else ""
