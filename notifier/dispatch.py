@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,6 +64,21 @@ def _record(delivery: Delivery, state: str, **fields: object) -> None:
     )
 
 
+def _record_sent(delivery: Delivery, reference: str) -> None:
+    # Whatever the row says now (the sweeper may have taken a stalled claim back), the far
+    # end has the message: record it, so a re-queued task does not send it again.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=DeliveryState.SENT, reference=reference[:200], sent_at=timezone.now(), last_error=""
+    )
+
+
+def _renew(mark: str) -> None:
+    """Show the sweeper this batch is alive: move its claim on the unsent rows forward."""
+    Delivery.objects.filter(claimed_by=mark, state=DeliveryState.SENDING).update(
+        claimed_at=timezone.now()
+    )
+
+
 def _release(deliveries: Sequence[Delivery]) -> None:
     """Give back claimed deliveries that were not tried (the batch stopped before them)."""
     Delivery.objects.filter(pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING).update(
@@ -83,10 +99,17 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
         return BatchResult(failed=len(deliveries))
 
     sent = failed = 0
+    # A batch may outlast DELIVERY_SENDING_TIMEOUT_SECONDS on a slow server; renewing the
+    # claim well within it keeps the sweeper from handing the rest to another worker.
+    renew_every = settings.DELIVERY_SENDING_TIMEOUT_SECONDS / 3
+    renewed = time.monotonic()
     try:
         channel.prepare(deliveries)
         with channel.session() as session:
             for index, delivery in enumerate(deliveries):
+                if time.monotonic() - renewed > renew_every:
+                    _renew(delivery.claimed_by)
+                    renewed = time.monotonic()
                 try:
                     reference = channel.send(delivery, session)
                 except TransportError as error:
@@ -103,13 +126,7 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
                     )
                     _release(deliveries[index + 1 :])
                     return BatchResult(sent, failed, retry_in=wait, error=str(error))
-                _record(
-                    delivery,
-                    DeliveryState.SENT,
-                    reference=reference[:200],
-                    sent_at=timezone.now(),
-                    last_error="",
-                )
+                _record_sent(delivery, reference)
                 sent += 1
     except TransportError as error:  # the session itself could not be opened
         return _session_failed(deliveries, error, sent, failed)
