@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from notifier import dispatch, subscriptions
-from notifier.ledger import enqueue_deliveries
+from notifier.ledger import enqueue_deliveries, queue_once
 from notifier.models import Delivery, DeliveryState
 from notifier.tokens import SubscribeRequest
 
@@ -81,7 +81,7 @@ def send_confirmation(email: str, component_ids: list[int]) -> None:
 def request_confirmation(wish: SubscribeRequest) -> None:
     """Queue the confirmation mail; with the broker down, send it from the request instead."""
     try:
-        send_confirmation.delay(wish.email, list(wish.component_ids))
+        queue_once(send_confirmation, wish.email, list(wish.component_ids))
     except Exception:
         logger.warning("Broker unreachable: sending the confirmation mail directly")
         subscriptions.confirmation_email(wish).send()
