@@ -8,6 +8,7 @@ is part of the key because pages say "today" and list the last seven days.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -30,6 +31,23 @@ def page_key(request: HttpRequest, token: str) -> str:
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
+_render_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _render_lock(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _render_locks.setdefault(key, threading.Lock())
+
+
+def _response(stored: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
+    content, headers = stored
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
 def cached_page(view: View) -> View:
     """Serve GET/HEAD from the page cache; render and store on a miss (200s only)."""
 
@@ -39,17 +57,18 @@ def cached_page(view: View) -> View:
             return view(request, *args, **kwargs)
         key = page_key(request, PublicationState.current_token())
         cache = caches[CACHE_ALIAS]
-        stored = cache.get(key)
-        if stored is not None:
-            content, headers = stored
-            response = HttpResponse(content)
-            for name, value in headers:
-                response[name] = value
-            return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming:
-            headers = [(name, value) for name, value in response.items()]
-            cache.set(key, (response.content, headers))
+        if (stored := cache.get(key)) is not None:
+            return _response(stored)
+        # After a publish, many readers miss at once: one thread renders, the others wait.
+        with _render_lock(key):
+            if (stored := cache.get(key)) is not None:
+                return _response(stored)
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.streaming:
+                headers = [(name, value) for name, value in response.items()]
+                cache.set(key, (response.content, headers))
+        with _locks_guard:
+            _render_locks.pop(key, None)
         return response
 
     return wrapper

@@ -72,3 +72,34 @@ def test_error_pages_are_not_cached(client):
     assert list(pages._cache) == []  # nothing stored at all
     client.get("/")
     assert len(pages._cache) == 1
+
+
+def test_readers_who_miss_together_wait_for_one_render(monkeypatch):
+    import threading
+    import time
+
+    from django.http import HttpResponse
+
+    from incidents.models import PublicationState
+    from incidents.page_cache import cached_page
+
+    monkeypatch.setattr(PublicationState, "current_token", classmethod(lambda cls: "token"))
+    renders = []
+
+    @cached_page
+    def slow_view(request):
+        renders.append(1)
+        time.sleep(0.2)
+        return HttpResponse(b"rendered once")
+
+    results = []
+    readers = [
+        threading.Thread(target=lambda: results.append(slow_view(RequestFactory().get("/x/"))))
+        for _ in range(4)
+    ]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert [r.content for r in results] == [b"rendered once"] * 4
+    assert len(renders) == 1
