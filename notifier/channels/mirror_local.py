@@ -13,7 +13,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from django.conf import settings
 
 from notifier.mirror.channel import MirrorChannel, os_error
 from notifier.mirror.render import MirrorFile
+from notifier.models import Notice
 
 KEEP_BUILDS = 3
 
@@ -56,18 +57,29 @@ class LocalMirrorChannel(MirrorChannel):
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        # One publish at a time per directory, so an older render never replaces a newer one.
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as lock:
+        """One build at a time per directory, from rendering to the swap.
+
+        Rendering inside the lock means the worker that gets it last renders the newest
+        state, so an older render is never swapped in after a newer one.
+        """
+        with ExitStack() as stack:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                lock = stack.enter_context(open(self.root / ".lock", "w"))
+            except OSError as error:
+                raise os_error(f"Local mirror {self.root}", error) from error
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
+
+    def build(self, *, full: bool, notice: Notice | None = None) -> str:
+        with self._locked():
+            return super().build(full=full, notice=notice)
 
     def publish(
         self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
     ) -> int:
         try:
-            with self._locked():
-                return self._publish(pages, static, full=full)
+            return self._publish(pages, static, full=full)
         except OSError as error:
             raise os_error(f"Local mirror {self.root}", error) from error
 
