@@ -88,13 +88,13 @@ class EmailChannel(Channel):
         backend = get_connection(fail_silently=False)
         try:
             backend.open()
+        except smtplib.SMTPAuthenticationError as error:  # before OSError: it is one
+            raise TransportError(
+                f"The mail server refused our login: {error}", permanent=True
+            ) from error
         except TRANSIENT_ERRORS as error:
             raise TransportError(
                 f"Cannot reach the mail server: {error}", permanent=False
-            ) from error
-        except smtplib.SMTPAuthenticationError as error:
-            raise TransportError(
-                f"The mail server refused our login: {error}", permanent=True
             ) from error
         try:
             yield backend

@@ -206,3 +206,32 @@ def test_each_action_records_the_notice_kind_readers_would_expect(imap):
         NoticeKind.MAINTENANCE_CANCELLED,
     ]
     assert Delivery.objects.count() == 5
+
+
+def test_a_refused_login_is_a_permanent_failure_not_retried(settings, imap):
+    import smtplib
+
+    from notifier.channels.email import EmailChannel
+
+    subscribe("reader@example.com")
+    open_ddos(imap)
+
+    class RefusingBackend:
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def open(self) -> None:
+            raise smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication failed")
+
+        def close(self) -> None:
+            pass
+
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    globals()["RefusingBackend"] = RefusingBackend
+    delivery = Delivery.objects.get()
+    assert EmailChannel.batch
+    result = dispatch.run([delivery.pk])
+    delivery.refresh_from_db()
+    assert result.retry_in is None
+    assert delivery.state == DeliveryState.FAILED
+    assert "refused our login" in delivery.last_error
