@@ -55,6 +55,23 @@ class LocalMirrorChannel(MirrorChannel):
     def has_build(self) -> bool:
         return self.current.is_dir()
 
+    @property
+    def _full_build_mark(self) -> Path:
+        return self.root / ".full-build"  # beside `current`, so never served
+
+    def last_full_build(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self._full_build_mark.read_text().strip())
+        except (OSError, ValueError):
+            # A mirror made before the mark existed: every failed delivery may have missed it.
+            return datetime.min.replace(tzinfo=UTC)
+
+    def full_build_done(self, started: datetime) -> None:
+        try:
+            _write(self._full_build_mark, started.isoformat().encode())
+        except OSError as error:
+            raise os_error(f"Local mirror {self.root}", error) from error
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """One build at a time per directory, from rendering to the swap.

@@ -5,15 +5,20 @@ from __future__ import annotations
 import errno
 import mimetypes
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from notifier.channels.base import Channel, TransportError
 from notifier.mirror.render import MirrorFile, not_found_page, render_pages, static_files
-from notifier.mirror.site import every_url, urls_for
-from notifier.models import Delivery, Notice
+from notifier.mirror.site import detail_urls, every_url, urls_for
+from notifier.models import Delivery, DeliveryState, Notice
 
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
+# More failed notices than this since the last full build: rebuilding everything is simpler.
+MAX_MISSED_NOTICES = 50
 
 
 def content_type_for(path: str) -> str:
@@ -55,12 +60,54 @@ class MirrorChannel(Channel):
         """Put the files in place so readers never see half a site; returns how many."""
         raise NotImplementedError
 
+    def last_full_build(self) -> datetime | None:
+        """When the full build this target serves began rendering; None when not recorded.
+
+        Targets that record it (`full_build_done`) get missed pages caught up.
+        """
+        return None
+
+    def full_build_done(self, started: datetime) -> None:
+        """Record that a full build rendered from `started` on is in place."""
+
+    def missed(self) -> list[Notice] | None:
+        """Notices whose delivery to this target was given up since its last full build.
+
+        An incremental build renders the listings and the notice's own pages; the
+        pages of a notice whose delivery failed for good would stay stale until the
+        next full build, so each build renders them again. None: too many, build it all.
+        """
+        since = self.last_full_build()
+        if since is None:
+            return []
+        failed = (
+            Notice.objects.filter(
+                deliveries__channel=self.name,
+                deliveries__state=DeliveryState.FAILED,
+                created_at__gte=since,
+            )
+            .distinct()
+            .order_by("id")
+        )
+        missed = list(failed[: MAX_MISSED_NOTICES + 1])
+        return None if len(missed) > MAX_MISSED_NOTICES else missed
+
     def build(self, *, full: bool, notice: Notice | None = None) -> str:
+        started = timezone.now()
         full = full or notice is None or not self.has_build()
-        urls = every_url() if full else urls_for(notice)  # type: ignore[arg-type]
+        missed = [] if full else self.missed()
+        full = full or missed is None
+        if full:
+            urls = every_url()
+        else:
+            urls = urls_for(notice)  # type: ignore[arg-type]
+            urls += [url for earlier in missed or [] for url in detail_urls(earlier)]
         pages = [*render_pages(urls), not_found_page()]
         count = self.publish(pages, list(static_files()), full=full)
-        return f"{count} files ({'full build' if full else 'incremental'})"
+        if full:
+            self.full_build_done(started)
+        caught_up = f", {len(missed)} missed caught up" if missed else ""
+        return f"{count} files ({'full build' if full else 'incremental'}{caught_up})"
 
     def send(self, delivery: Delivery, session: Any) -> str:
         return self.build(full=False, notice=delivery.notice)

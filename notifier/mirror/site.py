@@ -64,6 +64,11 @@ def every_url() -> list[str]:
 
 def urls_for(notice: Notice) -> list[str]:
     """What a notice changes: the listings, its own page, and the pages that link to it."""
+    return [*listing_urls(), *detail_urls(notice)]
+
+
+def detail_urls(notice: Notice) -> list[str]:
+    """The pages of what a notice is about (not the listings): its own, and its posts."""
     details: list[str] = []
     if notice.incident_id:
         details.append(reverse("incident_detail", args=[notice.incident_id]))
@@ -79,7 +84,7 @@ def urls_for(notice: Notice) -> list[str]:
         if post is not None and post.maintenance_id:
             details.append(reverse("maintenance_detail", args=[post.maintenance_id]))
     details += [p.get_absolute_url() for p in posts.only("slug")]
-    return [*listing_urls(), *details]
+    return details
 
 
 def file_for(url: str) -> str:
