@@ -359,11 +359,6 @@ def test_a_publish_with_the_broker_down_succeeds_and_the_sweeper_sends_it_later(
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="EmailChannel._smtp catches TRANSIENT_ERRORS (OSError) before "
-    "smtplib.SMTPAuthenticationError, a subclass of OSError: bad credentials are retried",
-)
 def test_a_mail_server_refusing_our_login_fails_the_deliveries_at_once(
     broker: None, settings
 ) -> None:
