@@ -192,6 +192,21 @@ SWEEP_SECONDS = env_int("SWEEP_SECONDS", 30, minimum=1)
 
 # The static fallback mirror (notifier/mirror/). Each target is off until configured.
 MIRROR_LOCAL_DIR = env_str("MIRROR_LOCAL_DIR", "")
+# rsync over SSH (notifier/channels/mirror_rsync.py): user@host:/path; the host key must be known.
+MIRROR_RSYNC_TARGET = env_str("MIRROR_RSYNC_TARGET", "")
+MIRROR_RSYNC_SSH_KEY = env_str("MIRROR_RSYNC_SSH_KEY", "")  # a private key file
+MIRROR_RSYNC_PORT = env_int("MIRROR_RSYNC_PORT", 22, minimum=1)
+MIRROR_RSYNC_KNOWN_HOSTS = env_str("MIRROR_RSYNC_KNOWN_HOSTS", "")  # empty: ssh's own files
+MIRROR_RSYNC_TIMEOUT = env_int("MIRROR_RSYNC_TIMEOUT", 30, minimum=1)  # seconds without progress
+# S3-compatible object storage (notifier/channels/mirror_s3.py), through boto3.
+MIRROR_S3_BUCKET = env_str("MIRROR_S3_BUCKET", "")
+MIRROR_S3_PREFIX = env_str("MIRROR_S3_PREFIX", "")
+MIRROR_S3_ENDPOINT_URL = env_str("MIRROR_S3_ENDPOINT_URL", "")  # empty: AWS
+MIRROR_S3_REGION = env_str("MIRROR_S3_REGION", "us-east-1")
+MIRROR_S3_ACCESS_KEY_ID = env_str("MIRROR_S3_ACCESS_KEY_ID", "")  # empty: boto3's own chain
+MIRROR_S3_SECRET_ACCESS_KEY = env_str("MIRROR_S3_SECRET_ACCESS_KEY", "")
+MIRROR_S3_CONNECT_TIMEOUT = env_int("MIRROR_S3_CONNECT_TIMEOUT", 5, minimum=1)  # seconds
+MIRROR_S3_READ_TIMEOUT = env_int("MIRROR_S3_READ_TIMEOUT", 30, minimum=1)  # seconds
 
 # X, Mastodon and webhooks (notifier/channels/). X and Mastodon are off until their keys are set.
 OUTBOUND_HTTP_TIMEOUT = env_int("OUTBOUND_HTTP_TIMEOUT", 10, minimum=1)  # seconds, every call

@@ -11,6 +11,8 @@ def _classes() -> dict[str, type[Channel]]:
     from notifier.channels.email import EmailChannel
     from notifier.channels.mastodon import MastodonChannel
     from notifier.channels.mirror_local import LocalMirrorChannel
+    from notifier.channels.mirror_rsync import RsyncMirrorChannel
+    from notifier.channels.mirror_s3 import S3MirrorChannel
     from notifier.channels.webhook import WebhookChannel
     from notifier.channels.x import XChannel
 
@@ -19,6 +21,8 @@ def _classes() -> dict[str, type[Channel]]:
         cls.name: cls
         for cls in (
             LocalMirrorChannel,
+            RsyncMirrorChannel,
+            S3MirrorChannel,
             EmailChannel,
             XChannel,
             MastodonChannel,
