@@ -1,0 +1,45 @@
+"""Every write that touches several models, as one atomic function per act.
+
+The admin, the staff console, the API, management commands and periodic
+tasks all call these, so a rule (which components change, what the
+lifecycle allows) is written once. Each act also records its notice for the
+fan-out in the same transaction (incidents.actions.* -> notifier.ledger).
+"""
+
+from incidents.actions.common import Author, Channels, ComponentStatuses
+from incidents.actions.incidents import (
+    open_incident,
+    post_incident_update,
+    resolve_incident,
+    set_component_status,
+)
+from incidents.actions.maintenance import (
+    advance_maintenance,
+    cancel_maintenance,
+    complete_maintenance,
+    post_maintenance_note,
+    postpone_maintenance,
+    reschedule_maintenance,
+    schedule_maintenance,
+    start_maintenance,
+)
+from incidents.actions.posts import publish_post
+
+__all__ = [
+    "Author",
+    "Channels",
+    "ComponentStatuses",
+    "advance_maintenance",
+    "cancel_maintenance",
+    "complete_maintenance",
+    "open_incident",
+    "post_incident_update",
+    "post_maintenance_note",
+    "postpone_maintenance",
+    "publish_post",
+    "reschedule_maintenance",
+    "resolve_incident",
+    "schedule_maintenance",
+    "set_component_status",
+    "start_maintenance",
+]

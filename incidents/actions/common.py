@@ -1,0 +1,94 @@
+"""What the actions share: types, validation, and how component statuses move."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+
+from incidents.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    OPEN_INCIDENT_STATUSES,
+    Component,
+    ComponentStatus,
+    Incident,
+    IncidentComponent,
+    Maintenance,
+)
+from incidents.models.status import component_status_rank
+
+ComponentStatuses = Mapping[Component, str]
+# Which channels carry a publish: None for every one that fits, [] for none (backfill, demo).
+Channels = Iterable[str] | None
+Author = AbstractBaseUser | None
+
+
+def validate_component_statuses(statuses: ComponentStatuses) -> None:
+    for component, status in statuses.items():
+        if status not in ComponentStatus.values:
+            raise ValidationError(
+                {"components": f"{status!r} is not a component status (for {component.name})."}
+            )
+
+
+def later(current: datetime, candidate: datetime) -> datetime:
+    return candidate if candidate > current else current
+
+
+def apply_component_statuses(statuses: ComponentStatuses) -> list[dict[str, object]]:
+    changes: list[dict[str, object]] = []
+    for component, new_status in statuses.items():
+        component.refresh_from_db(fields=["status"])
+        if component.status == new_status:
+            continue
+        changes.append(
+            {
+                "component_id": component.pk,
+                "name": component.name,
+                "old_status": component.status,
+                "new_status": new_status,
+            }
+        )
+        component.status = new_status
+        component.save(update_fields=["status", "updated_at"])
+    return changes
+
+
+def release_components(
+    components: Iterable[Component], *, ignoring: Incident | Maintenance
+) -> ComponentStatuses:
+    """The statuses components fall back to once `ignoring` no longer holds them.
+
+    A component still held by another open incident takes the worst status
+    such incidents gave it; one in other active maintenance is under
+    maintenance; one held by nothing is operational again.
+    """
+    components = list(components)
+    component_ids = [c.pk for c in components]
+    holders: dict[int, list[str]] = {pk: [] for pk in component_ids}
+    incident_rows = IncidentComponent.objects.filter(
+        component_id__in=component_ids, incident__status__in=OPEN_INCIDENT_STATUSES
+    )
+    maintenance_rows = Maintenance.components.through.objects.filter(
+        component_id__in=component_ids, maintenance__status__in=ACTIVE_MAINTENANCE_STATUSES
+    )
+    if isinstance(ignoring, Incident):
+        incident_rows = incident_rows.exclude(incident=ignoring)
+    else:
+        maintenance_rows = maintenance_rows.exclude(maintenance=ignoring)
+    for component_id, status in incident_rows.values_list("component_id", "status"):
+        holders[component_id].append(status)
+    for component_id in maintenance_rows.values_list("component_id", flat=True):
+        holders[component_id].append(ComponentStatus.UNDER_MAINTENANCE)
+    return {
+        c: max(holders[c.pk], key=component_status_rank, default=ComponentStatus.OPERATIONAL)
+        for c in components
+    }
+
+
+def required_body(body: str) -> str:
+    if not body or not body.strip():
+        raise ValidationError({"body": "Write what is happening: the message cannot be empty."})
+    return body.strip()

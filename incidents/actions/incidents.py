@@ -1,0 +1,188 @@
+"""Opening, updating and resolving incidents; setting a component's status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.actions.common import (
+    Author,
+    Channels,
+    ComponentStatuses,
+    apply_component_statuses,
+    later,
+    release_components,
+    required_body,
+    validate_component_statuses,
+)
+from incidents.models import (
+    OPEN_INCIDENT_STATUSES,
+    Component,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentStatus,
+    IncidentUpdate,
+)
+from notifier.ledger import record_notice
+from notifier.models import NoticeKind
+
+
+@transaction.atomic
+def open_incident(
+    *,
+    title: str,
+    body: str,
+    impact: str = Impact.MINOR,
+    status: str = IncidentStatus.INVESTIGATING,
+    component_statuses: ComponentStatuses | None = None,
+    posted_at: datetime | None = None,
+    started_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> Incident:
+    """Open an incident with its first update and set the affected components' statuses.
+
+    `started_at` is when the problem began, if earlier than the first update.
+    """
+    component_statuses = dict(component_statuses or {})
+    posted_at = posted_at or timezone.now()
+    started_at = started_at or posted_at
+    if started_at > posted_at:
+        raise ValidationError({"started_at": "An incident cannot start after its first update."})
+    if not title.strip():
+        raise ValidationError({"title": "An incident needs a title."})
+    if impact not in Impact.values:
+        raise ValidationError({"impact": f"{impact!r} is not an impact."})
+    if status not in OPEN_INCIDENT_STATUSES:
+        raise ValidationError(
+            {"status": "A new incident starts as investigating, identified or monitoring."}
+        )
+    validate_component_statuses(component_statuses)
+    body = required_body(body)
+    incident = Incident.objects.create(
+        title=title.strip(),
+        impact=impact,
+        status=status,
+        started_at=started_at,
+        monitoring_at=posted_at if status == IncidentStatus.MONITORING else None,
+        created_at=posted_at,
+        updated_at=posted_at,
+    )
+    IncidentComponent.objects.bulk_create(
+        IncidentComponent(incident=incident, component=component, status=component_status)
+        for component, component_status in component_statuses.items()
+    )
+    changes = apply_component_statuses(component_statuses)
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        status=status,
+        body=body,
+        posted_at=posted_at,
+        author=author,
+        component_changes=changes,
+    )
+    record_notice(
+        NoticeKind.INCIDENT_OPENED, channels=channels, incident=incident, incident_update=update
+    )
+    return incident
+
+
+@transaction.atomic
+def post_incident_update(
+    incident: Incident,
+    *,
+    status: str,
+    body: str,
+    component_statuses: ComponentStatuses | None = None,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> IncidentUpdate:
+    """Post an update. Resolving returns components to operational unless told otherwise."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    posted_at = posted_at or timezone.now()
+    if status not in IncidentStatus.values:
+        raise ValidationError({"status": f"{status!r} is not an incident status."})
+    incident.check_transition(status)
+    body = required_body(body)
+    component_statuses = dict(component_statuses or {})
+    validate_component_statuses(component_statuses)
+
+    for component, component_status in component_statuses.items():
+        IncidentComponent.objects.update_or_create(
+            incident=incident, component=component, defaults={"status": component_status}
+        )
+    if status in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM) and incident.is_open:
+        affected = [row.component for row in incident.affected.select_related("component")]
+        released = release_components(
+            [c for c in affected if c not in component_statuses], ignoring=incident
+        )
+        component_statuses = {**released, **component_statuses}
+    elif status in OPEN_INCIDENT_STATUSES and not incident.is_open:
+        # Reopened: the components go back to what this incident gave them.
+        restored = {
+            row.component: row.status
+            for row in incident.affected.select_related("component")
+            if row.component not in component_statuses
+        }
+        component_statuses = {**restored, **component_statuses}
+    changes = apply_component_statuses(component_statuses)
+
+    fields = ["status", "updated_at"]
+    if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+        incident.monitoring_at = posted_at
+        fields.append("monitoring_at")
+    if status == IncidentStatus.RESOLVED and incident.is_open:
+        incident.resolved_at = posted_at
+        fields.append("resolved_at")
+    if status in OPEN_INCIDENT_STATUSES and not incident.is_open:
+        incident.resolved_at = None
+        fields.append("resolved_at")
+    incident.status = status
+    incident.updated_at = later(incident.updated_at, posted_at)
+    incident.save(update_fields=fields)
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        status=status,
+        body=body,
+        posted_at=posted_at,
+        author=author,
+        component_changes=changes,
+    )
+    kind = (
+        NoticeKind.INCIDENT_RESOLVED
+        if status == IncidentStatus.RESOLVED
+        else NoticeKind.INCIDENT_UPDATED
+    )
+    record_notice(kind, channels=channels, incident=incident, incident_update=update)
+    return update
+
+
+def resolve_incident(
+    incident: Incident,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> IncidentUpdate:
+    return post_incident_update(
+        incident,
+        status=IncidentStatus.RESOLVED,
+        body=body,
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+    )
+
+
+@transaction.atomic
+def set_component_status(component: Component, status: str) -> Component:
+    validate_component_statuses({component: status})
+    apply_component_statuses({component: status})
+    component.refresh_from_db()
+    return component

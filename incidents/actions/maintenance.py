@@ -1,0 +1,297 @@
+"""Scheduling maintenance and moving it through its lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.actions.common import (
+    Author,
+    Channels,
+    apply_component_statuses,
+    later,
+    release_components,
+    required_body,
+)
+from incidents.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    Component,
+    ComponentStatus,
+    InvalidTransition,
+    Maintenance,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+)
+from notifier.ledger import record_notice
+from notifier.models import NoticeKind
+
+MAINTENANCE_NOTICES = {
+    MaintenanceStatus.IN_PROGRESS: NoticeKind.MAINTENANCE_STARTED,
+    MaintenanceStatus.VERIFYING: NoticeKind.MAINTENANCE_UPDATED,
+    MaintenanceStatus.COMPLETED: NoticeKind.MAINTENANCE_COMPLETED,
+    MaintenanceStatus.POSTPONED: NoticeKind.MAINTENANCE_POSTPONED,
+    MaintenanceStatus.RESCHEDULED: NoticeKind.MAINTENANCE_RESCHEDULED,
+    MaintenanceStatus.CANCELLED: NoticeKind.MAINTENANCE_CANCELLED,
+}
+
+
+def _validate_window(start: datetime, end: datetime) -> None:
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise ValidationError({"scheduled_start": "Give the window with its time zone."})
+    if end <= start:
+        raise ValidationError({"scheduled_end": "The window must end after it starts."})
+
+
+def _record_maintenance_update(
+    maintenance: Maintenance, status: str, body: str, posted_at: datetime, author: Author
+) -> MaintenanceUpdate:
+    return MaintenanceUpdate.objects.create(
+        maintenance=maintenance,
+        status=status,
+        body=body.strip(),
+        posted_at=posted_at,
+        window_start=maintenance.scheduled_start,
+        window_end=maintenance.scheduled_end,
+        author=author,
+    )
+
+
+def _locked(maintenance: Maintenance) -> Maintenance:
+    return Maintenance.objects.select_for_update().get(pk=maintenance.pk)
+
+
+def _move_maintenance(
+    maintenance: Maintenance,
+    status: str | None,
+    *,
+    body: str,
+    posted_at: datetime | None,
+    author: Author,
+    channels: Channels = None,
+    extra_fields: Mapping[str, object] | None = None,
+) -> MaintenanceUpdate:
+    """Change the state (None keeps the current one), set component statuses, record an update."""
+    maintenance = _locked(maintenance)
+    posted_at = posted_at or timezone.now()
+    kind = MAINTENANCE_NOTICES.get(status or "", NoticeKind.MAINTENANCE_UPDATED)
+    if status is None:
+        status = maintenance.status
+    else:
+        maintenance.check_transition(status)
+    fields = {"status": status, **(extra_fields or {})}
+    for name, value in fields.items():
+        setattr(maintenance, name, value)
+    maintenance.updated_at = later(maintenance.updated_at, posted_at)
+    maintenance.save(update_fields=[*fields, "updated_at"])
+
+    components = list(maintenance.components.all())
+    if status in ACTIVE_MAINTENANCE_STATUSES:
+        apply_component_statuses({c: ComponentStatus.UNDER_MAINTENANCE for c in components})
+    else:
+        holding = [c for c in components if c.status == ComponentStatus.UNDER_MAINTENANCE]
+        apply_component_statuses(release_components(holding, ignoring=maintenance))
+    update = _record_maintenance_update(maintenance, status, body, posted_at, author)
+    record_notice(kind, channels=channels, maintenance=maintenance, maintenance_update=update)
+    return update
+
+
+@transaction.atomic
+def schedule_maintenance(
+    *,
+    title: str,
+    body: str,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    components: Iterable[Component] = (),
+    posted_at: datetime | None = None,
+    author: Author = None,
+    auto_start: bool = True,
+    auto_complete: bool = True,
+    channels: Channels = None,
+) -> Maintenance:
+    posted_at = posted_at or timezone.now()
+    if not title.strip():
+        raise ValidationError({"title": "A maintenance window needs a title."})
+    _validate_window(scheduled_start, scheduled_end)
+    maintenance = Maintenance.objects.create(
+        title=title.strip(),
+        body=body.strip(),
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        auto_start=auto_start,
+        auto_complete=auto_complete,
+        created_at=posted_at,
+        updated_at=posted_at,
+    )
+    maintenance.components.set(list(components))
+    update = _record_maintenance_update(
+        maintenance, MaintenanceStatus.SCHEDULED, "", posted_at, author
+    )
+    record_notice(
+        NoticeKind.MAINTENANCE_SCHEDULED,
+        channels=channels,
+        maintenance=maintenance,
+        maintenance_update=update,
+    )
+    return maintenance
+
+
+@transaction.atomic
+def start_maintenance(
+    maintenance: Maintenance,
+    *,
+    body: str = "",
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> MaintenanceUpdate:
+    posted_at = posted_at or timezone.now()
+    return _move_maintenance(
+        maintenance,
+        MaintenanceStatus.IN_PROGRESS,
+        body=body or "The maintenance has started.",
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+        extra_fields={"started_at": posted_at},
+    )
+
+
+@transaction.atomic
+def post_maintenance_note(
+    maintenance: Maintenance,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> MaintenanceUpdate:
+    """A further update that keeps the current state (for example "import started")."""
+    return _move_maintenance(
+        maintenance,
+        None,
+        body=required_body(body),
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+    )
+
+
+@transaction.atomic
+def complete_maintenance(
+    maintenance: Maintenance,
+    *,
+    body: str = "",
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> MaintenanceUpdate:
+    posted_at = posted_at or timezone.now()
+    return _move_maintenance(
+        maintenance,
+        MaintenanceStatus.COMPLETED,
+        body=body or "The maintenance has been completed.",
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+        extra_fields={"completed_at": posted_at},
+    )
+
+
+@transaction.atomic
+def postpone_maintenance(
+    maintenance: Maintenance,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> MaintenanceUpdate:
+    """Work started and was reverted; a new window follows with reschedule_maintenance."""
+    return _move_maintenance(
+        maintenance,
+        MaintenanceStatus.POSTPONED,
+        body=required_body(body),
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+    )
+
+
+@transaction.atomic
+def reschedule_maintenance(
+    maintenance: Maintenance,
+    *,
+    scheduled_start: datetime,
+    scheduled_end: datetime,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> MaintenanceUpdate:
+    """Move to a new window; the old one stays in the history of updates."""
+    _validate_window(scheduled_start, scheduled_end)
+    current = _locked(maintenance)
+    return _move_maintenance(
+        current,
+        MaintenanceStatus.RESCHEDULED,
+        body=required_body(body),
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+        extra_fields={
+            "scheduled_start": scheduled_start,
+            "scheduled_end": scheduled_end,
+            "started_at": None,
+            "sequence": current.sequence + 1,
+        },
+    )
+
+
+@transaction.atomic
+def cancel_maintenance(
+    maintenance: Maintenance,
+    *,
+    body: str,
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+) -> MaintenanceUpdate:
+    return _move_maintenance(
+        maintenance,
+        MaintenanceStatus.CANCELLED,
+        body=required_body(body),
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+    )
+
+
+def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
+    """Start windows that are due and complete those that have ended (the periodic task)."""
+    now = now or timezone.now()
+    updates = []
+    for maintenance in Maintenance.objects.due_to_start(now):
+        with suppress(InvalidTransition):  # another run, or staff, moved it first
+            updates.append(
+                start_maintenance(
+                    maintenance,
+                    body="The scheduled maintenance has started.",
+                    posted_at=maintenance.scheduled_start,
+                )
+            )
+    for maintenance in Maintenance.objects.due_to_complete(now):
+        with suppress(InvalidTransition):
+            updates.append(
+                complete_maintenance(
+                    maintenance,
+                    body="The scheduled maintenance has been completed.",
+                    posted_at=maintenance.scheduled_end,
+                )
+            )
+    return updates
