@@ -35,7 +35,7 @@ from pathlib import Path
 from django.conf import settings
 
 from notifier.channels.base import TransportError
-from notifier.mirror.channel import MirrorChannel
+from notifier.mirror.channel import MirrorChannel, os_error
 from notifier.mirror.render import MirrorFile
 from notifier.models import Notice
 
@@ -75,7 +75,11 @@ def one_publish_at_a_time(name: str) -> Iterator[None]:
     on several machines would need a shared lock; one worker host is assumed.)
     """
     lock_path = Path(settings.VAR_DIR) / f".{name}.lock"
-    with open(lock_path, "a") as lock:
+    try:
+        lock = open(lock_path, "a")  # noqa: SIM115 (closed below, after the work it guards)
+    except OSError as error:
+        raise os_error(f"{name}: the publish lock", error) from error
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -39,7 +39,7 @@ from django.urls import reverse
 
 from notifier.channels.base import TransportError
 from notifier.channels.mirror_rsync import one_publish_at_a_time
-from notifier.mirror.channel import MirrorChannel, content_type_for
+from notifier.mirror.channel import MirrorChannel, content_type_for, os_error
 from notifier.mirror.render import MirrorFile
 from notifier.mirror.site import file_for, listing_urls
 from notifier.models import Notice
@@ -200,6 +200,8 @@ class S3MirrorChannel(MirrorChannel):
                 self._delete(set(existing) - keep)
         except (BotoCoreError, ClientError) as error:
             raise self._failure(error, doing) from error
+        except OSError as error:  # a static file could not be read here
+            raise os_error(f"S3 mirror {self.where}", error) from error
         return uploaded
 
     # --- how ------------------------------------------------------------------------------
