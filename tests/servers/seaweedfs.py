@@ -181,14 +181,13 @@ class SeaweedS3:
     def stop(self) -> None:
         """Stop the server by its pid: SIGTERM, then SIGKILL; the ports stay for start()."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(self.stop_timeout)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(self.stop_timeout)
         self._remove_sockets()
 
     def close(self) -> None:
