@@ -18,6 +18,7 @@ from notifier.tokens import SubscribeRequest
 logger = logging.getLogger(__name__)
 
 RETRYING_TASK = {"bind": True, "acks_late": True, "max_retries": None}
+SWEEP_PAGE = 2000
 
 
 @shared_task(name="notifier.dispatch_notice", acks_late=True)
@@ -46,24 +47,32 @@ def deliver_batch(self: Task, delivery_ids: list[int]) -> int:
 
 @shared_task(name="notifier.sweep")
 def sweep() -> int:
-    """Re-queue deliveries nobody is working on: the broker was down, or a worker died."""
+    """Re-queue deliveries nobody is working on: the broker was down, or a worker died.
+
+    A page of ids at a time: a sweep after a long outage must not hold every id in memory
+    (and send them as one statement's parameters) at once.
+    """
     now = timezone.now()
     stale = Delivery.objects.stale(
         now,
         pending_for=timedelta(seconds=settings.DELIVERY_STALE_SECONDS),
         sending_for=timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS),
-    )
-    stale_ids = list(stale.values_list("id", flat=True)[: settings.DELIVERY_SWEEP_LIMIT])
-    if not stale_ids:
-        return 0
-    # A claim older than the timeout belongs to a dead worker: hand it back.
-    Delivery.objects.filter(
-        pk__in=stale_ids,
-        state=DeliveryState.SENDING,
-        claimed_at__lte=now - timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS),
-    ).update(state=DeliveryState.PENDING, claimed_by="")
-    queued = enqueue_deliveries(Delivery.objects.filter(pk__in=stale_ids))
-    logger.info("Sweeper re-queued %s deliveries", queued)
+    ).order_by("id")
+    dead_claims = now - timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
+    seen = queued = last = 0
+    while seen < settings.DELIVERY_SWEEP_LIMIT:
+        size = min(SWEEP_PAGE, settings.DELIVERY_SWEEP_LIMIT - seen)
+        page = list(stale.filter(pk__gt=last).values_list("id", flat=True)[:size])
+        if not page:
+            break
+        seen, last = seen + len(page), page[-1]
+        # A claim older than the timeout belongs to a dead worker: hand it back.
+        Delivery.objects.filter(
+            pk__in=page, state=DeliveryState.SENDING, claimed_at__lte=dead_claims
+        ).update(state=DeliveryState.PENDING, claimed_by="")
+        queued += enqueue_deliveries(Delivery.objects.filter(pk__in=page))
+    if queued:
+        logger.info("Sweeper re-queued %s deliveries", queued)
     return queued
 
 
