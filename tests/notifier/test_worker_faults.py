@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.models import Count, QuerySet
 from django.db.utils import load_backend
+from django.utils import timezone
 
 from incidents import actions
 from incidents.models import Component, ComponentStatus, Incident
@@ -153,7 +154,7 @@ def subscribe(count: int) -> list[str]:
     return addresses
 
 
-def publish_ddos() -> Incident:
+def publish_ddos(**kwargs: object) -> Incident:
     imap = Component.objects.create(name="IMAP")
     return actions.open_incident(
         title="Email services down because of DDoS",
@@ -161,6 +162,7 @@ def publish_ddos() -> Incident:
         impact="critical",
         component_statuses={imap: ComponentStatus.MAJOR_OUTAGE},
         posted_at=POSTED_AT,
+        **kwargs,
     )
 
 
@@ -393,3 +395,27 @@ def test_with_the_broker_down_a_subscriber_gets_the_confirmation_mail_at_once(
     assert took < 2, f"the subscribe request waited {took:.1f} s for the broker"
     [mail] = smtp.to("new@example.com")
     assert "/subscribe/confirm/" in mail.get_body(("plain",)).get_content()
+
+
+@pytest.mark.django_db
+def test_the_sweeper_takes_a_long_outage_a_page_at_a_time_and_queues_each_delivery_once(
+    monkeypatch, settings
+) -> None:
+    monkeypatch.setattr(tasks, "SWEEP_PAGE", 10)
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.deliver_batch, "delay", queued.extend)
+    subscribe(35)
+    incident = publish_ddos(channels=["email"])
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    mail_deliveries(incident).update(created_at=an_hour_ago)
+    mail_deliveries(incident).filter(pk__in=mail_deliveries(incident)[:5]).update(
+        state=DeliveryState.SENDING, claimed_at=an_hour_ago, claimed_by="dead-worker"
+    )
+    settings.DELIVERY_SWEEP_LIMIT = 25
+
+    assert tasks.sweep() == 25
+    assert tasks.sweep() == 10
+    assert tasks.sweep() == 0
+
+    assert sorted(queued) == sorted(mail_deliveries(incident).values_list("id", flat=True))
+    assert states(incident) == {DeliveryState.PENDING: 35}
