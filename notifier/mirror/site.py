@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import CharField, F, QuerySet, Value
 from django.urls import reverse
 
-from incidents.models import Category, Component, Incident, Maintenance, Post, Tag
+from incidents.models import (
+    Category,
+    Component,
+    Incident,
+    IncidentComponent,
+    Maintenance,
+    MaintenanceStatus,
+    Post,
+    Tag,
+)
 from incidents.pages import page_path
-from notifier.models import Notice
+from notifier.models import Notice, NoticeKind
 
 
 def _pages(first_page: str, count: int, per_page: int) -> list[str]:
@@ -17,7 +28,7 @@ def _pages(first_page: str, count: int, per_page: int) -> list[str]:
 
 
 def listing_urls() -> list[str]:
-    """Every page that lists, summarises or syndicates: it may change with any publish."""
+    """Every page that lists, summarises or syndicates (a full build renders them all)."""
     from incidents.api.public import DOCUMENTS
 
     history_items = (
@@ -63,8 +74,116 @@ def every_url() -> list[str]:
 
 
 def urls_for(notice: Notice) -> list[str]:
-    """What a notice changes: the listings, its own page, and the pages that link to it."""
-    return [*listing_urls(), *detail_urls(notice)]
+    """What a notice changes: its own pages, and the pages that list, count or syndicate it.
+
+    A post changes every listing (the blog's pages move, and categories or tags made for it
+    appear in every list's navigation). An incident or maintenance changes fewer, which keeps
+    the mirror of a large site current within a second or so: the summaries (status page,
+    site feeds, badges, API), the history pages from where it sits (all of them when it moved
+    or left), the feeds and badges of its components, and the blog, category and tag pages
+    that show posts about it (their titles carry its state: "[Resolved] ...").
+    """
+    if notice.post_id:
+        return [*listing_urls(), *detail_urls(notice)]
+    urls = _summary_urls()
+    kind = notice.kind
+    if notice.incident_id:
+        urls += _history_urls(("incident", notice.incident_id), inserted=kind in INSERTED)
+        components = IncidentComponent.objects.filter(incident_id=notice.incident_id)
+        urls += _component_urls(components.values_list("component_id", flat=True))
+        posts = Post.objects.published().filter(incident_id=notice.incident_id)
+    else:
+        urls.append(reverse("maintenance_ics"))
+        key = ("maintenance", notice.maintenance_id)
+        urls += _history_urls(key, inserted=kind in INSERTED, moved=kind in MOVED)
+        components = Maintenance.components.through.objects.filter(
+            maintenance_id=notice.maintenance_id
+        )
+        urls += _component_urls(components.values_list("component_id", flat=True))
+        posts = Post.objects.published().filter(maintenance_id=notice.maintenance_id)
+    urls += _post_list_urls(list(posts.prefetch_related("categories", "tags")))
+    return [*urls, *detail_urls(notice)]
+
+
+# A new item shifts every later page of its list; one that moved or left changes any of them.
+INSERTED = {NoticeKind.INCIDENT_OPENED, NoticeKind.MAINTENANCE_SCHEDULED}
+MOVED = {
+    NoticeKind.MAINTENANCE_RESCHEDULED,
+    NoticeKind.MAINTENANCE_POSTPONED,
+    NoticeKind.MAINTENANCE_CANCELLED,
+}
+
+
+def _summary_urls() -> list[str]:
+    """What sums the whole site up: every publish may change them."""
+    from incidents.api.public import DOCUMENTS
+
+    return [
+        reverse("status_page"),
+        reverse("feed_atom"),
+        reverse("feed_rss"),
+        reverse("feed_json"),
+        reverse("badge"),
+        reverse("widget"),
+        *(f"/api/v2/{route}" for route, _name, _build in DOCUMENTS),
+    ]
+
+
+def _history_keys() -> list[tuple[int, str]]:
+    """The history's items in its order: the same query as incidents.pages.history_page."""
+    incident_keys = (
+        Incident.objects.order_by()
+        .annotate(kind=Value("incident", output_field=CharField()), at=F("started_at"))
+        .values_list("id", "kind", "at")
+    )
+    maintenance_keys = (
+        Maintenance.objects.exclude(status=MaintenanceStatus.CANCELLED)
+        .order_by()
+        .annotate(kind=Value("maintenance", output_field=CharField()), at=F("scheduled_start"))
+        .values_list("id", "kind", "at")
+    )
+    keys = incident_keys.union(maintenance_keys, all=True).order_by("-at", "-id")
+    return [(pk, kind) for pk, kind, _at in keys]
+
+
+def _history_urls(key: tuple[str, int], *, inserted: bool, moved: bool = False) -> list[str]:
+    order = [(kind, pk) for pk, kind in _history_keys()]
+    every_page = _pages(reverse("history"), len(order), settings.HISTORY_PAGE_SIZE)
+    if moved or key not in order:
+        return every_page
+    page = order.index(key) // settings.HISTORY_PAGE_SIZE
+    return every_page[page:] if inserted else every_page[page : page + 1]
+
+
+def _component_urls(component_ids: Iterable[int]) -> list[str]:
+    urls = []
+    for component_id in sorted(set(component_ids)):
+        urls += [reverse(f"component_{kind}", args=[component_id]) for kind in FEEDS]
+        urls.append(reverse("component_badge", args=[component_id]))
+    return urls
+
+
+def _post_list_urls(posts: list[Post]) -> list[str]:
+    """The blog, category and tag pages that show these posts, and their categories' feeds."""
+    if not posts:
+        return []
+    published = Post.objects.published()
+    lists: list[tuple[str, QuerySet[Post]]] = [(reverse("blog_index"), published)]
+    categories = {c.pk: c for post in posts for c in post.categories.all()}
+    tags = {t.pk: t for post in posts for t in post.tags.all()}
+    lists += [(c.get_absolute_url(), published.filter(categories=c)) for c in categories.values()]
+    lists += [(t.get_absolute_url(), published.filter(tags=t)) for t in tags.values()]
+    urls = []
+    for first_page, listed in lists:
+        order = list(listed.values_list("pk", flat=True))
+        every_page = _pages(first_page, len(order), settings.BLOG_PAGE_SIZE)
+        shown = sorted(
+            {order.index(p.pk) // settings.BLOG_PAGE_SIZE for p in posts if p.pk in order}
+        )
+        urls += [every_page[n] for n in shown]
+    for category in categories.values():
+        urls += [reverse(f"blog_category_{kind}", args=[category.slug]) for kind in FEEDS]
+    return urls
 
 
 def detail_urls(notice: Notice) -> list[str]:

@@ -11,21 +11,23 @@ import errno
 import fcntl
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from incidents import actions
-from incidents.models import IncidentStatus
+from incidents.models import ComponentStatus, IncidentStatus
 from notifier import dispatch
 from notifier.channels import mirror_local
 from notifier.mirror import channel as mirror_channel
-from notifier.mirror.site import file_for
+from notifier.mirror.site import every_url, file_for
 from notifier.models import Delivery, DeliveryState, Notice
-from tests.factories import build_site, open_incident
+from tests.factories import build_site, open_incident, publish_post, schedule_maintenance
 from tests.mirror.conftest import SITE_HOST, Mirror
 
 pytestmark = [pytest.mark.django_db]
@@ -379,3 +381,97 @@ def test_pages_are_rendered_while_the_directory_is_locked(published, mirror, mon
 
     assert result.sent == 1
     assert seen == [True]
+
+
+# The whole mirror, after each kind of publish: nothing the publish changed is left stale.
+
+
+def stale_pages(mirror: Mirror) -> list[str]:
+    """Every address of the site whose mirrored file is not what the live site serves now."""
+    client = Client(HTTP_HOST=SITE_HOST)
+    stale = []
+    for url in dict.fromkeys(every_url()):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        path = mirror.file(file_for(url))
+        if not path.is_file() or path.read_bytes() != response.content:
+            stale.append(url)
+    return stale
+
+
+def test_after_every_kind_of_publish_the_whole_mirror_is_the_live_site(mirror, settings):
+    # Small pages, so that lists run over several pages and items move between them.
+    settings.HISTORY_PAGE_SIZE = 2
+    settings.BLOG_PAGE_SIZE = 2
+    site = build_site()
+    now = timezone.now()
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("the site, one notice at a time", lambda: None),
+        (
+            "an incident update",
+            lambda: actions.post_incident_update(
+                site.active, status=IncidentStatus.MONITORING, body=NEWS
+            ),
+        ),
+        (
+            "an update to an old incident with a post about it",
+            lambda: actions.post_incident_update(
+                site.resolved, status=IncidentStatus.POSTMORTEM, body="What went wrong."
+            ),
+        ),
+        (
+            "a new incident",
+            lambda: open_incident(
+                "SMTP refuses mail", components={site.smtp: ComponentStatus.MAJOR_OUTAGE}
+            ),
+        ),
+        (
+            "a post about the open incident",
+            lambda: publish_post(
+                "Logins: what we know",
+                categories=[site.news],
+                tags=[site.spam],
+                incident=site.active,
+            ),
+        ),
+        (
+            "an update that changes that post's label",
+            lambda: actions.post_incident_update(
+                site.active, status=IncidentStatus.IDENTIFIED, body="It was the certificate."
+            ),
+        ),
+        (
+            "maintenance scheduled",
+            lambda: schedule_maintenance(
+                "Spam filter upgrade",
+                start=now + timedelta(days=2),
+                end=now + timedelta(days=2, hours=1),
+            ),
+        ),
+        (
+            "maintenance completed",
+            lambda: actions.complete_maintenance(site.working, body="All done."),
+        ),
+        (
+            "maintenance rescheduled",
+            lambda: actions.reschedule_maintenance(
+                site.upcoming,
+                scheduled_start=now + timedelta(days=1),
+                scheduled_end=now + timedelta(days=1, hours=2),
+                body="Moved a day earlier.",
+            ),
+        ),
+        (
+            "maintenance cancelled",
+            lambda: actions.cancel_maintenance(site.upcoming, body="Not needed after all."),
+        ),
+        (
+            "a post in a category",
+            lambda: publish_post("Faster webmail", categories=[site.news], tags=[site.spam]),
+        ),
+        ("the incident resolved", lambda: actions.resolve_incident(site.active, body="Fixed.")),
+    ]
+    for what, publish in steps:
+        publish()
+        assert {r.sent for r in deliver_pending()} == {1}, what
+        assert stale_pages(mirror) == [], f"after {what}"
