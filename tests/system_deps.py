@@ -2,7 +2,7 @@
 
 Run by `make test` before the virtualenv matters, so it uses the standard library only:
 
-    python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx
+    python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx, sshd, rsync
     python3 tests/system_deps.py --bench  # ... and wrk for the benchmarks
 """
 
@@ -51,6 +51,9 @@ REQUIREMENTS = [
     Requirement("Chromium", "chromium", _program("chromium", "/usr/bin/chromium")),
     Requirement("Redis", "redis-server", _program("redis-server", "/usr/bin/redis-server")),
     Requirement("nginx", "nginx-light", _program("nginx", "/usr/sbin/nginx")),
+    # The rsync mirror target's tests: a real sshd (it brings the ssh client) and rsync.
+    Requirement("OpenSSH server", "openssh-server", _program("sshd", "/usr/sbin/sshd")),
+    Requirement("rsync", "rsync", _program("rsync", "/usr/bin/rsync")),
 ]
 BENCH_REQUIREMENTS = [Requirement("wrk", "wrk", _program("wrk", "/usr/bin/wrk"))]
 
