@@ -4,6 +4,12 @@ Layout: MIRROR_LOCAL_DIR/current is a symlink to builds/<build>. A publish
 makes a new build beside it (hard links to the unchanged files of the last
 one, fresh files for what changed), then swaps the symlink in one rename:
 a reader sees the old site or the new one, never half of either.
+
+Linking a large site's thousands of files takes a good part of a second, so
+after each swap the next build's links are made ahead, in builds/.next-<build>;
+the next publish renames that and writes only what changed. Files are never
+edited in place (a write is a new file renamed over the link), so a served
+build never changes under a reader.
 """
 
 from __future__ import annotations
@@ -108,7 +114,12 @@ class LocalMirrorChannel(MirrorChannel):
         build = builds / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
         try:
             if self.has_build() and not full:
-                shutil.copytree(self.current.resolve(), build, copy_function=os.link, symlinks=True)
+                source = self.current.resolve()
+                staged = _staged_for(source)
+                if staged.is_dir():
+                    staged.rename(build)  # linked after the last swap, while nobody waited
+                else:
+                    _link_tree(source, build)
             else:
                 build.mkdir()
             written = 0
@@ -128,9 +139,31 @@ class LocalMirrorChannel(MirrorChannel):
             shutil.rmtree(build, ignore_errors=True)  # the previous build stays in place
             raise
         self._prune(builds, keep=build)
+        self._stage(build)
         return written
 
     def _prune(self, builds: Path, keep: Path) -> None:
-        old = sorted(p for p in builds.iterdir() if p != keep)
+        """Keep the last KEEP_BUILDS builds; drop links made ahead for any other build."""
+        old = sorted(p for p in builds.iterdir() if p != keep and not p.name.startswith("."))
         for path in old[: max(0, len(old) - (KEEP_BUILDS - 1))]:
             shutil.rmtree(path, ignore_errors=True)
+        for path in builds.iterdir():
+            if path.name.startswith(".") and path != _staged_for(keep):
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _stage(self, build: Path) -> None:
+        """Link the next build ahead of time; if that fails, the next publish links it then."""
+        partial = build.parent / f".partial-{secrets.token_hex(4)}"
+        try:
+            _link_tree(build, partial)
+            partial.rename(_staged_for(build))
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _staged_for(build: Path) -> Path:
+    return build.parent / f".next-{build.name}"
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, copy_function=os.link, symlinks=True)

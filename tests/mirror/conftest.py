@@ -32,7 +32,13 @@ class Mirror:
         return self.root / "builds"
 
     def build_names(self) -> list[str]:
-        return sorted(p.name for p in self.builds.iterdir()) if self.builds.exists() else []
+        """The builds (not the links made ahead for the next one: .next-<build>)."""
+        if not self.builds.exists():
+            return []
+        return sorted(p.name for p in self.builds.iterdir() if not p.name.startswith("."))
+
+    def ahead(self) -> list[str]:
+        return sorted(p.name for p in self.builds.iterdir() if p.name.startswith("."))
 
     def file(self, path: str) -> Path:
         return self.current / path

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import io
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -158,6 +159,34 @@ def test_a_second_publish_builds_beside_links_what_did_not_change_and_swaps(publ
         assert (new_build / path).stat().st_nlink >= 2, path
 
 
+def test_the_next_builds_links_are_made_ahead_and_then_used(published, mirror):
+    first = mirror.current.resolve()
+    ahead = mirror.builds / f".next-{first.name}"
+    assert mirror.ahead() == [ahead.name]
+    for path in first.rglob("*"):
+        if path.is_file():
+            assert (ahead / path.relative_to(first)).stat().st_ino == path.stat().st_ino
+    ahead_inode = ahead.stat().st_ino
+
+    post_news(published)
+    deliver_pending()
+
+    second = mirror.current.resolve()
+    assert second.stat().st_ino == ahead_inode  # renamed into place, not linked again
+    assert mirror.ahead() == [f".next-{second.name}"]
+    assert NEWS in (second / f"incidents/{published.active.pk}/index.html").read_text()
+    assert NEWS not in (first / f"incidents/{published.active.pk}/index.html").read_text()
+
+
+def test_links_made_ahead_for_another_build_are_not_used_and_go(published, mirror):
+    (mirror.builds / ".next-20000101T000000000000-dead00" / "incidents").mkdir(parents=True)
+    (mirror.builds / ".partial-0badf00d" / "static").mkdir(parents=True)
+
+    call_command("build_mirror", stdout=io.StringIO())
+
+    assert mirror.ahead() == [f".next-{mirror.current.resolve().name}"]
+
+
 def test_only_the_last_three_builds_are_kept(mirror):
     build_site()
     made = []
@@ -187,7 +216,7 @@ def test_mirrored_files_are_the_bytes_the_live_site_serves(published, mirror, ng
 def test_build_mirror_makes_a_full_build_from_scratch(published, mirror):
     before = mirror.current.resolve()
 
-    call_command("build_mirror", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("build_mirror", stdout=io.StringIO())
 
     after = mirror.current.resolve()
     assert after != before
