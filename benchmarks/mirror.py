@@ -508,9 +508,9 @@ def section(results: dict[str, Any]) -> str:
         f"| {full['megabytes']:.1f} MB |",
         "",
         "Publish to mirror updated: from calling the action to `current` pointing at a build "
-        "that shows it (*swapped*), and to the call's return (old builds pruned, delivery "
-        "recorded), the dispatcher running in the same process (Celery eager). Medians; the "
-        "first publish of the process apart.",
+        "that shows it (*swapped*), and to the call's return (old builds pruned, the next "
+        "build's links made, the delivery recorded), the dispatcher running in the same process "
+        "(Celery eager). Medians; the first publish of the process apart.",
         "",
         "| Publish | Files written | To swapped | To return (min–max, n) | CPU | First in process "
         "| Goal < 1 s |",
