@@ -3,7 +3,7 @@
 Run by `make test` before the virtualenv matters, so it uses the standard library only:
 
     python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx, sshd, rsync
-    python3 tests/system_deps.py --bench  # ... and wrk for the benchmarks
+    python3 tests/system_deps.py --bench  # ... and wrk and Postfix's smtp-sink for the benchmarks
 """
 
 from __future__ import annotations
@@ -55,7 +55,13 @@ REQUIREMENTS = [
     Requirement("OpenSSH server", "openssh-server", _program("sshd", "/usr/sbin/sshd")),
     Requirement("rsync", "rsync", _program("rsync", "/usr/bin/rsync")),
 ]
-BENCH_REQUIREMENTS = [Requirement("wrk", "wrk", _program("wrk", "/usr/bin/wrk"))]
+BENCH_REQUIREMENTS = [
+    Requirement("wrk", "wrk", _program("wrk", "/usr/bin/wrk")),
+    # The fan-out benchmark's mail sink; it needs no running Postfix.
+    Requirement("Postfix smtp-sink", "postfix", _program("smtp-sink", "/usr/sbin/smtp-sink")),
+]
+# Answers for packages that would otherwise ask during installation.
+DEBCONF = {"postfix": "postfix postfix/main_mailer_type select No configuration\n"}
 
 
 def missing(requirements: list[Requirement]) -> list[Requirement]:
@@ -64,6 +70,10 @@ def missing(requirements: list[Requirement]) -> list[Requirement]:
 
 def apt_install(packages: list[str]) -> bool:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if answers := "".join(DEBCONF.get(p, "") for p in packages):
+        print("system-deps: debconf-set-selections", flush=True)
+        if subprocess.run(["debconf-set-selections"], input=answers, text=True).returncode != 0:
+            return False
     install = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
     for command in (["apt-get", "update"], install):
         print(f"system-deps: {shlex.join(command)}", flush=True)
@@ -74,7 +84,7 @@ def apt_install(packages: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bench", action="store_true", help="also require wrk")
+    parser.add_argument("--bench", action="store_true", help="also require wrk and smtp-sink")
     args = parser.parse_args(argv)
     requirements = REQUIREMENTS + (BENCH_REQUIREMENTS if args.bench else [])
 
