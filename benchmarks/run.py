@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import api, report, servers  # noqa: E402
+from benchmarks import api, fanout, fanout_report, report, servers  # noqa: E402
 
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
@@ -156,6 +156,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--readme", action=argparse.BooleanOptionalAction, help="write README (default: not quick)"
     )
+    parser.add_argument(
+        "--fanout",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="email fan-out to 10,000 and 100,000 subscribers (benchmarks/fanout.py)",
+    )
     opts = parser.parse_args(argv)
     quick = opts.quick
     opts.renders = opts.renders or (10 if quick else 30)
@@ -193,12 +199,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in opts.dataset or DATASETS:
             results["datasets"][name] = bench_dataset(name, root, opts)  # type: ignore[index]
+        if opts.fanout:
+            print("fan-out: email to subscribers through a real worker …", flush=True)
+            results["fanout"] = fanout.in_child(root, opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
     if api_table := api.tables(results):
         table = f"{table}\n\n{api_table}"
     block = f"{report.machine_line(results['machine'])}\n\n{table}"  # type: ignore[arg-type]
+    readme = HERE / "README.md"
+    fanout_block = fanout_report.readme_block(results.get("fanout"), readme)  # type: ignore[arg-type]
+    block = f"{block}\n\n{fanout_block}".rstrip()
     print(f"\n{block}\n")
     print(f"Raw figures: {report.write_json(OUT, results, opts.quick).relative_to(ROOT)}")
     if opts.readme:
