@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import api, fanout, fanout_report, report, servers  # noqa: E402
+from benchmarks import api, fanout, fanout_report, mirror, report, servers  # noqa: E402
 
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
@@ -162,6 +162,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="email fan-out to 10,000 and 100,000 subscribers (benchmarks/fanout.py)",
     )
+    parser.add_argument(
+        "--mirror",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the static mirror's local target (benchmarks/mirror.py)",
+    )
     opts = parser.parse_args(argv)
     quick = opts.quick
     opts.renders = opts.renders or (10 if quick else 30)
@@ -202,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         if opts.fanout:
             print("fan-out: email to subscribers through a real worker …", flush=True)
             results["fanout"] = fanout.in_child(root, opts.quick)
+        if opts.mirror:
+            print("mirror: full build, publish to mirror updated, nginx …", flush=True)
+            results["mirror"] = mirror.in_child(root, opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -216,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     if opts.readme:
         report.update_readme(HERE / "README.md", block)
         print("Updated benchmarks/README.md")
+    mirrored = results.get("mirror")
+    if isinstance(mirrored, dict) and "skipped" not in mirrored:
+        mirror_text = mirror.section(mirrored)
+        print(f"\n{mirror_text}\n")
+        if opts.readme:  # its own part, after the results block
+            mirror.write_readme(readme, mirror_text)
+    elif mirrored:
+        print(f"mirror: {mirrored.get('skipped')}")  # type: ignore[union-attr]
     return 0
 
 
