@@ -16,6 +16,7 @@ so benchmarks use smtp-sink and tests aiosmtpd (DESIGN.md, "Measured on this kin
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import email
 import email.policy
@@ -223,6 +224,7 @@ class SmtpSink:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        atexit.register(self.stop)  # a script that dies on an error leaves no sink behind
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -253,6 +255,7 @@ class SmtpSink:
 
     def stop(self) -> None:
         process, self.process = self.process, None
+        atexit.unregister(self.stop)
         if process is None or process.poll() is not None:
             return
         process.send_signal(signal.SIGTERM)
