@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from notifier.channels.base import Channel, TransportError
 from notifier.mirror.render import MirrorFile, not_found_page, render_pages, static_files
-from notifier.mirror.site import detail_urls, every_url, urls_for
+from notifier.mirror.site import every_url, urls_for
 from notifier.models import Delivery, DeliveryState, Notice
 
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
@@ -73,9 +73,9 @@ class MirrorChannel(Channel):
     def missed(self) -> list[Notice] | None:
         """Notices whose delivery to this target was given up since its last full build.
 
-        An incremental build renders the listings and the notice's own pages; the
-        pages of a notice whose delivery failed for good would stay stale until the
-        next full build, so each build renders them again. None: too many, build it all.
+        An incremental build renders the pages its own notice changed; those of a
+        notice whose delivery failed for good would stay stale until the next full
+        build, so each build renders them again. None: too many, build it all.
         """
         since = self.last_full_build()
         if since is None:
@@ -101,7 +101,7 @@ class MirrorChannel(Channel):
             urls = every_url()
         else:
             urls = urls_for(notice)  # type: ignore[arg-type]
-            urls += [url for earlier in missed or [] for url in detail_urls(earlier)]
+            urls += [url for earlier in missed or [] for url in urls_for(earlier)]
         pages = [*render_pages(urls), not_found_page()]
         count = self.publish(pages, list(static_files()), full=full)
         if full:
