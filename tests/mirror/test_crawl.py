@@ -34,11 +34,10 @@ LINK_ATTRIBUTES = {"href", "src", "action", "hx-get"}
 # page links within the site relatively (incidents/relative_links.py), and the <link
 # rel="alternate"> feeds are relative too. The feeds themselves and the JSON API carry absolute
 # SITE_URL links on purpose (feed readers and API clients need them) but are not HTML pages.
-ALLOWED_LIVE_LINKS: set[str] = set()
+# The one exception: Subscribe, a form that needs the app, points at the live site on purpose.
+ALLOWED_LIVE_LINKS: set[str] = {f"{SITE_URL}/subscribe/"}
 # Links the mirror cannot answer yet, with the reason; each has a strict xfail test below.
-KNOWN_BROKEN = {
-    "subscribe/": "subscribing needs the app (a form that POSTs); the mirror has no page there",
-}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 class Links(HTMLParser):
@@ -190,14 +189,11 @@ def test_an_address_the_mirror_does_not_have_answers_404_with_the_sites_page(mir
     assert b"<!doctype html>" in body.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base.html links every page to subscribe/, which needs the app; the mirror has no "
-    "page there (fix: an absolute link to SITE_URL/subscribe/, allowed as an explicit live "
-    "link, or a mirror page saying subscribing needs the main site)",
-)
-def test_the_subscribe_link_answers_in_the_mirror(mirrored_site, nginx):
-    assert nginx.get("subscribe/")[0] == 200
+def test_the_subscribe_link_points_at_the_live_site_explicitly(mirrored_site, nginx):
+    from django.conf import settings
+
+    _status, _type, body = nginx.get("")
+    assert f'href="{settings.SITE_URL}/subscribe/"'.encode() in body
 
 
 @pytest.mark.xfail(
@@ -216,13 +212,6 @@ def test_the_404_pages_links_stay_under_the_prefix(mirrored_site, nginx):
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(
-    strict=True,
-    reason="_status_body.html polls hx-get='./' every 60 s and swaps outerHTML; the live site "
-    "answers htmx with the fragment, a static server with the whole page, which htmx then nests "
-    "inside the page, once more every minute (fix, tried on a mirrored copy: "
-    "hx-select='#status-body' on that div)",
-)
 def test_the_mirrored_status_page_refreshes_in_place(mirrored_site, nginx, monkeypatch):
     from playwright.sync_api import sync_playwright
 
