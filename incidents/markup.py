@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as etree
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -86,7 +87,9 @@ class _LinkifyBareUrls(Extension):
         md.treeprocessors.register(_BareUrls(md), "bare_urls", 5)
 
 
+@lru_cache(maxsize=8192)
 def render_markdown(text: str) -> SafeString:
+    """Rendered once per distinct text per process: feeds, pages and the mirror repeat bodies."""
     html = markdown.markdown(
         text or "",
         extensions=["extra", "sane_lists", _LinkifyBareUrls()],
