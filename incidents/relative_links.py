@@ -32,6 +32,20 @@ def relative_path(target: str, page: str) -> str:
     return relative + suffix
 
 
+def relative_to(body: bytes, page: str) -> bytes:
+    """`body` with every site path in a link made relative to the page at `page`."""
+
+    def rewrite(match: re.Match[bytes]) -> bytes:
+        target = match.group("path").decode()
+        return match.group("attr") + relative_path(target, page).encode() + b'"'
+
+    return SITE_PATH.sub(rewrite, body)
+
+
+def relative_to_root(body: bytes) -> bytes:
+    return relative_to(body, "/")
+
+
 class RelativeLinksMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,11 +60,5 @@ class RelativeLinksMiddleware:
             or request.path.startswith("/admin/")
         ):
             return response
-        page = request.path
-
-        def rewrite(match: re.Match[bytes]) -> bytes:
-            target = match.group("path").decode()
-            return match.group("attr") + relative_path(target, page).encode() + b'"'
-
-        response.content = SITE_PATH.sub(rewrite, response.content)
+        response.content = relative_to(response.content, request.path)
         return response

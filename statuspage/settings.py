@@ -192,6 +192,11 @@ SWEEP_SECONDS = env_int("SWEEP_SECONDS", 30, minimum=1)
 
 # The static fallback mirror (notifier/mirror/). Each target is off until configured.
 MIRROR_LOCAL_DIR = env_str("MIRROR_LOCAL_DIR", "")
+# Where readers reach the mirror ("/status-mirror/" or "https://mirror.example/"): lets its
+# 404 page, answered at any depth, link inside the mirror. Empty: links from the site's root.
+MIRROR_BASE_URL = env_str("MIRROR_BASE_URL", "")
+if MIRROR_BASE_URL and not MIRROR_BASE_URL.endswith("/"):
+    raise ImproperSetting(f"MIRROR_BASE_URL={MIRROR_BASE_URL!r} must end with a slash")
 # rsync over SSH (notifier/channels/mirror_rsync.py): user@host:/path; the host key must be known.
 MIRROR_RSYNC_TARGET = env_str("MIRROR_RSYNC_TARGET", "")
 MIRROR_RSYNC_SSH_KEY = env_str("MIRROR_RSYNC_SSH_KEY", "")  # a private key file

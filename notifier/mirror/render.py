@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
+from django.utils.html import escape
 
+from incidents.relative_links import relative_to_root
 from notifier.mirror.site import file_for
 
 logger = logging.getLogger(__name__)
@@ -49,9 +51,21 @@ def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile]:
 
 
 def not_found_page() -> MirrorFile:
+    """The mirror's 404 page, answered at any depth of the mirror.
+
+    Its links cannot be relative to one place; with MIRROR_BASE_URL set they
+    are made relative to the mirror's root under a <base>, so they stay inside
+    the mirror however deep the missing address and whatever the prefix.
+    """
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
     response = Client(HTTP_HOST=host).get("/mirror-has-no-such-page/")
-    return MirrorFile("404.html", response.content, response["Content-Type"])
+    body = response.content
+    base = settings.MIRROR_BASE_URL
+    if base:
+        body = relative_to_root(body).replace(
+            b"<head>", b'<head>\n  <base href="' + escape(base).encode() + b'">', 1
+        )
+    return MirrorFile("404.html", body, response["Content-Type"])
 
 
 def static_files() -> Iterator[tuple[str, Path]]:

@@ -59,6 +59,7 @@ def mirror(settings) -> Iterator[Mirror]:
     top = make_world_readable_dir("statuspage-mirror-")
     settings.MIRROR_LOCAL_DIR = str(top / "mirror")
     settings.SITE_URL = SITE_URL
+    settings.MIRROR_BASE_URL = f"/{PREFIX}/"
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, SITE_HOST]
     # Static files from the apps' folders (STATIC_ROOT may hold an old collectstatic).
     settings.STATIC_ROOT = str(top / "no-collectstatic")

@@ -196,11 +196,6 @@ def test_the_subscribe_link_points_at_the_live_site_explicitly(mirrored_site, ng
     assert f'href="{settings.SITE_URL}/subscribe/"'.encode() in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 404 page answers at any depth, so its links are absolute (/history/): under a "
-    "prefix they leave the mirror (fix: a configurable mirror base URL for that page)",
-)
 def test_the_404_pages_links_stay_under_the_prefix(mirrored_site, nginx):
     _status, _type, body = nginx.get("no/such/page/")
     parser = Links()
