@@ -14,16 +14,15 @@ from __future__ import annotations
 import atexit
 import contextlib
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from tests.servers.postgres import free_port
+from tests.servers.process import ServerProcess
 
 INSTALL_HINT = "Install it with `apt-get install redis-server` or `python3 tests/system_deps.py`."
 
@@ -41,7 +40,7 @@ def find_redis_server() -> str:
     return found
 
 
-class RedisServer:
+class RedisServer(ServerProcess):
     def __init__(self, *, startup_timeout: float = 10.0, stop_timeout: float = 5.0) -> None:
         self.host = "127.0.0.1"
         self.port = 0  # chosen on the first start, kept for the next ones
@@ -91,37 +90,6 @@ class RedisServer:
             self.close()
             raise
         return self
-
-    def stop(self) -> None:
-        """Stop the server by its pid; the port stays reserved for start()."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(self.stop_timeout)
-
-    def close(self) -> None:
-        """Stop the server and remove its directory."""
-        self.stop()
-        atexit.unregister(self.close)
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def ping(self) -> bool:
         with (

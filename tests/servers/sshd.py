@@ -21,16 +21,15 @@ import contextlib
 import getpass
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from tests.servers.postgres import free_port
+from tests.servers.process import ServerProcess
 
 SSHD = "/usr/sbin/sshd"  # sshd re-executes itself, so it needs its absolute path
 INSTALL_HINT = (
@@ -52,7 +51,7 @@ def _keygen(path: Path) -> None:
     )
 
 
-class SshServer:
+class SshServer(ServerProcess):
     def __init__(self, *, startup_timeout: float = 10.0, stop_timeout: float = 5.0) -> None:
         self.host = "127.0.0.1"
         self.port = 0  # chosen on the first start, kept for the next ones
@@ -123,37 +122,6 @@ class SshServer:
             self.close()
             raise
         return self
-
-    def stop(self) -> None:
-        """Stop the server by its pid; the port stays reserved for start()."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(self.stop_timeout)
-
-    def close(self) -> None:
-        """Stop the server and remove its directory."""
-        self.stop()
-        atexit.unregister(self.close)
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def log_tail(self, lines: int = 20) -> str:
         try:

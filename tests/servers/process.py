@@ -1,0 +1,56 @@
+"""What every server fixture shares: stop by pid, remove the temp dir, use as a context."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+
+class ServerProcess:
+    """A server started by `start()` (which subclasses write) in its own temp dir.
+
+    `stop()` sends SIGTERM to the server's pid, then SIGKILL after `stop_timeout`;
+    the port stays reserved so `start()` can bring it back on the same one.
+    `close()` also removes the temp dir; it is registered with atexit by `start()`.
+    """
+
+    process: subprocess.Popen | None = None
+    tmpdir: Path | None = None
+    stop_timeout: float = 5.0
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(self.stop_timeout)
+
+    def close(self) -> None:
+        self.stop()
+        atexit.unregister(self.close)
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
