@@ -6,6 +6,8 @@ import atexit
 import shutil
 import signal
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -25,6 +27,27 @@ class ServerProcess:
 
     def start(self) -> Self:
         raise NotImplementedError
+
+    def wait_until_ready(
+        self,
+        answers: Callable[[], bool],
+        *,
+        program: str,
+        service: str,
+        timeout: float,
+        error: type[Exception],
+        log_tail: Callable[[], str],
+        poll: float = 0.05,
+    ) -> None:
+        """Wait for `answers()`; fail with the log's tail if the program exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        while not answers():
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise error(f"{program} exited with {self.process.returncode}.{log_tail()}")
+            if time.monotonic() > deadline:
+                raise error(f"{service} within {timeout:.0f} s.{log_tail()}")
+            time.sleep(poll)
 
     def stop(self) -> None:
         process, self.process = self.process, None

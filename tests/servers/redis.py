@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Self
 
@@ -101,19 +100,14 @@ class RedisServer(ServerProcess):
         return False
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        while not self.ping():
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RedisServerError(
-                    f"redis-server exited with {self.process.returncode}.{self._log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                raise RedisServerError(
-                    f"Redis did not answer on {self.host}:{self.port} within "
-                    f"{self.startup_timeout:.0f} s.{self._log_tail()}"
-                )
-            time.sleep(0.05)
+        self.wait_until_ready(
+            self.ping,
+            program="redis-server",
+            service=f"Redis did not answer on {self.host}:{self.port}",
+            timeout=self.startup_timeout,
+            error=RedisServerError,
+            log_tail=self._log_tail,
+        )
 
     def _log_tail(self, lines: int = 20) -> str:
         if self.tmpdir is None:

@@ -218,17 +218,15 @@ class SeaweedS3(ServerProcess):
             return False
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        while not self._answers():
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise SeaweedError(f"weed exited with {self.process.returncode}.{self.log_tail()}")
-            if time.monotonic() > deadline:
-                raise SeaweedError(
-                    f"SeaweedFS's S3 gateway did not answer on {self.endpoint_url} within "
-                    f"{self.startup_timeout:.0f} s.{self.log_tail()}"
-                )
-            time.sleep(0.1)
+        self.wait_until_ready(
+            self._answers,
+            program="weed",
+            service=f"SeaweedFS's S3 gateway did not answer on {self.endpoint_url}",
+            timeout=self.startup_timeout,
+            error=SeaweedError,
+            log_tail=self.log_tail,
+            poll=0.1,
+        )
 
     def _remove_sockets(self) -> None:
         # weed puts some Unix sockets in /tmp whatever it is told: remove the ones named by

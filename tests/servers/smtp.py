@@ -23,7 +23,6 @@ import email.policy
 import logging
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
@@ -39,6 +38,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from tests.servers.postgres import free_port
+from tests.servers.process import ServerProcess
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 
@@ -184,7 +184,7 @@ class SmtpServer:
 _COUNTER = re.compile(rb"mesg=(\d+)")
 
 
-class SmtpSink:
+class SmtpSink(ServerProcess):
     """`smtp-sink -c` on a free loopback port; its running counters go to a file we read."""
 
     def __init__(self, workdir: Path, *, backlog: int = 1000, stop_timeout: float = 5.0) -> None:
@@ -224,11 +224,11 @@ class SmtpSink:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        atexit.register(self.stop)  # a script that dies on an error leaves no sink behind
+        atexit.register(self.close)  # a script that dies on an error leaves no sink behind
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
+                self.close()
                 output = self.counter_file.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"smtp-sink did not start: {output}")
             time.sleep(0.05)
@@ -252,26 +252,3 @@ class SmtpSink:
             return 0
         found = _COUNTER.findall(tail)
         return int(found[-1]) if found else 0
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        atexit.unregister(self.stop)
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(self.stop_timeout)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -24,7 +24,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Self
 
@@ -175,16 +174,11 @@ class SshServer(ServerProcess):
         return False
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        while not self._answers():
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise SshServerError(
-                    f"sshd exited with {self.process.returncode}.{self.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                raise SshServerError(
-                    f"sshd did not answer on {self.host}:{self.port} within "
-                    f"{self.startup_timeout:.0f} s.{self.log_tail()}"
-                )
-            time.sleep(0.05)
+        self.wait_until_ready(
+            self._answers,
+            program="sshd",
+            service=f"sshd did not answer on {self.host}:{self.port}",
+            timeout=self.startup_timeout,
+            error=SshServerError,
+            log_tail=self.log_tail,
+        )
