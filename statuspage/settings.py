@@ -55,8 +55,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "incidents",
     "notifier",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -69,9 +73,12 @@ MIDDLEWARE = [
     "incidents.relative_links.RelativeLinksMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout signalled by the backend into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "statuspage.urls"
@@ -91,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "incidents.context_processors.site",
+                "console.context_processors.console",
             ],
         },
     },
@@ -115,6 +123,24 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_MAX_ENTRIES", 2000, minimum=10)},
     },
 }
+
+# The staff console (console/): password, then a TOTP code, then a session that ends.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "console:login"
+SESSION_COOKIE_AGE = env_int("STAFF_SESSION_SECONDS", 12 * 3600, minimum=300)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+OTP_TOTP_ISSUER = SITE_NAME
+# Failed logins per username and address before a lockout, and how long it lasts.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -182,9 +208,11 @@ else:
 SUBSCRIBE_CONFIRM_MAX_AGE = env_int("SUBSCRIBE_CONFIRM_MAX_AGE", 3 * 24 * 3600, minimum=60)
 SUBSCRIBE_RATE_LIMIT = env_int("SUBSCRIBE_RATE_LIMIT", 5, minimum=1)  # per IP per hour
 DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 200, minimum=1)
-DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
+# Transient failures are retried until a delivery is this old (not for a number of tries: an
+# SMTP relay down for an hour would use them all up), with backoff capped at RETRY_MAX.
+DELIVERY_GIVE_UP_AFTER = env_int("DELIVERY_GIVE_UP_AFTER", 6 * 3600, minimum=0)
 DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 10, minimum=1)
-DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 3600, minimum=1)
+DELIVERY_RETRY_MAX_SECONDS = env_int("DELIVERY_RETRY_MAX_SECONDS", 600, minimum=1)
 DELIVERY_STALE_SECONDS = env_int("DELIVERY_STALE_SECONDS", 120, minimum=1)
 DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
 DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 100_000, minimum=1)

@@ -86,3 +86,12 @@ def _empty_caches() -> Iterator[None]:
     yield
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):  # noqa: F811 - pytest-django's, with the second factor
+    """pytest-django's admin client, verified: the admin asks for the console's second factor."""
+    from tests.factories import verify_client
+
+    verify_client(client, admin_user)
+    return client

@@ -290,3 +290,17 @@ def build_site() -> Site:
     return Site(
         imap, smtp, webmail, resolved, active, working, upcoming, news, spam, post, incident_post
     )
+
+
+def verify_client(client, user) -> None:
+    """Log `user` in on a test client with their TOTP device verified, as the console's login does."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

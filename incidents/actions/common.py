@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F
 
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
@@ -92,3 +94,30 @@ def required_body(body: str) -> str:
     if not body or not body.strip():
         raise ValidationError({"body": "Write what is happening: the message cannot be empty."})
     return body.strip()
+
+
+class EditConflict(ValidationError):
+    """Someone else changed the object since the editor loaded it; nothing was written."""
+
+    def __init__(self, obj: models.Model, current_version: int):
+        self.obj = obj
+        self.current_version = current_version
+        super().__init__(
+            {"version": f"{obj} was changed by someone else while you were editing it."}
+        )
+
+
+def take_version(obj: Incident | Maintenance | models.Model, expected: int | None) -> int:
+    """Move the object's version on; with `expected`, only if nobody moved it since.
+
+    One conditional UPDATE, so two editors racing on any database get exactly
+    one success, and the loser learns about it instead of overwriting.
+    """
+    model = type(obj)
+    rows = model._default_manager.filter(pk=obj.pk)
+    if expected is not None:
+        rows = rows.filter(version=expected)
+    if not rows.update(version=F("version") + 1):
+        current = model._default_manager.filter(pk=obj.pk).values_list("version", flat=True)
+        raise EditConflict(obj, current.first() or 0)
+    return model._default_manager.filter(pk=obj.pk).values_list("version", flat=True).get()

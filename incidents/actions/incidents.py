@@ -16,8 +16,10 @@ from incidents.actions.common import (
     later,
     release_components,
     required_body,
+    take_version,
     validate_component_statuses,
 )
+from incidents.audit import record_audit, snapshot
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
     Component,
@@ -88,6 +90,12 @@ def open_incident(
     record_notice(
         NoticeKind.INCIDENT_OPENED, channels=channels, incident=incident, incident_update=update
     )
+    record_audit(
+        "incident.opened",
+        incident,
+        actor=author,
+        after=snapshot(incident, update=body, component_changes=changes),
+    )
     return incident
 
 
@@ -101,9 +109,16 @@ def post_incident_update(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> IncidentUpdate:
-    """Post an update. Resolving returns components to operational unless told otherwise."""
+    """Post an update. Resolving returns components to operational unless told otherwise.
+
+    `expected_version`: the incident's version the editor saw; if it has moved
+    since, EditConflict is raised and nothing is written.
+    """
+    take_version(incident, expected_version)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    before = snapshot(incident)
     posted_at = posted_at or timezone.now()
     if status not in IncidentStatus.values:
         raise ValidationError({"status": f"{status!r} is not an incident status."})
@@ -159,6 +174,13 @@ def post_incident_update(
         else NoticeKind.INCIDENT_UPDATED
     )
     record_notice(kind, channels=channels, incident=incident, incident_update=update)
+    record_audit(
+        "incident.resolved" if kind == NoticeKind.INCIDENT_RESOLVED else "incident.updated",
+        incident,
+        actor=author,
+        before=before,
+        after=snapshot(incident, update=body, component_changes=changes),
+    )
     return update
 
 
@@ -169,6 +191,7 @@ def resolve_incident(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> IncidentUpdate:
     return post_incident_update(
         incident,
@@ -177,12 +200,19 @@ def resolve_incident(
         posted_at=posted_at,
         author=author,
         channels=channels,
+        expected_version=expected_version,
     )
 
 
 @transaction.atomic
-def set_component_status(component: Component, status: str) -> Component:
+def set_component_status(component: Component, status: str, *, author: Author = None) -> Component:
     validate_component_statuses({component: status})
+    component.refresh_from_db()
+    before = snapshot(component)
     apply_component_statuses({component: status})
     component.refresh_from_db()
+    if before["status"] != component.status:
+        record_audit(
+            "component.status", component, actor=author, before=before, after=snapshot(component)
+        )
     return component

@@ -17,7 +17,9 @@ from incidents.actions.common import (
     later,
     release_components,
     required_body,
+    take_version,
 )
+from incidents.audit import record_audit, snapshot
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     Component,
@@ -74,9 +76,12 @@ def _move_maintenance(
     author: Author,
     channels: Channels = None,
     extra_fields: Mapping[str, object] | None = None,
+    expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     """Change the state (None keeps the current one), set component statuses, record an update."""
+    take_version(maintenance, expected_version)
     maintenance = _locked(maintenance)
+    before = snapshot(maintenance)
     posted_at = posted_at or timezone.now()
     kind = MAINTENANCE_NOTICES.get(status or "", NoticeKind.MAINTENANCE_UPDATED)
     if status is None:
@@ -97,6 +102,13 @@ def _move_maintenance(
         apply_component_statuses(release_components(holding, ignoring=maintenance))
     update = _record_maintenance_update(maintenance, status, body, posted_at, author)
     record_notice(kind, channels=channels, maintenance=maintenance, maintenance_update=update)
+    record_audit(
+        f"maintenance.{'note' if status == before['status'] else status}",
+        maintenance,
+        actor=author,
+        before=before,
+        after=snapshot(maintenance, update=update.body),
+    )
     return update
 
 
@@ -128,7 +140,8 @@ def schedule_maintenance(
         created_at=posted_at,
         updated_at=posted_at,
     )
-    maintenance.components.set(list(components))
+    components = list(components)
+    maintenance.components.set(components)
     update = _record_maintenance_update(
         maintenance, MaintenanceStatus.SCHEDULED, "", posted_at, author
     )
@@ -137,6 +150,12 @@ def schedule_maintenance(
         channels=channels,
         maintenance=maintenance,
         maintenance_update=update,
+    )
+    record_audit(
+        "maintenance.scheduled",
+        maintenance,
+        actor=author,
+        after=snapshot(maintenance, components=[c.pk for c in components]),
     )
     return maintenance
 
@@ -149,6 +168,7 @@ def start_maintenance(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
     return _move_maintenance(
@@ -159,6 +179,7 @@ def start_maintenance(
         author=author,
         channels=channels,
         extra_fields={"started_at": posted_at},
+        expected_version=expected_version,
     )
 
 
@@ -170,6 +191,7 @@ def post_maintenance_note(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     """A further update that keeps the current state (for example "import started")."""
     return _move_maintenance(
@@ -179,6 +201,7 @@ def post_maintenance_note(
         posted_at=posted_at,
         author=author,
         channels=channels,
+        expected_version=expected_version,
     )
 
 
@@ -190,6 +213,7 @@ def complete_maintenance(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
     return _move_maintenance(
@@ -200,6 +224,7 @@ def complete_maintenance(
         author=author,
         channels=channels,
         extra_fields={"completed_at": posted_at},
+        expected_version=expected_version,
     )
 
 
@@ -211,6 +236,7 @@ def postpone_maintenance(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     """Work started and was reverted; a new window follows with reschedule_maintenance."""
     return _move_maintenance(
@@ -220,6 +246,7 @@ def postpone_maintenance(
         posted_at=posted_at,
         author=author,
         channels=channels,
+        expected_version=expected_version,
     )
 
 
@@ -233,6 +260,7 @@ def reschedule_maintenance(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     """Move to a new window; the old one stays in the history of updates."""
     _validate_window(scheduled_start, scheduled_end)
@@ -250,6 +278,7 @@ def reschedule_maintenance(
             "started_at": None,
             "sequence": current.sequence + 1,
         },
+        expected_version=expected_version,
     )
 
 
@@ -261,6 +290,7 @@ def cancel_maintenance(
     posted_at: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     return _move_maintenance(
         maintenance,
@@ -269,6 +299,7 @@ def cancel_maintenance(
         posted_at=posted_at,
         author=author,
         channels=channels,
+        expected_version=expected_version,
     )
 
 

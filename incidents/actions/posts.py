@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.actions.common import Author, Channels, required_body
+from incidents.audit import record_audit, snapshot
 from incidents.models import (
     Category,
     Incident,
@@ -62,4 +63,5 @@ def publish_post(
     post.tags.set(list(tags))
     if post.is_published:
         record_notice(NoticeKind.POST_PUBLISHED, channels=channels, post=post)
+    record_audit("post.published", post, actor=author, after=snapshot(post))
     return post

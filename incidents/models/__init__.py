@@ -1,3 +1,4 @@
+from incidents.models.audit import AuditEntry
 from incidents.models.components import (
     Component,
     ComponentGroup,
@@ -35,6 +36,7 @@ __all__ = [
     "OPEN_INCIDENT_STATUSES",
     "UPCOMING_MAINTENANCE_STATUSES",
     "ApiToken",
+    "AuditEntry",
     "Category",
     "Component",
     "ComponentGroup",

@@ -97,6 +97,8 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Moved by every act; an edit made against an older version is refused (EditConflict).
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 

@@ -110,6 +110,8 @@ class Maintenance(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Moved by every act; an edit made against an older version is refused (EditConflict).
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = MaintenanceQuerySet.as_manager()
 

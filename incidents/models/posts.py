@@ -73,6 +73,8 @@ class Post(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Moved by every act; an edit made against an older version is refused (EditConflict).
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = PostQuerySet.as_manager()
 

@@ -1,0 +1,38 @@
+"""The console's navigation and the signed-in staff member's role, for every console page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from console.roles import Role, has_role, role_of
+from incidents import timefmt
+
+# (URL name, label, role needed), in the order of the menu.
+NAVIGATION: list[tuple[str, str, Role]] = [
+    ("console:dashboard", "Dashboard", Role.EDITOR),
+    ("console:incidents", "Incidents", Role.EDITOR),
+    ("console:notices", "Deliveries", Role.EDITOR),
+    ("console:audit", "Audit log", Role.ADMIN),
+]
+
+
+def console(request: HttpRequest) -> dict[str, object]:
+    if not request.path.startswith("/staff/") or not request.user.is_authenticated:
+        return {}
+    links = []
+    for name, label, role in NAVIGATION:
+        if has_role(request.user, role):
+            url = reverse(name)
+            current = (
+                request.path == url if name == "console:dashboard" else request.path.startswith(url)
+            )
+            links.append({"url": url, "label": label, "current": current})
+    role = role_of(request.user)
+    now = timezone.now()
+    return {
+        "console_nav": links,
+        "console_role": role.value if role else "",
+        "site_zone_now": f"now {timefmt.clock(now)}, {timefmt.site_zone().key}",
+    }

@@ -1,0 +1,136 @@
+"""Form fields every console form shares: times in the site zone, channels, components."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from incidents import timefmt
+from incidents.models import Component, ComponentStatus
+from notifier.channels import all_channels
+from notifier.models import Notice
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+# A clock a minute or two fast on a phone must not turn "now" into "the future".
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def site_local(moment: datetime | None) -> str:
+    return timefmt.in_zone(moment).strftime(LOCAL_INPUT_FORMAT) if moment else ""
+
+
+class SiteDateTimeField(forms.DateTimeField):
+    """A `datetime-local` input read in the site's zone (Europe/Oslo: CET or CEST)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT)
+
+    def __init__(self, *, not_in_future: bool = False, **kwargs: object) -> None:
+        self.not_in_future = not_in_future
+        kwargs.setdefault("input_formats", [LOCAL_INPUT_FORMAT, "%Y-%m-%d %H:%M"])
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return site_local(value)
+        return value
+
+    def to_python(self, value: object) -> datetime | None:
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return value
+        naive = super().to_python(value)
+        if naive is None:
+            return None
+        naive = naive.replace(tzinfo=None)
+        zone = timefmt.site_zone()
+        aware = naive.replace(tzinfo=zone)
+        # A time the clocks skipped (the spring change) does not exist in the zone.
+        if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+            raise ValidationError(
+                f"{naive:%H:%M} does not exist on {naive:%d %b %Y} in {zone.key}: "
+                "the clocks skip that hour."
+            )
+        return aware
+
+    def validate(self, value: datetime | None) -> None:
+        super().validate(value)
+        if value and self.not_in_future and value > timezone.now() + FUTURE_SLACK:
+            raise ValidationError(
+                f"{timefmt.stamp(value)} is in the future: leave the time empty for now, "
+                "or give an earlier one to backfill."
+            )
+
+
+def channel_choices(kind: str) -> tuple[list[tuple[str, str]], list[str], dict[str, str]]:
+    """(choices, the ones that fire by default, why each off one is off) for a notice kind.
+
+    Only the channels readers subscribe to are offered; the mirror always
+    follows every publish, or the fallback site would go stale.
+    """
+    probe = Notice(kind=kind)
+    choices, initial, off = [], [], {}
+    for channel in all_channels():
+        if channel.name.startswith("mirror"):
+            continue
+        choices.append((channel.name, channel.label))
+        if not channel.is_configured():
+            off[channel.name] = channel.why_off() or "Not configured."
+        elif channel.fits(probe):
+            initial.append(channel.name)
+    return choices, initial, off
+
+
+def chosen_channels(selected: list[str]) -> list[str]:
+    """The selected reader channels plus every configured mirror."""
+    mirrors = [c.name for c in all_channels() if c.name.startswith("mirror") and c.is_configured()]
+    return [*mirrors, *selected]
+
+
+class ChannelsField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, kind: str, **kwargs: object) -> None:
+        choices, initial, off = channel_choices(kind)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Tell")
+        super().__init__(choices=choices, initial=initial, **kwargs)
+        self.off = off
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        for name in value:
+            if name in self.off:
+                raise ValidationError(f"{dict(self.choices)[name]} is off: {self.off[name]}")
+
+
+NO_CHANGE = ""
+
+
+def component_status_fields(
+    form: forms.Form, *, initial: dict[int, str] | None = None, blank_label: str = "No change"
+) -> list[str]:
+    """Add one status select per component to `form`; return the field names."""
+    names = []
+    for component in Component.objects.select_related("group").order_by(
+        "group__position", "position", "name"
+    ):
+        name = f"component_{component.pk}"
+        form.fields[name] = forms.ChoiceField(
+            label=component.name,
+            choices=[(NO_CHANGE, blank_label), *ComponentStatus.choices],
+            required=False,
+            initial=(initial or {}).get(component.pk, NO_CHANGE),
+        )
+        form.fields[name].component = component
+        names.append(name)
+    return names
+
+
+def component_statuses(form: forms.Form, names: list[str]) -> dict[Component, str]:
+    return {
+        form.fields[name].component: form.cleaned_data[name]
+        for name in names
+        if form.cleaned_data.get(name)
+    }

@@ -1,0 +1,102 @@
+"""Opening an incident and posting its updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from console.forms.fields import (
+    ChannelsField,
+    SiteDateTimeField,
+    component_status_fields,
+    component_statuses,
+)
+from incidents.models import (
+    OPEN_INCIDENT_STATUSES,
+    Component,
+    Impact,
+    Incident,
+    IncidentStatus,
+)
+from notifier.models import NoticeKind
+
+MAX_BODY = 20_000
+BODY_HELP = "Markdown. Say what happened, what you are doing, and when you will update next."
+
+
+def body_field(**kwargs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=kwargs.pop("label", "Message"),
+        max_length=MAX_BODY,
+        help_text=BODY_HELP,
+        widget=forms.Textarea(attrs={"rows": 6, "data-markdown-preview": ""}),
+        error_messages={
+            "required": "Write what is happening: the message cannot be empty.",
+            "max_length": f"Keep the message under {MAX_BODY:,} characters.",
+        },
+        **kwargs,
+    )
+
+
+class OpenIncidentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.MINOR)
+    status = forms.ChoiceField(
+        choices=[(s, IncidentStatus(s).label) for s in OPEN_INCIDENT_STATUSES],
+        initial=IncidentStatus.INVESTIGATING,
+    )
+    body = body_field()
+    posted_at = SiteDateTimeField(
+        required=False,
+        not_in_future=True,
+        label="Posted at",
+        help_text="Empty for now. Fill in to backfill an earlier update.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.component_fields = component_status_fields(self, blank_label="Not affected")
+        self.fields["channels"] = ChannelsField(NoticeKind.INCIDENT_OPENED)
+
+    def component_statuses(self) -> dict[Component, str]:
+        return component_statuses(self, self.component_fields)
+
+
+class UpdateForm(forms.Form):
+    status = forms.ChoiceField(choices=IncidentStatus.choices)
+    body = body_field()
+    posted_at = SiteDateTimeField(
+        required=False,
+        not_in_future=True,
+        label="Posted at",
+        help_text="Empty for now. Fill in to backfill an earlier update.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"status": _next_status(incident), "version": incident.version}
+        )
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+        allowed = {incident.status, *Incident.TRANSITIONS[incident.status]}
+        self.fields["status"].choices = [
+            (value, label) for value, label in IncidentStatus.choices if value in allowed
+        ]
+        current = {row.component_id: row.status for row in incident.affected.all()}
+        self.component_fields = component_status_fields(self)
+        for name in self.component_fields:
+            field = self.fields[name]
+            if field.component.pk in current:
+                field.help_text = "Affected"
+        self.fields["channels"] = ChannelsField(NoticeKind.INCIDENT_UPDATED)
+
+    def component_statuses(self) -> dict[Component, str]:
+        return component_statuses(self, self.component_fields)
+
+
+def _next_status(incident: Incident) -> str:
+    if incident.status == IncidentStatus.RESOLVED:
+        return IncidentStatus.POSTMORTEM
+    return incident.status

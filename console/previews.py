@@ -1,0 +1,83 @@
+"""What a publish would look like, before it is made: page entry, email subject, posts.
+
+The real action runs inside a transaction that is then rolled back, so the
+preview shows exactly what publishing would, and its validation errors too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from notifier.channels import all_channels
+from notifier.channels.social import SocialChannel
+from notifier.messages import render_email
+from notifier.models import Notice
+
+
+@dataclass(frozen=True)
+class SocialPreview:
+    label: str
+    text: str
+    length: int
+    limit: int
+    configured: bool
+
+    @property
+    def over(self) -> bool:
+        return self.length > self.limit
+
+
+@dataclass
+class PublishPreview:
+    entry: str = ""  # rendered HTML, marked safe by the renderer
+    email_subject: str = ""
+    social: list[SocialPreview] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _RollBack(Exception):
+    pass
+
+
+def preview_publish(
+    kind: str,
+    act: Callable[[], Mapping[str, Any]],
+    entry_template: str,
+) -> PublishPreview:
+    """Run `act` (an action called with channels=[]), render, and undo everything.
+
+    `act` returns the rows the notice is about, as Notice's keyword arguments
+    (incident=..., incident_update=...); they are also the entry's context.
+    """
+    preview = PublishPreview()
+    try:
+        with transaction.atomic():
+            rows = act()
+            notice = Notice.objects.create(kind=kind, **rows)
+            preview.entry = SafeString(render_to_string(entry_template, {**rows, "compact": False}))
+            preview.email_subject = render_email(notice).subject
+            for channel in all_channels():
+                if isinstance(channel, SocialChannel):
+                    text = channel.text(notice)
+                    preview.social.append(
+                        SocialPreview(
+                            label=channel.label,
+                            text=text,
+                            length=channel.measure(text),
+                            limit=channel.limit,
+                            configured=channel.is_configured(),
+                        )
+                    )
+            raise _RollBack
+    except _RollBack:
+        pass
+    except ValidationError as error:
+        preview.errors = error.messages
+    return preview

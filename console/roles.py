@@ -1,0 +1,50 @@
+"""Two roles: editors publish (incidents, maintenance, posts); admins also run the site.
+
+A role is membership of a Django group; superusers are admins.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+
+
+class Role(StrEnum):
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @property
+    def group_name(self) -> str:
+        return {Role.EDITOR: "Editors", Role.ADMIN: "Admins"}[self]
+
+    @property
+    def label(self) -> str:
+        return {Role.EDITOR: "Editor", Role.ADMIN: "Admin"}[self]
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    groups = set(user.groups.values_list("name", flat=True))
+    if Role.ADMIN.group_name in groups:
+        return Role.ADMIN
+    if Role.EDITOR.group_name in groups:
+        return Role.EDITOR
+    return None
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
+    held = role_of(user)
+    return held is not None and (held == role or held == Role.ADMIN)
+
+
+def assign_role(user: AbstractBaseUser, role: Role) -> None:
+    """Make `user` an editor or an admin (admins may also use the Django admin)."""
+    groups = [Group.objects.get_or_create(name=r.group_name)[0] for r in Role]
+    user.groups.remove(*groups)
+    user.groups.add(Group.objects.get(name=role.group_name))
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["is_staff"])

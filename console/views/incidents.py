@@ -1,0 +1,222 @@
+"""Incidents in the console: open one, post updates, resolve, add a postmortem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from console.access import editor_view
+from console.forms.fields import chosen_channels
+from console.forms.incidents import OpenIncidentForm, UpdateForm
+from console.previews import preview_publish
+from incidents import actions
+from incidents.actions.common import EditConflict
+from incidents.models import AuditEntry, Incident, IncidentStatus
+from notifier.models import Notice, NoticeKind
+
+
+def _incident(pk: int) -> Incident:
+    return get_object_or_404(Incident.objects.prefetch_related("affected__component"), pk=pk)
+
+
+def apply_errors(form: Any, error: ValidationError) -> None:
+    """Put an action's ValidationError on the form: on its field when the form has one."""
+    if hasattr(error, "error_dict"):
+        for name, problems in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, problems)
+    else:
+        form.add_error(None, error)
+
+
+@editor_view
+def incident_list(request: HttpRequest) -> HttpResponse:
+    incidents = Incident.objects.prefetch_related("updates")
+    return render(
+        request,
+        "console/incidents/list.html",
+        {
+            "open_incidents": incidents.unresolved(),
+            "recent": incidents.resolved()[:30],
+        },
+    )
+
+
+@editor_view
+def incident_new(request: HttpRequest) -> HttpResponse:
+    form = OpenIncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = actions.open_incident(
+                title=data["title"],
+                body=data["body"],
+                impact=data["impact"],
+                status=data["status"],
+                component_statuses=form.component_statuses(),
+                posted_at=data["posted_at"],
+                author=request.user,
+                channels=chosen_channels(data["channels"]),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Published “{incident.title}”.")
+            return redirect("console:incident", incident.pk)
+    return render(request, "console/incidents/new.html", {"form": form})
+
+
+@editor_view
+@require_POST
+def incident_new_preview(request: HttpRequest) -> HttpResponse:
+    form = OpenIncidentForm(request.POST)
+    if not form.is_valid():
+        return render(request, "console/_preview.html", {"form_errors": form.errors})
+    data = form.cleaned_data
+
+    def act() -> dict[str, Any]:
+        incident = actions.open_incident(
+            title=data["title"],
+            body=data["body"],
+            impact=data["impact"],
+            status=data["status"],
+            component_statuses=form.component_statuses(),
+            posted_at=data["posted_at"],
+            author=request.user,
+            channels=[],
+        )
+        return {"incident": incident, "incident_update": incident.updates.get()}
+
+    preview = preview_publish(NoticeKind.INCIDENT_OPENED, act, "incidents/_incident_summary.html")
+    return render(request, "console/_preview.html", {"preview": preview})
+
+
+@editor_view
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    return render(
+        request,
+        "console/incidents/detail.html",
+        {
+            "incident": incident,
+            "form": UpdateForm(incident=incident),
+            "timeline": incident.updates.select_related("author").order_by("-posted_at", "-id"),
+            "notices": Notice.objects.filter(incident=incident)[:20],
+            "audit": AuditEntry.objects.about(incident)[:20],
+        },
+    )
+
+
+@editor_view
+def update_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """The update form inside an incident's dashboard card (an htmx target)."""
+    incident = _incident(pk)
+    return render(
+        request,
+        "console/incidents/_update_form.html",
+        {"incident": incident, "form": UpdateForm(incident=incident), "inline": True},
+    )
+
+
+@editor_view
+@require_POST
+def post_update(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = UpdateForm(request.POST, incident=incident)
+    inline = request.POST.get("inline") == "1"
+    conflict = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.post_incident_update(
+                incident,
+                status=data["status"],
+                body=data["body"],
+                component_statuses=form.component_statuses(),
+                posted_at=data["posted_at"],
+                author=request.user,
+                channels=chosen_channels(data["channels"]),
+                expected_version=data["version"],
+            )
+        except EditConflict as error:
+            conflict = _conflict_context(incident, error)
+            form = _refreshed(form, incident, error.current_version)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            incident.refresh_from_db()
+            if inline and request.htmx:
+                return render(request, "console/incidents/_card.html", {"incident": incident})
+            messages.success(request, "Update published.")
+            return redirect("console:incident", incident.pk)
+    if request.htmx:
+        # htmx swaps only 2xx answers: send the form back as one, into the card's form slot.
+        response = render(
+            request,
+            "console/incidents/_update_form.html",
+            {"incident": incident, "form": form, "inline": inline, "conflict": conflict},
+        )
+        if inline:
+            response["HX-Retarget"] = f"#incident-{incident.pk}-form"
+            response["HX-Reswap"] = "innerHTML"
+        return response
+    template = "console/incidents/detail.html"
+    context = {
+        "incident": incident,
+        "form": form,
+        "inline": inline,
+        "conflict": conflict,
+        "timeline": incident.updates.select_related("author").order_by("-posted_at", "-id"),
+        "notices": Notice.objects.filter(incident=incident)[:20],
+        "audit": AuditEntry.objects.about(incident)[:20],
+    }
+    return render(request, template, context, status=409 if conflict else 400)
+
+
+@editor_view
+@require_POST
+def update_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = UpdateForm(request.POST, incident=incident)
+    if not form.is_valid():
+        return render(request, "console/_preview.html", {"form_errors": form.errors})
+    data = form.cleaned_data
+    kind = (
+        NoticeKind.INCIDENT_RESOLVED
+        if data["status"] == IncidentStatus.RESOLVED
+        else NoticeKind.INCIDENT_UPDATED
+    )
+
+    def act() -> dict[str, Any]:
+        update = actions.post_incident_update(
+            incident,
+            status=data["status"],
+            body=data["body"],
+            component_statuses=form.component_statuses(),
+            posted_at=data["posted_at"],
+            author=request.user,
+            channels=[],
+        )
+        return {"incident": update.incident, "incident_update": update, "update": update}
+
+    preview = preview_publish(kind, act, "console/incidents/_entry_preview.html")
+    return render(request, "console/_preview.html", {"preview": preview})
+
+
+def _conflict_context(incident: Incident, error: EditConflict) -> dict[str, Any]:
+    latest = AuditEntry.objects.about(incident).first()
+    return {"entry": latest, "version": error.current_version}
+
+
+def _refreshed(form: UpdateForm, incident: Incident, version: int) -> UpdateForm:
+    """The same text on a form that now carries the current version, for a deliberate resend."""
+    incident.refresh_from_db()
+    data = form.data.copy()
+    data["version"] = str(version)
+    fresh = UpdateForm(data, incident=incident)
+    fresh.is_valid()
+    return fresh

@@ -1,0 +1,48 @@
+"""Recording staff and system acts in the audit log, inside the act's own transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from incidents.models.audit import AuditEntry
+
+Snapshot = dict[str, Any]
+
+
+def snapshot(obj: models.Model, **extra: object) -> Snapshot:
+    """The object's stored fields as JSON-safe values, plus whatever the act adds."""
+    values: dict[str, object] = {
+        field.attname: getattr(obj, field.attname)
+        for field in obj._meta.concrete_fields
+        if field.attname not in {"id", "created_at"}
+    }
+    values.update(extra)
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def record_audit(
+    action: str,
+    obj: models.Model,
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        before=dict(before) if before is not None else None,
+        after=dict(after) if after is not None else None,
+    )
