@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.core.cache import caches
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -17,7 +19,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 
 from incidents import timefmt
-from incidents.models import Category, Component, Incident, Maintenance, Post
+from incidents.models import Category, Component, Incident, Maintenance, Post, PublicationState
 
 
 class JsonFeed(SyndicationFeed):
@@ -106,16 +108,43 @@ def maintenance_entry(maintenance: Maintenance) -> FeedEntry:
     )
 
 
+Candidate = tuple[datetime, Callable[[Any], FeedEntry], Any]
+
+
+def _newest(candidates: list[Candidate], limit: int) -> list[FeedEntry]:
+    """The `limit` most recently updated, rendered: the others' bodies are never needed.
+
+    (A stable sort: items updated at the same moment keep their order, as before.)
+    """
+    kept = sorted(candidates, key=lambda c: c[0], reverse=True)[:limit]
+    return [build(item) for _updated, build, item in kept]
+
+
+def shared(key: str, build: Callable[[], list[FeedEntry]]) -> list[FeedEntry]:
+    """Entries computed once per publication token and shared by a feed's three formats.
+
+    Atom, RSS and JSON list the same entries; a publish re-renders all three (and the
+    mirror renders them one after the other), so the entries' templates run once.
+    """
+    cache = caches["pages"]
+    cache_key = f"feed-entries:{PublicationState.current_token()}:{key}"
+    entries = cache.get(cache_key)
+    if entries is None:
+        entries = build()
+        cache.set(cache_key, entries)
+    return entries
+
+
 def everything(limit: int) -> list[FeedEntry]:
     posts = Post.objects.published().for_listing()[:limit]
     incidents = Incident.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
     maintenance = Maintenance.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
-    entries = [
-        *(post_entry(p) for p in posts),
-        *(incident_entry(i) for i in incidents),
-        *(maintenance_entry(m) for m in maintenance),
+    candidates: list[Candidate] = [
+        *((max(p.updated_at, p.published_at), post_entry, p) for p in posts),
+        *((i.updated_at, incident_entry, i) for i in incidents),
+        *((m.updated_at, maintenance_entry, m) for m in maintenance),
     ]
-    return sorted(entries, key=lambda e: e.updated, reverse=True)[:limit]
+    return _newest(candidates, limit)
 
 
 class EverythingRssFeed(Feed):
@@ -134,7 +163,8 @@ class EverythingRssFeed(Feed):
         return reverse("feed_rss")
 
     def items(self) -> list[FeedEntry]:
-        return everything(settings.FEED_ITEMS)
+        limit = settings.FEED_ITEMS
+        return shared(f"everything:{limit}", lambda: everything(limit))
 
     def item_title(self, item: FeedEntry) -> str:
         return item.title
@@ -180,8 +210,12 @@ class CategoryRssFeed(EverythingRssFeed):
         return reverse("blog_category_rss", args=[category.slug])
 
     def items(self, category: Category) -> list[FeedEntry]:  # type: ignore[override]
-        posts = Post.objects.published().filter(categories=category).for_listing()
-        return [post_entry(p) for p in posts[: settings.FEED_ITEMS]]
+        def build() -> list[FeedEntry]:
+            posts = Post.objects.published().filter(categories=category).for_listing()
+            return [post_entry(p) for p in posts[:limit]]
+
+        limit = settings.FEED_ITEMS
+        return shared(f"category:{category.pk}:{limit}", build)
 
 
 class CategoryAtomFeed(CategoryRssFeed):
@@ -218,11 +252,11 @@ def for_component(component: Component, limit: int) -> list[FeedEntry]:
         .with_timeline()
         .order_by("-updated_at", "-id")[:limit]
     )
-    entries = [
-        *(incident_entry(i) for i in incidents),
-        *(maintenance_entry(m) for m in maintenance),
+    candidates: list[Candidate] = [
+        *((i.updated_at, incident_entry, i) for i in incidents),
+        *((m.updated_at, maintenance_entry, m) for m in maintenance),
     ]
-    return sorted(entries, key=lambda e: e.updated, reverse=True)[:limit]
+    return _newest(candidates, limit)
 
 
 class ComponentRssFeed(EverythingRssFeed):
@@ -239,7 +273,8 @@ class ComponentRssFeed(EverythingRssFeed):
         return reverse("component_rss", args=[component.pk])
 
     def items(self, component: Component) -> list[FeedEntry]:  # type: ignore[override]
-        return for_component(component, settings.FEED_ITEMS)
+        limit = settings.FEED_ITEMS
+        return shared(f"component:{component.pk}:{limit}", lambda: for_component(component, limit))
 
 
 class ComponentAtomFeed(ComponentRssFeed):
