@@ -12,8 +12,9 @@ from itertools import groupby
 
 from django.core.exceptions import BadRequest
 from django.core.paginator import EmptyPage, Page, Paginator
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404, QueryDict
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents import timefmt
@@ -165,8 +166,8 @@ class HistoryEntry:
         return timefmt.in_zone(self.at).date().replace(day=1)
 
 
-def history_page(number: int, per_page: int) -> tuple[Page, list[tuple[date, list[HistoryEntry]]]]:
-    """Incidents and maintenance together, newest first, grouped by month in the site zone."""
+def history_keys() -> QuerySet:
+    """Every item of the history as (id, kind, at), newest first."""
     incident_keys = (
         Incident.objects.order_by()
         .annotate(kind=Value("incident", output_field=CharField()), at=F("started_at"))
@@ -178,13 +179,82 @@ def history_page(number: int, per_page: int) -> tuple[Page, list[tuple[date, lis
         .annotate(kind=Value("maintenance", output_field=CharField()), at=F("scheduled_start"))
         .values_list("id", "kind", "at")
     )
-    keys = incident_keys.union(maintenance_keys, all=True).order_by("-at", "-id")
-    page = paginate(keys, per_page, number)
-    rows = list(page.object_list)
-    incidents = Incident.objects.with_timeline().in_bulk(
-        [pk for pk, kind, _ in rows if kind == "incident"]
-    )
-    maintenances = Maintenance.objects.with_timeline().in_bulk(
+    return incident_keys.union(maintenance_keys, all=True).order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class HistoryLayout:
+    """Which items each page of the history shows.
+
+    The front page (/history/) shows the newest, one to two pages' worth; the older ones
+    are on pages numbered from the oldest, `per_page` each. A new item changes the front
+    page (and once every `per_page` items adds a numbered page), never the full pages
+    behind it: their addresses keep their content, and the static mirror re-renders a
+    page or two per publish however long the history.
+    """
+
+    total: int
+    per_page: int
+
+    @property
+    def numbered(self) -> int:
+        return max(0, self.total - self.per_page) // self.per_page
+
+    def rows(self, number: int) -> slice:
+        """The newest-first positions page `number` shows (0: the front page)."""
+        if number == 0:
+            return slice(0, self.total - self.numbered * self.per_page)
+        end = self.total - (number - 1) * self.per_page
+        return slice(end - self.per_page, end)
+
+    def page_of(self, position: int) -> int:
+        """The page showing the item at this newest-first position (0: the front page)."""
+        from_oldest = self.total - 1 - position
+        if from_oldest >= self.numbered * self.per_page:
+            return 0
+        return from_oldest // self.per_page + 1
+
+
+def history_path(number: int) -> str:
+    """The address of history page `number` (0: the front page, /history/)."""
+    return reverse("history") if number == 0 else reverse("history_page", args=[number])
+
+
+@dataclass(frozen=True)
+class HistoryNav:
+    number: int  # 0: the front page
+    newer: int | None
+    older: int | None
+
+    @property
+    def newer_url(self) -> str:
+        return history_path(self.newer) if self.newer is not None else ""
+
+    @property
+    def older_url(self) -> str:
+        return history_path(self.older) if self.older is not None else ""
+
+
+def history_page(
+    number: int, per_page: int
+) -> tuple[HistoryNav, list[tuple[date, list[HistoryEntry]]]]:
+    """Incidents and maintenance together, newest first, grouped by month in the site zone.
+
+    `number` 0 is the front page; see HistoryLayout.
+    """
+    keys = history_keys()
+    layout = HistoryLayout(keys.count(), per_page)
+    if not 0 <= number <= layout.numbered:
+        raise Http404("There is no such page.")
+    rows = list(keys[layout.rows(number)])
+    if number == 0:
+        nav = HistoryNav(0, None, layout.numbered or None)
+    else:
+        newer = number + 1 if number < layout.numbered else 0
+        nav = HistoryNav(number, newer, number - 1 or None)
+    # The list shows no timelines: prefetching them was most of a page's cost.
+    incidents = Incident.objects.in_bulk([pk for pk, kind, _ in rows if kind == "incident"])
+    maintenances = Maintenance.objects.in_bulk(
         [pk for pk, kind, _ in rows if kind == "maintenance"]
     )
     entries = [
@@ -192,4 +262,4 @@ def history_page(number: int, per_page: int) -> tuple[Page, list[tuple[date, lis
         for pk, kind, at in rows
     ]
     months = [(month, list(group)) for month, group in groupby(entries, key=lambda e: e.month)]
-    return page, months
+    return nav, months

@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -68,20 +68,18 @@ def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @cached_page
-def history(request: HttpRequest, number: int = 1) -> HttpResponse:
-    if moved := _canonical_page(request, number):
-        return moved
-    page, months = pages.history_page(number, settings.HISTORY_PAGE_SIZE)
+def history(request: HttpRequest, number: int = 0) -> HttpResponse:
+    if request.GET:
+        wanted = pages.page_number(request.GET)
+        return HttpResponsePermanentRedirect(pages.history_path(wanted))
+    if number == 0 and request.path != reverse("history"):
+        raise Http404("There is no such page.")  # /history/page/0/: the front has one address
+    nav, months = pages.history_page(number, settings.HISTORY_PAGE_SIZE)
     updated_at = pages.newest(*(entry.item.updated_at for _, group in months for entry in group))
     return render(
         request,
         "incidents/history.html",
-        {
-            "page_obj": page,
-            "months": months,
-            "updated_at": updated_at,
-            "first_page": reverse("history"),
-        },
+        {"nav": nav, "months": months, "updated_at": updated_at},
     )
 
 

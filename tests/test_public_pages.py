@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 
 from incidents import actions
-from tests.factories import OSLO, Site, build_site, oslo, schedule_maintenance
+from tests.factories import OSLO, Site, build_site, open_incident, oslo, schedule_maintenance
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
@@ -273,15 +273,34 @@ def test_it_keeps_unpublished_posts_off_the_blog(client, site):
     assert client.get("/blog/not-yet/").status_code == 404
 
 
-def test_it_paginates_the_history(client, site, settings):
+def test_it_paginates_the_history_from_the_oldest(client, site, settings):
+    """The front page shows the newest; numbered pages, counted from the oldest, stay put."""
     settings.HISTORY_PAGE_SIZE = 2
+    for day in (1, 2):
+        open_incident(f"Old outage {day}", at=oslo(2012, 3, day, 9, 0))
+    # Six items: the front shows the newest two, page 2 the next two, page 1 the oldest two.
+    front, second, first = (page(client, f"/history/{p}") for p in ("", "page/2/", "page/1/"))
 
-    first, second = page(client, "/history/"), page(client, "/history/page/2/")
+    assert "Storage migration" in front and "Mail delivery delayed" not in front
+    assert 'rel="next" href="page/2/"' in front and 'rel="prev"' not in front
+    assert "Page 2, counted from the oldest" in second
+    assert 'rel="prev" href="../../"' in second and 'rel="next" href="../1/"' in second
+    assert "Old outage 1" in first and "Old outage 2" in first and "Mail delivery" not in first
+    assert "Mail delivery delayed" in second
+    assert 'rel="prev" href="../2/"' in first and 'rel="next"' not in first
+    assert client.get("/history/page/3/").status_code == 404
+    assert client.get("/history/page/0/").status_code == 404
 
-    # Pages are paths, not query strings, so the static mirror can hold them.
-    assert "Page 1 of 2" in first and 'rel="next" href="page/2/"' in first
-    assert "Storage migration" in first and "Mail delivery delayed" not in first
-    assert "Mail delivery delayed" in second and 'rel="prev" href="../../"' in second
+    open_incident("Newest outage")
+
+    # The front page grows to up to two pages' worth; the full pages behind it never change.
+    assert "Newest outage" in page(client, "/history/")
+    assert page(client, "/history/page/1/") == first
+    assert page(client, "/history/page/2/") == second
+    open_incident("Newer still")
+    assert "Newest outage" in page(client, "/history/page/3/")
+    assert page(client, "/history/page/1/") == first
+    assert 'rel="prev" href="../3/"' in page(client, "/history/page/2/")
 
 
 def test_a_page_number_in_the_query_moves_to_its_path(client, site, settings):
@@ -289,7 +308,7 @@ def test_a_page_number_in_the_query_moves_to_its_path(client, site, settings):
     moved = client.get("/history/?page=2")
     assert moved.status_code == 301 and moved["Location"] == "/history/page/2/"
     assert client.get("/blog/?page=1")["Location"] == "/blog/"
-    assert client.get("/history/page/1/")["Location"] == "/history/"
+    assert client.get("/blog/page/1/")["Location"] == "/blog/"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from incidents.models import (
@@ -15,11 +15,10 @@ from incidents.models import (
     Incident,
     IncidentComponent,
     Maintenance,
-    MaintenanceStatus,
     Post,
     Tag,
 )
-from incidents.pages import page_path
+from incidents.pages import HistoryLayout, history_keys, history_path, page_path
 from notifier.models import Notice, NoticeKind
 
 
@@ -34,10 +33,11 @@ def listing_urls() -> list[str]:
     history_items = (
         Incident.objects.count() + Maintenance.objects.exclude(status="cancelled").count()
     )
+    numbered = HistoryLayout(history_items, settings.HISTORY_PAGE_SIZE).numbered
     published = Post.objects.published()
     urls = [
         reverse("status_page"),
-        *_pages(reverse("history"), history_items, settings.HISTORY_PAGE_SIZE),
+        *(history_path(n) for n in range(numbered + 1)),
         *_pages(reverse("blog_index"), published.count(), settings.BLOG_PAGE_SIZE),
         reverse("feed_atom"),
         reverse("feed_rss"),
@@ -129,30 +129,27 @@ def _summary_urls() -> list[str]:
     ]
 
 
-def _history_keys() -> list[tuple[int, str]]:
-    """The history's items in its order: the same query as incidents.pages.history_page."""
-    incident_keys = (
-        Incident.objects.order_by()
-        .annotate(kind=Value("incident", output_field=CharField()), at=F("started_at"))
-        .values_list("id", "kind", "at")
-    )
-    maintenance_keys = (
-        Maintenance.objects.exclude(status=MaintenanceStatus.CANCELLED)
-        .order_by()
-        .annotate(kind=Value("maintenance", output_field=CharField()), at=F("scheduled_start"))
-        .values_list("id", "kind", "at")
-    )
-    keys = incident_keys.union(maintenance_keys, all=True).order_by("-at", "-id")
-    return [(pk, kind) for pk, kind, _at in keys]
-
-
 def _history_urls(key: tuple[str, int], *, inserted: bool, moved: bool = False) -> list[str]:
-    order = [(kind, pk) for pk, kind in _history_keys()]
-    every_page = _pages(reverse("history"), len(order), settings.HISTORY_PAGE_SIZE)
+    """The history pages an item's publish changed (see incidents.pages.HistoryLayout).
+
+    An update changes the page showing the item. A new item moves every newer item one
+    place toward the front page: its own page, the numbered pages after it and the front
+    (a page or three when it is the newest). One that moved or left may change any of them.
+    """
+    order = [(kind, pk) for pk, kind, _at in history_keys()]
+    layout = HistoryLayout(len(order), settings.HISTORY_PAGE_SIZE)
     if moved or key not in order:
-        return every_page
-    page = order.index(key) // settings.HISTORY_PAGE_SIZE
-    return every_page[page:] if inserted else every_page[page : page + 1]
+        return [history_path(n) for n in range(layout.numbered + 1)]
+    page = layout.page_of(order.index(key))
+    if not inserted:
+        return [history_path(page)]
+    # The last two numbered pages too, whatever the position: this publish may have added
+    # the last one, and the one before it then gains its Newer link. (Independent of how
+    # many items there were before, so a delivery retried after later publishes is right.)
+    changed = {0, layout.numbered - 1, layout.numbered}
+    if page:
+        changed.update(range(page, layout.numbered + 1))
+    return [history_path(n) for n in sorted(changed) if n >= 0]
 
 
 def _component_urls(component_ids: Iterable[int]) -> list[str]:
