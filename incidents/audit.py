@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -13,6 +15,17 @@ from django.db import models
 from incidents.models.audit import AuditEntry
 
 Snapshot = dict[str, Any]
+# How the acting person reached the act, when not through the console ("API token Nagios").
+_via: ContextVar[str] = ContextVar("audit_via", default="")
+
+
+@contextmanager
+def acting_via(channel: str) -> Iterator[None]:
+    reset = _via.set(channel)
+    try:
+        yield
+    finally:
+        _via.reset(reset)
 
 
 def snapshot(obj: models.Model, **extra: object) -> Snapshot:
@@ -36,9 +49,12 @@ def record_audit(
 ) -> AuditEntry:
     if actor is not None and not actor.is_authenticated:
         actor = None
+    name = actor.get_username() if actor is not None else ""
+    if via := _via.get():
+        name = f"{name} ({via})" if name else via
     return AuditEntry.objects.create(
         actor=actor,
-        actor_name=actor.get_username() if actor is not None else "",
+        actor_name=name[:150],
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

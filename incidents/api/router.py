@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from incidents.api.public import json_bytes
 from incidents.api.schema import BadInput, Body
+from incidents.audit import acting_via
 from incidents.models import ApiToken, InvalidTransition
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ def _run(operation: Operation, request: HttpRequest, params: dict[str, str]) -> 
         except BadInput as error:
             raise ApiError(400, "invalid", error.message, error.field) from None
     try:
-        status, payload = operation.handler(Call(request, token, data, params))
+        with acting_via(f"API token {token.name}"):
+            status, payload = operation.handler(Call(request, token, data, params))
     except ValidationError as error:
         raise _validation_error(error) from None
     except InvalidTransition as error:

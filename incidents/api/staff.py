@@ -154,7 +154,7 @@ def list_components(call: Call) -> tuple[int, Any]:
 
 def set_component_status(call: Call) -> tuple[int, Any]:
     component = _get(Component.objects.all(), COMPONENT, call, "component")
-    actions.set_component_status(component, call.data["status"])
+    actions.set_component_status(component, call.data["status"], author=call.author)
     return 200, ComponentTree.load().by_pk[component.pk]
 
 

@@ -398,3 +398,14 @@ def test_status_after_resolution_returns_components_unless_told(api):
     smtp.refresh_from_db()
     assert imap.status == ComponentStatus.OPERATIONAL
     assert smtp.status == ComponentStatus.DEGRADED_PERFORMANCE
+
+
+def test_the_audit_log_names_the_token_behind_each_write(api, author):
+    from incidents.models import AuditEntry
+
+    imap = make_component("IMAP")
+    api.call("PATCH", f"/components/c{imap.pk}", {"status": "partial_outage"})
+    entry = AuditEntry.objects.get(action="component.status")
+    assert entry.actor == author
+    assert entry.actor_name == "ops (API token Monitoring)"
+    assert entry.before["status"] == "operational" and entry.after["status"] == "partial_outage"
