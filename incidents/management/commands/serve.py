@@ -40,7 +40,9 @@ class Command(BaseCommand):
         processes = [subprocess.Popen(command, start_new_session=True) for command in commands]
         self.stdout.write(
             f"Serving {settings.SITE_NAME} on http://{options['host']}:{options['port']}/ "
-            f"({'web only' if options['no_worker'] else 'web + worker'}). Ctrl-C stops."
+            f"({'web only' if options['no_worker'] else 'web + worker'}). Ctrl-C stops.\n"
+            f"Staff console: http://{options['host']}:{options['port']}/staff/ "
+            "(create an account with: manage.py create_staff NAME --role admin)"
         )
         stopping = False
 
