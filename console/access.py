@@ -40,6 +40,7 @@ def staff_view(role: Role = Role.EDITOR) -> Callable[[View], View]:
                 return render(request, "console/forbidden.html", {"needed": role}, status=403)
             return view(request, *args, **kwargs)
 
+        guarded.required_role = role  # read by tests/console/test_permissions.py
         return guarded
 
     return decorate
