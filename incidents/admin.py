@@ -1,12 +1,15 @@
-"""The Django admin, until the staff console lands. Status changes go through actions."""
+"""The Django admin, for what the staff console does not cover. Every save is audited."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from incidents.audit import record_audit, snapshot
 from incidents.models import (
     ApiToken,
     Category,
@@ -24,14 +27,50 @@ from incidents.models import (
 from incidents.models.tokens import TOKEN_PREFIX
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Records each save and delete in the audit log, and moves the version of versioned rows.
+
+    Edits here bypass the actions (no notice goes out), so the log is the only trace of them.
+    """
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = None
+        if change:
+            stored = type(obj)._default_manager.filter(pk=obj.pk).first()
+            before = snapshot(stored) if stored is not None else None
+            if hasattr(obj, "version"):
+                # A console editor holding the old version is then told someone changed it.
+                obj.version = (stored.version if stored is not None else obj.version) + 1
+        super().save_model(request, obj, form, change)
+        action = "changed" if change else "added"
+        label = f"{obj._meta.model_name}.admin_{action}"
+        record_audit(label, obj, actor=request.user, before=before, after=snapshot(obj))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        record_audit(
+            f"{obj._meta.model_name}.admin_deleted", obj, actor=request.user, before=snapshot(obj)
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            record_audit(
+                f"{obj._meta.model_name}.admin_deleted",
+                obj,
+                actor=request.user,
+                before=snapshot(obj),
+            )
+        super().delete_queryset(request, queryset)
+
+
 @admin.register(ComponentGroup)
-class ComponentGroupAdmin(admin.ModelAdmin):
+class ComponentGroupAdmin(AuditedAdmin):
     list_display = ["name", "position"]
     list_editable = ["position"]
 
 
 @admin.register(Component)
-class ComponentAdmin(admin.ModelAdmin):
+class ComponentAdmin(AuditedAdmin):
     list_display = ["name", "group", "status", "position", "showcase"]
     list_filter = ["group", "status"]
     list_editable = ["status", "position"]
@@ -49,7 +88,7 @@ class IncidentUpdateInline(admin.StackedInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(AuditedAdmin):
     list_display = ["title", "status", "impact", "started_at", "resolved_at"]
     list_filter = ["status", "impact"]
     search_fields = ["title", "updates__body"]
@@ -64,7 +103,7 @@ class MaintenanceUpdateInline(admin.StackedInline):
 
 
 @admin.register(Maintenance)
-class MaintenanceAdmin(admin.ModelAdmin):
+class MaintenanceAdmin(AuditedAdmin):
     list_display = ["title", "status", "scheduled_start", "scheduled_end", "sequence"]
     list_filter = ["status"]
     search_fields = ["title", "body"]
@@ -74,19 +113,19 @@ class MaintenanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ["name", "slug", "position"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(AuditedAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(AuditedAdmin):
     list_display = ["title", "published_at", "incident", "maintenance"]
     list_filter = ["categories"]
     search_fields = ["title", "body"]
