@@ -13,6 +13,7 @@ from incidents import timefmt
 NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:dashboard", "Dashboard", Role.EDITOR),
     ("console:incidents", "Incidents", Role.EDITOR),
+    ("console:posts", "Posts", Role.EDITOR),
     ("console:notices", "Deliveries", Role.EDITOR),
     ("console:audit", "Audit log", Role.ADMIN),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import auth, common, dashboard, deliveries, incidents
+from console.views import auth, common, dashboard, deliveries, incidents, posts
 
 app_name = "console"
 
@@ -24,6 +24,12 @@ urlpatterns = [
     path("deliveries/<int:pk>/", deliveries.notice_detail, name="notice"),
     path("deliveries/<int:pk>/counts/", deliveries.notice_counts, name="notice_counts"),
     path("deliveries/<int:pk>/retry/", deliveries.retry_failed, name="notice_retry"),
+    path("posts/", posts.post_list, name="posts"),
+    path("posts/new/", posts.post_new, name="post_new"),
+    path("posts/new/preview/", posts.post_preview, name="post_new_preview"),
+    path("posts/<int:pk>/", posts.post_edit, name="post"),
+    path("posts/<int:pk>/preview/", posts.post_preview, name="post_preview"),
+    path("posts/<int:pk>/unpublish/", posts.post_unpublish, name="post_unpublish"),
     path("audit/", common.audit_log, name="audit"),
     path("preview/markdown/", common.markdown_preview, name="markdown_preview"),
 ]

@@ -6,7 +6,17 @@ lifecycle allows) is written once. Each act also records its notice for the
 fan-out in the same transaction (incidents.actions.* -> notifier.ledger).
 """
 
-from incidents.actions.common import Author, Channels, ComponentStatuses
+from incidents.actions.common import Author, Channels, ComponentStatuses, EditConflict
+from incidents.actions.components import (
+    create_component,
+    create_group,
+    delete_component,
+    delete_group,
+    move_component,
+    move_group,
+    update_component,
+    update_group,
+)
 from incidents.actions.incidents import (
     open_incident,
     post_incident_update,
@@ -23,23 +33,46 @@ from incidents.actions.maintenance import (
     schedule_maintenance,
     start_maintenance,
 )
-from incidents.actions.posts import publish_post
+from incidents.actions.posts import (
+    publish_draft,
+    publish_due_posts,
+    publish_post,
+    save_post_draft,
+    tags_named,
+    unpublish_post,
+    update_post,
+)
 
 __all__ = [
     "Author",
     "Channels",
     "ComponentStatuses",
+    "EditConflict",
     "advance_maintenance",
     "cancel_maintenance",
     "complete_maintenance",
+    "create_component",
+    "create_group",
+    "delete_component",
+    "delete_group",
+    "move_component",
+    "move_group",
     "open_incident",
     "post_incident_update",
     "post_maintenance_note",
     "postpone_maintenance",
+    "publish_draft",
+    "publish_due_posts",
     "publish_post",
     "reschedule_maintenance",
     "resolve_incident",
+    "save_post_draft",
     "schedule_maintenance",
     "set_component_status",
     "start_maintenance",
+    "tags_named",
+    "unpublish_post",
+    "update_component",
+    "update_group",
+    "update_post",
 ]

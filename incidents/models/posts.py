@@ -75,6 +75,9 @@ class Post(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     # Moved by every act; an edit made against an older version is refused (EditConflict).
     version = models.PositiveIntegerField(default=0, editable=False)
+    # A post scheduled for later: {"channels": [...] or None} to tell once its time comes
+    # (publish_due_posts); None when nothing is waiting.
+    scheduled_notice = models.JSONField(null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
 

@@ -1,0 +1,192 @@
+"""Components and their groups: add, edit, order, delete, each with its audit entry."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max
+
+from incidents.actions.common import Author
+from incidents.audit import record_audit, snapshot
+from incidents.models import Component, ComponentGroup, IncidentComponent, Maintenance
+
+UP, DOWN = -1, 1
+
+
+def _name(name: str, model: type[models.Model], *, exclude: models.Model | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Give it a name."})
+    taken = model._default_manager.filter(name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        noun = "group" if model is ComponentGroup else "component"
+        raise ValidationError({"name": f"There is already a {noun} called {name!r}."})
+    return name
+
+
+def _next_position(rows: models.QuerySet) -> int:
+    return (rows.aggregate(last=Max("position"))["last"] or 0) + 1
+
+
+def _siblings(component: Component) -> models.QuerySet[Component]:
+    return Component.objects.filter(group_id=component.group_id)
+
+
+@transaction.atomic
+def create_group(*, name: str, description: str = "", author: Author = None) -> ComponentGroup:
+    group = ComponentGroup.objects.create(
+        name=_name(name, ComponentGroup),
+        description=description.strip(),
+        position=_next_position(ComponentGroup.objects.all()),
+    )
+    record_audit("group.created", group, actor=author, after=snapshot(group))
+    return group
+
+
+@transaction.atomic
+def update_group(
+    group: ComponentGroup, *, name: str, description: str = "", author: Author = None
+) -> ComponentGroup:
+    group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
+    before = snapshot(group)
+    group.name = _name(name, ComponentGroup, exclude=group)
+    group.description = description.strip()
+    group.save(update_fields=["name", "description", "updated_at"])
+    record_audit("group.edited", group, actor=author, before=before, after=snapshot(group))
+    return group
+
+
+@transaction.atomic
+def delete_group(group: ComponentGroup, *, author: Author = None) -> None:
+    """Delete an empty group; one with components must be emptied first."""
+    group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
+    if count := group.components.count():
+        raise ValidationError(
+            f"{group.name} still holds {count} component{'s' if count != 1 else ''}: "
+            "move them to another group first."
+        )
+    record_audit("group.deleted", group, actor=author, before=snapshot(group))
+    group.delete()
+
+
+@transaction.atomic
+def create_component(
+    *,
+    name: str,
+    description: str = "",
+    group: ComponentGroup | None = None,
+    showcase: bool = True,
+    only_show_if_degraded: bool = False,
+    author: Author = None,
+) -> Component:
+    """A new component, operational, last in its group."""
+    component = Component(
+        name=_name(name, Component),
+        description=description.strip(),
+        group=group,
+        showcase=showcase,
+        only_show_if_degraded=only_show_if_degraded,
+    )
+    component.position = _next_position(_siblings(component))
+    component.save()
+    record_audit("component.created", component, actor=author, after=snapshot(component))
+    return component
+
+
+@transaction.atomic
+def update_component(
+    component: Component,
+    *,
+    name: str,
+    description: str = "",
+    group: ComponentGroup | None = None,
+    showcase: bool = True,
+    only_show_if_degraded: bool = False,
+    author: Author = None,
+) -> Component:
+    """Edit a component; its status changes only through set_component_status."""
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    before = snapshot(component)
+    component.name = _name(name, Component, exclude=component)
+    component.description = description.strip()
+    component.showcase = showcase
+    component.only_show_if_degraded = only_show_if_degraded
+    if (group.pk if group else None) != component.group_id:
+        component.group = group
+        component.position = _next_position(_siblings(component).exclude(pk=component.pk))
+    component.save()
+    record_audit(
+        "component.edited", component, actor=author, before=before, after=snapshot(component)
+    )
+    return component
+
+
+def _swap(rows: list, obj: models.Model, direction: int) -> models.Model | None:
+    """Number `rows` 1..n in their order, swap `obj` with its neighbour; the neighbour moved."""
+    index = next(i for i, row in enumerate(rows) if row.pk == obj.pk)
+    other = index + direction
+    if not 0 <= other < len(rows):
+        return None
+    rows[index], rows[other] = rows[other], rows[index]
+    for position, row in enumerate(rows, start=1):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position", "updated_at"])
+    return rows[index]
+
+
+@transaction.atomic
+def move_component(component: Component, direction: int, *, author: Author = None) -> bool:
+    """Move a component one place up (-1) or down (+1) within its group; False at an end."""
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    before = snapshot(component)
+    rows = list(_siblings(component).select_for_update().order_by("position", "name", "pk"))
+    if _swap(rows, component, direction) is None:
+        return False
+    component.refresh_from_db()
+    record_audit(
+        "component.moved", component, actor=author, before=before, after=snapshot(component)
+    )
+    return True
+
+
+@transaction.atomic
+def move_group(group: ComponentGroup, direction: int, *, author: Author = None) -> bool:
+    """Move a group one place up (-1) or down (+1) on the page; False at an end."""
+    group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
+    before = snapshot(group)
+    rows = list(ComponentGroup.objects.select_for_update().order_by("position", "name", "pk"))
+    if _swap(rows, group, direction) is None:
+        return False
+    group.refresh_from_db()
+    record_audit("group.moved", group, actor=author, before=before, after=snapshot(group))
+    return True
+
+
+def component_references(component: Component) -> dict[str, int]:
+    """What still names the component: incidents and maintenance windows (its history)."""
+    return {
+        "incidents": IncidentComponent.objects.filter(component=component).count(),
+        "maintenance": Maintenance.components.through.objects.filter(component=component).count(),
+    }
+
+
+@transaction.atomic
+def delete_component(component: Component, *, author: Author = None) -> None:
+    """Delete a component nothing refers to; one with a history must be hidden instead.
+
+    Deleting it would take it out of past incidents and maintenance windows,
+    which would then say less than they said when they were published.
+    """
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    refs = component_references(component)
+    if refs["incidents"] or refs["maintenance"]:
+        raise ValidationError(
+            f"{component.name} is named by {refs['incidents']} incident(s) and "
+            f"{refs['maintenance']} maintenance window(s), so deleting it would change "
+            "their history. Untick “Show on the status page” to hide it instead."
+        )
+    record_audit("component.deleted", component, actor=author, before=snapshot(component))
+    component.delete()
