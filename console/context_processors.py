@@ -14,6 +14,8 @@ NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:dashboard", "Dashboard", Role.EDITOR),
     ("console:incidents", "Incidents", Role.EDITOR),
     ("console:posts", "Posts", Role.EDITOR),
+    ("console:maintenance_list", "Maintenance", Role.EDITOR),
+    ("console:message_templates", "Templates", Role.EDITOR),
     ("console:notices", "Deliveries", Role.EDITOR),
     ("console:audit", "Audit log", Role.ADMIN),
 ]

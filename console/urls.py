@@ -1,6 +1,8 @@
 from django.urls import path
 
 from console.views import auth, common, dashboard, deliveries, incidents, posts
+from console.views import maintenance as maint
+from console.views import message_templates as msg
 
 app_name = "console"
 
@@ -20,6 +22,17 @@ urlpatterns = [
         incidents.update_preview,
         name="incident_update_preview",
     ),
+    path("maintenance/", maint.maintenance_list, name="maintenance_list"),
+    path("maintenance/new/", maint.maintenance_new, name="maintenance_new"),
+    path("maintenance/new/preview/", maint.maintenance_new_preview, name="maintenance_new_preview"),
+    path("maintenance/window/", maint.window_preview, name="maintenance_window_preview"),
+    path("maintenance/<int:pk>/", maint.maintenance_detail, name="maintenance"),
+    path("maintenance/<int:pk>/<slug:act>/", maint.maintenance_act, name="maintenance_act"),
+    path("templates/", msg.template_list, name="message_templates"),
+    path("templates/new/", msg.template_new, name="message_template_new"),
+    path("templates/fill/", msg.template_fill, name="message_template_fill"),
+    path("templates/<int:pk>/", msg.template_edit, name="message_template_edit"),
+    path("templates/<int:pk>/delete/", msg.template_delete, name="message_template_delete"),
     path("deliveries/", deliveries.notice_list, name="notices"),
     path("deliveries/<int:pk>/", deliveries.notice_detail, name="notice"),
     path("deliveries/<int:pk>/counts/", deliveries.notice_counts, name="notice_counts"),
