@@ -17,6 +17,8 @@ NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:maintenance_list", "Maintenance", Role.EDITOR),
     ("console:message_templates", "Templates", Role.EDITOR),
     ("console:notices", "Deliveries", Role.EDITOR),
+    ("console:components", "Components", Role.ADMIN),
+    ("console:users", "Staff", Role.ADMIN),
     ("console:audit", "Audit log", Role.ADMIN),
 ]
 

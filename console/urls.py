@@ -1,6 +1,15 @@
 from django.urls import path
 
-from console.views import auth, common, dashboard, deliveries, incidents, posts
+from console.views import (
+    auth,
+    common,
+    components,
+    dashboard,
+    deliveries,
+    incidents,
+    posts,
+    users,
+)
 from console.views import maintenance as maint
 from console.views import message_templates as msg
 
@@ -43,6 +52,23 @@ urlpatterns = [
     path("posts/<int:pk>/", posts.post_edit, name="post"),
     path("posts/<int:pk>/preview/", posts.post_preview, name="post_preview"),
     path("posts/<int:pk>/unpublish/", posts.post_unpublish, name="post_unpublish"),
+    path("components/", components.component_list, name="components"),
+    path("components/new/", components.component_new, name="component_new"),
+    path("components/<int:pk>/", components.component_edit, name="component"),
+    path("components/<int:pk>/status/", components.component_status, name="component_status"),
+    path("components/<int:pk>/move/", components.component_move, name="component_move"),
+    path("components/<int:pk>/delete/", components.component_delete, name="component_delete"),
+    path("groups/new/", components.group_new, name="group_new"),
+    path("groups/<int:pk>/", components.group_edit, name="group"),
+    path("groups/<int:pk>/move/", components.group_move, name="group_move"),
+    path("groups/<int:pk>/delete/", components.group_delete, name="group_delete"),
+    path("users/", users.user_list, name="users"),
+    path("users/new/", users.user_new, name="user_new"),
+    path("users/<int:pk>/", users.user_detail, name="user"),
+    path("users/<int:pk>/role/", users.user_role, name="user_role"),
+    path("users/<int:pk>/reset-2fa/", users.user_reset_2fa, name="user_reset_2fa"),
+    path("users/<int:pk>/deactivate/", users.user_deactivate, name="user_deactivate"),
+    path("users/<int:pk>/reactivate/", users.user_reactivate, name="user_reactivate"),
     path("audit/", common.audit_log, name="audit"),
     path("preview/markdown/", common.markdown_preview, name="markdown_preview"),
 ]

@@ -166,10 +166,14 @@ def move_group(group: ComponentGroup, direction: int, *, author: Author = None) 
 
 
 def component_references(component: Component) -> dict[str, int]:
-    """What still names the component: incidents and maintenance windows (its history)."""
+    """What still names the component: its history, and the readers who chose it."""
+    from notifier.models import Subscriber, WebhookEndpoint
+
     return {
         "incidents": IncidentComponent.objects.filter(component=component).count(),
         "maintenance": Maintenance.components.through.objects.filter(component=component).count(),
+        "followers": Subscriber.components.through.objects.filter(component=component).count()
+        + WebhookEndpoint.components.through.objects.filter(component=component).count(),
     }
 
 
@@ -178,15 +182,17 @@ def delete_component(component: Component, *, author: Author = None) -> None:
     """Delete a component nothing refers to; one with a history must be hidden instead.
 
     Deleting it would take it out of past incidents and maintenance windows,
-    which would then say less than they said when they were published.
+    which would then say less than they said when they were published, and a
+    subscriber who chose only it would silently start getting everything.
     """
     component = Component.objects.select_for_update().get(pk=component.pk)
     refs = component_references(component)
-    if refs["incidents"] or refs["maintenance"]:
+    if any(refs.values()):
         raise ValidationError(
-            f"{component.name} is named by {refs['incidents']} incident(s) and "
-            f"{refs['maintenance']} maintenance window(s), so deleting it would change "
-            "their history. Untick “Show on the status page” to hide it instead."
+            f"{component.name} stays: {refs['incidents']} incident(s) and "
+            f"{refs['maintenance']} maintenance window(s) name it, and {refs['followers']} "
+            "subscriber(s) or webhook(s) chose it. Untick “Show on the status page” to hide "
+            "it instead."
         )
     record_audit("component.deleted", component, actor=author, before=snapshot(component))
     component.delete()
