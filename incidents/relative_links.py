@@ -57,7 +57,9 @@ class RelativeLinksMiddleware:
             response.status_code != 200  # error pages answer at any address: keep them absolute
             or response.streaming
             or not content_type.startswith("text/html")
-            or request.path.startswith("/admin/")
+            # The admin and the staff console are not mirrored, and the console's htmx
+            # partials are swapped into pages at other addresses: links there stay absolute.
+            or request.path.startswith(("/admin/", "/staff/"))
         ):
             return response
         response.content = relative_to(response.content, request.path)

@@ -115,10 +115,13 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def update_form(request: HttpRequest, pk: int) -> HttpResponse:
     """The update form inside an incident's dashboard card (an htmx target)."""
     incident = _incident(pk)
+    form = UpdateForm(incident=incident)
+    # The button that asked for the form is swapped away: htmx moves focus to the message.
+    form.fields["body"].widget.attrs["autofocus"] = True
     return render(
         request,
         "console/incidents/_update_form.html",
-        {"incident": incident, "form": UpdateForm(incident=incident), "inline": True},
+        {"incident": incident, "form": form, "inline": True},
     )
 
 
