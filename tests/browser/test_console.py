@@ -1,0 +1,291 @@
+"""The staff console in Chromium: sign in with a password and a TOTP code, open an incident,
+post updates from the dashboard's card, resolve, and see it all on the public side.
+
+Celery runs eagerly in the live server's thread and mail goes to Django's locmem outbox, so
+a publish has delivered (or failed) by the time its page answers: the deliveries page is
+checked against the ledger's rows. Screenshots go to test-artifacts/console-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from console.roles import Role
+from incidents.models import Component, ComponentStatus, Incident, IncidentStatus
+from notifier.models import Delivery, Notice, NoticeKind, Subscriber
+from tests.console.conftest import PASSWORD, current_code, make_staff
+from tests.factories import open_incident
+from tests.notifier.conftest import Inbox, inbox  # noqa: F401 - the SMTP sink fixture
+
+pytestmark = pytest.mark.browser
+
+PHONE = 390
+ATOM = "{http://www.w3.org/2005/Atom}"
+TITLE = "IMAP logins fail for some users"
+UPDATES = [
+    ("Identified", "UPDATE: The attackers changed tactics; we are filtering their traffic."),
+    ("Monitoring", "UPDATE: Logins work again. We are watching the mail servers closely."),
+    ("Monitoring", "UPDATE: No failed logins for thirty minutes. Next update within the hour."),
+]
+RESOLVED = "UPDATE: Resolved. IMAP logins have worked for two hours."
+
+
+@pytest.fixture(autouse=True)
+def _eager_delivery(settings, inbox: Inbox) -> Iterator[None]:  # noqa: F811
+    """Deliver inside the publishing request, over SMTP to `inbox`; X, Mastodon, mirrors off."""
+    from statuspage.celery import app
+
+    settings.X_API_KEY = settings.MASTODON_ACCESS_TOKEN = ""
+    settings.MIRROR_LOCAL_DIR = settings.MIRROR_RSYNC_TARGET = settings.MIRROR_S3_BUCKET = ""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
+
+
+def sign_in(page: Page, user) -> None:
+    """Password, then the current TOTP code, through the console's own forms."""
+    page.goto("/staff/")
+    expect(page).to_have_url(re.compile(r"/staff/login/\?next=%2Fstaff%2F$"))
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(r"/staff/verify/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor code")
+    page.get_by_label("Code from your authenticator app").fill(current_code(user))
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+    expect(page.get_by_role("heading", name="Active incidents")).to_be_visible()
+
+
+def card(page: Page, incident_id: int) -> Locator:
+    return page.locator(f"#incident-{incident_id}")
+
+
+def post_from_card(page: Page, incident_id: int, status: str, text: str) -> None:
+    """The dashboard's two clicks plus the text: "Post update", write, "Post update"."""
+    page.wait_for_load_state()  # htmx has wired the page up (it does on DOMContentLoaded)
+    box = card(page, incident_id)
+    box.get_by_role("button", name="Post update", exact=True).click()
+    form = box.locator("form.update-form")
+    expect(form).to_be_visible()
+    form.get_by_label("Status", exact=True).select_option(label=status)
+    form.get_by_label("Message", exact=True).fill(text)
+    form.get_by_role("button", name="Post update", exact=True).click()
+    # The answer replaces the whole card: the form is gone, the new text is its excerpt.
+    expect(box.locator("form")).to_have_count(0)
+    expect(box.locator(".excerpt")).to_have_text(text)
+    expect(box.locator(".pill").first).to_have_text(status)
+
+
+def no_horizontal_scroll(page: Page, width: int) -> None:
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at a {width} px viewport"
+
+
+def test_incident_from_open_to_resolved_reaches_page_feed_and_deliveries(
+    page: Page,
+    artifacts: Path,
+    inbox: Inbox,  # noqa: F811
+) -> None:
+    editor = make_staff("erika", Role.EDITOR)
+    subscriber = Subscriber.objects.create(email="reader@example.com")
+    imap = Component.objects.get(name="IMAP")
+    sign_in(page, editor)
+    page.screenshot(path=artifacts / "console-dashboard.png", full_page=True)
+
+    # Open an incident: the live preview shows the page entry, the subject and X's counter.
+    page.get_by_role("link", name="Open an incident").first.click()
+    expect(page).to_have_url(re.compile(r"/staff/incidents/new/$"))
+    form = page.locator("#incident-form")
+    form.get_by_label("Title", exact=True).fill(TITLE)
+    form.get_by_label("Impact", exact=True).select_option("major")
+    form.get_by_label("IMAP", exact=True).select_option(ComponentStatus.MAJOR_OUTAGE)
+    form.get_by_label("Message", exact=True).fill("We are investigating failed IMAP logins.")
+    preview = page.locator("#preview")
+    expect(preview.locator(".preview-entry .incident-title")).to_have_text(TITLE)
+    expect(preview.locator(".email-subject")).to_contain_text(TITLE)
+    x_heading = preview.get_by_role("heading", name=re.compile(r"^X \(Twitter\)"))
+    expect(x_heading).to_be_visible()
+    counter = x_heading.locator("small").first
+    expect(counter).to_have_text(re.compile(r"^\d+/280$"))
+    used = int(counter.inner_text().split("/")[0])
+    x_text = x_heading.locator("xpath=following-sibling::pre[1]")
+    assert TITLE in x_text.inner_text() and 0 < used <= 280
+    assert not Incident.objects.filter(title=TITLE).exists(), "the preview must not publish"
+    # Leave the text box first: its change event asks for one more preview, and the preview
+    # runs the action in a transaction it rolls back. With that answered, publish.
+    with page.expect_response(re.compile(r"/staff/incidents/new/preview/$")):
+        page.keyboard.press("Tab")
+    page.screenshot(path=artifacts / "console-open-incident-preview.png", full_page=True)
+    form.get_by_role("button", name="Publish").click()
+    expect(page).to_have_url(re.compile(r"/staff/incidents/\d+/$"))
+    expect(page.locator(".flash")).to_contain_text(TITLE)
+    incident = Incident.objects.get(title=TITLE)
+    imap.refresh_from_db()
+    assert imap.status == ComponentStatus.MAJOR_OUTAGE
+
+    # Three updates from the dashboard's card, then resolve the same way.
+    page.locator(".site-header .site-name").click()
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+    for status, text in UPDATES:
+        post_from_card(page, incident.pk, status, text)
+    page.screenshot(path=artifacts / "console-dashboard-updated.png", full_page=True)
+
+    # While it is open, the public status page leads with the latest update.
+    page.goto("/")
+    active = page.get_by_role("region", name="Active incidents")
+    expect(active.get_by_role("link", name=TITLE)).to_be_visible()
+    expect(active).to_contain_text(UPDATES[-1][1])
+
+    page.goto("/staff/")
+    post_from_card(page, incident.pk, "Resolved", RESOLVED)
+    page.reload()
+    expect(card(page, incident.pk)).to_have_count(0)
+    incident.refresh_from_db()
+    imap.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED
+    assert incident.updates.count() == 1 + len(UPDATES) + 1
+    assert imap.status == ComponentStatus.OPERATIONAL
+
+    # The public side: the status page lists it resolved, its page has every update.
+    page.goto("/")
+    recent = page.get_by_role("region", name=re.compile(r"^Past \d+ days$"))
+    entry = recent.locator("article.incident").filter(has=page.get_by_role("link", name=TITLE))
+    expect(entry).to_have_count(1)
+    expect(entry.locator(".pill")).to_have_text("Resolved")
+    entry.get_by_role("link", name=TITLE).click()
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident.pk}/$"))
+    timeline = page.locator("ol.timeline > li.update")
+    expect(timeline).to_have_count(5)
+    texts = timeline.all_inner_texts()
+    for position, text in enumerate([RESOLVED, *[t for _, t in reversed(UPDATES)]]):
+        assert text in texts[position], (position, text, texts)
+    page.screenshot(path=artifacts / "console-public-incident.png", full_page=True)
+
+    # The Atom feed: the incident's entry carries every update.
+    feed = page.request.get("/feed.atom")
+    assert feed.ok and feed.headers["content-type"].startswith("application/atom+xml")
+    root = ET.fromstring(feed.body())
+    entries = [
+        e for e in root.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title", "").startswith(TITLE)
+    ]
+    assert len(entries) == 1, [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
+    content = "".join((entries[0].findtext(f"{ATOM}{tag}") or "") for tag in ("summary", "content"))
+    for text in [RESOLVED, *[t for _, t in UPDATES]]:
+        assert text.split(": ", 1)[1] in content, text
+
+    # The deliveries page for the resolution shows the ledger's counts.
+    notice = Notice.objects.get(incident=incident, kind=NoticeKind.INCIDENT_RESOLVED)
+    rows = Counter(Delivery.objects.filter(notice=notice).values_list("channel", "state"))
+    assert rows, "the resolution was delivered to no channel"
+    assert rows[("email", "sent")] == 1, rows  # eager: delivered inside the publish
+    # One mail per publish (opened, the updates, resolved), in one thread.
+    mails = [m for m in inbox.to(subscriber.email) if TITLE in m["Subject"]]
+    assert len(mails) == 1 + len(UPDATES) + 1, [m["Subject"] for m in inbox.messages]
+    page.goto("/staff/")
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Deliveries").click()
+    resolved_link = (
+        page.get_by_role("row").filter(has_text=TITLE).get_by_role("link", name="Incident resolved")
+    )
+    resolved_link.click()
+    expect(page).to_have_url(re.compile(rf"/staff/deliveries/{notice.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE)
+    for channel in {channel for channel, _ in rows}:
+        row = page.locator("table.counts tbody tr").filter(
+            has=page.locator("th", has_text=re.compile(rf"^{re.escape(channel)}$"))
+        )
+        cells = row.locator("td").all_inner_texts()
+        states = ["pending", "sending", "retrying", "sent", "failed"]
+        assert [int(c) for c in cells] == [rows[(channel, s)] for s in states], (channel, cells)
+    expect(page.locator(".in-flight")).to_have_text("Done: nothing left to send.")
+    page.screenshot(path=artifacts / "console-deliveries.png", full_page=True)
+
+
+@pytest.fixture
+def phone(browser: Browser, site: str, requested_urls: list[str]) -> Iterator[BrowserContext]:
+    context = browser.new_context(
+        base_url=site,
+        viewport={"width": PHONE, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="en-GB",
+        timezone_id="Europe/Oslo",
+    )
+    context.set_default_timeout(10_000)
+    context.on("request", lambda request: requested_urls.append(request.url))
+    yield context
+    context.close()
+    foreign = [url for url in requested_urls if not url.startswith((site, "data:", "about:"))]
+    assert not foreign, f"pages requested URLs off the live server {site}: {foreign}"
+
+
+def test_posting_an_update_on_a_phone(phone: BrowserContext, artifacts: Path) -> None:
+    editor = make_staff("pia", Role.EDITOR)
+    incident = open_incident(TITLE, components={Component.objects.get(name="IMAP"): "major_outage"})
+    page = phone.new_page()
+    sign_in(page, editor)
+    no_horizontal_scroll(page, PHONE)
+
+    box = card(page, incident.pk)
+    box.get_by_role("button", name="Post update", exact=True).tap()
+    form = box.locator("form.update-form")
+    expect(form).to_be_visible()
+    message = form.get_by_label("Message", exact=True)
+    expect(message).to_be_visible()
+    # Usable: the text box and the send button fit inside the screen, side to side.
+    for element in (message, form.get_by_role("button", name="Post update", exact=True)):
+        frame = element.bounding_box()
+        assert frame is not None and frame["x"] >= 0 and frame["x"] + frame["width"] <= PHONE
+        assert frame["height"] >= 44, frame  # a finger-sized target
+    no_horizontal_scroll(page, PHONE)
+    page.screenshot(path=artifacts / "console-390-update-form.png", full_page=True)
+    message.fill(UPDATES[0][1])
+    form.get_by_role("button", name="Post update", exact=True).tap()
+    expect(box.locator(".excerpt")).to_have_text(UPDATES[0][1])
+    no_horizontal_scroll(page, PHONE)
+
+    page.goto("/staff/incidents/new/")
+    no_horizontal_scroll(page, PHONE)
+    page.goto(f"/staff/incidents/{incident.pk}/")
+    no_horizontal_scroll(page, PHONE)
+    page.screenshot(path=artifacts / "console-390-incident.png", full_page=True)
+    assert incident.updates.filter(body=UPDATES[0][1], author=editor).count() == 1
+
+
+def test_posting_an_update_with_the_keyboard_alone(page: Page, artifacts: Path) -> None:
+    editor = make_staff("kai", Role.EDITOR)
+    incident = open_incident(TITLE)
+    sign_in(page, editor)
+    button = card(page, incident.pk).get_by_role("button", name="Post update", exact=True)
+
+    def tab_to(target: Locator, limit: int = 60) -> int:
+        for presses in range(1, limit + 1):
+            page.keyboard.press("Tab")
+            if target.evaluate("element => element === document.activeElement"):
+                return presses
+        raise AssertionError(f"{limit} presses of Tab never reached {target}")
+
+    tab_to(button)
+    page.keyboard.press("Enter")
+    message = (
+        card(page, incident.pk).locator("form.update-form").get_by_label("Message", exact=True)
+    )
+    # The button went away with the swap: focus must land in the message, ready to type.
+    expect(message).to_be_focused()
+    page.keyboard.type(UPDATES[0][1])
+    page.keyboard.press("Control+Enter")
+    expect(card(page, incident.pk).locator(".excerpt")).to_have_text(UPDATES[0][1])
+    expect(card(page, incident.pk).locator("form")).to_have_count(0)
+    page.screenshot(path=artifacts / "console-keyboard.png")
+    assert incident.updates.filter(body=UPDATES[0][1]).count() == 1
