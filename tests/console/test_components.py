@@ -24,6 +24,9 @@ def test_add_a_group_and_components_and_see_them_on_the_status_page(signed_in, a
     )
     assert response.status_code == 302
     mail = ComponentGroup.objects.get()
+    form = client.get(reverse("console:component_new"), {"group": mail.pk}).content.decode()
+    assert f'<option value="{mail.pk}" selected>Mail</option>' in form
+    assert client.get(reverse("console:component_new"), {"group": "x"}).status_code == 200
     for name in ("IMAP", "SMTP"):
         response = client.post(
             reverse("console:component_new"),

@@ -13,6 +13,7 @@ from console.forms.fields import site_local
 from incidents import actions
 from incidents.models import AuditEntry, Post, Tag
 from notifier.models import Notice, NoticeKind
+from tests.console.conftest import make_staff
 from tests.factories import make_category, open_incident, publish_post, schedule_maintenance
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +300,24 @@ def test_the_periodic_tick_puts_out_due_posts():
     Post.objects.filter(pk=post.pk).update(published_at=timezone.now() - timedelta(seconds=1))
     assert advance_maintenance() == 1
     assert Notice.objects.get(kind=NoticeKind.POST_PUBLISHED).post == post
+
+
+@pytest.mark.parametrize("name", ["console:posts", "console:post_new", "console:post"])
+def test_who_may_open_the_post_pages(client, signed_in, editor, name):
+    post = actions.save_post_draft(title="Draft", slug="draft", body="Text.")
+    url = reverse(name, args=[post.pk] if name == "console:post" else [])
+    assert client.get(url)["Location"].startswith(reverse("console:login"))
+    client.force_login(editor)  # the password alone
+    assert client.get(url)["Location"].startswith(reverse("console:verify"))
+    assert signed_in(editor).get(url).status_code == 200
+    nobody = make_staff("nobody", None)
+    assert signed_in(nobody).get(url).status_code == 403
+
+
+def test_an_anonymous_publish_changes_nothing(client):
+    post = actions.save_post_draft(title="Draft", slug="draft", body="Text.")
+    url = reverse("console:post", args=[post.pk])
+    response = client.post(url, form_data(title="Draft", slug="draft", intent="publish"))
+    assert response.status_code == 302 and "/staff/login/" in response["Location"]
+    post.refresh_from_db()
+    assert post.published_at is None and not Notice.objects.exists()
