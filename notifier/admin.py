@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling
 
 from notifier.ledger import enqueue_deliveries
@@ -16,7 +17,14 @@ from notifier.models import Delivery, DeliveryState, Notice, Subscriber, Webhook
 def requeue_failed(notices: QuerySet[Notice]) -> int:
     failed = Delivery.objects.filter(notice__in=notices, state=DeliveryState.FAILED)
     ids = list(failed.values_list("id", flat=True))
-    failed.update(state=DeliveryState.PENDING, attempts=0, last_error="", enqueued_at=None)
+    # created_at too: DELIVERY_GIVE_UP_AFTER counts from it, and staff asked for a new try.
+    failed.update(
+        state=DeliveryState.PENDING,
+        attempts=0,
+        last_error="",
+        enqueued_at=None,
+        created_at=timezone.now(),
+    )
     return enqueue_deliveries(Delivery.objects.filter(pk__in=ids))
 
 
@@ -66,7 +74,7 @@ class NoticeAdmin(admin.ModelAdmin):
         """The live counts (an htmx target): polling stops once nothing is left to send."""
         summary = delivery_summary(get_object_or_404(Notice, pk=pk))
         response = render(request, "notifier/admin/_deliveries.html", summary)
-        if request.htmx and not summary["in_flight"]:
+        if request.htmx and not summary["in_flight"] and not summary["lists"]:
             response.status_code = HttpResponseStopPolling.status_code
         return response
 
@@ -109,7 +117,15 @@ def delivery_summary(notice: Notice) -> dict[str, object]:
         for state in (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.RETRYING)
     )
     failures = notice.deliveries.filter(state=DeliveryState.FAILED).order_by("id")[:50]
-    return {"notice": notice, "counts": counts, "in_flight": in_flight, "failures": failures}
+    # A list not yet expanded into deliveries has more on its way than the counts show.
+    lists = list(notice.expansions.filter(done_at=None).values_list("channel", flat=True))
+    return {
+        "notice": notice,
+        "counts": counts,
+        "in_flight": in_flight,
+        "lists": lists,
+        "failures": failures,
+    }
 
 
 @admin.register(Subscriber)

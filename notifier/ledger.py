@@ -108,16 +108,23 @@ def enqueue_deliveries(rows: QuerySet[Delivery]) -> int:
     queued = 0
     for name, ids in sorted(by_channel.items(), key=lambda item: item[0] in batch_channels):
         if name in batch_channels:
-            for chunk in _chunks(ids, settings.DELIVERY_BATCH_SIZE):
-                _mark_enqueued(chunk)
-                tasks.deliver_batch.delay(chunk)
-                queued += len(chunk)
+            queued += queue_batches(ids)
         else:
             for delivery_id in ids:
                 _mark_enqueued([delivery_id])
                 tasks.deliver.delay(delivery_id)
                 queued += 1
     return queued
+
+
+def queue_batches(ids: list[int]) -> int:
+    """Queue deliveries of a batch channel, DELIVERY_BATCH_SIZE to a task, in this order."""
+    from notifier import tasks
+
+    for chunk in _chunks(ids, settings.DELIVERY_BATCH_SIZE):
+        _mark_enqueued(chunk)
+        tasks.deliver_batch.delay(chunk)
+    return len(ids)
 
 
 def _mark_enqueued(ids: list[int]) -> None:

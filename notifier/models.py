@@ -145,12 +145,28 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         return self.filter(state__in=CLAIMABLE_STATES)
 
     def stale(
-        self, now: datetime, *, pending_for: timedelta, sending_for: timedelta
+        self,
+        now: datetime,
+        *,
+        pending_for: timedelta,
+        sending_for: timedelta,
+        queue_moving: bool = False,
     ) -> DeliveryQuerySet:
-        """Deliveries nobody is working on: never picked up, or claimed by a worker that died."""
+        """Deliveries nobody is working on: never queued, lost by the broker, or claimed by a
+        worker that died.
+
+        A delivery queued long ago is only taken for lost while the workers are idle
+        (`queue_moving` False): during a large fan-out the last batches wait their turn in
+        the queue far longer than DELIVERY_STALE_SECONDS, and are not lost.
+        """
         waiting_since = Coalesce("enqueued_at", "created_at")
+        lost = models.Q(
+            state=DeliveryState.PENDING, enqueued_at=None, created_at__lte=now - pending_for
+        )
+        if not queue_moving:
+            lost |= models.Q(state=DeliveryState.PENDING, enqueued_at__lte=now - pending_for)
         return self.alias(waiting_since=waiting_since).filter(
-            models.Q(state=DeliveryState.PENDING, waiting_since__lte=now - pending_for)
+            lost
             | models.Q(
                 state=DeliveryState.RETRYING,
                 next_attempt_at__lte=now - pending_for,
@@ -158,6 +174,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             )
             | models.Q(state=DeliveryState.SENDING, claimed_at__lte=now - sending_for)
         )
+
+    def being_sent_since(self, since: datetime) -> bool:
+        """Whether a worker claimed or renewed a batch since then: the queue is being worked."""
+        return self.filter(state=DeliveryState.SENDING, claimed_at__gt=since).exists()
 
     def counts_by_channel(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
@@ -203,3 +223,28 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.target}: {self.state}"
+
+
+class Expansion(models.Model):
+    """A mailing list to turn into one delivery per subscriber, done by a worker.
+
+    The publish writes this one row, not 100,000 deliveries, so it commits at once and the
+    first mail leaves after the first chunk. `claimed_at` is the expanding worker's claim,
+    renewed after each chunk; `done_at` is set when every subscriber has a delivery.
+    """
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="expansions")
+    channel = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "channel"], name="one_expansion_per_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} list of notice {self.notice_id}"

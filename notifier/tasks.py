@@ -10,9 +10,9 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from notifier import dispatch, subscriptions
+from notifier import dispatch, expansion, subscriptions
 from notifier.ledger import enqueue_deliveries, queue_once
-from notifier.models import Delivery, DeliveryState
+from notifier.models import Delivery, DeliveryState, Expansion
 from notifier.tokens import SubscribeRequest
 
 logger = logging.getLogger(__name__)
@@ -23,8 +23,18 @@ SWEEP_PAGE = 2000
 
 @shared_task(name="notifier.dispatch_notice", acks_late=True)
 def dispatch_notice(notice_id: int) -> int:
-    """Split a notice's deliveries into tasks (single sends first, then mail in batches)."""
-    return enqueue_deliveries(Delivery.objects.filter(notice_id=notice_id))
+    """Split a notice's deliveries into tasks: single sends first, then its mailing lists."""
+    queued = enqueue_deliveries(Delivery.objects.filter(notice_id=notice_id))
+    for expansion_id in Expansion.objects.filter(notice_id=notice_id, done_at=None).values_list(
+        "id", flat=True
+    ):
+        queued += expansion.expand(expansion_id)
+    return queued
+
+
+@shared_task(name="notifier.expand", acks_late=True)
+def expand(expansion_id: int) -> int:
+    return expansion.expand(expansion_id)
 
 
 def _run(task: Task, delivery_ids: list[int]) -> int:
@@ -53,10 +63,15 @@ def sweep() -> int:
     (and send them as one statement's parameters) at once.
     """
     now = timezone.now()
+    pending_for = timedelta(seconds=settings.DELIVERY_STALE_SECONDS)
+    moving = Delivery.objects.being_sent_since(now - pending_for) or (
+        Expansion.objects.filter(done_at=None, claimed_at__gt=now - pending_for).exists()
+    )
     stale = Delivery.objects.stale(
         now,
-        pending_for=timedelta(seconds=settings.DELIVERY_STALE_SECONDS),
+        pending_for=pending_for,
         sending_for=timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS),
+        queue_moving=moving,
     ).order_by("id")
     dead_claims = now - timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
     seen = queued = last = 0
@@ -71,6 +86,10 @@ def sweep() -> int:
             pk__in=page, state=DeliveryState.SENDING, claimed_at__lte=dead_claims
         ).update(state=DeliveryState.PENDING, claimed_by="")
         queued += enqueue_deliveries(Delivery.objects.filter(pk__in=page))
+    for expansion_id in expansion.stale(now, queue_moving=moving):
+        Expansion.objects.filter(pk=expansion_id).update(enqueued_at=now)
+        expand.delay(expansion_id)
+        logger.info("Sweeper queued the expansion of mailing list %s", expansion_id)
     if queued:
         logger.info("Sweeper re-queued %s deliveries", queued)
     return queued

@@ -6,16 +6,22 @@ import smtplib
 import socket
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from email.message import Message
+from email.utils import formatdate
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import sanitize_address
 from django.db import connection
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.urls import reverse
+from django.utils.timezone import now
 
 from notifier.channels.base import Channel, TransportError
-from notifier.messages import UNSUBSCRIBE_MARKER, absolute, email_for
+from notifier.channels.email_bytes import MailTemplate, fits
+from notifier.messages import UNSUBSCRIBE_MARKER, RenderedEmail, absolute, email_for
 from notifier.models import Delivery, Notice, Subscriber
 from notifier.tokens import unsubscribe_token
 
@@ -38,6 +44,8 @@ class EmailChannel(Channel):
 
     def __init__(self) -> None:
         self._subscribers: dict[int, Subscriber] = {}
+        self._templates: dict[int, MailTemplate | None] = {}
+        self._date: str | None = None
 
     def component_ids(self, notice: Notice) -> list[int]:
         if notice.incident_id:
@@ -57,9 +65,24 @@ class EmailChannel(Channel):
         return subscribers
 
     def create_deliveries(self, notice: Notice) -> int:
-        # One INSERT ... SELECT: a list of 100,000 costs the publish one statement, not 100,000.
-        audience = self.audience(notice).values_list("id", flat=True).order_by()
-        ids_sql, ids_params = audience.query.sql_with_params()
+        # The publish writes one row; a worker expands it into a delivery per subscriber, a
+        # chunk at a time, sending from the first chunk on (notifier/expansion.py).
+        from notifier.models import Expansion
+
+        Expansion.objects.get_or_create(notice=notice, channel=self.name)
+        return 0
+
+    def expand_page(self, notice: Notice, after: int, limit: int) -> list[int]:
+        """Write the deliveries of the next `limit` subscribers with an id above `after`.
+
+        Returns their ids in order, [] once the audience is exhausted. Rows that exist
+        already (a re-run after a crash) are skipped, so this can run again.
+        """
+        audience = self.audience(notice).filter(id__gt=after).values_list("id", flat=True)
+        page = list(audience.order_by("id")[:limit])
+        if not page:
+            return []
+        ids_sql, ids_params = audience.filter(id__lte=page[-1]).order_by().query.sql_with_params()
         template = Delivery(notice=notice, channel=self.name, target="")
         columns, values, params = [], [], []
         for field in Delivery._meta.concrete_fields:
@@ -71,17 +94,28 @@ class EmailChannel(Channel):
             else:
                 values.append("%s")
                 params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
+        ops = connection.ops
+        insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
+        suffix = ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], []) or ""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {connection.ops.quote_name(Delivery._meta.db_table)} "  # noqa: S608
-                f"({', '.join(columns)}) SELECT {', '.join(values)} FROM ({ids_sql}) audience",
+                f"{insert} {ops.quote_name(Delivery._meta.db_table)} "  # noqa: S608
+                f"({', '.join(columns)}) SELECT {', '.join(values)} FROM ({ids_sql}) audience "
+                f"WHERE true {suffix}",
                 [*params, *ids_params],
             )
-            return cursor.rowcount
+        return page
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         ids = [int(d.target) for d in deliveries]
         self._subscribers = Subscriber.objects.in_bulk(ids)
+        # Once per batch, not per process: the Date header is the batch's, not the publish's.
+        self._date = date = formatdate(now().timestamp(), localtime=False)
+        notices = {d.notice_id: d.notice for d in deliveries}
+        self._templates = {
+            pk: MailTemplate.build(lambda to, url, n=notice: self._flatten(n, to, url, date))
+            for pk, notice in notices.items()
+        }
 
     @contextmanager
     def _smtp(self) -> Any:
@@ -105,17 +139,30 @@ class EmailChannel(Channel):
     def session(self) -> AbstractContextManager[Any]:
         return self._smtp()
 
-    def message(self, delivery: Delivery, subscriber: Subscriber) -> EmailMultiAlternatives:
-        rendered = email_for(delivery.notice)
-        unsubscribe = absolute(
+    def unsubscribe_url(self, subscriber: Subscriber) -> str:
+        return absolute(
             reverse("unsubscribe", args=[unsubscribe_token(subscriber.pk, subscriber.email)])
         )
+
+    def message(
+        self, delivery: Delivery, subscriber: Subscriber, *, date: str | None = None
+    ) -> EmailMultiAlternatives:
+        """The mail for one subscriber, built in full (the reference the splice must match)."""
+        return self._build(
+            email_for(delivery.notice), subscriber.email, self.unsubscribe_url(subscriber), date
+        )
+
+    def _build(
+        self, rendered: RenderedEmail, to: str, unsubscribe: str, date: str | None
+    ) -> EmailMultiAlternatives:
         headers = {
             "Message-ID": rendered.message_id,
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
         }
+        if date:
+            headers["Date"] = date
         if rendered.in_reply_to:
             headers["In-Reply-To"] = rendered.in_reply_to
             headers["References"] = rendered.in_reply_to
@@ -123,7 +170,7 @@ class EmailChannel(Channel):
             subject=rendered.subject,
             body=rendered.text.replace(UNSUBSCRIBE_MARKER, unsubscribe),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[subscriber.email],
+            to=[to],
             headers=headers,
         )
         message.attach_alternative(
@@ -131,15 +178,32 @@ class EmailChannel(Channel):
         )
         return message
 
+    def _flatten(
+        self, notice: Notice, to: str, unsubscribe: str, date: str
+    ) -> tuple[Message, bytes]:
+        mime = self._build(email_for(notice), to, unsubscribe, date).message()
+        return mime, mime.as_bytes(linesep="\r\n")
+
+    def envelope(self, delivery: Delivery, subscriber: Subscriber) -> tuple[str, str, bytes]:
+        """Sender, recipient and the message's bytes, spliced when that is safe."""
+        url = self.unsubscribe_url(subscriber)
+        template = self._templates.get(delivery.notice_id)
+        sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
+        if template is not None and fits(subscriber.email, url):
+            return sender, subscriber.email, template.render(subscriber.email, url)
+        message = self.message(delivery, subscriber, date=self._date)
+        recipient = sanitize_address(subscriber.email, message.encoding or settings.DEFAULT_CHARSET)
+        return sender, recipient, message.message().as_bytes(linesep="\r\n")
+
     def send(self, delivery: Delivery, session: Any) -> str:
         subscriber = self._subscribers.get(int(delivery.target))
         if subscriber is None:
             raise TransportError(
                 "The subscriber unsubscribed before this was sent.", permanent=True
             )
-        message = self.message(delivery, subscriber)
+        sender, recipient, raw = self.envelope(delivery, subscriber)
         try:
-            session.send_messages([message])
+            session.connection.sendmail(sender, [recipient], raw)
         except smtplib.SMTPRecipientsRefused as error:
             raise TransportError(
                 f"The mail server refused the address: {error}", permanent=True
@@ -152,7 +216,7 @@ class EmailChannel(Channel):
             ) from error
         except TRANSIENT_ERRORS as error:
             raise TransportError(f"Lost the mail server: {error}", permanent=False) from error
-        return str(message.extra_headers["Message-ID"])
+        return email_for(delivery.notice).message_id
 
     def preview(self, notice: Notice) -> str:
         return email_for(notice).subject

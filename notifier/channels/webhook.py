@@ -45,6 +45,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from notifier import dispatch
 from notifier.channels.base import Channel, TransportError
 from notifier.channels.webhook_payload import component_ids, payload
 from notifier.models import Delivery, Notice, WebhookEndpoint
@@ -163,9 +164,8 @@ class WebhookChannel(Channel):
         except TransportError as error:
             # Counting failures is endpoint bookkeeping (notifier data, not domain rows). It is
             # done here because only the channel knows a 410 from a 404; the dispatcher still
-            # alone decides retry or give up, by the same rule this mirrors.
-            gives_up = error.permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
-            if gives_up:
+            # alone decides retry or give up, by the same rule (dispatch.gives_up).
+            if dispatch.gives_up(delivery, error):
                 self.count_failure(endpoint, error, gone=isinstance(error, Refused) and error.gone)
             raise
         WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(

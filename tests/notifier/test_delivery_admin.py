@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents import actions
+from notifier.channels.email import EmailChannel
 from notifier.models import Delivery, DeliveryState, Notice, Subscriber
 from tests.factories import make_component
 
@@ -21,7 +23,23 @@ def notice(inbox):
         body="We are investigating.",
         component_statuses={make_component("Webmail"): "degraded_performance"},
     )
-    return Notice.objects.get()
+    notice = Notice.objects.get()
+    # What a worker's expansion writes, without queueing the batches.
+    EmailChannel().expand_page(notice, after=0, limit=100)
+    notice.expansions.update(done_at=timezone.now())
+    return notice
+
+
+def test_a_mailing_list_not_yet_expanded_keeps_the_page_polling(admin_client, inbox):
+    Subscriber.objects.create(email="reader@example.com")
+    actions.open_incident(title="Webmail is slow", body="We are investigating.")
+    notice = Notice.objects.get()
+
+    poll = admin_client.get(
+        reverse("admin:notifier_notice_deliveries", args=[notice.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert poll.status_code == 200
+    assert "Mailing list of email: subscribers still being added." in poll.content.decode()
 
 
 def test_the_notice_page_counts_deliveries_and_polls_while_some_are_on_their_way(
@@ -81,8 +99,6 @@ def test_people_who_are_not_staff_cannot_see_or_retry(client, notice):
 
 
 def test_staff_can_enable_a_disabled_webhook_endpoint_again(admin_client):
-    from django.utils import timezone
-
     from notifier.models import WebhookEndpoint
 
     endpoint = WebhookEndpoint.objects.create(

@@ -11,7 +11,8 @@ from django.test import Client
 from incidents import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from notifier import dispatch
-from notifier.models import Delivery, DeliveryState, Notice, NoticeKind, Subscriber
+from notifier.channels.email import EmailChannel
+from notifier.models import Delivery, DeliveryState, Expansion, Notice, NoticeKind, Subscriber
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
@@ -26,6 +27,13 @@ def subscribe(email: str, *components) -> Subscriber:
 @pytest.fixture
 def imap():
     return make_component("IMAP")
+
+
+def expanded_delivery() -> Delivery:
+    """The one delivery a worker's expansion writes for the one list, written here unqueued."""
+    [expansion] = Expansion.objects.select_related("notice")
+    EmailChannel().expand_page(expansion.notice, after=0, limit=100)
+    return Delivery.objects.get()
 
 
 def open_ddos(imap, *, at: datetime | None = None, **kwargs):
@@ -149,7 +157,7 @@ def test_with_the_mail_server_down_the_publish_stands_and_mail_follows_later(
     settings.EMAIL_PORT = real_port + 1 if real_port < 65535 else real_port - 1  # nobody there
     with django_capture_on_commit_callbacks(execute=False):
         incident = open_ddos(imap)
-    delivery = Delivery.objects.get()
+    delivery = expanded_delivery()
 
     result = dispatch.run([delivery.pk])
     delivery.refresh_from_db()
@@ -169,7 +177,7 @@ def test_with_the_mail_server_down_the_publish_stands_and_mail_follows_later(
 def test_a_delivery_already_sent_is_never_sent_again(inbox, imap):
     subscribe("reader@example.com")
     open_ddos(imap)
-    delivery = Delivery.objects.get()
+    delivery = expanded_delivery()
     assert dispatch.run([delivery.pk]).sent == 1
     assert dispatch.run([delivery.pk]).sent == 0  # a duplicate task finds nothing to claim
     assert len(inbox.messages) == 1
@@ -205,13 +213,13 @@ def test_each_action_records_the_notice_kind_readers_would_expect(imap):
         NoticeKind.MAINTENANCE_RESCHEDULED,
         NoticeKind.MAINTENANCE_CANCELLED,
     ]
-    assert Delivery.objects.count() == 5
+    # One mailing list per notice, expanded into deliveries by a worker, not by the publish.
+    assert Expansion.objects.filter(channel="email").count() == 5
+    assert not Delivery.objects.exists()
 
 
 def test_a_refused_login_is_a_permanent_failure_not_retried(settings, imap):
     import smtplib
-
-    from notifier.channels.email import EmailChannel
 
     subscribe("reader@example.com")
     open_ddos(imap)
@@ -228,7 +236,7 @@ def test_a_refused_login_is_a_permanent_failure_not_retried(settings, imap):
 
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
     globals()["RefusingBackend"] = RefusingBackend
-    delivery = Delivery.objects.get()
+    delivery = expanded_delivery()
     assert EmailChannel.batch
     result = dispatch.run([delivery.pk])
     delivery.refresh_from_db()

@@ -338,8 +338,8 @@ def test_a_success_resets_the_count_of_failures(settings, receiver, imap):
     assert fresh(endpoint).is_enabled
 
 
-def test_a_delivery_that_used_up_its_attempts_counts_as_a_failure(settings, receiver, imap):
-    settings.DELIVERY_MAX_ATTEMPTS = 1
+def test_a_delivery_past_its_give_up_age_counts_as_a_failure(settings, receiver, imap):
+    settings.DELIVERY_GIVE_UP_AFTER = 0
     settings.WEBHOOK_DISABLE_AFTER = 1
     endpoint = endpoint_for(receiver)
     receiver.answers = [503]
