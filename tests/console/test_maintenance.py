@@ -363,3 +363,23 @@ def test_editors_and_admins_may_act_others_may_not(signed_in, imap, role):
     response = act(client, maintenance, "note", body="Checking in.")
     assert response.status_code == (302 if role else 403)
     assert maintenance.updates.count() == (2 if role else 1)
+
+
+def test_a_stale_cancel_after_someone_started_the_work_is_caught_twice(signed_in, editor, imap):
+    maintenance = schedule_maintenance(start=ahead(1), end=ahead(1, 2), components=[imap])
+    seen = maintenance.version
+    actions.start_maintenance(maintenance, author=make_staff("olav", Role.EDITOR))
+    client = signed_in(editor)
+    url = reverse("console:maintenance_act", args=[maintenance.pk, "cancel"])
+    stale = client.post(url, {"cancel-version": seen, "cancel-body": "Not needed after all."})
+    assert stale.status_code == 409
+    html = stale.content.decode()
+    assert "olav started the maintenance" in html and "Not needed after all." in html
+    # The cancel form stays on the page with the text, though the status no longer allows it.
+    assert 'id="act-cancel"' in html and 'id="act-postpone"' in html
+    version = re.search(r'name="cancel-version" value="(\d+)"', html)[1]
+    again = client.post(url, {"cancel-version": version, "cancel-body": "Not needed after all."})
+    assert again.status_code == 400
+    assert "cannot become cancelled" in again.content.decode()
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.IN_PROGRESS
