@@ -12,16 +12,26 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from console.roles import Role
-from incidents.models import Component, ComponentStatus, Incident, IncidentStatus
+from incidents.actions import advance_maintenance
+from incidents.models import (
+    Component,
+    ComponentStatus,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    MaintenanceStatus,
+)
 from notifier.models import Delivery, Notice, NoticeKind, Subscriber
 from tests.console.conftest import PASSWORD, current_code, make_staff
-from tests.factories import open_incident
+from tests.factories import OSLO, open_incident
 from tests.notifier.conftest import Inbox, inbox  # noqa: F401 - the SMTP sink fixture
 
 pytestmark = pytest.mark.browser
@@ -255,8 +265,9 @@ def test_posting_an_update_on_a_phone(phone: BrowserContext, artifacts: Path) ->
     expect(box.locator(".excerpt")).to_have_text(UPDATES[0][1])
     no_horizontal_scroll(page, PHONE)
 
-    page.goto("/staff/incidents/new/")
-    no_horizontal_scroll(page, PHONE)
+    for address in ("/staff/incidents/new/", "/staff/maintenance/new/", "/staff/deliveries/"):
+        page.goto(address)
+        no_horizontal_scroll(page, PHONE)
     page.goto(f"/staff/incidents/{incident.pk}/")
     no_horizontal_scroll(page, PHONE)
     page.screenshot(path=artifacts / "console-390-incident.png", full_page=True)
@@ -289,3 +300,156 @@ def test_posting_an_update_with_the_keyboard_alone(page: Page, artifacts: Path) 
     expect(card(page, incident.pk).locator("form")).to_have_count(0)
     page.screenshot(path=artifacts / "console-keyboard.png")
     assert incident.updates.filter(body=UPDATES[0][1]).count() == 1
+
+
+MAINTENANCE = "Replacing the mail database servers"
+ANNOUNCEMENT = """\
+We will replace the database servers behind IMAP in the window above.
+
+## What you can do
+
+Check your email well before or after the window.
+
+## What we are doing
+
+Moving the mail database to new, faster servers.
+
+## Why it is being done
+
+Reliability: the old servers are at the end of their life.
+"""
+
+
+def site_local(moment: datetime) -> str:
+    """A datetime-local input's value, on the site's wall clock (Oslo)."""
+    return moment.astimezone(OSLO).strftime("%Y-%m-%dT%H:%M")
+
+
+def act(page: Page, summary: str, button: str, fill: dict[str, str] | None = None) -> None:
+    """Open one of the maintenance page's acts, fill it, press its button."""
+    details = page.locator("details.act").filter(
+        has=page.locator("summary", has_text=re.compile(rf"^\s*{re.escape(summary)}\s*$"))
+    )
+    details.locator("summary").click()
+    for label, value in (fill or {}).items():
+        details.get_by_label(label, exact=True).fill(value)
+    details.get_by_role("button", name=button, exact=True).click()
+
+
+def status_pill(page: Page) -> Locator:
+    return page.locator("main p.meta .pill").first
+
+
+def test_maintenance_scheduled_started_postponed_rescheduled_and_completed(
+    page: Page,
+    artifacts: Path,
+    inbox: Inbox,  # noqa: F811
+) -> None:
+    editor = make_staff("mads", Role.EDITOR)
+    subscriber = Subscriber.objects.create(email="reader@example.com")
+    tomorrow = (timezone.now().astimezone(OSLO) + timedelta(days=1)).replace(
+        hour=22, minute=0, second=0, microsecond=0
+    )
+    first = (tomorrow, tomorrow + timedelta(hours=2))
+    second = (tomorrow + timedelta(days=7), tomorrow + timedelta(days=7, hours=3))
+    sign_in(page, editor)
+
+    # Schedule: the window is previewed in the extra zones before anything is published.
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Maintenance").click()
+    page.get_by_role("link", name=re.compile("^Schedule")).first.click()
+    expect(page).to_have_url(re.compile(r"/staff/maintenance/new/$"))
+    form = page.locator("#maintenance-form")
+    form.get_by_label("Title", exact=True).fill(MAINTENANCE)
+    form.get_by_label("Starts", exact=True).fill(site_local(first[0]))
+    form.get_by_label("Ends", exact=True).fill(site_local(first[1]))
+    form.get_by_label("IMAP", exact=True).check()
+    form.get_by_label("Announcement", exact=True).fill(ANNOUNCEMENT)
+    zones = form.locator(".window-preview .window-zones")
+    expect(zones).to_contain_text(f"{first[0].astimezone(UTC):%H:%M}")
+    expect(zones).to_contain_text("UTC")
+    with page.expect_response(re.compile(r"/staff/maintenance/new/preview/$")):
+        page.keyboard.press("Tab")
+    expect(page.locator("#preview .preview-entry")).to_contain_text(MAINTENANCE)
+    page.screenshot(path=artifacts / "console-maintenance-new.png", full_page=True)
+    form.get_by_role("button", name="Schedule and announce").click()
+    expect(page).to_have_url(re.compile(r"/staff/maintenance/\d+/$"))
+    maintenance = Maintenance.objects.get(title=MAINTENANCE)
+    assert (maintenance.scheduled_start, maintenance.scheduled_end) == first
+    assert list(maintenance.components.values_list("name", flat=True)) == ["IMAP"]
+    expect(status_pill(page)).to_have_text("Scheduled")
+
+    page.goto("/")
+    upcoming = page.get_by_role("region", name="Scheduled maintenance")
+    expect(upcoming.get_by_role("link", name=MAINTENANCE)).to_be_visible()
+
+    # Started early by hand, then postponed (the work reverted), then a new window.
+    page.goto(f"/staff/maintenance/{maintenance.pk}/")
+    act(page, "Start now", "Start maintenance")
+    expect(status_pill(page)).to_have_text("In progress")
+    page.goto("/")
+    now = page.get_by_role("region", name="Maintenance in progress")
+    expect(now.get_by_role("link", name=MAINTENANCE)).to_be_visible()
+
+    page.goto(f"/staff/maintenance/{maintenance.pk}/")
+    act(page, "Postpone (work reverted)", "Postpone")
+    expect(status_pill(page)).to_have_text("Postponed")
+    page.goto("/")
+    expect(
+        page.get_by_role("region", name="Scheduled maintenance").locator("article.maintenance")
+    ).to_contain_text("Postponed: a new time will be announced.")
+
+    page.goto(f"/staff/maintenance/{maintenance.pk}/")
+    act(
+        page,
+        "Reschedule to a new window",
+        "Reschedule",
+        {"Starts": site_local(second[0]), "Ends": site_local(second[1])},
+    )
+    expect(status_pill(page)).to_have_text("Rescheduled")
+    maintenance.refresh_from_db()
+    assert (maintenance.scheduled_start, maintenance.scheduled_end) == second
+    assert maintenance.earlier_windows() == [first]
+    page.screenshot(path=artifacts / "console-maintenance-rescheduled.png", full_page=True)
+
+    # The new window starts and ends by itself (the periodic task, its clock moved on).
+    assert [u.maintenance_id for u in advance_maintenance(now=second[0] + timedelta(minutes=1))]
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.IN_PROGRESS
+    assert [u.maintenance_id for u in advance_maintenance(now=second[1] + timedelta(minutes=1))]
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.COMPLETED
+
+    # The public page: completed, the new window, the earlier one, every step in the timeline.
+    page.goto(f"/maintenance/{maintenance.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(MAINTENANCE)
+    expect(page.locator("dl.facts .pill")).to_have_text("Completed")
+    expect(page.locator("dl.facts ul.earlier > li")).to_have_count(1)
+    heads = page.locator("ol.timeline > li.update .update-head strong").all_inner_texts()
+    assert heads == [
+        "Completed",
+        "In progress",
+        "Rescheduled",
+        "Postponed",
+        "In progress",
+        "Scheduled",
+    ], heads
+    page.screenshot(path=artifacts / "console-maintenance-public.png", full_page=True)
+
+    # The notices: one per step, each mailed to the subscriber; the console lists them.
+    kinds = list(
+        Notice.objects.filter(maintenance=maintenance).order_by("id").values_list("kind", flat=True)
+    )
+    assert kinds == [
+        NoticeKind.MAINTENANCE_SCHEDULED,
+        NoticeKind.MAINTENANCE_STARTED,
+        NoticeKind.MAINTENANCE_POSTPONED,
+        NoticeKind.MAINTENANCE_RESCHEDULED,
+        NoticeKind.MAINTENANCE_STARTED,
+        NoticeKind.MAINTENANCE_COMPLETED,
+    ], kinds
+    mails = [m for m in inbox.to(subscriber.email) if MAINTENANCE in m["Subject"]]
+    assert len(mails) == len(kinds), [m["Subject"] for m in inbox.messages]
+    page.goto(f"/staff/maintenance/{maintenance.pk}/")
+    listed = page.locator("table.grid tbody tr th a").filter(has_text=re.compile("^Maintenance "))
+    expect(listed).to_have_count(len(kinds))
+    expect(page.get_by_text("nothing more to do")).to_be_visible()
