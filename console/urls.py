@@ -52,6 +52,7 @@ urlpatterns = [
     path("posts/<int:pk>/", posts.post_edit, name="post"),
     path("posts/<int:pk>/preview/", posts.post_preview, name="post_preview"),
     path("posts/<int:pk>/unpublish/", posts.post_unpublish, name="post_unpublish"),
+    path("posts/<int:pk>/delete/", posts.post_delete, name="post_delete"),
     path("components/", components.component_list, name="components"),
     path("components/new/", components.component_new, name="component_new"),
     path("components/<int:pk>/", components.component_edit, name="component"),

@@ -9,7 +9,7 @@ from django.utils.text import slugify
 
 from console.forms.fields import ChannelsField, SiteDateTimeField
 from incidents.actions.posts import MAX_POST_BODY, MAX_TAG_NAME
-from incidents.models import MORE_MARKER, Category, Incident, Maintenance, Post
+from incidents.models import MORE_MARKER, Category, Incident, Maintenance, Post, Tag
 from notifier.models import NoticeKind
 
 MAX_TAGS = 20
@@ -96,6 +96,8 @@ class PostForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.post = post
         self.fields["channels"] = ChannelsField(NoticeKind.POST_PUBLISHED)
+        if in_use := list(Tag.objects.values_list("name", flat=True)[:40]):
+            self.fields["tags"].help_text += f" In use: {', '.join(in_use)}."
         self.fields["title"].widget.attrs["data-slug-source"] = ""
         self.fields["slug"].widget.attrs["data-slug-target"] = ""
 
@@ -138,5 +140,7 @@ class PostForm(forms.Form):
         }
 
 
-class UnpublishForm(forms.Form):
+class VersionForm(forms.Form):
+    """The version an act on the whole post (unpublish, delete) was asked against."""
+
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from console.access import editor_view
 from console.forms.fields import chosen_channels
-from console.forms.posts import PostForm, UnpublishForm
+from console.forms.posts import PostForm, VersionForm
 from console.previews import preview_publish
 from console.views.incidents import apply_errors
 from incidents import actions, timefmt
@@ -114,7 +114,7 @@ def _edit_context(post: Post, form: PostForm, conflict: dict | None) -> dict[str
         "post": post,
         "form": form,
         "conflict": conflict,
-        "unpublish_form": UnpublishForm(initial={"version": post.version}),
+        "version_form": VersionForm(initial={"version": post.version}),
         "notices": Notice.objects.filter(post=post)[:20],
         "audit": AuditEntry.objects.about(post)[:20],
     }
@@ -134,7 +134,7 @@ def _conflict(post: Post, error: EditConflict, form: PostForm) -> dict[str, Any]
 @require_POST
 def post_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
     post = _post(pk)
-    form = UnpublishForm(request.POST)
+    form = VersionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Reload the page and try again: the form was incomplete.")
         return redirect("console:post", post.pk)
@@ -152,6 +152,27 @@ def post_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"“{post.title}” is a draft again; readers no longer see it.")
+    return redirect("console:post", post.pk)
+
+
+@editor_view
+@require_POST
+def post_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    post = _post(pk)
+    form = VersionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Reload the page and try again: the form was incomplete.")
+        actions.delete_draft(
+            post, author=request.user, expected_version=form.cleaned_data["version"]
+        )
+    except EditConflict:
+        messages.error(request, "The draft changed while you were looking at it: nothing was done.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Deleted the draft “{post.title}”.")
+        return redirect("console:posts")
     return redirect("console:post", post.pk)
 
 

@@ -34,6 +34,7 @@ from incidents.actions.maintenance import (
     start_maintenance,
 )
 from incidents.actions.posts import (
+    delete_draft,
     publish_draft,
     publish_due_posts,
     publish_post,
@@ -54,6 +55,7 @@ __all__ = [
     "create_component",
     "create_group",
     "delete_component",
+    "delete_draft",
     "delete_group",
     "move_component",
     "move_group",

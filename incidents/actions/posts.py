@@ -214,6 +214,22 @@ def unpublish_post(
 
 
 @transaction.atomic
+def delete_draft(post: Post, *, author: Author = None, expected_version: int | None = None) -> None:
+    """Delete a post that was never out; one readers may have seen goes back to draft instead."""
+    from notifier.models import Notice
+
+    take_version(post, expected_version)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.published_at is not None or Notice.objects.filter(post=post).exists():
+        raise ValidationError(
+            "Only a draft that was never published can be deleted: take this one back to "
+            "draft instead, so what was sent about it still points somewhere."
+        )
+    record_audit("post.deleted", post, actor=author, before=_post_snapshot(post))
+    post.delete()
+
+
+@transaction.atomic
 def publish_due_posts(now: datetime | None = None) -> list[Post]:
     """Tell readers about scheduled posts whose time has come (run by a periodic task).
 

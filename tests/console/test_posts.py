@@ -14,7 +14,13 @@ from incidents import actions
 from incidents.models import AuditEntry, Post, Tag
 from notifier.models import Notice, NoticeKind
 from tests.console.conftest import make_staff
-from tests.factories import make_category, open_incident, publish_post, schedule_maintenance
+from tests.factories import (
+    make_category,
+    make_tag,
+    open_incident,
+    publish_post,
+    schedule_maintenance,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -321,3 +327,40 @@ def test_an_anonymous_publish_changes_nothing(client):
     assert response.status_code == 302 and "/staff/login/" in response["Location"]
     post.refresh_from_db()
     assert post.published_at is None and not Notice.objects.exists()
+
+
+def test_a_draft_never_published_can_be_deleted(signed_in, editor):
+    post = actions.save_post_draft(title="Junk", slug="junk", body="Oops.")
+    client = signed_in(editor)
+    page = client.get(reverse("console:post", args=[post.pk])).content.decode()
+    assert "Delete the draft" in page
+    url = reverse("console:post_delete", args=[post.pk])
+    assert client.post(url, {"version": post.version + 1}).status_code == 302
+    assert Post.objects.filter(pk=post.pk).exists()  # stale version: nothing done
+    assert client.post(url, {"version": post.version})["Location"] == reverse("console:posts")
+    assert not Post.objects.filter(pk=post.pk).exists()
+    entry = AuditEntry.objects.get(action="post.deleted")
+    assert entry.before["title"] == "Junk" and entry.actor == editor
+
+
+def test_a_post_readers_were_told_about_is_never_deleted(signed_in, editor):
+    post = publish_post("Told", slug="told")
+    actions.unpublish_post(post)
+    post.refresh_from_db()
+    client = signed_in(editor)
+    assert (
+        "Delete the draft"
+        not in client.get(reverse("console:post", args=[post.pk])).content.decode()
+    )
+    response = client.post(
+        reverse("console:post_delete", args=[post.pk]), {"version": post.version}
+    )
+    assert response.status_code == 302
+    assert Post.objects.filter(pk=post.pk).exists()
+    assert "never published can be deleted" in client.get(response["Location"]).content.decode()
+
+
+def test_the_form_names_the_tags_in_use(signed_in, editor):
+    make_tag("Phishing")
+    page = signed_in(editor).get(reverse("console:post_new")).content.decode()
+    assert "In use: Phishing." in page
