@@ -13,18 +13,17 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.db.models import F
 from django.utils import timezone
 
 from notifier.channels import TransportError, channel_named
 from notifier.models import CLAIMABLE_STATES, Delivery, DeliveryState
+from notifier.outcomes import Outcomes, committed_lazily
 
 logger = logging.getLogger(__name__)
 
@@ -74,52 +73,6 @@ def _record(delivery: Delivery, state: str, **fields: object) -> None:
     )
 
 
-def _record_sent(delivery: Delivery, reference: str) -> None:
-    # Whatever the row says now (the sweeper may have taken a stalled claim back), the far
-    # end has the message: record it, so a re-queued task does not send it again. One
-    # statement written by hand: the ORM's update() costs more than the SMTP exchange.
-    table = connection.ops.quote_name(Delivery._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, reference = %s, sent_at = %s, "  # noqa: S608
-            "last_error = '' WHERE id = %s",
-            [
-                DeliveryState.SENT.value,
-                reference[:200],
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                delivery.pk,
-            ],
-        )
-
-
-@contextmanager
-def outcomes_committed_lazily() -> Iterator[None]:
-    """On PostgreSQL, let the batch's ledger writes commit without waiting for the disk.
-
-    The server still applies each write before answering, so a worker killed at any point
-    loses nothing it recorded: the window for a duplicate stays the one mail in flight.
-    Only a crash of the database server itself can lose the last few hundred milliseconds
-    of writes (wal_writer_delay, three times at most); the ledger then goes back to an
-    earlier state, in which those mails are not yet recorded as sent, so they can be sent
-    again: a duplicate, never a mail lost. Without this every recorded mail waits for an
-    fsync, which costs more than sending it.
-    """
-    if connection.vendor != "postgresql" or not connection.get_autocommit():
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        before = cursor.fetchone()[0]
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        # The connection is reused (CONN_MAX_AGE) for other work: back to what it was.
-        # A broken connection is thrown away anyway; keep the error that broke it.
-        with suppress(DatabaseError), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [before])
-
-
 def _renew(mark: str) -> None:
     """Show the sweeper this batch is alive: move its claim on the unsent rows forward."""
     Delivery.objects.filter(claimed_by=mark, state=DeliveryState.SENDING).update(
@@ -151,16 +104,23 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
     # claim well within it keeps the sweeper from handing the rest to another worker.
     renew_every = settings.DELIVERY_SENDING_TIMEOUT_SECONDS / 3
     renewed = time.monotonic()
+    outcomes = Outcomes()
+    # The channel lets the last outcome be applied while it starts the next send (email).
+    channel.settle = outcomes.settle
     try:
         channel.prepare(deliveries)
-        with outcomes_committed_lazily(), channel.session() as session:
+        with committed_lazily(), channel.session() as session:
             for index, delivery in enumerate(deliveries):
+                if not channel.overlaps_outcomes:
+                    outcomes.settle()
                 if time.monotonic() - renewed > renew_every:
+                    outcomes.settle()
                     _renew(delivery.claimed_by)
                     renewed = time.monotonic()
                 try:
                     reference = channel.send(delivery, session)
                 except TransportError as error:
+                    outcomes.settle()
                     if gives_up(delivery, error):
                         _record(delivery, DeliveryState.FAILED, last_error=str(error))
                         failed += 1
@@ -174,13 +134,16 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
                     )
                     _release(deliveries[index + 1 :])
                     return BatchResult(sent, failed, retry_in=wait, error=str(error))
-                _record_sent(delivery, reference)
+                outcomes.sent(delivery, reference)
                 sent += 1
+            outcomes.settle()
     except TransportError as error:  # the session itself could not be opened
+        outcomes.settle()
         return _session_failed(deliveries, error, sent, failed)
     except Exception as error:
         # A bug of ours, not the far end's: record it where staff look, and do not loop on it.
         logger.exception("Channel %s crashed on deliveries %s", channel.name, delivery_ids)
+        outcomes.settle()
         Delivery.objects.filter(
             pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING
         ).update(state=DeliveryState.FAILED, last_error=f"Internal error: {error!r}")

@@ -179,3 +179,57 @@ def test_on_postgresql_a_batch_records_outcomes_without_waiting_for_the_disk(inb
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"  # as before: the connection is reused
+
+
+def test_the_envelope_goes_in_one_write_to_a_server_that_offers_pipelining(inbox, monkeypatch):
+    import smtplib
+
+    from notifier.channels import smtp_pipelining
+
+    writes: list[bytes] = []
+    send = smtplib.SMTP.send
+
+    def recording(self: smtplib.SMTP, data: bytes | str) -> None:
+        writes.append(data.encode() if isinstance(data, str) else data)
+        send(self, data)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", recording)
+    with smtplib.SMTP(settings_host(), settings_port(), timeout=5) as smtp:
+        smtp_pipelining.sendmail(
+            smtp, "status@example.com", "reader@example.com", b"Subject: x\r\n\r\n.dot\r\nend"
+        )
+        inbox.refuse.add("gone@example.com")
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp_pipelining.sendmail(smtp, "status@example.com", "gone@example.com", b"\r\nx")
+        smtp_pipelining.sendmail(smtp, "status@example.com", "next@example.com", b"\r\nnext")
+
+    envelope = b"MAIL FROM:<status@example.com> SIZE=23\r\nRCPT TO:<reader@example.com>\r\nDATA\r\n"
+    assert envelope in writes
+    assert [m["To"] for m in inbox.messages] == [None, None]  # no headers but the subject
+    [first, second] = inbox.messages
+    assert first.get_content() == ".dot\r\nend\r\n"  # dot-stuffed on the wire, not in the mail
+    assert second.get_content().strip() == "next"  # the refusal left the session usable
+    assert inbox.commands[-1] == "RCPT next@example.com"
+
+
+def test_without_pipelining_mail_goes_the_usual_way(inbox):
+    inbox.pipelining = False
+    Subscriber.objects.create(email="reader@example.com")
+    inbox.refuse.add("gone@example.com")
+    Subscriber.objects.create(email="gone@example.com")
+    result = dispatch.run([d.pk for d in publish()])
+    assert (result.sent, result.failed) == (1, 1)
+    [mail] = inbox.messages
+    assert mail["To"] == "reader@example.com"
+
+
+def settings_host() -> str:
+    from django.conf import settings
+
+    return settings.EMAIL_HOST
+
+
+def settings_port() -> int:
+    from django.conf import settings
+
+    return settings.EMAIL_PORT
