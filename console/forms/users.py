@@ -42,7 +42,7 @@ class NewStaffForm(forms.Form):
     password = forms.CharField(
         required=False,
         strip=False,
-        label="Password to set",
+        label="Password to set (with “Set one myself”)",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=" ".join(password_validators_help_texts()),
     )

@@ -183,3 +183,13 @@ def test_permissions(client, signed_in, editor, admin_user, name, args, method):
     assert TOTPDevice.objects.get(user=editor).confirmed
     if method == "get":
         assert signed_in(admin_user).get(url).status_code == 200
+
+
+def test_a_superusers_role_is_left_to_the_django_admin(signed_in, admin_user):
+    root = User.objects.create_superuser("root", password=PASSWORD)
+    client = signed_in(admin_user)
+    response = client.post(reverse("console:user_role", args=[root.pk]), {"role": "editor"})
+    assert "always an admin" in client.get(response["Location"]).content.decode()
+    root.refresh_from_db()
+    assert root.is_superuser and role_of(root) == Role.ADMIN
+    assert not AuditEntry.objects.filter(action="staff.role").exists()
