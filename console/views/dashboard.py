@@ -23,6 +23,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "open_incidents": Incident.objects.unresolved().prefetch_related("updates"),
             "active_maintenance": Maintenance.objects.active(),
             "upcoming_maintenance": Maintenance.objects.upcoming()[:10],
+            # Postponed: readers were promised a new time, so it stays in sight until set.
+            "postponed_maintenance": Maintenance.objects.awaiting_new_window()[:10],
             "components": components,
             "notices": Notice.objects.select_related("incident", "maintenance", "post").order_by(
                 "-created_at", "-id"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -89,10 +91,15 @@ def template_fill(request: HttpRequest) -> HttpResponse:
         title, text = fill_template(request.POST, fill)
     else:
         errors = [error for problems in fill.errors.values() for error in problems]
+    field = body_form(fill, text)["body"]
     context = {
-        "field": body_form(fill, text)["body"],
+        "field": field,
         "fill_errors": errors,
         # The template's title goes only into an empty title field, never over one.
         "title": title if "title" in request.POST and not request.POST["title"].strip() else "",
     }
-    return render(request, "console/message_templates/_filled.html", context)
+    response = render(request, "console/message_templates/_filled.html", context)
+    if valid:
+        # As if typed: the markdown preview and the form's publish preview catch up.
+        response["HX-Trigger-After-Settle"] = json.dumps({"input": {"target": f"#{field.auto_id}"}})
+    return response

@@ -323,9 +323,15 @@ def test_the_second_of_two_editors_is_told_and_keeps_their_text(signed_in, edito
 
 def test_dashboard_links_to_the_console_page_and_offers_scheduling(signed_in, editor, imap):
     maintenance = schedule_maintenance(start=ahead(1), end=ahead(1, 2))
-    found = links(signed_in(editor), reverse("console:dashboard"))
+    reverted = schedule_maintenance("Reverted switch", start=ahead(2), end=ahead(2, 2))
+    actions.start_maintenance(reverted)
+    actions.postpone_maintenance(reverted, body="Reverted.")
+    client = signed_in(editor)
+    found = links(client, reverse("console:dashboard"))
     assert reverse("console:maintenance", args=[maintenance.pk]) in found
+    assert reverse("console:maintenance", args=[reverted.pk]) in found  # a promise to keep
     assert reverse("console:maintenance_new") in found
+    assert "Awaiting a new window" in client.get(reverse("console:dashboard")).content.decode()
 
 
 def _urls(maintenance: Maintenance) -> list[tuple[str, str]]:

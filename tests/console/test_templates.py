@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from html import unescape
@@ -111,6 +112,8 @@ def test_inserting_fills_time_components_and_next_update(signed_in, editor, imap
     )
     html = response.content.decode()
     text = textarea(html)
+    # The previews catch up as if the text had been typed.
+    assert json.loads(response["HX-Trigger-After-Settle"]) == {"input": {"target": "#id_body"}}
     now = timezone.now()
     # The minute may turn between the request and here.
     times = {timefmt.clock(now - timedelta(minutes=m)) for m in (0, 1)}
@@ -173,6 +176,7 @@ def test_a_missing_template_or_field_leaves_the_text_alone(signed_in, editor):
     assert gone.status_code == 200
     assert textarea(gone.content.decode()) == "Kept."
     assert "no longer exists" in gone.content.decode()
+    assert "HX-Trigger-After-Settle" not in gone
     strange = client.post(reverse(FILL), {"template_pick": "1", "field": "title"})
     assert strange.status_code == 204
 
