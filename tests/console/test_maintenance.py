@@ -27,14 +27,17 @@ ANNOUNCED = ANNOUNCEMENT.replace(
 ).replace(REASON_TO_GIVE, "This is part of our server upgrade plan.")
 
 
+# One "now" for the whole module, so a minute turning mid-test cannot move a window.
+START = timezone.now().replace(second=0, microsecond=0)
+
+
 @pytest.fixture
 def imap(db):
     return make_component("IMAP")
 
 
 def ahead(days: float, hours: float = 0):
-    moment = timezone.now() + timedelta(days=days, hours=hours)
-    return moment.replace(second=0, microsecond=0)
+    return START + timedelta(days=days, hours=hours)
 
 
 def schedule_data(imap, **overrides: object) -> dict[str, object]:
