@@ -22,6 +22,8 @@ WORK_TO_DESCRIBE = "(Describe the work: what is replaced or upgraded, and what i
 REASON_TO_GIVE = "(Explain the reason: reliability, performance, security.)"
 # A template's placeholder still in a text about to be published was meant to be replaced.
 UNFILLED = re.compile(r"\{(time|next_update|components|title|window)\}")
+# A note's starting text, "UPDATE 07:19 CET:", with nothing written after it yet.
+STAMP_ONLY = re.compile(r"UPDATE \d\d:\d\d \w+:")
 ANNOUNCEMENT = f"""\
 In order to improve our email services we will perform maintenance in the window above. \
 The services may be unavailable while the work takes place.
@@ -214,6 +216,12 @@ class NoteForm(ActForm):
         super().__init__(*args, **kwargs)
         self.initial["body"] = f"UPDATE {timefmt.clock(timezone.now())}: "
 
+    def clean_body(self) -> str:
+        body = super().clean_body()
+        if STAMP_ONLY.fullmatch(body.strip()):
+            raise forms.ValidationError("Write the note after the time stamp.")
+        return body
+
 
 class CompleteForm(ActForm):
     kind = NoticeKind.MAINTENANCE_COMPLETED
@@ -318,7 +326,7 @@ def untouched(text: str) -> bool:
     """Whether a body still holds only what a form put there, so a template may replace it."""
     text = text.strip()
     defaults = {ANNOUNCEMENT.strip(), *(act.form.initial_body for act in ACTS.values())}
-    return not text or text in defaults or bool(re.fullmatch(r"UPDATE \d\d:\d\d \w+:", text))
+    return not text or text in defaults or bool(STAMP_ONLY.fullmatch(text))
 
 
 def act_form(act: Act, maintenance: Maintenance, data: Any = None) -> ActForm:

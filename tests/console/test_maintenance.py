@@ -286,6 +286,8 @@ def test_bad_acts_change_nothing(signed_in, editor, imap):
     )
     assert b"is in the past" in past.content
     assert act(client, maintenance, "note", body="y" * 20_001).status_code == 400
+    stamp_only = act(client, maintenance, "note", body="UPDATE 07:19 CET: ")
+    assert b"Write the note after the time stamp" in stamp_only.content
     garbled = client.post(
         reverse("console:maintenance_act", args=[maintenance.pk, "note"]),
         {"note-version": "banana", "note-body": "Hello"},
