@@ -25,3 +25,8 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         sender.signature("notifier.sweep"),
         name="re-queue deliveries nobody is working on",
     )
+    sender.add_periodic_task(
+        float(settings.MIRROR_REFRESH_SECONDS),
+        sender.signature("notifier.mirror.refresh"),
+        name="bring the static mirror up to changes no publish re-rendered",
+    )

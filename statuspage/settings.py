@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "incidents",
     "notifier",
+    "notifier.mirror",
     "console",
 ]
 
@@ -225,6 +226,10 @@ MIRROR_LOCAL_DIR = env_str("MIRROR_LOCAL_DIR", "")
 MIRROR_BASE_URL = env_str("MIRROR_BASE_URL", "")
 if MIRROR_BASE_URL and not MIRROR_BASE_URL.endswith("/"):
     raise ImproperSetting(f"MIRROR_BASE_URL={MIRROR_BASE_URL!r} must end with a slash")
+# Every so often beat brings the mirror up to what publishes did not re-render (admin edits,
+# statuses set alone, posts due), and rebuilds it whole when the last full build is this old.
+MIRROR_REFRESH_SECONDS = env_int("MIRROR_REFRESH_SECONDS", 60, minimum=5)
+MIRROR_FULL_BUILD_HOURS = env_int("MIRROR_FULL_BUILD_HOURS", 24, minimum=1)
 # rsync over SSH (notifier/channels/mirror_rsync.py): user@host:/path; the host key must be known.
 MIRROR_RSYNC_TARGET = env_str("MIRROR_RSYNC_TARGET", "")
 MIRROR_RSYNC_SSH_KEY = env_str("MIRROR_RSYNC_SSH_KEY", "")  # a private key file

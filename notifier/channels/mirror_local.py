@@ -19,7 +19,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,6 @@ from django.conf import settings
 
 from notifier.mirror.channel import MirrorChannel, os_error
 from notifier.mirror.render import MirrorFile
-from notifier.models import Notice
 
 KEEP_BUILDS = 3
 
@@ -80,10 +79,12 @@ class LocalMirrorChannel(MirrorChannel):
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """One build at a time per directory, from rendering to the swap.
+        """One build at a time in this directory, inside the target's shared lock.
 
-        Rendering inside the lock means the worker that gets it last renders the newest
-        state, so an older render is never swapped in after a newer one.
+        The shared lock (notifier/mirror/lock.py) orders workers on every machine; this one
+        also keeps out anything else writing here with the same directory (another
+        deployment's workers on the same host, an operator's build_mirror with another
+        database).
         """
         with ExitStack() as stack:
             try:
@@ -94,9 +95,8 @@ class LocalMirrorChannel(MirrorChannel):
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def build(self, *, full: bool, notice: Notice | None = None) -> str:
-        with self._locked():
-            return super().build(full=full, notice=notice)
+    def local_lock(self) -> AbstractContextManager[object]:
+        return self._locked()
 
     def publish(
         self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool

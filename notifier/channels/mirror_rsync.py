@@ -20,24 +20,21 @@ instead of being accepted silently.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shlex
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 
 from notifier.channels.base import TransportError
-from notifier.mirror.channel import MirrorChannel, os_error
+from notifier.mirror.channel import MirrorChannel
 from notifier.mirror.render import MirrorFile
-from notifier.models import Notice
 
 # A whole run may take this many times MIRROR_RSYNC_TIMEOUT (which bounds each silence).
 RUN_LIMIT_FACTOR = 10
@@ -64,27 +61,6 @@ CONNECTION_CODES = {
 }
 # Our command or the two rsyncs disagree: trying again cannot help.
 USAGE_CODES = {1: "syntax or usage", 2: "protocol incompatibility", 4: "unsupported action"}
-
-
-@contextmanager
-def one_publish_at_a_time(name: str) -> Iterator[None]:
-    """Hold a lock from rendering to the end of the upload, per target on this machine.
-
-    Rendering inside the lock means the last publish to get it renders the
-    newest state, so an older render never lands after a newer one. (Workers
-    on several machines would need a shared lock; one worker host is assumed.)
-    """
-    lock_path = Path(settings.VAR_DIR) / f".{name}.lock"
-    try:
-        lock = open(lock_path, "a")  # noqa: SIM115 (closed below, after the work it guards)
-    except OSError as error:
-        raise os_error(f"{name}: the publish lock", error) from error
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _tail(stderr: str, lines: int = 4) -> str:
@@ -118,10 +94,6 @@ class RsyncMirrorChannel(MirrorChannel):
         return settings.MIRROR_RSYNC_TARGET.rstrip("/")
 
     # --- the channel ------------------------------------------------------------------------
-
-    def build(self, *, full: bool, notice: Notice | None = None) -> str:
-        with one_publish_at_a_time(self.name):
-            return super().build(full=full, notice=notice)
 
     def has_build(self) -> bool:
         """Whether a full build is in place there; reads when it began, for last_full_build."""

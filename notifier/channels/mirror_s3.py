@@ -38,11 +38,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from notifier.channels.base import TransportError
-from notifier.channels.mirror_rsync import one_publish_at_a_time
 from notifier.mirror.channel import MirrorChannel, content_type_for, os_error
 from notifier.mirror.render import MirrorFile
 from notifier.mirror.site import file_for, listing_urls
-from notifier.models import Notice
 
 FULL_BUILD_MARK = ".full-build"
 SHORT_CACHE = "public, max-age=60"
@@ -122,10 +120,6 @@ class S3MirrorChannel(MirrorChannel):
         return f"s3://{self.bucket}/{self.prefix}{at}"
 
     # --- the channel ------------------------------------------------------------------------
-
-    def build(self, *, full: bool, notice: Notice | None = None) -> str:
-        with one_publish_at_a_time(self.name):
-            return super().build(full=full, notice=notice)
 
     def has_build(self) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError

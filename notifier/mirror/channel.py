@@ -5,13 +5,18 @@ from __future__ import annotations
 import errno
 import mimetypes
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 
+from incidents.models import PublicationState
 from notifier.channels.base import Channel, TransportError
+from notifier.mirror.lock import Busy, publishing, renew
+from notifier.mirror.models import MirrorTarget
+from notifier.mirror.refresh import full_build_due, last_change, refresh_due, refresh_urls, shown
 from notifier.mirror.render import MirrorFile, not_found_page, render_pages, static_files
 from notifier.mirror.site import every_url, urls_for
 from notifier.models import Delivery, DeliveryState, Notice
@@ -40,6 +45,12 @@ def os_error(target: str, error: OSError) -> TransportError:
         f"{target}: {error.strerror or error} ({error.filename or 'no file'})",
         permanent=error.errno in PERMANENT_ERRNOS,
     )
+
+
+def configured_targets() -> list[MirrorChannel]:
+    from notifier.channels import all_channels
+
+    return [c for c in all_channels() if isinstance(c, MirrorChannel) and c.is_configured()]
 
 
 class MirrorChannel(Channel):
@@ -92,7 +103,17 @@ class MirrorChannel(Channel):
         missed = list(failed[: MAX_MISSED_NOTICES + 1])
         return None if len(missed) > MAX_MISSED_NOTICES else missed
 
+    def local_lock(self) -> AbstractContextManager[object]:
+        """A lock of the target's own, taken inside the shared one (the local directory's)."""
+        return nullcontext()
+
     def build(self, *, full: bool, notice: Notice | None = None) -> str:
+        with publishing(self.name) as holder, self.local_lock():
+            return self._build(full=full, notice=notice, holder=holder)
+
+    def _build(self, *, full: bool, notice: Notice | None, holder: str) -> str:
+        # Read before rendering: a change made during the build moves it again.
+        token, cursor = PublicationState.current_token(), last_change()
         started = timezone.now()
         full = full or notice is None or not self.has_build()
         missed = [] if full else self.missed()
@@ -103,11 +124,39 @@ class MirrorChannel(Channel):
             urls = urls_for(notice)  # type: ignore[arg-type]
             urls += [url for earlier in missed or [] for url in urls_for(earlier)]
         pages = [*render_pages(urls), not_found_page()]
+        renew(self.name, holder)
         count = self.publish(pages, list(static_files()), full=full)
         if full:
             self.full_build_done(started)
+            shown(self.name, token, cursor, started, full=True)
         caught_up = f", {len(missed)} missed caught up" if missed else ""
         return f"{count} files ({'full build' if full else 'incremental'}{caught_up})"
+
+    def refresh(self) -> str:
+        """Bring the target up to the live site where publishes did not (see refresh.py).
+
+        Returns what it did ("" when nothing had changed). Skips a target another
+        worker is publishing to: the next tick looks again.
+        """
+        try:
+            with publishing(self.name, wait=0) as holder, self.local_lock():
+                state = MirrorTarget.objects.get(name=self.name)
+                if full_build_due(state) or not self.has_build():
+                    return self._build(full=True, notice=None, holder=holder)
+                return self._refresh(state, holder)
+        except Busy:
+            return "another worker is publishing; looked again at the next tick"
+
+    def _refresh(self, state: MirrorTarget, holder: str) -> str:
+        token, cursor, started = PublicationState.current_token(), last_change(), timezone.now()
+        if not refresh_due(state, token, started):
+            return ""
+        urls = refresh_urls(state, cursor)
+        pages = [*render_pages(urls), not_found_page()]
+        renew(self.name, holder)
+        count = self.publish(pages, list(static_files()), full=False)
+        shown(self.name, token, cursor, started, full=False)
+        return f"{count} files (refresh)"
 
     def send(self, delivery: Delivery, session: Any) -> str:
         return self.build(full=False, notice=delivery.notice)

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from notifier.channels import TransportError, all_channels
-from notifier.mirror.channel import MirrorChannel
+from notifier.channels import TransportError
+from notifier.mirror.channel import configured_targets
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--target", help="Only this target (a channel name).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        targets = [c for c in all_channels() if isinstance(c, MirrorChannel) and c.is_configured()]
+        targets = configured_targets()
         if options["target"]:
             targets = [c for c in targets if c.name == options["target"]]
         if not targets:
