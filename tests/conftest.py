@@ -89,7 +89,7 @@ def _empty_caches() -> Iterator[None]:
 
 
 @pytest.fixture
-def admin_client(client, admin_user):  # noqa: F811 - pytest-django's, with the second factor
+def admin_client(client, admin_user):
     """pytest-django's admin client, verified: the admin asks for the console's second factor."""
     from tests.factories import verify_client
 

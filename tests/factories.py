@@ -293,7 +293,7 @@ def build_site() -> Site:
 
 
 def verify_client(client, user) -> None:
-    """Log `user` in on a test client with their TOTP device verified, as the console's login does."""
+    """Log `user` in on a test client with their TOTP device verified, as the console does."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 

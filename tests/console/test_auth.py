@@ -1,4 +1,4 @@
-"""Getting into the console: password, then TOTP; lockouts; sessions; the admin behind the same door."""
+"""Getting into the console: password then TOTP, lockouts, sessions, and the admin behind it."""
 
 from __future__ import annotations
 

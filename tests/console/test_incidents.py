@@ -134,7 +134,8 @@ def test_the_second_of_two_editors_is_told_and_keeps_their_text(signed_in, edito
     import re
 
     version = re.search(r'name="version" value="(\d+)"', html)[1]
-    third = client.post(url, {"status": "monitoring", "body": "My careful text.", "version": version})
+    again = {"status": "monitoring", "body": "My careful text.", "version": version}
+    third = client.post(url, again)
     assert third.status_code == 302
     assert incident.updates.count() == 3
 
@@ -150,7 +151,8 @@ def test_resolve_then_postmortem(signed_in, editor, imap):
     assert imap.status == ComponentStatus.OPERATIONAL
     page = client.get(reverse("console:incident", args=[incident.pk]))
     assert b"Add an update or a postmortem" in page.content
-    client.post(url, {"status": "postmortem", "body": "What happened.", "version": incident.version})
+    postmortem = {"status": "postmortem", "body": "What happened.", "version": incident.version}
+    client.post(url, postmortem)
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.POSTMORTEM
 
