@@ -58,6 +58,12 @@ def check_unfilled(body: str) -> str:
 BODY_HELP = "Markdown. Readers see this under the window; keep the three sections."
 
 
+def small_pk(value: object) -> bool:
+    """A primary key the database can be asked about: digits of a 64-bit size at most."""
+    text = str(value).strip()
+    return text.isdigit() and len(text) <= 18
+
+
 class ComponentsField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
     default_error_messages = {
@@ -75,6 +81,17 @@ class ComponentsField(forms.ModelMultipleChoiceField):
             ),
             **kwargs,
         )
+
+    def _check_values(self, value: Any) -> Any:
+        # SQLite overflows on a 30-digit id instead of finding nothing: refuse it first.
+        for pk in value:
+            if not small_pk(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 def check_window(form: forms.Form, *, new: bool) -> None:

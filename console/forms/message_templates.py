@@ -12,7 +12,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from console.forms.incidents import MAX_BODY, body_field
-from console.forms.maintenance import WindowForm, untouched
+from console.forms.maintenance import WindowForm, small_pk, untouched
 from console.models import MessageTemplate
 from incidents import timefmt
 from incidents.models import Component, Incident, Maintenance
@@ -53,10 +53,19 @@ class MessageTemplateForm(forms.ModelForm):
         return body
 
 
+class PkChoiceField(forms.ModelChoiceField):
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not small_pk(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class FillForm(forms.Form):
     """Which template, and into which field: what the "Insert" button sends with its form."""
 
-    template_pick = forms.ModelChoiceField(
+    template_pick = PkChoiceField(
         queryset=MessageTemplate.objects.all(),
         error_messages={"invalid_choice": "That template no longer exists."},
     )
@@ -64,8 +73,8 @@ class FillForm(forms.Form):
     label = forms.CharField(max_length=60, required=False)
     rows = forms.IntegerField(min_value=2, max_value=30, required=False)
     optional = forms.BooleanField(required=False)
-    maintenance = forms.ModelChoiceField(queryset=Maintenance.objects.all(), required=False)
-    incident = forms.ModelChoiceField(queryset=Incident.objects.all(), required=False)
+    maintenance = PkChoiceField(queryset=Maintenance.objects.all(), required=False)
+    incident = PkChoiceField(queryset=Incident.objects.all(), required=False)
 
     @property
     def prefix_of_body(self) -> str | None:

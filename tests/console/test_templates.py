@@ -177,6 +177,11 @@ def test_a_missing_template_or_field_leaves_the_text_alone(signed_in, editor):
     assert textarea(gone.content.decode()) == "Kept."
     assert "no longer exists" in gone.content.decode()
     assert "HX-Trigger-After-Settle" not in gone
+    huge = client.post(
+        reverse(FILL),
+        {"template_pick": "9" * 30, "field": "body", "body": "Kept.", "incident": "9" * 30},
+    )
+    assert huge.status_code == 200 and textarea(huge.content.decode()) == "Kept."
     strange = client.post(reverse(FILL), {"template_pick": "1", "field": "title"})
     assert strange.status_code == 204
 
