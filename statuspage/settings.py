@@ -227,7 +227,7 @@ MIRROR_BASE_URL = env_str("MIRROR_BASE_URL", "")
 if MIRROR_BASE_URL and not MIRROR_BASE_URL.endswith("/"):
     raise ImproperSetting(f"MIRROR_BASE_URL={MIRROR_BASE_URL!r} must end with a slash")
 # Every so often beat brings the mirror up to what publishes did not re-render (admin edits,
-# statuses set alone, posts due), and rebuilds it whole when the last full build is this old.
+# statuses set alone, a new day), and rebuilds it whole when the last full build is this old.
 MIRROR_REFRESH_SECONDS = env_int("MIRROR_REFRESH_SECONDS", 60, minimum=5)
 MIRROR_FULL_BUILD_HOURS = env_int("MIRROR_FULL_BUILD_HOURS", 24, minimum=1)
 # rsync over SSH (notifier/channels/mirror_rsync.py): user@host:/path; the host key must be known.

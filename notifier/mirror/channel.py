@@ -140,17 +140,18 @@ class MirrorChannel(Channel):
         """
         try:
             with publishing(self.name, wait=0) as holder, self.local_lock():
-                state = MirrorTarget.objects.get(name=self.name)
-                if full_build_due(state) or not self.has_build():
-                    return self._build(full=True, notice=None, holder=holder)
-                return self._refresh(state, holder)
+                return self._refresh(MirrorTarget.objects.get(name=self.name), holder)
         except Busy:
             return "another worker is publishing; looked again at the next tick"
 
     def _refresh(self, state: MirrorTarget, holder: str) -> str:
         token, cursor, started = PublicationState.current_token(), last_change(), timezone.now()
+        if full_build_due(state):
+            return self._build(full=True, notice=None, holder=holder)
         if not refresh_due(state, token, started):
             return ""
+        if not self.has_build():  # asked only now: for rsync and S3 it is a round trip
+            return self._build(full=True, notice=None, holder=holder)
         urls = refresh_urls(state, cursor)
         pages = [*render_pages(urls), not_found_page()]
         renew(self.name, holder)

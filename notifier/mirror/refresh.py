@@ -83,6 +83,6 @@ def shown(name: str, token: str, cursor: int, started: datetime, *, full: bool) 
 def forget_shown_changes(names: list[str]) -> int:
     """Delete the changes every configured target has shown."""
     cursors = MirrorTarget.objects.filter(name__in=names).values_list("change_cursor", flat=True)
-    if len(cursors) < len(names):
+    if not names or len(cursors) < len(names):
         return 0  # a target that never refreshed still needs them
     return MirrorChange.objects.filter(id__lte=min(cursors)).delete()[0]

@@ -365,3 +365,17 @@ def test_with_every_target_configured_one_failing_stops_none_of_the_others(
     for index in (tmp_path / "local" / "current" / "index.html", remote / "index.html"):
         assert b"IMAP logins failing" in index.read_bytes()
     assert bucket.objects() == {}
+
+
+def test_a_status_set_alone_reaches_the_bucket_at_the_next_refresh(bucket, published):
+    from notifier.mirror.tasks import refresh_mirrors
+
+    refresh_mirrors()  # the first tick after the first publish: the mirror is current
+    imap = published.affected.get().component
+    actions.set_component_status(imap, ComponentStatus.PARTIAL_OUTAGE)
+    assert b"Partial outage" not in bucket.get("index.html")["body"]
+
+    assert refresh_mirrors()["mirror_s3"].endswith("(refresh)")
+
+    assert b"Partial outage" in bucket.get("index.html")["body"]
+    assert refresh_mirrors() == {"mirror_s3": ""}  # nothing changed since
