@@ -26,8 +26,31 @@ AUDIT_VERBS = {
     "template.created": "created the template",
     "template.edited": "edited the template",
     "template.deleted": "deleted the template",
+    "post.drafted": "drafted the post",
+    "post.edited": "edited the post",
     "post.published": "published the post",
+    "post.unpublished": "took the post back to draft",
+    "post.deleted": "deleted the draft",
+    "component.created": "added the component",
+    "component.edited": "edited the component",
+    "component.moved": "moved the component",
+    "component.deleted": "deleted the component",
     "component.status": "set the component's status",
+    "group.created": "added the group",
+    "group.edited": "edited the group",
+    "group.moved": "moved the group",
+    "group.deleted": "deleted the group",
+    "notice.retry_failed": "retried the failed deliveries of",
+    "staff.created": "created the account",
+    "staff.role": "changed the role of",
+    "staff.reset_2fa": "reset the second factor of",
+    "staff.deactivated": "deactivated",
+    "staff.reactivated": "reactivated",
+    "staff.login": "logged in",
+    "staff.logout": "logged out",
+    "staff.enrolled": "set up their authenticator and logged in",
+    "staff.password_ok": "gave the right password",
+    "staff.bad_code": "gave a wrong two-factor code",
 }
 
 
@@ -66,4 +89,6 @@ def audit_verb(entry: AuditEntry) -> str:
     if entry.action in AUDIT_VERBS:
         return AUDIT_VERBS[entry.action]
     subject, _, verb = entry.action.partition(".")
+    if verb.startswith("admin_"):
+        return f"{verb.removeprefix('admin_')} the {subject} in the Django admin"
     return f"{verb.replace('_', ' ')} ({subject})" if verb else entry.action
