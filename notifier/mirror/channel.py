@@ -24,6 +24,8 @@ from notifier.models import Delivery, DeliveryState, Notice
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
 # More failed notices than this since the last full build: rebuilding everything is simpler.
 MAX_MISSED_NOTICES = 50
+# A refresh waits this long for a publish to finish writing, then leaves it to the next tick.
+REFRESH_WAIT_SECONDS = 30.0
 
 
 def content_type_for(path: str) -> str:
@@ -135,29 +137,33 @@ class MirrorChannel(Channel):
     def refresh(self) -> str:
         """Bring the target up to the live site where publishes did not (see refresh.py).
 
-        Returns what it did ("" when nothing had changed). Skips a target another
-        worker is publishing to: the next tick looks again.
+        Returns what it did ("" when nothing had changed). The pages are rendered
+        before taking the target's lock, so a publish never waits for a refresh's
+        rendering, only for its writing; if the site changed meanwhile, the pages
+        may be older than a publish's and are dropped: the next tick renders again.
         """
-        try:
-            with publishing(self.name, wait=0) as holder, self.local_lock():
-                return self._refresh(MirrorTarget.objects.get(name=self.name), holder)
-        except Busy:
-            return "another worker is publishing; looked again at the next tick"
-
-    def _refresh(self, state: MirrorTarget, holder: str) -> str:
+        state, _ = MirrorTarget.objects.get_or_create(name=self.name)
         token, cursor, started = PublicationState.current_token(), last_change(), timezone.now()
-        if full_build_due(state):
-            return self._build(full=True, notice=None, holder=holder)
-        if not refresh_due(state, token, started):
-            return ""
-        if not self.has_build():  # asked only now: for rsync and S3 it is a round trip
-            return self._build(full=True, notice=None, holder=holder)
-        urls = refresh_urls(state, cursor)
-        pages = [*render_pages(urls), not_found_page()]
-        renew(self.name, holder)
-        count = self.publish(pages, list(static_files()), full=False)
-        shown(self.name, token, cursor, started, full=False)
+        try:
+            if full_build_due(state):
+                return self._locked_full_build()
+            if not refresh_due(state, token, started):
+                return ""
+            if not self.has_build():  # asked only now: for rsync and S3 it is a round trip
+                return self._locked_full_build()
+            pages = [*render_pages(refresh_urls(state, cursor)), not_found_page()]
+            with publishing(self.name, wait=REFRESH_WAIT_SECONDS), self.local_lock():
+                if PublicationState.current_token() != token:
+                    return "the site changed while rendering; the next tick renders again"
+                count = self.publish(pages, list(static_files()), full=False)
+                shown(self.name, token, cursor, started, full=False)
+        except Busy:
+            return "another worker is publishing; the next tick looks again"
         return f"{count} files (refresh)"
+
+    def _locked_full_build(self) -> str:
+        with publishing(self.name, wait=REFRESH_WAIT_SECONDS) as holder, self.local_lock():
+            return self._build(full=True, notice=None, holder=holder)
 
     def send(self, delivery: Delivery, session: Any) -> str:
         return self.build(full=False, notice=delivery.notice)

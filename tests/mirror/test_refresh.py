@@ -15,6 +15,8 @@ from django.utils import timezone
 from incidents import actions
 from incidents.models import ComponentStatus
 from notifier.channels import mirror_local
+from notifier.mirror import channel as mirror_channel
+from notifier.mirror import lock
 from notifier.mirror.models import MirrorChange, MirrorTarget
 from notifier.mirror.tasks import refresh_mirrors
 from notifier.models import Notice
@@ -132,3 +134,42 @@ def test_beat_runs_the_refresh_every_mirror_refresh_seconds(settings):
     app.loader.import_default_modules()
     entries = {e["task"]: e for e in app.conf.beat_schedule.values()}
     assert entries["notifier.mirror.refresh"]["schedule"] == settings.MIRROR_REFRESH_SECONDS
+
+
+def test_a_publish_never_waits_for_a_refresh_to_render(published, mirror, monkeypatch):
+    actions.set_component_status(published.smtp, ComponentStatus.PARTIAL_OUTAGE)
+    real_render = mirror_channel.render_pages
+    free: list[bool] = []
+
+    def render_while_a_publish_comes(urls):
+        free.append(lock.try_acquire("mirror_local", "a-publishing-worker"))
+        lock.release("mirror_local", "a-publishing-worker")
+        yield from real_render(urls)
+
+    monkeypatch.setattr(mirror_channel, "render_pages", render_while_a_publish_comes)
+
+    assert refresh_mirrors()["mirror_local"].endswith("(refresh)")
+    assert free == [True]
+
+
+def test_a_change_while_a_refresh_renders_drops_its_pages_until_the_next_tick(
+    published, mirror, monkeypatch
+):
+    actions.set_component_status(published.smtp, ComponentStatus.PARTIAL_OUTAGE)
+    build = mirror.current.resolve()
+    real_render = mirror_channel.render_pages
+
+    def render_while_the_site_changes(urls):
+        yield from real_render(urls)
+        # Meanwhile a publish renders and swaps in newer pages than these.
+        actions.set_component_status(published.smtp, ComponentStatus.MAJOR_OUTAGE)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mirror_channel, "render_pages", render_while_the_site_changes)
+        outcome = refresh_mirrors()["mirror_local"]
+
+    assert outcome.startswith("the site changed while rendering")
+    assert mirror.current.resolve() == build
+    assert refresh_mirrors()["mirror_local"].endswith("(refresh)")
+    assert stale_pages(mirror) == []
+    assert "Major outage" in mirror.file("index.html").read_text()

@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from notifier.channels.mirror_local import LocalMirrorChannel
+from notifier.mirror import channel as mirror_channel
 from notifier.mirror import lock
 from notifier.mirror.models import MirrorTarget
 from notifier.models import DeliveryState
@@ -102,7 +103,8 @@ def test_a_publish_waits_for_another_workers_lock_then_asks_to_be_retried(mirror
 
 
 @pytest.mark.django_db
-def test_a_refresh_leaves_a_target_another_worker_holds_to_the_next_tick(mirror):
+def test_a_refresh_leaves_a_target_another_worker_holds_to_the_next_tick(mirror, monkeypatch):
+    monkeypatch.setattr(mirror_channel, "REFRESH_WAIT_SECONDS", 0.2)
     assert lock.try_acquire("mirror_local", "another-machine")
 
     assert "another worker is publishing" in LocalMirrorChannel().refresh()
