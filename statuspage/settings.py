@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so a public request waiting for a slot has cost nothing yet.
+    "statuspage.admission.PublicAdmissionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,6 +85,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "statuspage.urls"
+# Public requests one web process works on at once (0: no limit); the others wait, asleep, so
+# the console stays quick under a flood of readers. Waiting longer than PUBLIC_QUEUE_SECONDS
+# gets a 503 that points to the mirror.
+PUBLIC_CONCURRENCY = env_int("PUBLIC_CONCURRENCY", 2, minimum=0)
+PUBLIC_QUEUE_SECONDS = env_int("PUBLIC_QUEUE_SECONDS", 30, minimum=1)
 # Forms and API bodies are small; anything larger is refused with a 400 before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
