@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
@@ -80,4 +80,7 @@ def preview_publish(
         pass
     except ValidationError as error:
         preview.errors = error.messages
+    except DatabaseError:
+        # A publish writing at the same moment can hold SQLite's lock; a preview may yield.
+        preview.errors = ["The preview could not be made just now; it refreshes as you type."]
     return preview

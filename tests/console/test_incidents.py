@@ -167,3 +167,22 @@ def test_markdown_preview_is_sanitised(signed_in, editor):
     html = response.content.decode()
     assert "<strong>bold</strong>" in html
     assert "<script" not in html and "javascript:" not in html
+
+
+def test_a_preview_that_meets_a_busy_database_says_so_instead_of_failing(
+    signed_in, editor, monkeypatch
+):
+    from django.db import OperationalError
+
+    def locked(notice):
+        raise OperationalError("database table is locked")
+
+    monkeypatch.setattr("console.previews.render_email", locked)
+    response = signed_in(editor).post(
+        reverse("console:incident_new_preview"),
+        {"title": "IMAP slow", "impact": "minor", "status": "investigating", "body": "Slow."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert b"could not be made just now" in response.content
+    assert not Incident.objects.exists()
