@@ -1,4 +1,4 @@
-"""Deliveries, subscribers and endpoints in the admin, until the staff console lands."""
+"""Deliveries, subscribers and endpoints in the Django admin."""
 
 from __future__ import annotations
 
@@ -7,25 +7,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling
 
-from notifier.ledger import enqueue_deliveries
+from notifier.deliveries import delivery_summary, requeue_failed
 from notifier.models import Delivery, DeliveryState, Notice, Subscriber, WebhookEndpoint
-
-
-def requeue_failed(notices: QuerySet[Notice]) -> int:
-    failed = Delivery.objects.filter(notice__in=notices, state=DeliveryState.FAILED)
-    ids = list(failed.values_list("id", flat=True))
-    # created_at too: DELIVERY_GIVE_UP_AFTER counts from it, and staff asked for a new try.
-    failed.update(
-        state=DeliveryState.PENDING,
-        attempts=0,
-        last_error="",
-        enqueued_at=None,
-        created_at=timezone.now(),
-    )
-    return enqueue_deliveries(Delivery.objects.filter(pk__in=ids))
 
 
 @admin.action(description="Retry the failed deliveries of the selected notices")
@@ -73,8 +58,8 @@ class NoticeAdmin(admin.ModelAdmin):
     def deliveries(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The live counts (an htmx target): polling stops once nothing is left to send."""
         summary = delivery_summary(get_object_or_404(Notice, pk=pk))
-        response = render(request, "notifier/admin/_deliveries.html", summary)
-        if request.htmx and not summary["in_flight"] and not summary["lists"]:
+        response = render(request, "notifier/_deliveries.html", summary)
+        if request.htmx and summary["done"]:
             response.status_code = HttpResponseStopPolling.status_code
         return response
 
@@ -107,25 +92,6 @@ class NoticeAdmin(admin.ModelAdmin):
             )
             or "none"
         )
-
-
-def delivery_summary(notice: Notice) -> dict[str, object]:
-    counts = notice.deliveries.counts_by_channel()
-    in_flight = sum(
-        states[state]
-        for states in counts.values()
-        for state in (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.RETRYING)
-    )
-    failures = notice.deliveries.filter(state=DeliveryState.FAILED).order_by("id")[:50]
-    # A list not yet expanded into deliveries has more on its way than the counts show.
-    lists = list(notice.expansions.filter(done_at=None).values_list("channel", flat=True))
-    return {
-        "notice": notice,
-        "counts": counts,
-        "in_flight": in_flight,
-        "lists": lists,
-        "failures": failures,
-    }
 
 
 @admin.register(Subscriber)

@@ -10,7 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from console.access import editor_view
 from incidents.audit import record_audit
-from notifier.admin import delivery_summary, requeue_failed
+from notifier.deliveries import delivery_summary, requeue_failed
 from notifier.models import Notice
 
 
@@ -30,8 +30,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def notice_counts(request: HttpRequest, pk: int) -> HttpResponse:
     """The live counts (an htmx target): polling stops once nothing is left to send."""
     summary = delivery_summary(get_object_or_404(Notice, pk=pk))
-    response = render(request, "console/deliveries/_counts.html", summary)
-    if request.htmx and not summary["in_flight"]:
+    response = render(request, "notifier/_deliveries.html", summary)
+    if request.htmx and summary["done"]:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
