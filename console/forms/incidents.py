@@ -12,12 +12,15 @@ from console.forms.fields import (
     component_status_fields,
     component_statuses,
 )
+from incidents import actions
+from incidents.actions import Author, Channels
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
     Component,
     Impact,
     Incident,
     IncidentStatus,
+    IncidentUpdate,
 )
 from notifier.models import NoticeKind
 
@@ -62,6 +65,20 @@ class OpenIncidentForm(forms.Form):
     def component_statuses(self) -> dict[Component, str]:
         return component_statuses(self, self.component_fields)
 
+    def open(self, *, author: Author, channels: Channels) -> Incident:
+        """The incident this valid form describes, opened (or previewed with channels=[])."""
+        data = self.cleaned_data
+        return actions.open_incident(
+            title=data["title"],
+            body=data["body"],
+            impact=data["impact"],
+            status=data["status"],
+            component_statuses=self.component_statuses(),
+            posted_at=data["posted_at"],
+            author=author,
+            channels=channels,
+        )
+
 
 class UpdateForm(forms.Form):
     status = forms.ChoiceField(choices=IncidentStatus.choices)
@@ -94,6 +111,21 @@ class UpdateForm(forms.Form):
 
     def component_statuses(self) -> dict[Component, str]:
         return component_statuses(self, self.component_fields)
+
+    def post(
+        self, *, author: Author, channels: Channels, expected_version: int | None
+    ) -> IncidentUpdate:
+        data = self.cleaned_data
+        return actions.post_incident_update(
+            self.incident,
+            status=data["status"],
+            body=data["body"],
+            component_statuses=self.component_statuses(),
+            posted_at=data["posted_at"],
+            author=author,
+            channels=channels,
+            expected_version=expected_version,
+        )
 
 
 def _next_status(incident: Incident) -> str:

@@ -14,7 +14,6 @@ from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.incidents import OpenIncidentForm, UpdateForm
 from console.previews import preview_publish
-from incidents import actions
 from incidents.actions.common import EditConflict
 from incidents.models import AuditEntry, Incident, IncidentStatus
 from notifier.models import Notice, NoticeKind
@@ -50,18 +49,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_new(request: HttpRequest) -> HttpResponse:
     form = OpenIncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        channels = chosen_channels(form.cleaned_data["channels"])
         try:
-            incident = actions.open_incident(
-                title=data["title"],
-                body=data["body"],
-                impact=data["impact"],
-                status=data["status"],
-                component_statuses=form.component_statuses(),
-                posted_at=data["posted_at"],
-                author=request.user,
-                channels=chosen_channels(data["channels"]),
-            )
+            incident = form.open(author=request.user, channels=channels)
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -76,19 +66,9 @@ def incident_new_preview(request: HttpRequest) -> HttpResponse:
     form = OpenIncidentForm(request.POST)
     if not form.is_valid():
         return render(request, "console/_preview.html", {"form_errors": form.errors})
-    data = form.cleaned_data
 
     def act() -> dict[str, Any]:
-        incident = actions.open_incident(
-            title=data["title"],
-            body=data["body"],
-            impact=data["impact"],
-            status=data["status"],
-            component_statuses=form.component_statuses(),
-            posted_at=data["posted_at"],
-            author=request.user,
-            channels=[],
-        )
+        incident = form.open(author=request.user, channels=[])
         return {"incident": incident, "incident_update": incident.updates.get()}
 
     preview = preview_publish(NoticeKind.INCIDENT_OPENED, act, "incidents/_incident_summary.html")
@@ -135,12 +115,7 @@ def post_update(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            actions.post_incident_update(
-                incident,
-                status=data["status"],
-                body=data["body"],
-                component_statuses=form.component_statuses(),
-                posted_at=data["posted_at"],
+            form.post(
                 author=request.user,
                 channels=chosen_channels(data["channels"]),
                 expected_version=data["version"],
@@ -195,15 +170,7 @@ def update_preview(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
     def act() -> dict[str, Any]:
-        update = actions.post_incident_update(
-            incident,
-            status=data["status"],
-            body=data["body"],
-            component_statuses=form.component_statuses(),
-            posted_at=data["posted_at"],
-            author=request.user,
-            channels=[],
-        )
+        update = form.post(author=request.user, channels=[], expected_version=None)
         return {"incident": update.incident, "incident_update": update, "update": update}
 
     preview = preview_publish(kind, act, "console/incidents/_entry_preview.html")
