@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,29 +32,53 @@ class Busy(TransportError):
         super().__init__(f"{name}: another worker is publishing to this target", permanent=False)
 
 
+def _busy_database(error: OperationalError) -> bool:
+    # SQLite refuses a write while another connection writes ("database is locked"; "database
+    # table is locked" in shared-cache mode, at once): for a lock, that is simply "not yet".
+    return "locked" in str(error)
+
+
 def try_acquire(name: str, holder: str) -> bool:
     """Take the target's lease if it is free or has run out; True when we have it."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            MirrorTarget.objects.get_or_create(name=name)
-    except IntegrityError:
-        pass  # another worker created the row at the same moment
     free = Q(locked_until__isnull=True) | Q(locked_until__lt=now) | Q(locked_by=holder)
-    taken = MirrorTarget.objects.filter(free, name=name).update(
-        locked_by=holder, locked_until=now + LEASE
-    )
+    try:
+        try:
+            with transaction.atomic():
+                MirrorTarget.objects.get_or_create(name=name)
+        except IntegrityError:
+            pass  # another worker created the row at the same moment
+        taken = MirrorTarget.objects.filter(free, name=name).update(
+            locked_by=holder, locked_until=now + LEASE
+        )
+    except OperationalError as error:
+        if not _busy_database(error):
+            raise
+        return False
     return taken == 1
 
 
 def renew(name: str, holder: str) -> None:
-    MirrorTarget.objects.filter(name=name, locked_by=holder).update(
-        locked_until=timezone.now() + LEASE
-    )
+    try:
+        MirrorTarget.objects.filter(name=name, locked_by=holder).update(
+            locked_until=timezone.now() + LEASE
+        )
+    except OperationalError as error:
+        if not _busy_database(error):
+            raise  # busy: the lease still has minutes left, which is enough
 
 
 def release(name: str, holder: str) -> None:
-    MirrorTarget.objects.filter(name=name, locked_by=holder).update(locked_by="", locked_until=None)
+    for _attempt in range(100):  # a busy SQLite for some seconds, not a lease's 15 minutes
+        try:
+            MirrorTarget.objects.filter(name=name, locked_by=holder).update(
+                locked_by="", locked_until=None
+            )
+            return
+        except OperationalError as error:
+            if not _busy_database(error):
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager
