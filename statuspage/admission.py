@@ -1,15 +1,20 @@
-"""Staff first: public requests take one of a few slots per process; staff requests never wait.
+"""Staff first: public requests take one of a few slots per process and give way to staff.
 
 Under a flood on the public page every worker thread would otherwise share the
 interpreter lock with dozens of public renders, and an update posted from the
 console would crawl at the very moment it matters. Public requests beyond the
-slots wait asleep (costing no CPU) until one frees; staff, admin and staff-API
-requests go straight through.
+slots wait asleep (costing no CPU) until one frees; while a staff request runs
+in the process, new public requests wait too (for STAFF_PRIORITY_SECONDS at the
+most), so the update has the process to itself. Staff, admin and staff-API
+requests never wait. When PUBLIC_QUEUE_LENGTH readers already wait, the next
+gets a 503 at once: waiting readers hold server threads, and a thread must stay
+free for staff (a proxy in front can answer such 503s from the static mirror).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -17,28 +22,68 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 STAFF_PREFIXES = ("/staff/", "/admin/", "/api/staff/")
+# A staff request slower than this (a large preview) stops holding public readers back.
+STAFF_PRIORITY_SECONDS = 0.5
 
 
 class PublicAdmissionMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        slots = settings.PUBLIC_CONCURRENCY
-        self.slots = threading.BoundedSemaphore(slots) if slots else None
+        self.limit = settings.PUBLIC_CONCURRENCY
+        self.changed = threading.Condition()
+        self.public_running = 0
+        self.public_waiting = 0
+        self.staff_running = 0
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.slots is None or request.path_info.startswith(STAFF_PREFIXES):
+        if request.path_info.startswith(STAFF_PREFIXES):
+            return self._staff(request)
+        if not self.limit:
             return self.get_response(request)
-        if not self.slots.acquire(timeout=settings.PUBLIC_QUEUE_SECONDS):
+        if not self._admit_public():
             return busy()
         try:
             return self.get_response(request)
         finally:
-            self.slots.release()
+            with self.changed:
+                self.public_running -= 1
+                self.changed.notify()
+
+    def _staff(self, request: HttpRequest) -> HttpResponse:
+        with self.changed:
+            self.staff_running += 1
+        try:
+            return self.get_response(request)
+        finally:
+            with self.changed:
+                self.staff_running -= 1
+                self.changed.notify_all()
+
+    def _admit_public(self) -> bool:
+        start = time.monotonic()
+        deadline = start + settings.PUBLIC_QUEUE_SECONDS
+        give_way_until = start + STAFF_PRIORITY_SECONDS
+        with self.changed:
+            if self.public_waiting >= settings.PUBLIC_QUEUE_LENGTH:
+                return False
+            self.public_waiting += 1
+            try:
+                while True:
+                    now = time.monotonic()
+                    giving_way = self.staff_running > 0 and now < give_way_until
+                    if not giving_way and self.public_running < self.limit:
+                        self.public_running += 1
+                        return True
+                    if now >= deadline:
+                        return False
+                    until = give_way_until if giving_way else deadline
+                    self.changed.wait(min(deadline, until) - now)
+            finally:
+                self.public_waiting -= 1
 
 
 def busy() -> HttpResponse:
     """Still an answer a reader can use: where else the status is published."""
     body = render_to_string("503.html", {"mirror_url": settings.MIRROR_BASE_URL})
-    return HttpResponse(
-        body, status=503, headers={"Retry-After": "10", "Cache-Control": "no-store"}
-    )
+    headers = {"Retry-After": "10", "Cache-Control": "no-store"}
+    return HttpResponse(body, status=503, headers=headers)

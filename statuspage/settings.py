@@ -90,6 +90,9 @@ ROOT_URLCONF = "statuspage.urls"
 # gets a 503 that points to the mirror.
 PUBLIC_CONCURRENCY = env_int("PUBLIC_CONCURRENCY", 2, minimum=0)
 PUBLIC_QUEUE_SECONDS = env_int("PUBLIC_QUEUE_SECONDS", 30, minimum=1)
+# Readers allowed to wait at once per process; the next gets a 503 at once, so server threads
+# stay free for staff. Keep granian's --blocking-threads above this plus PUBLIC_CONCURRENCY.
+PUBLIC_QUEUE_LENGTH = env_int("PUBLIC_QUEUE_LENGTH", 48, minimum=0)
 # Forms and API bodies are small; anything larger is refused with a 400 before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200

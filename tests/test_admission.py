@@ -60,5 +60,62 @@ def test_a_public_request_goes_through_once_a_slot_frees(settings):
 def test_zero_means_no_limit(settings):
     settings.PUBLIC_CONCURRENCY = 0
     middleware = PublicAdmissionMiddleware(lambda request: HttpResponse("ok"))
-    assert middleware.slots is None
+    assert middleware.limit == 0
     assert middleware(RequestFactory().get("/")).status_code == 200
+
+
+def test_public_requests_give_way_while_a_staff_request_runs(settings):
+    settings.PUBLIC_CONCURRENCY = 4
+    settings.PUBLIC_QUEUE_SECONDS = 5
+    entered, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def view(request):
+        if request.path == "/staff/":
+            entered.set()
+            release.wait(5)
+        finished.append(request.path)
+        return HttpResponse("ok")
+
+    middleware = PublicAdmissionMiddleware(view)
+    staff = threading.Thread(target=middleware, args=[RequestFactory().get("/staff/")])
+    staff.start()
+    assert entered.wait(5)
+    reader = threading.Thread(target=middleware, args=[RequestFactory().get("/")])
+    reader.start()
+    time.sleep(0.2)
+    assert finished == []  # the reader waits although public slots are free
+    release.set()
+    staff.join(5)
+    reader.join(5)
+    assert finished == ["/staff/", "/"]
+
+
+def test_a_slow_staff_request_holds_readers_back_only_briefly(settings):
+    settings.PUBLIC_CONCURRENCY = 4
+    settings.PUBLIC_QUEUE_SECONDS = 5
+    release = threading.Event()
+
+    def view(request):
+        if request.path == "/staff/":
+            release.wait(5)
+        return HttpResponse("ok")
+
+    middleware = PublicAdmissionMiddleware(view)
+    staff = threading.Thread(target=middleware, args=[RequestFactory().get("/staff/")])
+    staff.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    assert middleware(RequestFactory().get("/")).status_code == 200
+    waited = time.monotonic() - started
+    release.set()
+    staff.join(5)
+    assert 0.3 < waited < 2
+
+
+def test_beyond_the_queue_length_readers_are_turned_away_at_once(one_slot, settings):
+    settings.PUBLIC_QUEUE_LENGTH = 0
+    started = time.monotonic()
+    response = one_slot(RequestFactory().get("/"))
+    assert response.status_code == 503 and time.monotonic() - started < 0.5
+    assert one_slot.public_waiting == 0
