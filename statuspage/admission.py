@@ -4,11 +4,12 @@ Under a flood on the public page every worker thread would otherwise share the
 interpreter lock with dozens of public renders, and an update posted from the
 console would crawl at the very moment it matters. Public requests beyond the
 slots wait asleep (costing no CPU) until one frees; while a staff request runs
-in the process, new public requests wait too (for STAFF_PRIORITY_SECONDS at the
-most), so the update has the process to itself. Staff, admin and staff-API
-requests never wait. When PUBLIC_QUEUE_LENGTH readers already wait, the next
-gets a 503 at once: waiting readers hold server threads, and a thread must stay
-free for staff (a proxy in front can answer such 503s from the static mirror).
+in any web process on the machine, new public requests wait too (for
+STAFF_PRIORITY_SECONDS at the most), so the update has the cores to itself.
+Staff, admin and staff-API requests never wait. When PUBLIC_QUEUE_LENGTH
+readers already wait, the next gets a 503 at once: waiting readers hold server
+threads, and a thread must stay free for staff (a proxy in front can answer
+such 503s from the static mirror).
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from statuspage.staff_presence import StaffPresence
+
 STAFF_PREFIXES = ("/staff/", "/admin/", "/api/staff/")
 # A staff request slower than this (a large preview) stops holding public readers back.
 STAFF_PRIORITY_SECONDS = 0.5
+# How often a waiting reader looks again for a staff request in another process.
+ELSEWHERE_POLL_SECONDS = 0.005
 
 
 class PublicAdmissionMiddleware:
@@ -34,6 +40,8 @@ class PublicAdmissionMiddleware:
         self.public_running = 0
         self.public_waiting = 0
         self.staff_running = 0
+        self.watcher: int | None = None  # the waiting thread that polls other processes
+        self.presence = StaffPresence(Path(settings.VAR_DIR) / "staff-requests.lock")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(STAFF_PREFIXES):
@@ -53,7 +61,8 @@ class PublicAdmissionMiddleware:
         with self.changed:
             self.staff_running += 1
         try:
-            return self.get_response(request)
+            with self.presence.staff_request():
+                return self.get_response(request)
         finally:
             with self.changed:
                 self.staff_running -= 1
@@ -63,6 +72,7 @@ class PublicAdmissionMiddleware:
         start = time.monotonic()
         deadline = start + settings.PUBLIC_QUEUE_SECONDS
         give_way_until = start + STAFF_PRIORITY_SECONDS
+        me = threading.get_ident()
         with self.changed:
             if self.public_waiting >= settings.PUBLIC_QUEUE_LENGTH:
                 return False
@@ -70,16 +80,34 @@ class PublicAdmissionMiddleware:
             try:
                 while True:
                     now = time.monotonic()
-                    giving_way = self.staff_running > 0 and now < give_way_until
+                    giving_way = now < give_way_until and (
+                        self.staff_running > 0 or self._staff_elsewhere(me)
+                    )
                     if not giving_way and self.public_running < self.limit:
                         self.public_running += 1
                         return True
                     if now >= deadline:
                         return False
                     until = give_way_until if giving_way else deadline
+                    if self.watcher == me:  # no notify comes from another process: look again
+                        until = min(until, now + ELSEWHERE_POLL_SECONDS)
                     self.changed.wait(min(deadline, until) - now)
             finally:
                 self.public_waiting -= 1
+                if self.watcher == me:
+                    self.watcher = None
+                    self.changed.notify_all()
+
+    def _staff_elsewhere(self, me: int) -> bool:
+        """Whether another process runs a staff request; one waiting thread looks, the rest wait."""
+        if self.watcher not in (None, me):
+            return True
+        was_watching = self.watcher == me
+        found = self.presence.anywhere()
+        self.watcher = me if found else None
+        if was_watching and not found:  # the staff request ended: the others may go too
+            self.changed.notify_all()
+        return found
 
 
 def busy() -> HttpResponse:

@@ -119,3 +119,37 @@ def test_beyond_the_queue_length_readers_are_turned_away_at_once(one_slot, setti
     response = one_slot(RequestFactory().get("/"))
     assert response.status_code == 503 and time.monotonic() - started < 0.5
     assert one_slot.public_waiting == 0
+
+
+def test_readers_give_way_to_a_staff_request_in_another_process(settings, tmp_path):
+    import subprocess
+    import sys
+
+    settings.VAR_DIR = tmp_path
+    settings.PUBLIC_CONCURRENCY = 4
+    lock = tmp_path / "staff-requests.lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_SH)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(0.3)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        middleware = PublicAdmissionMiddleware(lambda request: HttpResponse("ok"))
+        started = time.monotonic()
+        assert middleware(RequestFactory().get("/")).status_code == 200
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(5)
+    assert 0.1 < waited < 1
+    started = time.monotonic()
+    assert middleware(RequestFactory().get("/")).status_code == 200
+    assert time.monotonic() - started < 0.05  # the other process has ended: no waiting
