@@ -26,6 +26,8 @@ from django.template.loader import render_to_string
 from statuspage.staff_presence import StaffPresence
 
 STAFF_PREFIXES = ("/staff/", "/admin/", "/api/staff/")
+# Set in the WSGI environ by renders that run inside a worker (the mirror), never by a reader.
+IN_PROCESS_RENDER = "statuspage.in_process_render"
 # A staff request slower than this (a large preview) stops holding public readers back.
 STAFF_PRIORITY_SECONDS = 0.5
 # How often a waiting reader looks again for a staff request in another process.
@@ -46,7 +48,7 @@ class PublicAdmissionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(STAFF_PREFIXES):
             return self._staff(request)
-        if not self.limit:
+        if not self.limit or request.META.get(IN_PROCESS_RENDER):
             return self.get_response(request)
         if not self._admit_public():
             return busy()

@@ -153,3 +153,11 @@ def test_readers_give_way_to_a_staff_request_in_another_process(settings, tmp_pa
     started = time.monotonic()
     assert middleware(RequestFactory().get("/")).status_code == 200
     assert time.monotonic() - started < 0.05  # the other process has ended: no waiting
+
+
+def test_renders_inside_a_worker_neither_wait_nor_take_a_slot(one_slot):
+    from statuspage.admission import IN_PROCESS_RENDER
+
+    started = time.monotonic()
+    response = one_slot(RequestFactory().get("/", **{IN_PROCESS_RENDER: True}))
+    assert response.status_code == 200 and time.monotonic() - started < 0.5

@@ -20,6 +20,7 @@ from django.utils.html import escape
 
 from incidents.relative_links import relative_to_root
 from notifier.mirror.site import file_for
+from statuspage.admission import IN_PROCESS_RENDER
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class RenderError(Exception):
 
 def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile]:
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
-    client = Client(HTTP_HOST=host, raise_request_exception=True)
+    # Not a reader: the mirror never waits behind staff requests or takes a reader's slot.
+    client = Client(HTTP_HOST=host, raise_request_exception=True, **{IN_PROCESS_RENDER: True})
     for url in dict.fromkeys(urls):  # once each, in order
         response = client.get(url)
         if response.status_code == 404:
@@ -58,7 +60,7 @@ def not_found_page() -> MirrorFile:
     the mirror however deep the missing address and whatever the prefix.
     """
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
-    response = Client(HTTP_HOST=host).get("/mirror-has-no-such-page/")
+    response = Client(HTTP_HOST=host, **{IN_PROCESS_RENDER: True}).get("/mirror-has-no-such-page/")
     body = response.content
     base = settings.MIRROR_BASE_URL
     if base:
