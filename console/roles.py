@@ -23,17 +23,22 @@ class Role(StrEnum):
         return {Role.EDITOR: "Editor", Role.ADMIN: "Admin"}[self]
 
 
-def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
-    if not user.is_authenticated or not user.is_active:
-        return None
+def held_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    """The role an account holds, whether or not it is active."""
     if user.is_superuser:
         return Role.ADMIN
     groups = set(user.groups.values_list("name", flat=True))
-    if Role.ADMIN.group_name in groups:
-        return Role.ADMIN
-    if Role.EDITOR.group_name in groups:
-        return Role.EDITOR
+    for role in (Role.ADMIN, Role.EDITOR):
+        if role.group_name in groups:
+            return role
     return None
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    """The role a signed-in, active user may use now."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return held_role(user)
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:

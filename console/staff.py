@@ -14,20 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from console.roles import Role, assign_role, role_of
+from console.roles import Role, assign_role, held_role, role_of
 from console.twofactor import confirmed_device, pending_device, reset_device
 from incidents.audit import record_audit
-
-
-def held_role(user: Any) -> Role | None:
-    """The role an account holds, whether or not it is active (role_of says None if not)."""
-    if user.is_superuser:
-        return Role.ADMIN
-    names = set(user.groups.values_list("name", flat=True))
-    for role in (Role.ADMIN, Role.EDITOR):
-        if role.group_name in names:
-            return role
-    return None
 
 
 def _state(user: Any) -> dict[str, object]:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from console import staff
 from console.access import admin_view
 from console.forms.users import NewStaffForm, RoleForm
-from console.roles import Role
+from console.roles import Role, held_role
 from console.views.incidents import apply_errors
 from incidents.models import AuditEntry
 
@@ -24,7 +24,7 @@ from incidents.models import AuditEntry
 def _row(user: Any) -> dict[str, Any]:
     return {
         "user": user,
-        "role": staff.held_role(user),
+        "role": held_role(user),
         "two_factor": staff.two_factor_state(user),
     }
 
