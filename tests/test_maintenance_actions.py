@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from incidents import actions
+from incidents.actions import EditConflict
 from incidents.models import (
+    AuditEntry,
     Component,
     ComponentStatus,
     InvalidTransition,
@@ -16,6 +18,7 @@ from incidents.models import (
     MaintenanceStatus,
     MaintenanceUpdate,
 )
+from notifier.models import Notice, NoticeKind
 from tests.factories import make_component, open_incident, schedule_maintenance, utc
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
@@ -142,6 +145,73 @@ def test_it_leaves_components_under_maintenance_while_other_work_holds_them():
     assert status_of(imap) == ComponentStatus.OPERATIONAL
 
 
+def test_it_verifies_the_work_with_components_still_under_maintenance_then_completes():
+    imap = make_component("IMAP")
+    work = schedule_maintenance(start=START, end=END, components=[imap])
+    actions.start_maintenance(work, posted_at=START)
+
+    update = actions.verify_maintenance(work, body="Checking the new servers.", posted_at=END)
+
+    assert update.status == MaintenanceStatus.VERIFYING
+    assert update.body == "Checking the new servers."
+    assert fresh(work).status == MaintenanceStatus.VERIFYING
+    assert fresh(work).is_active
+    assert status_of(imap) == ComponentStatus.UNDER_MAINTENANCE
+    notice = Notice.objects.filter(maintenance=work).latest("id")
+    assert (notice.kind, notice.maintenance_update) == (NoticeKind.MAINTENANCE_UPDATED, update)
+    entry = AuditEntry.objects.about(work).first()
+    assert entry.action == "maintenance.verifying"
+    assert (entry.before["status"], entry.after["status"]) == ("in_progress", "verifying")
+    assert entry.after["update"] == "Checking the new servers."
+
+    actions.complete_maintenance(work, posted_at=END + HOUR)
+    assert fresh(work).status == MaintenanceStatus.COMPLETED
+    assert status_of(imap) == ComponentStatus.OPERATIONAL
+
+
+def test_verifying_without_a_message_says_what_is_happening():
+    work = _started(schedule_maintenance(start=START, end=END))
+
+    update = actions.verify_maintenance(work)
+
+    assert "verifying" in update.body
+
+
+def test_work_resumed_after_verification_keeps_when_it_first_started():
+    work = _started(schedule_maintenance(start=START, end=END))
+    actions.verify_maintenance(work, posted_at=START + HOUR)
+
+    update = actions.start_maintenance(work, posted_at=START + 2 * HOUR)
+
+    assert fresh(work).status == MaintenanceStatus.IN_PROGRESS
+    assert fresh(work).started_at == START
+    assert update.body == "The work has resumed."
+
+
+def test_verifying_checks_the_version():
+    work = _started(schedule_maintenance(start=START, end=END))
+    seen = fresh(work).version
+    before = counts()
+
+    with pytest.raises(EditConflict):
+        actions.verify_maintenance(work, expected_version=seen - 1)
+
+    assert fresh(work).status == MaintenanceStatus.IN_PROGRESS
+    assert counts() == before
+    actions.verify_maintenance(work, expected_version=seen)
+    assert fresh(work).status == MaintenanceStatus.VERIFYING
+
+
+def test_the_periodic_task_completes_a_window_being_verified_at_its_end():
+    work = _started(schedule_maintenance(start=START, end=END))
+    actions.verify_maintenance(work, posted_at=START + HOUR)
+
+    updates = actions.advance_maintenance(END)
+
+    assert [u.status for u in updates] == ["completed"]
+    assert fresh(work).completed_at == END
+
+
 def _started(work: Maintenance) -> Maintenance:
     actions.start_maintenance(work, posted_at=START)
     return work
@@ -162,6 +232,8 @@ def _completed(work: Maintenance) -> Maintenance:
     [
         (lambda w: w, lambda w: actions.complete_maintenance(w)),
         (lambda w: w, lambda w: actions.postpone_maintenance(w, body="Later.")),
+        (lambda w: w, lambda w: actions.verify_maintenance(w)),
+        (_completed, lambda w: actions.verify_maintenance(w)),
         (_cancelled, lambda w: actions.start_maintenance(w)),
         (_cancelled, lambda w: actions.cancel_maintenance(w, body="Again.")),
         (_completed, lambda w: actions.start_maintenance(w)),
@@ -176,6 +248,8 @@ def _completed(work: Maintenance) -> Maintenance:
     ids=[
         "complete-scheduled",
         "postpone-scheduled",
+        "verify-scheduled",
+        "verify-completed",
         "start-cancelled",
         "cancel-cancelled",
         "start-completed",

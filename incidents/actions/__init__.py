@@ -32,6 +32,7 @@ from incidents.actions.maintenance import (
     reschedule_maintenance,
     schedule_maintenance,
     start_maintenance,
+    verify_maintenance,
 )
 from incidents.actions.posts import (
     delete_draft,
@@ -77,4 +78,5 @@ __all__ = [
     "update_component",
     "update_group",
     "update_post",
+    "verify_maintenance",
 ]

@@ -170,15 +170,19 @@ def start_maintenance(
     channels: Channels = None,
     expected_version: int | None = None,
 ) -> MaintenanceUpdate:
+    """Start the work, or take it up again after a verification found more to do."""
     posted_at = posted_at or timezone.now()
+    current = _locked(maintenance)
+    resumed = current.status == MaintenanceStatus.VERIFYING and current.started_at is not None
     return _move_maintenance(
-        maintenance,
+        current,
         MaintenanceStatus.IN_PROGRESS,
-        body=body or "The maintenance has started.",
+        body=body or ("The work has resumed." if resumed else "The maintenance has started."),
         posted_at=posted_at,
         author=author,
         channels=channels,
-        extra_fields={"started_at": posted_at},
+        # Resuming keeps when the work first began.
+        extra_fields={"started_at": current.started_at if resumed else posted_at},
         expected_version=expected_version,
     )
 
@@ -198,6 +202,28 @@ def post_maintenance_note(
         maintenance,
         None,
         body=required_body(body),
+        posted_at=posted_at,
+        author=author,
+        channels=channels,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def verify_maintenance(
+    maintenance: Maintenance,
+    *,
+    body: str = "",
+    posted_at: datetime | None = None,
+    author: Author = None,
+    channels: Channels = None,
+    expected_version: int | None = None,
+) -> MaintenanceUpdate:
+    """The work is done and being checked; the components stay under maintenance."""
+    return _move_maintenance(
+        maintenance,
+        MaintenanceStatus.VERIFYING,
+        body=body or "The work is done; we are verifying that everything works as it should.",
         posted_at=posted_at,
         author=author,
         channels=channels,
