@@ -377,6 +377,18 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         "POST",
+        "/scheduled-maintenances/{maintenance_id}/verify",
+        "verifyMaintenance",
+        "The work is done and being checked (components stay under maintenance)",
+        Scope.MAINTENANCE,
+        _move(actions.verify_maintenance),
+        "Maintenance",
+        params=(MAINTENANCE,),
+        conflicts=True,
+        body=_body("MaintenanceVerification", OPTIONAL_BODY, DISPLAY_AT),
+    ),
+    Operation(
+        "POST",
         "/scheduled-maintenances/{maintenance_id}/complete",
         "completeMaintenance",
         "Complete the work (components are released)",

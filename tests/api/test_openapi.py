@@ -59,6 +59,7 @@ def test_the_document_lists_every_operation_with_its_scope_and_errors(client):
         ("GET", "/scheduled-maintenances/{maintenance_id}"),
         ("POST", "/scheduled-maintenances/{maintenance_id}/start"),
         ("POST", "/scheduled-maintenances/{maintenance_id}/updates"),
+        ("POST", "/scheduled-maintenances/{maintenance_id}/verify"),
         ("POST", "/scheduled-maintenances/{maintenance_id}/complete"),
         ("POST", "/scheduled-maintenances/{maintenance_id}/postpone"),
         ("POST", "/scheduled-maintenances/{maintenance_id}/reschedule"),

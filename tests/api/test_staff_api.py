@@ -124,7 +124,7 @@ def test_a_component_status_is_set_and_read_back(api):
     assert listed.data == [response.data]
 
 
-def test_maintenance_is_scheduled_started_noted_and_completed(api):
+def test_maintenance_is_scheduled_started_noted_verified_and_completed(api):
     imap = make_component("IMAP")
 
     created = api.call(
@@ -142,6 +142,7 @@ def test_maintenance_is_scheduled_started_noted_and_completed(api):
     path = f"/scheduled-maintenances/{created.data['id']}"
     started = api.call("POST", f"{path}/start", {})
     noted = api.call("POST", f"{path}/updates", {"body": "Import started."})
+    verifying = api.call("POST", f"{path}/verify", {"body": "Checking the new servers."})
     imap.refresh_from_db()
     under_maintenance = imap.status
     completed = api.call("POST", f"{path}/complete", {"body": "Done."})
@@ -152,6 +153,9 @@ def test_maintenance_is_scheduled_started_noted_and_completed(api):
     assert Maintenance.objects.get().auto_start is False
     assert started.data["status"] == "in_progress"
     assert noted.data["incident_updates"][0]["body"] == "Import started."
+    assert verifying.status_code == 200
+    assert (verifying.data["status"], verifying.data["lifecycle_status"]) == ("verifying",) * 2
+    assert verifying.data["incident_updates"][0]["body"] == "Checking the new servers."
     assert under_maintenance == ComponentStatus.UNDER_MAINTENANCE
     assert completed.data["status"] == "completed"
     imap.refresh_from_db()
@@ -361,6 +365,17 @@ def test_completing_a_window_that_has_not_started_is_a_conflict(api):
 
     assert response.status_code == 409
     assert response.data["field"] == "status"
+
+
+def test_verifying_a_window_that_has_not_started_is_a_conflict(api):
+    maintenance = schedule_maintenance(start=oslo(2040, 1, 1, 6), end=oslo(2040, 1, 1, 7))
+
+    response = api.call("POST", f"/scheduled-maintenances/m{maintenance.pk}/verify", {})
+
+    assert response.status_code == 409
+    assert "cannot become verifying" in response.data["message"]
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.SCHEDULED
 
 
 def test_csrf_does_not_block_token_calls(author):
