@@ -15,6 +15,7 @@ from django.db import DatabaseError, transaction
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from incidents.models import InvalidTransition
 from notifier.channels import all_channels
 from notifier.channels.social import SocialChannel
 from notifier.messages import render_email
@@ -46,6 +47,10 @@ class _RollBack(Exception):
     pass
 
 
+# What a notice can be about; anything else `act` returns is only for the entry.
+NOTICE_ROWS = ("incident", "incident_update", "maintenance", "maintenance_update", "post")
+
+
 def preview_publish(
     kind: str,
     act: Callable[[], Mapping[str, Any]],
@@ -54,13 +59,16 @@ def preview_publish(
     """Run `act` (an action called with channels=[]), render, and undo everything.
 
     `act` returns the rows the notice is about, as Notice's keyword arguments
-    (incident=..., incident_update=...); they are also the entry's context.
+    (incident=..., incident_update=...); they, and anything else it returns
+    (update=...), are the entry's context.
     """
     preview = PublishPreview()
     try:
         with transaction.atomic():
             rows = act()
-            notice = Notice.objects.create(kind=kind, **rows)
+            notice = Notice.objects.create(
+                kind=kind, **{name: row for name, row in rows.items() if name in NOTICE_ROWS}
+            )
             preview.entry = SafeString(render_to_string(entry_template, {**rows, "compact": False}))
             preview.email_subject = render_email(notice).subject
             for channel in all_channels():
@@ -80,6 +88,9 @@ def preview_publish(
         pass
     except ValidationError as error:
         preview.errors = error.messages
+    except InvalidTransition as error:
+        # The status moved on under the editor: publishing would be refused the same way.
+        preview.errors = [str(error)]
     except DatabaseError:
         # A publish writing at the same moment can hold SQLite's lock; a preview may yield.
         preview.errors = ["The preview could not be made just now; it refreshes as you type."]

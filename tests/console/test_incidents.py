@@ -63,6 +63,25 @@ def test_preview_shows_entry_subject_and_posts_and_saves_nothing(signed_in, edit
     assert not AuditEntry.objects.filter(action="incident.opened").exists()
 
 
+def test_an_update_is_previewed_as_it_would_be_published_and_nothing_is_kept(
+    signed_in, editor, imap
+):
+    incident = open_incident("IMAP logins fail", components={imap: "partial_outage"})
+    counts = (incident.updates.count(), Notice.objects.count(), AuditEntry.objects.count())
+    response = signed_in(editor).post(
+        reverse("console:incident_update_preview", args=[incident.pk]),
+        {"version": incident.version, "status": "monitoring", "body": "A fix is **live**."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<strong>live</strong>" in html and "IMAP logins fail: monitoring" in html
+    assert "Email subject" in html and "/280" in html
+    incident.refresh_from_db()
+    assert incident.status != IncidentStatus.MONITORING
+    assert (incident.updates.count(), Notice.objects.count(), AuditEntry.objects.count()) == counts
+
+
 def test_bad_input_gets_messages_on_the_form_and_saves_nothing(signed_in, editor, imap):
     client = signed_in(editor)
     response = client.post(
