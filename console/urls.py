@@ -37,6 +37,11 @@ urlpatterns = [
     path("maintenance/window/", maint.window_preview, name="maintenance_window_preview"),
     path("maintenance/<int:pk>/", maint.maintenance_detail, name="maintenance"),
     path("maintenance/<int:pk>/<slug:act>/", maint.maintenance_act, name="maintenance_act"),
+    path(
+        "maintenance/<int:pk>/<slug:act>/preview/",
+        maint.maintenance_act_preview,
+        name="maintenance_act_preview",
+    ),
     path("templates/", msg.template_list, name="message_templates"),
     path("templates/new/", msg.template_new, name="message_template_new"),
     path("templates/fill/", msg.template_fill, name="message_template_fill"),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from console.forms.fields import FUTURE_SLACK, ChannelsField, SiteDateTimeField
 from console.forms.incidents import body_field
 from incidents import actions, timefmt
-from incidents.models import Component, Maintenance, MaintenanceStatus
+from incidents.models import Component, Maintenance, MaintenanceStatus, MaintenanceUpdate
 from notifier.models import NoticeKind
 
 # The seeds' own structure (Runbox, December 2012): readers look for these three sections.
@@ -190,25 +190,30 @@ class ActForm(forms.Form):
     body_label = "Message"
     initial_body = ""
 
-    action: Callable[..., object]
+    action: Callable[..., MaintenanceUpdate]
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args: Any, maintenance: Maintenance, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, maintenance: Maintenance, previewing: bool = False, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("initial", {"version": maintenance.version, "body": self.initial_body})
         super().__init__(*args, **kwargs)
         self.maintenance = maintenance
+        # A preview shows the draft as it is; only publishing insists the blanks are filled.
+        self.previewing = previewing
         self.fields["body"] = body_field(label=self.body_label, required=self.body_required)
         self.fields["body"].widget.attrs["rows"] = 4
         self.fields["channels"] = ChannelsField(self.kind)
 
     def clean_body(self) -> str:
-        return check_unfilled(self.cleaned_data["body"])
+        body = self.cleaned_data["body"]
+        return body if self.previewing else check_unfilled(body)
 
     def action_kwargs(self) -> dict[str, Any]:
         return {}
 
-    def run(self, *, author: Any, channels: list[str]) -> object:
+    def run(self, *, author: Any, channels: list[str]) -> MaintenanceUpdate:
         return self.action(
             self.maintenance,
             body=self.cleaned_data["body"],
@@ -219,11 +224,19 @@ class ActForm(forms.Form):
         )
 
 
+RESUMED = "The work has resumed."
+
+
 class StartForm(ActForm):
     kind = NoticeKind.MAINTENANCE_STARTED
     body_required = False
     initial_body = "The maintenance has started."
     action = staticmethod(actions.start_maintenance)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.maintenance.status == MaintenanceStatus.VERIFYING:
+            self.initial["body"] = RESUMED
 
 
 class NoteForm(ActForm):
@@ -235,9 +248,15 @@ class NoteForm(ActForm):
 
     def clean_body(self) -> str:
         body = super().clean_body()
-        if STAMP_ONLY.fullmatch(body.strip()):
+        if not self.previewing and STAMP_ONLY.fullmatch(body.strip()):
             raise forms.ValidationError("Write the note after the time stamp.")
         return body
+
+
+class VerifyForm(ActForm):
+    body_required = False
+    initial_body = "The work is done; we are verifying that everything works as it should."
+    action = staticmethod(actions.verify_maintenance)
 
 
 class CompleteForm(ActForm):
@@ -304,6 +323,13 @@ ACTS: dict[str, Act] = {
         Act("start", "Start now", "Start maintenance", StartForm, MaintenanceStatus.IN_PROGRESS),
         Act("note", "Post a note", "Post note", NoteForm, None),
         Act(
+            "verify",
+            "Verify (work done, checking it)",
+            "Start verifying",
+            VerifyForm,
+            MaintenanceStatus.VERIFYING,
+        ),
+        Act(
             "complete",
             "Complete",
             "Complete maintenance",
@@ -342,12 +368,18 @@ def allowed_acts(maintenance: Maintenance) -> list[Act]:
 def untouched(text: str) -> bool:
     """Whether a body still holds only what a form put there, so a template may replace it."""
     text = text.strip()
-    defaults = {ANNOUNCEMENT.strip(), *(act.form.initial_body for act in ACTS.values())}
+    defaults = {
+        ANNOUNCEMENT.strip(),
+        RESUMED,
+        *(act.form.initial_body for act in ACTS.values()),
+    }
     return not text or text in defaults or bool(STAMP_ONLY.fullmatch(text))
 
 
-def act_form(act: Act, maintenance: Maintenance, data: Any = None) -> ActForm:
-    return act.form(data, maintenance=maintenance, prefix=act.name)
+def act_form(
+    act: Act, maintenance: Maintenance, data: Any = None, *, previewing: bool = False
+) -> ActForm:
+    return act.form(data, maintenance=maintenance, prefix=act.name, previewing=previewing)
 
 
 def refreshed(form: ActForm, act: Act, maintenance: Maintenance, version: int) -> ActForm:

@@ -19,6 +19,7 @@ AUDIT_VERBS = {
     "maintenance.scheduled": "scheduled the maintenance",
     "maintenance.note": "posted a note",
     "maintenance.in_progress": "started the maintenance",
+    "maintenance.verifying": "started verifying the maintenance",
     "maintenance.completed": "completed the maintenance",
     "maintenance.postponed": "postponed the maintenance",
     "maintenance.rescheduled": "rescheduled the maintenance",

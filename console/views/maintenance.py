@@ -1,5 +1,6 @@
-"""Maintenance in the console: schedule a window, then start, note, complete, postpone,
-reschedule or cancel it. The views are thin: the forms validate, incidents.actions act."""
+"""Maintenance in the console: schedule a window, then start, note, verify, complete,
+postpone, reschedule or cancel it. The views are thin: the forms validate, incidents.actions
+act, and every act is previewed through the same action before it is published."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from console.previews import preview_publish
 from console.views.incidents import apply_errors
 from incidents import timefmt
 from incidents.actions.common import EditConflict
+from incidents.actions.maintenance import maintenance_notice_kind
 from incidents.models import (
     FINISHED_MAINTENANCE_STATUSES,
     AuditEntry,
@@ -149,10 +151,32 @@ def maintenance_act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     )
 
 
+@editor_view
+@require_POST
+def maintenance_act_preview(request: HttpRequest, pk: int, act: str) -> HttpResponse:
+    """The page entry, email subject and posts an act would publish (htmx, nothing kept)."""
+    if act not in ACTS:
+        raise Http404("No such act.")
+    chosen = ACTS[act]
+    form = act_form(chosen, _maintenance(pk), request.POST, previewing=True)
+    if not form.is_valid():
+        return render(request, "console/_preview.html", {"form_errors": form.errors})
+
+    def run() -> dict[str, Any]:
+        update = form.run(author=request.user, channels=[])
+        return {"maintenance": update.maintenance, "maintenance_update": update}
+
+    preview = preview_publish(
+        maintenance_notice_kind(chosen.target), run, "console/maintenance/_entry_preview.html"
+    )
+    return render(request, "console/_preview.html", {"preview": preview})
+
+
 def _done_message(act: Act) -> str:
     return {
         "start": "Maintenance started.",
         "note": "Note posted.",
+        "verify": "Maintenance is being verified; complete it once all is well.",
         "complete": "Maintenance completed.",
         "postpone": "Maintenance postponed: reschedule it once the new window is known.",
         "reschedule": "Maintenance rescheduled; subscribers are told about the new window.",

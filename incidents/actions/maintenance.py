@@ -42,6 +42,11 @@ MAINTENANCE_NOTICES = {
 }
 
 
+def maintenance_notice_kind(status: str | None) -> str:
+    """The notice an act moving to `status` records (None: a note, which keeps the state)."""
+    return MAINTENANCE_NOTICES.get(status or "", NoticeKind.MAINTENANCE_UPDATED)
+
+
 def _validate_window(start: datetime, end: datetime) -> None:
     if timezone.is_naive(start) or timezone.is_naive(end):
         raise ValidationError({"scheduled_start": "Give the window with its time zone."})
@@ -83,7 +88,7 @@ def _move_maintenance(
     maintenance = _locked(maintenance)
     before = snapshot(maintenance)
     posted_at = posted_at or timezone.now()
-    kind = MAINTENANCE_NOTICES.get(status or "", NoticeKind.MAINTENANCE_UPDATED)
+    kind = maintenance_notice_kind(status)
     if status is None:
         status = maintenance.status
     else:

@@ -12,9 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from console.forms.fields import site_local
-from console.forms.maintenance import ANNOUNCEMENT, REASON_TO_GIVE, WORK_TO_DESCRIBE
+from console.forms.maintenance import (
+    ACTS,
+    ANNOUNCEMENT,
+    REASON_TO_GIVE,
+    RESUMED,
+    WORK_TO_DESCRIBE,
+    act_form,
+)
 from console.roles import Role
 from incidents import actions, timefmt
+from incidents.actions.maintenance import maintenance_notice_kind
 from incidents.models import AuditEntry, ComponentStatus, Maintenance, MaintenanceStatus
 from notifier.models import Notice, NoticeKind
 from tests.console.conftest import make_staff
@@ -98,7 +106,7 @@ def test_the_whole_lifecycle_as_in_december_2012(signed_in, editor, imap):
     imap.refresh_from_db()
     assert maintenance.status == MaintenanceStatus.IN_PROGRESS
     assert imap.status == ComponentStatus.UNDER_MAINTENANCE
-    assert acts_offered(client, maintenance) == {"note", "complete", "postpone"}
+    assert acts_offered(client, maintenance) == {"note", "verify", "complete", "postpone"}
 
     note = "UPDATE 07:19 CET: Starting import of database records."
     assert act(client, maintenance, "note", body=note).status_code == 302
@@ -169,6 +177,67 @@ def test_the_whole_lifecycle_as_in_december_2012(signed_in, editor, imap):
     ]
     public = client.get(maintenance.get_absolute_url()).content.decode()
     assert "Completed" in public and "Starting import of database records" in public
+
+
+def test_work_is_verified_then_resumed_then_completed(signed_in, editor, imap):
+    maintenance = schedule_maintenance(start=ahead(1), end=ahead(1, 2), components=[imap])
+    client = signed_in(editor)
+    assert "verify" not in acts_offered(client, maintenance)
+    assert act(client, maintenance, "start", body="").status_code == 302
+    maintenance.refresh_from_db()
+    started_at = maintenance.started_at
+
+    response = act(client, maintenance, "verify", body="Checking mail flows through.")
+    assert response.status_code == 302
+    maintenance.refresh_from_db()
+    imap.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.VERIFYING
+    assert imap.status == ComponentStatus.UNDER_MAINTENANCE
+    assert acts_offered(client, maintenance) == {"start", "note", "complete", "postpone"}
+    page = client.get(reverse("console:maintenance", args=[maintenance.pk])).content.decode()
+    assert "started verifying the maintenance: " in page
+    assert RESUMED in page  # the start form, offered again, reads as resuming the work
+    public = client.get(maintenance.get_absolute_url()).content.decode()
+    assert "Verifying" in public and "Checking mail flows through." in public
+    assert "Verifying" in client.get(reverse("status_page")).content.decode()
+
+    assert act(client, maintenance, "start", body="").status_code == 302
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.IN_PROGRESS
+    assert maintenance.started_at == started_at
+    assert maintenance.timeline()[0].body == RESUMED
+    assert act(client, maintenance, "verify", body="").status_code == 302
+    assert act(client, maintenance, "complete", body="All good.").status_code == 302
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.COMPLETED
+    assert [u.status for u in reversed(maintenance.timeline())] == [
+        "scheduled",
+        "in_progress",
+        "verifying",
+        "in_progress",
+        "verifying",
+        "completed",
+    ]
+    assert list(
+        Notice.objects.filter(maintenance=maintenance).order_by("id").values_list("kind", flat=True)
+    ) == [
+        NoticeKind.MAINTENANCE_SCHEDULED,
+        NoticeKind.MAINTENANCE_STARTED,
+        NoticeKind.MAINTENANCE_UPDATED,
+        NoticeKind.MAINTENANCE_STARTED,
+        NoticeKind.MAINTENANCE_UPDATED,
+        NoticeKind.MAINTENANCE_COMPLETED,
+    ]
+
+
+def test_verifying_work_that_has_not_started_is_refused_on_the_form(signed_in, editor, imap):
+    maintenance = schedule_maintenance(start=ahead(1), end=ahead(1, 2), components=[imap])
+    response = act(signed_in(editor), maintenance, "verify", body="Checking.")
+    assert response.status_code == 400
+    assert "cannot become verifying" in response.content.decode()
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.SCHEDULED
+    assert maintenance.updates.count() == 1
 
 
 def test_the_list_sorts_windows_by_state(signed_in, editor, imap):
@@ -395,3 +464,156 @@ def test_a_stale_cancel_after_someone_started_the_work_is_caught_twice(signed_in
     assert "cannot become cancelled" in again.content.decode()
     maintenance.refresh_from_db()
     assert maintenance.status == MaintenanceStatus.IN_PROGRESS
+
+
+# Every act is previewed the way the schedule form is: page entry, email subject, posts.
+
+TITLE = "Database upgrade"
+
+
+def _in_progress(maintenance: Maintenance) -> Maintenance:
+    actions.start_maintenance(maintenance)
+    return maintenance
+
+
+def preview(client, maintenance: Maintenance, name: str, **fields: object):
+    maintenance.refresh_from_db()
+    data = {f"{name}-version": maintenance.version, f"{name}-channels": ["email"]}
+    data.update({f"{name}-{key}": value for key, value in fields.items()})
+    url = reverse("console:maintenance_act_preview", args=[maintenance.pk, name])
+    return client.post(url, data, HTTP_HX_REQUEST="true")
+
+
+def kept(maintenance: Maintenance) -> tuple[object, ...]:
+    maintenance.refresh_from_db()
+    return (
+        maintenance.status,
+        maintenance.version,
+        maintenance.scheduled_start,
+        maintenance.updates.count(),
+        Notice.objects.count(),
+        AuditEntry.objects.count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "prepare", "fields", "status", "shown"),
+    [
+        ("start", lambda m: m, {"body": ""}, "in progress", "The maintenance has started."),
+        (
+            "note",
+            _in_progress,
+            {"body": "UPDATE 07:19 CET: Import **started**."},
+            "in progress",
+            "Import <strong>started</strong>.",
+        ),
+        ("verify", _in_progress, {"body": "Checking the servers."}, "verifying", "Checking"),
+        ("complete", _in_progress, {"body": ""}, "completed", "The maintenance has been"),
+        ("postpone", _in_progress, {"body": "Reverted for now."}, "postponed", "Reverted"),
+        (
+            "reschedule",
+            lambda m: m,
+            {
+                "scheduled_start": site_local(ahead(6)),
+                "scheduled_end": site_local(ahead(6, 2)),
+                "body": "Moved to next week.",
+            },
+            "rescheduled",
+            timefmt.window_everywhere(ahead(6), ahead(6, 2))[0],
+        ),
+        ("cancel", lambda m: m, {"body": "Not needed after all."}, "cancelled", "Not needed"),
+    ],
+)
+def test_every_act_is_previewed_as_it_would_be_published_and_nothing_is_kept(
+    signed_in, editor, imap, settings, name, prepare, fields, status, shown
+):
+    maintenance = prepare(
+        schedule_maintenance(TITLE, start=ahead(1), end=ahead(1, 2), components=[imap])
+    )
+    before = kept(maintenance)
+
+    response = preview(signed_in(editor), maintenance, name, **fields)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Fix these" not in html and 'class="errors"' not in html, html
+    assert f"[{settings.SITE_NAME}] {TITLE}: {status}</code>" in html
+    assert "/280" in html and "/500" in html  # X and Mastodon, with their counters
+    assert shown in html
+    assert kept(maintenance) == before
+
+
+def test_the_detail_page_wires_a_preview_under_every_act_it_offers(signed_in, editor, imap):
+    maintenance = _in_progress(schedule_maintenance(start=ahead(1), end=ahead(1, 2)))
+    page = signed_in(editor).get(reverse("console:maintenance", args=[maintenance.pk]))
+    html = page.content.decode()
+    offered = set(re.findall(r'id="act-(\w+)"', html))
+    assert offered == {"note", "verify", "complete", "postpone"}
+    for name in offered:
+        url = reverse("console:maintenance_act_preview", args=[maintenance.pk, name])
+        assert f'id="preview-{name}"' in html and f'hx-post="{url}"' in html, name
+    assert html.count('id="preview-') == len(offered)
+
+
+def test_every_act_offers_the_channels_of_the_notice_it_records():
+    for act in ACTS.values():
+        assert act.form.kind == maintenance_notice_kind(act.target), act.name
+
+
+def test_a_preview_shows_the_draft_with_its_blanks_but_publishing_refuses_them(
+    signed_in, editor, imap
+):
+    maintenance = schedule_maintenance(TITLE, start=ahead(1), end=ahead(1, 2))
+    client = signed_in(editor)
+
+    shown = preview(client, maintenance, "cancel", body="Cancelled; see {window}.")
+    stamp_only = preview(client, _in_progress(maintenance), "note", body="UPDATE 07:19 CET: ")
+
+    assert shown.status_code == 200 and b"see {window}." in shown.content
+    assert stamp_only.status_code == 200 and b"UPDATE 07:19 CET:" in stamp_only.content
+    assert b"Fix these" not in stamp_only.content
+    refused = act(client, maintenance, "note", body="UPDATE 07:19 CET: ")
+    assert b"Write the note after the time stamp" in refused.content
+    maintenance.refresh_from_db()
+    assert maintenance.status == MaintenanceStatus.IN_PROGRESS
+    assert [u.status for u in maintenance.timeline()] == ["in_progress", "scheduled"]
+
+
+def test_a_preview_says_what_publishing_would_refuse_and_never_fails(signed_in, editor, imap):
+    maintenance = schedule_maintenance(TITLE, start=ahead(1), end=ahead(1, 2), components=[imap])
+    seen = maintenance.version
+    actions.post_maintenance_note(maintenance, body="Someone else was quicker.")
+    client = signed_in(editor)
+    before = kept(maintenance)
+    url = reverse("console:maintenance_act_preview", args=[maintenance.pk, "note"])
+
+    not_yet = preview(client, maintenance, "postpone", body="Reverted.")
+    empty = preview(client, maintenance, "cancel", body="   ")
+    backwards = preview(
+        client,
+        maintenance,
+        "reschedule",
+        scheduled_start=site_local(ahead(4)),
+        scheduled_end=site_local(ahead(3)),
+        body="Moved.",
+    )
+    garbled = client.post(url, {"note-version": "banana", "note-body": "Hello"})
+    stale = client.post(url, {"note-version": seen, "note-body": "Hello"})
+    unknown = client.post(reverse("console:maintenance_act_preview", args=[maintenance.pk, "x"]))
+    missing = client.post(reverse("console:maintenance_act_preview", args=[999999, "note"]))
+
+    assert not_yet.status_code == 200 and b"cannot become postponed" in not_yet.content
+    assert empty.status_code == 200 and b"Fix these to see a preview" in empty.content
+    assert b"must end after it starts" in backwards.content
+    assert garbled.status_code == 200 and b"Fix these to see a preview" in garbled.content
+    assert stale.status_code == 200 and b"changed by someone else" in stale.content
+    assert (unknown.status_code, missing.status_code) == (404, 404)
+    assert client.get(url).status_code == 405
+    assert kept(maintenance) == before
+
+
+def test_an_act_form_can_be_built_for_preview_without_data(imap):
+    maintenance = schedule_maintenance(start=ahead(1), end=ahead(1, 2))
+    for act_ in ACTS.values():
+        form = act_form(act_, maintenance, previewing=True)
+        assert form.previewing and not form.is_bound
