@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 
 from incidents.actions.common import Author
-from incidents.audit import record_audit, snapshot
+from incidents.audit import Snapshot, record_audit, snapshot
 from incidents.models import Component, ComponentGroup, IncidentComponent, Maintenance
 
 UP, DOWN = -1, 1
+# A component or a group: both have a position among their siblings.
+M = TypeVar("M", Component, ComponentGroup)
 
 
 def _name(name: str, model: type[models.Model], *, exclude: models.Model | None = None) -> str:
@@ -123,32 +127,43 @@ def update_component(
     return component
 
 
-def _swap(rows: list, obj: models.Model, direction: int) -> models.Model | None:
-    """Number `rows` 1..n in their order, swap `obj` with its neighbour; the neighbour moved."""
+def _swap(rows: list[M], obj: M, direction: int) -> list[tuple[M, Snapshot]] | None:
+    """Swap `obj` with its neighbour in `rows` and number them 1..n in their new order.
+
+    Returns each row whose place changed (`obj` first, then the neighbour and any row
+    renumbered on the way) with its snapshot from before, or None when `obj` is at an end.
+    """
     index = next(i for i, row in enumerate(rows) if row.pk == obj.pk)
     other = index + direction
     if not 0 <= other < len(rows):
         return None
     rows[index], rows[other] = rows[other], rows[index]
+    changed = []
     for position, row in enumerate(rows, start=1):
-        if row.position != position:
+        if row.pk == obj.pk or row.position != position:
+            before = snapshot(row)
             row.position = position
             row.save(update_fields=["position", "updated_at"])
-    return rows[index]
+            changed.append((row, before))
+    changed.sort(key=lambda pair: pair[0].pk != obj.pk)
+    return changed
+
+
+def _audit_moves(action: str, changed: list[tuple[M, Snapshot]], author: Author) -> None:
+    """One entry per row whose place changed: the one moved and the neighbour it swapped with."""
+    for row, before in changed:
+        record_audit(action, row, actor=author, before=before, after=snapshot(row))
 
 
 @transaction.atomic
 def move_component(component: Component, direction: int, *, author: Author = None) -> bool:
     """Move a component one place up (-1) or down (+1) within its group; False at an end."""
     component = Component.objects.select_for_update().get(pk=component.pk)
-    before = snapshot(component)
     rows = list(_siblings(component).select_for_update().order_by("position", "name", "pk"))
-    if _swap(rows, component, direction) is None:
+    changed = _swap(rows, component, direction)
+    if changed is None:
         return False
-    component.refresh_from_db()
-    record_audit(
-        "component.moved", component, actor=author, before=before, after=snapshot(component)
-    )
+    _audit_moves("component.moved", changed, author)
     return True
 
 
@@ -156,12 +171,11 @@ def move_component(component: Component, direction: int, *, author: Author = Non
 def move_group(group: ComponentGroup, direction: int, *, author: Author = None) -> bool:
     """Move a group one place up (-1) or down (+1) on the page; False at an end."""
     group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
-    before = snapshot(group)
     rows = list(ComponentGroup.objects.select_for_update().order_by("position", "name", "pk"))
-    if _swap(rows, group, direction) is None:
+    changed = _swap(rows, group, direction)
+    if changed is None:
         return False
-    group.refresh_from_db()
-    record_audit("group.moved", group, actor=author, before=before, after=snapshot(group))
+    _audit_moves("group.moved", changed, author)
     return True
 
 

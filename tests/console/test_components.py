@@ -57,15 +57,20 @@ def test_reorder_with_up_and_down(signed_in, admin_user):
     assert order == ["IMAP", "Webmail", "SMTP"]
     page = client.get(reverse("status_page")).content.decode()
     assert names_in_order(page, ["IMAP", "SMTP", "Webmail"]) == ["IMAP", "Webmail", "SMTP"]
-    moved = AuditEntry.objects.get(action="component.moved")
-    assert moved.before["position"] == 3 and moved.after["position"] == 2
+    # Both places changed: the component moved and the neighbour it swapped with.
+    moved = AuditEntry.objects.filter(action="component.moved").order_by("id")
+    assert [(e.object_id, e.before["position"], e.after["position"]) for e in moved] == [
+        (str(webmail.pk), 3, 2),
+        (str(smtp.pk), 2, 3),
+    ]
+    assert all(entry.actor == admin_user for entry in moved)
 
     # Already first: nothing moves, and the admin is told.
     client.post(reverse("console:component_move", args=[imap.pk]), {"direction": "up"})
     listing = client.get(reverse("console:components")).content.decode()
     assert "cannot move that way" in listing
     assert Component.objects.get(pk=imap.pk).position == 1
-    assert AuditEntry.objects.filter(action="component.moved").count() == 1
+    assert AuditEntry.objects.filter(action="component.moved").count() == 2
     bad = client.post(reverse("console:component_move", args=[smtp.pk]), {"direction": "sideways"})
     assert bad.status_code == 302
     assert Component.objects.get(pk=smtp.pk).position == 3
@@ -81,7 +86,35 @@ def test_reorder_groups(signed_in, admin_user):
     assert list(ComponentGroup.objects.order_by("position")) == [web, mail]
     page = client.get(reverse("status_page")).content.decode()
     assert names_in_order(page, ["IMAP", "Webmail"]) == ["Webmail", "IMAP"]
-    assert AuditEntry.objects.filter(action="group.moved", object_id=str(web.pk)).exists()
+    moved = AuditEntry.objects.filter(action="group.moved").order_by("id")
+    assert [(e.object_id, e.before["position"], e.after["position"]) for e in moved] == [
+        (str(web.pk), 2, 1),
+        (str(mail.pk), 1, 2),
+    ]
+    assert all(entry.actor == admin_user for entry in moved)
+
+
+def test_a_move_that_renumbers_the_group_audits_every_component_whose_place_changed(
+    signed_in, admin_user
+):
+    mail = make_group("Mail")
+    imap = make_component("IMAP", group=mail, position=10)
+    smtp = make_component("SMTP", group=mail, position=20)
+    webmail = make_component("Webmail", group=mail, position=30)
+    client = signed_in(admin_user)
+
+    client.post(reverse("console:component_move", args=[imap.pk]), {"direction": "down"})
+
+    positions = dict(Component.objects.values_list("name", "position"))
+    assert positions == {"SMTP": 1, "IMAP": 2, "Webmail": 3}
+    moved = AuditEntry.objects.filter(action="component.moved").order_by("id")
+    assert [(e.object_id, e.before["position"], e.after["position"]) for e in moved] == [
+        (str(imap.pk), 10, 2),
+        (str(smtp.pk), 20, 1),
+        (str(webmail.pk), 30, 3),
+    ]
+    page = client.get(reverse("console:component", args=[smtp.pk])).content.decode()
+    assert "moved the component" in page
 
 
 def test_edit_moves_to_another_group_last_and_audits_before_and_after(signed_in, admin_user):
