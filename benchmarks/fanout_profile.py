@@ -38,11 +38,10 @@ def timed(spent: dict[str, float], name: str, owner: Any, attribute: str) -> Ite
 def breakdown(incident_id: int, sink_host: str, sink_port: int) -> dict[str, float]:
     """Milliseconds per mail of each step, over the first MAILS deliveries of the incident."""
     from benchmarks.fanout import the_same_bytes
-    from notifier import dispatch, expansion
+    from notifier import dispatch, expansion, journal
     from notifier.channels import smtp_pipelining
     from notifier.channels.email import EmailChannel
     from notifier.models import Delivery, Expansion
-    from notifier.outcomes import Outcomes
 
     # The worker has stopped: write the deliveries here (their tasks go to a queue nobody reads).
     for mailing in Expansion.objects.filter(notice__incident=incident_id):
@@ -58,8 +57,9 @@ def breakdown(incident_id: int, sink_host: str, sink_port: int) -> dict[str, flo
     with ExitStack() as stack:
         stack.enter_context(timed(spent, "prepare()", EmailChannel, "prepare"))
         stack.enter_context(timed(spent, "envelope()", EmailChannel, "envelope"))
-        stack.enter_context(timed(spent, "SMTP", smtp_pipelining, "sendmail"))
-        stack.enter_context(timed(spent, "ledger writes", Outcomes, "sent"))
+        stack.enter_context(timed(spent, "SMTP", smtp_pipelining.Pipeline, "send"))
+        stack.enter_context(timed(spent, "ledger writes", journal.Journal, "sent"))
+        stack.enter_context(timed(spent, "ledger writes", journal, "recover"))
         for step in ("claim", "_record", "_renew"):
             stack.enter_context(timed(spent, "ledger writes", dispatch, step))
         started = time.perf_counter()
@@ -68,8 +68,8 @@ def breakdown(incident_id: int, sink_host: str, sink_port: int) -> dict[str, flo
         total = time.perf_counter() - started
     # The steps do not overlap: prepare() loads the batch's subscribers and flattens the
     # notice's message once, envelope() makes each mail's bytes (token, link, splice), SMTP
-    # sends them (including the wait for the previous mail's outcome to be applied, which
-    # overlaps the envelope exchange), the ledger writes claim and send each outcome.
+    # sends them (each content with the next envelope), the ledger writes claim, note each
+    # mail in the journal and write the journal to the ledger every 100 mails.
     result = {name: seconds * 1000 / len(ids) for name, seconds in spent.items()}
     result["everything else"] = total * 1000 / len(ids) - sum(result.values())
     result["total"] = total * 1000 / len(ids)

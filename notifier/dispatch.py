@@ -21,9 +21,9 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from notifier import journal
 from notifier.channels import TransportError, channel_named
-from notifier.models import CLAIMABLE_STATES, Delivery, DeliveryState
-from notifier.outcomes import Outcomes, committed_lazily
+from notifier.models import CLAIMABLE_STATES, Delivery, DeliveryState, Notice
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,12 @@ def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
         claimed_by=mark,
         attempts=F("attempts") + 1,
     )
-    return list(Delivery.objects.filter(claimed_by=mark).select_related("notice").order_by("id"))
+    deliveries = list(Delivery.objects.filter(claimed_by=mark).order_by("id"))
+    # A batch is nearly always one notice's: load it once rather than joined to every row.
+    notices = Notice.objects.in_bulk({d.notice_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.notice = notices[delivery.notice_id]
+    return deliveries
 
 
 def _record(delivery: Delivery, state: str, **fields: object) -> None:
@@ -89,6 +94,7 @@ def _release(deliveries: Sequence[Delivery]) -> None:
 
 def run(delivery_ids: Sequence[int]) -> BatchResult:
     """Send these deliveries over one session of their channel, recording each outcome."""
+    journal.recover()  # a batch killed mid-way: what it sent is sent, before anything is claimed
     deliveries = claim(delivery_ids)
     if not deliveries:
         return BatchResult()
@@ -104,23 +110,20 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
     # claim well within it keeps the sweeper from handing the rest to another worker.
     renew_every = settings.DELIVERY_SENDING_TIMEOUT_SECONDS / 3
     renewed = time.monotonic()
-    outcomes = Outcomes()
-    # The channel lets the last outcome be applied while it starts the next send (email).
-    channel.settle = outcomes.settle
     try:
         channel.prepare(deliveries)
-        with committed_lazily(), channel.session() as session:
+        with (
+            journal.committed_lazily(),
+            journal.Journal(deliveries[0].claimed_by) as record,
+            channel.session() as session,
+        ):
             for index, delivery in enumerate(deliveries):
-                if not channel.overlaps_outcomes:
-                    outcomes.settle()
                 if time.monotonic() - renewed > renew_every:
-                    outcomes.settle()
                     _renew(delivery.claimed_by)
                     renewed = time.monotonic()
                 try:
                     reference = channel.send(delivery, session)
                 except TransportError as error:
-                    outcomes.settle()
                     if gives_up(delivery, error):
                         _record(delivery, DeliveryState.FAILED, last_error=str(error))
                         failed += 1
@@ -134,16 +137,13 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
                     )
                     _release(deliveries[index + 1 :])
                     return BatchResult(sent, failed, retry_in=wait, error=str(error))
-                outcomes.sent(delivery, reference)
+                record.sent(delivery, reference)
                 sent += 1
-            outcomes.settle()
     except TransportError as error:  # the session itself could not be opened
-        outcomes.settle()
         return _session_failed(deliveries, error, sent, failed)
     except Exception as error:
         # A bug of ours, not the far end's: record it where staff look, and do not loop on it.
         logger.exception("Channel %s crashed on deliveries %s", channel.name, delivery_ids)
-        outcomes.settle()
         Delivery.objects.filter(
             pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING
         ).update(state=DeliveryState.FAILED, last_error=f"Internal error: {error!r}")

@@ -10,7 +10,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from notifier import dispatch, expansion, subscriptions
+from notifier import dispatch, expansion, journal, subscriptions
 from notifier.ledger import enqueue_deliveries, queue_once
 from notifier.models import Delivery, DeliveryState, Expansion
 from notifier.tokens import SubscribeRequest
@@ -62,6 +62,7 @@ def sweep() -> int:
     A page of ids at a time: a sweep after a long outage must not hold every id in memory
     (and send them as one statement's parameters) at once.
     """
+    journal.recover()  # what a killed batch sent counts as sent before its claim is handed back
     now = timezone.now()
     pending_for = timedelta(seconds=settings.DELIVERY_STALE_SECONDS)
     moving = Delivery.objects.being_sent_since(now - pending_for) or (

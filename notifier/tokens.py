@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.encoding import force_bytes
 
 CONFIRM_SALT = "notifier.subscribe.confirm"
 UNSUBSCRIBE_SALT = "notifier.unsubscribe"
@@ -47,10 +49,31 @@ def _address_hash(email: str) -> str:
     return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
 
 
+class UnsubscribeSigner:
+    """Makes the tokens `signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object` makes, faster.
+
+    Signer derives its HMAC key from the secret anew for every token; a mailing of 100,000
+    needs one key, so this derives it once and copies the keyed HMAC per token. The bytes
+    are the same (tests compare them), so Signer reads them back.
+    """
+
+    def __init__(self) -> None:
+        signer = signing.Signer(salt=UNSUBSCRIBE_SALT)
+        self._separator = signer.sep
+        hasher = getattr(hashlib, signer.algorithm)
+        key = hasher(force_bytes(f"{signer.salt}signer") + force_bytes(signer.key)).digest()
+        self._keyed = hmac.new(key, digestmod=hasher)
+
+    def token(self, subscriber_id: int, email: str) -> str:
+        payload = json.dumps({"i": subscriber_id, "h": _address_hash(email)}, separators=(",", ":"))
+        value = signing.b64_encode(payload.encode("latin-1"))
+        mac = self._keyed.copy()
+        mac.update(value)
+        return f"{value.decode()}{self._separator}{signing.b64_encode(mac.digest()).decode()}"
+
+
 def unsubscribe_token(subscriber_id: int, email: str) -> str:
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(
-        {"i": subscriber_id, "h": _address_hash(email)}
-    )
+    return UnsubscribeSigner().token(subscriber_id, email)
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, str]:

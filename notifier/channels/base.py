@@ -30,12 +30,6 @@ class Channel:
     label: ClassVar[str]
     # Batch channels send many deliveries over one session (one SMTP connection).
     batch: ClassVar[bool] = False
-    # Whether send() calls self.settle() itself before the far end can accept the message,
-    # letting the previous outcome be recorded meanwhile (notifier/outcomes.py).
-    overlaps_outcomes: ClassVar[bool] = False
-
-    def settle(self) -> None:
-        """Wait until the previous send's outcome is recorded (the dispatcher sets this)."""
 
     def is_configured(self) -> bool:
         return True

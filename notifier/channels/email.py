@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from email.message import Message
 from email.utils import formatdate
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -22,9 +23,10 @@ from django.utils.timezone import now
 from notifier.channels import smtp_pipelining
 from notifier.channels.base import Channel, TransportError
 from notifier.channels.email_bytes import MailTemplate, fits
+from notifier.channels.smtp_pipelining import Envelope
 from notifier.messages import UNSUBSCRIBE_MARKER, RenderedEmail, absolute, email_for
 from notifier.models import Delivery, Notice, Subscriber
-from notifier.tokens import unsubscribe_token
+from notifier.tokens import UnsubscribeSigner, unsubscribe_token
 
 # Network trouble: the next try may work. Anything the server refused outright is per message.
 TRANSIENT_ERRORS = (
@@ -42,7 +44,6 @@ class EmailChannel(Channel):
     name = "email"
     label = "Email subscribers"
     batch: ClassVar[bool] = True
-    overlaps_outcomes: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._subscribers: dict[int, Subscriber] = {}
@@ -50,6 +51,10 @@ class EmailChannel(Channel):
         self._date: str | None = None
         self._sender = ""
         self._unsubscribe = ("", "")
+        self._tokens = UnsubscribeSigner()
+        # The batch in order, so each mail's content can go out with the next one's envelope.
+        self._next: dict[int, Delivery] = {}
+        self._ahead: tuple[int, tuple[str, str, bytes]] | None = None
 
     def component_ids(self, notice: Notice) -> list[int]:
         if notice.incident_id:
@@ -112,6 +117,7 @@ class EmailChannel(Channel):
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         ids = [int(d.target) for d in deliveries]
+        self._next = {d.pk: after for d, after in pairwise(deliveries)}
         self._subscribers = Subscriber.objects.in_bulk(ids)
         # Once per batch, not per process: the Date header is the batch's, not the publish's.
         self._date = date = formatdate(now().timestamp(), localtime=False)
@@ -139,10 +145,12 @@ class EmailChannel(Channel):
             raise TransportError(
                 f"Cannot reach the mail server: {error}", permanent=False
             ) from error
+        pipeline = smtp_pipelining.Pipeline(backend.connection)
         try:
-            yield backend
+            yield pipeline
         finally:
             with suppress(Exception):  # closing a broken connection may fail too
+                pipeline.end()
                 backend.close()
 
     def session(self) -> AbstractContextManager[Any]:
@@ -198,7 +206,7 @@ class EmailChannel(Channel):
         template = self._templates.get(delivery.notice_id)
         if template is not None:
             before, after = self._unsubscribe
-            url = f"{before}{unsubscribe_token(subscriber.pk, subscriber.email)}{after}"
+            url = f"{before}{self._tokens.token(subscriber.pk, subscriber.email)}{after}"
             if fits(subscriber.email, url):
                 return self._sender, subscriber.email, template.render(subscriber.email, url)
         message = self.message(delivery, subscriber, date=self._date)
@@ -212,11 +220,13 @@ class EmailChannel(Channel):
             raise TransportError(
                 "The subscriber unsubscribed before this was sent.", permanent=True
             )
-        sender, recipient, raw = self.envelope(delivery, subscriber)
+        if self._ahead is not None and self._ahead[0] == delivery.pk:
+            sender, recipient, raw = self._ahead[1]
+        else:
+            sender, recipient, raw = self.envelope(delivery, subscriber)
         try:
-            smtp_pipelining.sendmail(
-                session.connection, sender, recipient, raw, before_content=self.settle
-            )
+            then = self._look_ahead(delivery)
+            session.send(Envelope(sender, recipient, len(raw)), raw, then=then)
         except smtplib.SMTPRecipientsRefused as error:
             raise TransportError(
                 f"The mail server refused the address: {error}", permanent=True
@@ -230,6 +240,17 @@ class EmailChannel(Channel):
         except TRANSIENT_ERRORS as error:
             raise TransportError(f"Lost the mail server: {error}", permanent=False) from error
         return email_for(delivery.notice).message_id
+
+    def _look_ahead(self, delivery: Delivery) -> Envelope | None:
+        """The next mail's envelope, its bytes kept for its turn; None if it will not be sent."""
+        self._ahead = None
+        following = self._next.get(delivery.pk)
+        subscriber = following and self._subscribers.get(int(following.target))
+        if following is None or subscriber is None:
+            return None
+        sender, recipient, raw = self.envelope(following, subscriber)
+        self._ahead = (following.pk, (sender, recipient, raw))
+        return Envelope(sender, recipient, len(raw))
 
     def preview(self, notice: Notice) -> str:
         return email_for(notice).subject

@@ -30,6 +30,8 @@ class Inbox:
     pipelining: bool = True
     # Every command in the order received, to see the pipelined envelope arrive.
     commands: list[str] = field(default_factory=list)
+    # The answer to a message's content for these recipients, instead of accepting it.
+    content_answers: dict[str, str] = field(default_factory=dict)
 
     async def handle_EHLO(
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list
@@ -57,6 +59,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        for recipient in envelope.rcpt_tos:
+            if recipient in self.content_answers:
+                return self.content_answers[recipient]
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
         return "250 Message accepted"

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from incidents import actions
 from incidents.models import Component, ComponentStatus, Incident
-from notifier import dispatch, expansion, tasks
+from notifier import dispatch, expansion, journal, tasks
 from notifier.models import Delivery, DeliveryState, Expansion, Notice, Subscriber
 from notifier.tokens import SubscribeRequest, read_unsubscribe_token
 from tests.servers.postgres import PostgresServer
@@ -261,7 +261,7 @@ def test_a_publish_reaches_every_subscriber_once_through_a_real_worker(
 
 
 def test_a_worker_killed_mid_fan_out_is_replaced_and_only_a_mail_in_flight_can_come_twice(
-    worker: Worker, smtp: SmtpServer, broker: None
+    worker: Worker, smtp: SmtpServer, broker: None, settings
 ) -> None:
     """Everyone gets the mail; nobody gets two, except whoever's mail was in flight at the kill.
 
@@ -269,6 +269,10 @@ def test_a_worker_killed_mid_fan_out_is_replaced_and_only_a_mail_in_flight_can_c
     no code can close (SMTP has no way to ask "did you get it?"), so a crash there sends
     that one message again. That is at most one mail per pool process killed, with the same
     Message-ID (clients that thread by it show one); anything beyond that is a bug.
+
+    The worker records a mail in its journal file at once and in the ledger a group at a
+    time; its replacement writes the journals of the killed batches to the ledger first, as
+    `journal.recover()` does here.
     """
     worker.start()
     addresses = subscribe(2000)
@@ -278,6 +282,8 @@ def test_a_worker_killed_mid_fan_out_is_replaced_and_only_a_mail_in_flight_can_c
     wait_until(lambda: len(smtp.messages) >= 300, 60, "300 mails accepted", worker)
     worker.kill()
     accepted = set(smtp.count_by_recipient())
+    settings.VAR_DIR = worker.env["VAR_DIR"]
+    journal.recover()
     recorded = {
         ids[int(t)]
         for t in mail_deliveries(incident).filter(state="sent").values_list("target", flat=True)
