@@ -64,7 +64,12 @@ def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
         claimed_by=mark,
         attempts=F("attempts") + 1,
     )
-    deliveries = list(Delivery.objects.filter(claimed_by=mark).order_by("id"))
+    # Only what sending needs: loading every column of every row costs more than the claim.
+    deliveries = list(
+        Delivery.objects.filter(claimed_by=mark)
+        .only("id", "notice_id", "channel", "target", "attempts", "created_at", "claimed_by")
+        .order_by("id")
+    )
     # A batch is nearly always one notice's: load it once rather than joined to every row.
     notices = Notice.objects.in_bulk({d.notice_id for d in deliveries})
     for delivery in deliveries:

@@ -58,15 +58,14 @@ def write_to_ledger(lines: Sequence[tuple[int, str, datetime]]) -> None:
     for delivery_id, reference, sent_at in lines:
         params += [delivery_id, connection.ops.adapt_datetimefield_value(sent_at), reference[:200]]
     # Whatever the row says (the sweeper may have taken a stalled claim back), a mail the
-    # far end accepted is sent: a re-queued task must not send it again.
+    # far end accepted is sent: a re-queued task must not send it again. A VALUES list's
+    # columns are column1, column2... in PostgreSQL and SQLite alike.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH sent (id, at, reference) AS (VALUES {rows}) "  # noqa: S608
-            f"UPDATE {table} SET state = %s, last_error = '', "
-            f"sent_at = (SELECT at FROM sent WHERE sent.id = {table}.id), "
-            f"reference = (SELECT reference FROM sent WHERE sent.id = {table}.id) "
-            "WHERE id IN (SELECT id FROM sent)",
-            [*params, DeliveryState.SENT.value],
+            f"UPDATE {table} SET state = %s, last_error = '', sent_at = sent.column2, "  # noqa: S608
+            f"reference = sent.column3 FROM (VALUES {rows}) AS sent "
+            f"WHERE {table}.id = sent.column1",
+            [DeliveryState.SENT.value, *params],
         )
 
 

@@ -218,7 +218,7 @@ else:
 # Subscriptions and the delivery ledger.
 SUBSCRIBE_CONFIRM_MAX_AGE = env_int("SUBSCRIBE_CONFIRM_MAX_AGE", 3 * 24 * 3600, minimum=60)
 SUBSCRIBE_RATE_LIMIT = env_int("SUBSCRIBE_RATE_LIMIT", 5, minimum=1)  # per IP per hour
-DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 200, minimum=1)
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 500, minimum=1)
 # Transient failures are retried until a delivery is this old (not for a number of tries: an
 # SMTP relay down for an hour would use them all up), with backoff capped at RETRY_MAX.
 DELIVERY_GIVE_UP_AFTER = env_int("DELIVERY_GIVE_UP_AFTER", 6 * 3600, minimum=0)

@@ -118,7 +118,7 @@ class EmailChannel(Channel):
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         ids = [int(d.target) for d in deliveries]
         self._next = {d.pk: after for d, after in pairwise(deliveries)}
-        self._subscribers = Subscriber.objects.in_bulk(ids)
+        self._subscribers = Subscriber.objects.only("id", "email").in_bulk(ids)
         # Once per batch, not per process: the Date header is the batch's, not the publish's.
         self._date = date = formatdate(now().timestamp(), localtime=False)
         self._sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
