@@ -149,9 +149,9 @@ def db_counters() -> dict[str, int]:
 
 
 def subscribe_up_to(count: int) -> None:
-    from notifier.models import Subscriber
-
     from django.db import connection
+
+    from notifier.models import Subscriber
 
     have = Subscriber.objects.count()
     Subscriber.objects.bulk_create(

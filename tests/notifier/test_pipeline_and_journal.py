@@ -107,9 +107,7 @@ def test_a_content_refused_for_good_still_sends_the_mail_announced_after_it(inbo
     assert [m["To"] for m in inbox.messages] == ["two@example.com"]
 
 
-def test_a_deferred_mail_ends_the_batch_and_drops_the_announced_mail_without_a_word(
-    inbox, writes
-):
+def test_a_deferred_mail_ends_the_batch_and_drops_the_announced_mail_without_a_word(inbox, writes):
     inbox.content_answers["one@example.com"] = "451 4.3.0 Try again later"
     ids = publish("one@example.com", "two@example.com", "three@example.com")
 
