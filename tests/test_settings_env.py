@@ -163,6 +163,8 @@ def load_settings(monkeypatch, tmp_path):
             "SITE_TIME_ZONE",
             "EXTRA_TIME_ZONES",
             "HISTORY_PAGE_SIZE",
+            "DATABASE_URL",
+            "DATABASE_POOL_SIZE",
         ):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
@@ -203,3 +205,16 @@ def test_the_settings_read_zones_sizes_and_secret_files(load_settings, tmp_path)
 def test_the_settings_refuse_to_load_with_a_bad_value(load_settings, values):
     with pytest.raises(ImproperSetting):
         load_settings(**values)
+
+
+def test_web_processes_can_share_a_pool_of_postgresql_connections(load_settings):
+    pooled = load_settings(
+        DATABASE_URL="postgres://status:secret@127.0.0.1:5432/status", DATABASE_POOL_SIZE="6"
+    )["DATABASES"]["default"]
+    assert pooled["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 6, "timeout": 10}
+    assert pooled["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
+
+    unpooled = load_settings(DATABASE_URL="postgres://status:secret@127.0.0.1:5432/status")
+    assert "pool" not in unpooled["DATABASES"]["default"].get("OPTIONS", {})
+    sqlite = load_settings(DATABASE_POOL_SIZE="6")["DATABASES"]["default"]
+    assert "pool" not in sqlite.get("OPTIONS", {})
