@@ -31,21 +31,18 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hmac
 import io
 import json
 import os
 import pstats
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +51,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import report, servers  # noqa: E402
+from benchmarks.console_browser import PASSWORD, USERNAME, Staff, form_fields  # noqa: E402
+from benchmarks.console_report import section, write_readme  # noqa: E402
 
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
-README = HERE / "README.md"
-START, END = "<!-- console:start -->", "<!-- console:end -->"
-USERNAME = "bench-editor"
-PASSWORD = "a long benchmark passphrase 7"
 SUBSCRIBERS = 100
-GOAL = 1.5
 DATABASES = ["sqlite", "postgres"]
 PHASES = ["alone", "loaded", "alone_after", "split_alone", "split_loaded", "inprocess"]
 
@@ -188,150 +182,6 @@ def profile_child(out: Path, incident: int, rounds: int, profile_out: Path) -> N
             }
         )
     )
-
-
-# --- the browser's side ------------------------------------------------------------------------
-
-
-class FormFields(HTMLParser):
-    """What a browser would submit for the first form: inputs, checked boxes, selects, text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, Any] = {}
-        self.depth = 0
-        self.done = False
-        self._select: str | None = None
-        self._first_option: str | None = None
-        self._selected = False
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if self.done:
-            return
-        if tag == "form":
-            self.depth += 1
-        if not self.depth or "disabled" in a:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text")
-            if kind in {"checkbox", "radio"}:
-                if "checked" in a:
-                    self.fields.setdefault(name, []).append(a.get("value", "on"))
-            elif kind not in {"submit", "button"}:
-                self.fields[name] = a.get("value", "")
-        elif tag == "select" and name:
-            self._select, self._first_option, self._selected = name, None, False
-        elif tag == "option" and self._select:
-            value = a.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-            if "selected" in a:
-                self.fields[self._select], self._selected = value, True
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields[name] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self._select:
-            if not self._selected:
-                self.fields[self._select] = self._first_option or ""
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form" and self.depth:
-            self.depth -= 1
-            self.done = not self.depth
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.fields[self._textarea] += data
-
-
-def form_fields(html: str) -> dict[str, Any]:
-    parser = FormFields()
-    parser.feed(html)
-    if not parser.fields:
-        raise RuntimeError(f"no form in the answer: {html[:300]!r}")
-    return parser.fields
-
-
-def totp(key_hex: str, step: int, t0: int, digits: int, at: float | None = None) -> str:
-    """RFC 6238 with SHA-1, as django-otp's TOTPDevice computes it."""
-    counter = int(((at or time.time()) - t0) // step)
-    mac = hmac.new(bytes.fromhex(key_hex), struct.pack(">Q", counter), "sha1").digest()
-    offset = mac[-1] & 0x0F
-    code = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-    return f"{code:0{digits}d}"
-
-
-class Staff:
-    """One browser: a keep-alive connection, cookies, and the htmx headers its clicks send."""
-
-    def __init__(self, base: str, incident: int) -> None:
-        import requests
-
-        self.base = base
-        self.incident = incident
-        self.http = requests.Session()
-        self.count = 0
-
-    def sign_in(self, device: dict[str, Any]) -> None:
-        login = self.http.get(f"{self.base}/staff/login/?next=/staff/", timeout=30)
-        data = form_fields(login.text)
-        data.update(username=USERNAME, password=PASSWORD)
-        verify = self.http.post(f"{self.base}/staff/login/", data=data, timeout=30)
-        if not verify.url.split("?")[0].endswith("/staff/verify/"):
-            raise RuntimeError(f"the password was refused: {verify.status_code} {verify.url}")
-        data = form_fields(verify.text)
-        data["token"] = totp(device["key"], device["step"], device["t0"], device["digits"])
-        dashboard = self.http.post(verify.url, data=data, timeout=30)
-        card = f'id="incident-{self.incident}"'
-        if not dashboard.url.endswith("/staff/") or card not in dashboard.text:
-            raise RuntimeError(f"the TOTP code was refused: {dashboard.status_code}")
-
-    def use(self, base: str) -> None:
-        """Send the next round trips to another server (same database, same session)."""
-        self.base = base
-
-    def _htmx(self, target: str) -> dict[str, str]:
-        return {
-            "HX-Request": "true",
-            "HX-Target": target,
-            "HX-Current-URL": f"{self.base}/staff/",
-            "X-CSRFToken": self.http.cookies.get("csrftoken", ""),
-        }
-
-    def round_trip(self) -> tuple[float, float]:
-        """Click "Post update", write, submit: (seconds for the form, seconds for the post)."""
-        self.count += 1
-        pk = self.incident
-        start = time.perf_counter()
-        form = self.http.get(
-            f"{self.base}/staff/incidents/{pk}/update-form/",
-            headers=self._htmx(f"incident-{pk}-form"),
-            timeout=60,
-        )
-        middle = time.perf_counter()
-        if form.status_code != 200:
-            raise RuntimeError(f"update form: {form.status_code}")
-        data = form_fields(form.text)
-        message = f"UPDATE {datetime.now(UTC):%H:%M:%S}: benchmark update {self.count}."
-        data["body"] = message
-        card = self.http.post(
-            f"{self.base}/staff/incidents/{pk}/update/",
-            data=data,
-            headers=self._htmx(f"incident-{pk}"),
-            timeout=60,
-        )
-        end = time.perf_counter()
-        if card.status_code != 200 or message not in card.text or "<form" in card.text:
-            raise RuntimeError(
-                f"the update was not published: {card.status_code} {card.text[:400]}"
-            )
-        return middle - start, end - middle
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -555,85 +405,6 @@ def start_granian(
     ]
     env = {k: v for k, v in env.items() if not k.startswith("GRANIAN_")}
     return servers._start("granian", command, env, workdir / "granian.log", port)
-
-
-# --- the README section -----------------------------------------------------------------------
-
-
-def _ms(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def section(results: dict[str, Any]) -> str:
-    machine = report.machine_line(results["machine"])
-    settings = results["settings"]
-
-    def wrk(data: dict[str, Any]) -> str:
-        w = data["wrk"]
-        lat = w["latency_ms"]
-        return (
-            f"`/` at {w['requests_per_second']:,.0f} req/s, p50 {_ms(lat.get('p50', 0))} / "
-            f"p99 {_ms(lat.get('p99', 0))} ms; other work {w['other_cpu_cores']} cores"
-        )
-
-    def row(database: str, label: str, data: dict[str, Any], meanwhile: str) -> str:
-        rt, form, post = data["round_trip_ms"], data["form_ms"], data["post_ms"]
-        return (
-            f"| {database} | {label} | {rt['n']} | **{_ms(rt['median'])}** / {_ms(rt['p95'])} ms "
-            f"| {_ms(form['median'])} / {_ms(post['median'])} ms | {meanwhile} |"
-        )
-
-    rows, verdicts = [], []
-    for database, r in results["console"].items():
-        ratio = r["ratios"]
-        cpu = r["alone"]["server_cpu_ms_per_round_trip"]
-        rows += [
-            row(database, "alone", r["alone"], f"server CPU {cpu} ms per round trip"),
-            row(database, "**under public load**", r["loaded"], wrk(r["loaded"])),
-            row(database, "alone again", r["alone_after"], ""),
-            row(database, "console on its own server, alone", r["split_alone"], ""),
-            row(
-                database,
-                "console on its own server, **public server under load**",
-                r["split_loaded"],
-                wrk(r["split_loaded"]),
-            ),
-        ]
-        met = "met" if ratio["split_median"] <= GOAL else "**missed**"
-        inproc = r["inprocess"]
-        verdicts.append(
-            f"- **{database}** ({r['server']}): the console on its own server, as the README's "
-            f"production layout: median **{ratio['split_median']:.2f}×**, p95 "
-            f"{ratio['split_p95']:.2f}× (goal ≤ {GOAL}×: {met}). One shared server, as "
-            f"`make run`: median **{ratio['median']:.2f}×**, p95 {ratio['p95']:.2f}× (quiet "
-            f"{_ms(ratio['quiet_median_ms'])} / {_ms(ratio['quiet_p95_ms'])} ms). In process "
-            "(`django.test.Client`, no HTTP): form "
-            f"{_ms(inproc['form_ms']['median'])} ms, post {_ms(inproc['post_ms']['median'])} ms "
-            f"(medians of {inproc['rounds']}); {inproc['form_queries']} + "
-            f"{inproc['post_queries']} SQL queries."
-        )
-    return "\n".join(
-        [
-            f"{machine} · `python -m benchmarks.console` ({settings['samples']} round trips a "
-            f"phase, `wrk -t2 -c64 -d{settings['seconds']}s`)",
-            "",
-            "| Database | Phase | Round trips | Round trip median / p95 | Form / post median "
-            "| Meanwhile |",
-            "|---|---|---:|---:|---:|---|",
-            *rows,
-            "",
-            *verdicts,
-        ]
-    )
-
-
-def write_readme(text: str) -> None:
-    """Replace the figures between the console markers (the method and reading stay)."""
-    readme = README.read_text()
-    if START not in readme or END not in readme:
-        raise SystemExit(f"benchmarks/README.md has no {START} … {END} block")
-    before, rest = readme.split(START, 1)
-    README.write_text(f"{before}{START}\n{text}\n{END}{rest.split(END, 1)[1]}")
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
