@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from incidents import timefmt
 from incidents.models import PublicationState
+from incidents.relative_links import LINKS_RELATIVE, make_links_relative
 
 CACHE_ALIAS = "pages"
 View = Callable[..., HttpResponse]
@@ -45,6 +46,7 @@ def _response(stored: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
     response = HttpResponse(content)
     for name, value in headers:
         response[name] = value
+    setattr(response, LINKS_RELATIVE, True)  # stored as the middleware would have made it
     return response
 
 
@@ -63,7 +65,7 @@ def cached_page(view: View) -> View:
         with _render_lock(key):
             if (stored := cache.get(key)) is not None:
                 return _response(stored)
-            response = view(request, *args, **kwargs)
+            response = make_links_relative(request, view(request, *args, **kwargs))
             if response.status_code == 200 and not response.streaming:
                 headers = [(name, value) for name, value in response.items()]
                 cache.set(key, (response.content, headers))

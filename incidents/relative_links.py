@@ -15,6 +15,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 # Attributes that hold a URL we serve: links, assets, forms, htmx requests.
+# Set on a response whose links are already relative to its address.
+LINKS_RELATIVE = "links_relative"
 SITE_PATH = re.compile(rb'(?P<attr>\s(?:href|src|action|hx-get)=")(?P<path>/(?!/)[^"]*)"')
 
 
@@ -46,21 +48,28 @@ def relative_to_root(body: bytes) -> bytes:
     return relative_to(body, "/")
 
 
+def make_links_relative(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Rewrite a page's links for its address, once: a rewritten response is marked."""
+    content_type = response.get("Content-Type", "")
+    if (
+        getattr(response, LINKS_RELATIVE, False)
+        or response.status_code != 200  # error pages answer at any address: keep them absolute
+        or response.streaming
+        or not content_type.startswith("text/html")
+        # The admin and the staff console are not mirrored, and the console's htmx
+        # partials are swapped into pages at other addresses: links there stay absolute.
+        or request.path.startswith(("/admin/", "/staff/"))
+    ):
+        return response
+    response.content = relative_to(response.content, request.path)
+    setattr(response, LINKS_RELATIVE, True)
+    return response
+
+
 class RelativeLinksMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        content_type = response.get("Content-Type", "")
-        if (
-            response.status_code != 200  # error pages answer at any address: keep them absolute
-            or response.streaming
-            or not content_type.startswith("text/html")
-            # The admin and the staff console are not mirrored, and the console's htmx
-            # partials are swapped into pages at other addresses: links there stay absolute.
-            or request.path.startswith(("/admin/", "/staff/"))
-        ):
-            return response
-        response.content = relative_to(response.content, request.path)
-        return response
+        # Cached public pages are stored rewritten (incidents/page_cache.py) and pass as they are.
+        return make_links_relative(request, self.get_response(request))

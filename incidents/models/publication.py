@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 
@@ -25,8 +25,14 @@ class PublicationState(models.Model):
 
     @classmethod
     def current_token(cls) -> str:
-        token = cls.objects.filter(pk=1).values_list("token", flat=True).first()
-        return str(token) if token is not None else "empty"
+        # Every public request asks this before its cached page: one short statement, written
+        # out, costs a tenth of what building it through the ORM does.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT token FROM {connection.ops.quote_name(cls._meta.db_table)} WHERE id = 1"  # noqa: S608
+            )
+            row = cursor.fetchone()
+        return str(cls._meta.get_field("token").to_python(row[0])) if row else "empty"
 
     @classmethod
     def bump(cls) -> None:
