@@ -7,7 +7,7 @@ Twice, each in a throwaway database with the demo data and 100 confirmed email s
 (so a publish writes deliveries and hands them to the broker; no worker runs): a SQLite file
 with the embedded SQLite broker, as `make run`; then PostgreSQL with Redis as the broker, as in
 production (both servers from tests/servers/). granian serves the app (`--workers 2`, the
-project's settings, DEBUG off), one instance for everything as `make run` does. The
+project's settings, DEBUG off), first one instance for everything. The
 benchmark creates an editor with a confirmed TOTP device and opens an incident, then signs
 in over HTTP as a browser does: GET and POST /staff/login/, then /staff/verify/ with the
 code computed from the device's key.

@@ -53,10 +53,10 @@ def section(results: dict[str, Any]) -> str:
         met = "met" if ratio["split_median"] <= GOAL else "**missed**"
         inproc = r["inprocess"]
         verdicts.append(
-            f"- **{database}** ({r['server']}): the console on its own server, as the README's "
-            f"production layout: median **{ratio['split_median']:.2f}×**, p95 "
-            f"{ratio['split_p95']:.2f}× (goal ≤ {GOAL}×: {met}). One shared server, as "
-            f"`make run`: median **{ratio['median']:.2f}×**, p95 {ratio['p95']:.2f}× (quiet "
+            f"- **{database}** ({r['server']}): the console on its own server (the README's "
+            f"production layout, and `make run`'s): median **{ratio['split_median']:.2f}×**, p95 "
+            f"{ratio['split_p95']:.2f}× (goal ≤ {GOAL}×: {met}). One shared server: "
+            f"median **{ratio['median']:.2f}×**, p95 {ratio['p95']:.2f}× (quiet "
             f"{_ms(ratio['quiet_median_ms'])} / {_ms(ratio['quiet_p95_ms'])} ms). In process "
             "(`django.test.Client`, no HTTP): form "
             f"{_ms(inproc['form_ms']['median'])} ms, post {_ms(inproc['post_ms']['median'])} ms "

@@ -59,11 +59,19 @@ def site_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def served(site_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+def staff_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def served(
+    site_env: dict[str, str], tmp_path: Path, staff_port: int
+) -> Iterator[tuple[subprocess.Popen, int]]:
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
+    command = [sys.executable, "manage.py", "serve", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        [*command, "--staff-port", str(staff_port)],
         cwd=ROOT,
         env=site_env,
         stdout=log,
@@ -157,3 +165,40 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(
         time.sleep(0.2)
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_the_console_has_a_web_server_of_its_own(
+    served: tuple[subprocess.Popen, int], staff_port: int
+) -> None:
+    _, port = served
+    login = wait_for_page(staff_port, "/staff/login/")
+    assert b'name="password"' in login
+    assert b'name="password"' in wait_for_page(port, "/staff/login/")  # the site answers too
+
+
+def test_a_taken_staff_port_leaves_the_site_serving(
+    site_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        log = tmp_path / "serve.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "serve", "--no-worker", "--port", str(port),
+                 "--staff-port", str(taken.getsockname()[1])],
+                cwd=ROOT, env=site_env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        try:
+            assert b"All systems operational" in wait_for_page(port)
+            deadline = time.monotonic() + 20
+            while b"is the port taken?" not in log.read_bytes():
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+            assert process.poll() is None
+            assert b"All systems operational" in wait_for_page(port)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)

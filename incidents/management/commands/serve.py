@@ -1,4 +1,10 @@
-"""Run the web server and a Celery worker (with beat) together; Ctrl-C stops both."""
+"""Run the web servers and a Celery worker (with beat) together; Ctrl-C stops them all.
+
+Two granian instances serve the same application, as in production (README): the site on
+--port, and the console, the admin and the staff API on --staff-port, so readers flooding
+the site never share a process with the staff posting the update. The site answers staff
+pages too; when the staff port is taken, serving goes on without it.
+"""
 
 from __future__ import annotations
 
@@ -20,15 +26,18 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument(
+            "--staff-port",
+            type=int,
+            default=int(os.environ["STAFF_PORT"]) if os.environ.get("STAFF_PORT") else None,
+            help="Port of the console's own web server (default: --port + 1; 0: none).",
+        )
         parser.add_argument("--no-worker", action="store_true", help="Serve pages only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        web = [
-            sys.executable, "-m", "granian", "--interface", "wsgi",
-            "--host", options["host"], "--port", str(options["port"]),
-            "--workers", str(options["web_workers"]), "--no-ws",
-            "statuspage.wsgi:application",
-        ]  # fmt: skip
+        host, port = options["host"], options["port"]
+        staff_port = port + 1 if options["staff_port"] is None else options["staff_port"]
+        web = granian(host, port, options["web_workers"])
         worker = [
             sys.executable, "-m", "celery", "--app", "statuspage", "worker", "--beat",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
@@ -38,10 +47,16 @@ class Command(BaseCommand):
         # Each child leads its own process group: a Ctrl-C reaches only this command, which
         # then stops every child once, gracefully (granian quits abruptly on a second signal).
         processes = [subprocess.Popen(command, start_new_session=True) for command in commands]
+        staff = None  # optional: the site answers staff pages too
+        if staff_port:
+            staff = subprocess.Popen(granian(host, staff_port, 1), start_new_session=True)
+            processes.append(staff)
+        needed = [p for p in processes if p is not staff]
+        console = f"http://{host}:{staff_port or port}/staff/"
         self.stdout.write(
-            f"Serving {settings.SITE_NAME} on http://{options['host']}:{options['port']}/ "
+            f"Serving {settings.SITE_NAME} on http://{host}:{port}/ "
             f"({'web only' if options['no_worker'] else 'web + worker'}). Ctrl-C stops.\n"
-            f"Staff console: http://{options['host']}:{options['port']}/staff/ "
+            f"Staff console: {console} "
             "(create an account with: manage.py create_staff NAME --role admin)"
         )
         stopping = False
@@ -53,7 +68,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            while not stopping and all(p.poll() is None for p in processes):
+            warned = False
+            while not stopping and all(p.poll() is None for p in needed):
+                if staff is not None and staff.poll() is not None and not warned:
+                    warned = True
+                    self.stderr.write(
+                        f"The console's server on port {staff_port} stopped (is the port "
+                        f"taken?); the console stays at http://{host}:{port}/staff/."
+                    )
                 time.sleep(0.5)
         finally:
             for process in processes:
@@ -66,6 +88,14 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
-        failed = [p for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
+        failed = [p for p in needed if p.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(f"a process stopped unexpectedly (exit {failed[0].returncode})")
+
+
+def granian(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "granian", "--interface", "wsgi",
+        "--host", host, "--port", str(port), "--workers", str(workers), "--no-ws",
+        "statuspage.wsgi:application",
+    ]  # fmt: skip
