@@ -66,7 +66,7 @@ def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
     )
     # Only what sending needs: loading every column of every row costs more than the claim.
     deliveries = list(
-        Delivery.objects.filter(claimed_by=mark)
+        Delivery.objects.filter(pk__in=delivery_ids, claimed_by=mark)
         .only("id", "notice_id", "channel", "target", "attempts", "created_at", "claimed_by")
         .order_by("id")
     )
@@ -83,11 +83,13 @@ def _record(delivery: Delivery, state: str, **fields: object) -> None:
     )
 
 
-def _renew(mark: str) -> None:
+def _renew(deliveries: Sequence[Delivery]) -> None:
     """Show the sweeper this batch is alive: move its claim on the unsent rows forward."""
-    Delivery.objects.filter(claimed_by=mark, state=DeliveryState.SENDING).update(
-        claimed_at=timezone.now()
-    )
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries],
+        claimed_by=deliveries[0].claimed_by,
+        state=DeliveryState.SENDING,
+    ).update(claimed_at=timezone.now())
 
 
 def _release(deliveries: Sequence[Delivery]) -> None:
@@ -124,7 +126,7 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
         ):
             for index, delivery in enumerate(deliveries):
                 if time.monotonic() - renewed > renew_every:
-                    _renew(delivery.claimed_by)
+                    _renew(deliveries[index:])
                     renewed = time.monotonic()
                 try:
                     reference = channel.send(delivery, session)

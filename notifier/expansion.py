@@ -9,8 +9,9 @@ Nothing is lost and nothing doubles: the row is claimed like a delivery (a condi
 UPDATE; a claim older than DELIVERY_SENDING_TIMEOUT_SECONDS belongs to a dead worker);
 a re-run after a crash starts from the first subscriber again, and the unique
 (notice, channel, target) constraint makes every row it already wrote a no-op; rows
-written but never queued (the crash came in between) are queued by the re-run or, failing
-that, by the sweeper, as any delivery never queued.
+written but never queued (the crash came in between) lie above `queued_through`, so the
+re-run queues them or, failing that, the sweeper does, as any delivery queued long ago
+and still pending (rows are written with their enqueued_at set).
 """
 
 from __future__ import annotations
@@ -54,16 +55,18 @@ def expand(expansion_id: int) -> int:
     channel = channel_named(expansion.channel)
     rows = Delivery.objects.filter(notice_id=expansion.notice_id, channel=expansion.channel)
     queued, after, size, chunks = 0, 0, settings.DELIVERY_BATCH_SIZE, 0
-    last_queued = 0
+    last_queued = expansion.queued_through
     while page := channel.expand_page(expansion.notice, after, size):  # type: ignore[attr-defined]
         # Every row of this notice not yet queued: the chunk just written (its ids are
         # above those queued before), and at the first pass any a crashed run left.
-        fresh = rows.filter(id__gt=last_queued, enqueued_at=None, state__in=CLAIMABLE_STATES)
+        fresh = rows.filter(id__gt=last_queued, state__in=CLAIMABLE_STATES)
         ids = list(fresh.order_by("id").values_list("id", flat=True))
-        queued += queue_batches(ids)
+        queued += queue_batches(ids, marked=True)
         last_queued = ids[-1] if ids else last_queued
         # Renewed per chunk, so the sweeper does not take a long list from a live worker.
-        Expansion.objects.filter(pk=expansion_id).update(claimed_at=timezone.now())
+        Expansion.objects.filter(pk=expansion_id).update(
+            claimed_at=timezone.now(), queued_through=last_queued
+        )
         after, size, chunks = page[-1], LATER_CHUNK, chunks + 1
         if chunks == 2:
             refresh_planner_statistics()

@@ -117,12 +117,16 @@ def enqueue_deliveries(rows: QuerySet[Delivery]) -> int:
     return queued
 
 
-def queue_batches(ids: list[int]) -> int:
-    """Queue deliveries of a batch channel, DELIVERY_BATCH_SIZE to a task, in this order."""
+def queue_batches(ids: list[int], *, marked: bool = False) -> int:
+    """Queue deliveries of a batch channel, DELIVERY_BATCH_SIZE to a task, in this order.
+
+    `marked`: their enqueued_at is set already (the expansion writes it with the rows).
+    """
     from notifier import tasks
 
     for chunk in _chunks(ids, settings.DELIVERY_BATCH_SIZE):
-        _mark_enqueued(chunk)
+        if not marked:
+            _mark_enqueued(chunk)
         tasks.deliver_batch.delay(chunk)
     return len(ids)
 

@@ -92,7 +92,9 @@ class EmailChannel(Channel):
         if not page:
             return []
         ids_sql, ids_params = audience.filter(id__lte=page[-1]).order_by().query.sql_with_params()
-        template = Delivery(notice=notice, channel=self.name, target="")
+        # Queued as soon as written (notifier/expansion.py), so marked so at once: marking
+        # them after, a row at a time, cost as much as writing them.
+        template = Delivery(notice=notice, channel=self.name, target="", enqueued_at=now())
         columns, values, params = [], [], []
         for field in Delivery._meta.concrete_fields:
             if field.primary_key:

@@ -64,11 +64,11 @@ def test_an_expansion_that_crashed_halfway_is_finished_by_the_next_without_dupli
     calls = {"n": 0}
     queue_batches = ledger.queue_batches
 
-    def dies_on_the_second_chunk(ids: list[int]) -> int:
+    def dies_on_the_second_chunk(ids: list[int], **options: bool) -> int:
         calls["n"] += 1
         if calls["n"] == 2:  # that chunk's rows are written, not yet queued
             raise SystemExit("SIGKILL")
-        return queue_batches(ids)
+        return queue_batches(ids, **options)
 
     monkeypatch.setattr(ledger, "queue_batches", dies_on_the_second_chunk)
     with pytest.raises(SystemExit):
