@@ -96,3 +96,19 @@ def eager_celery() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def writes(monkeypatch) -> list[bytes]:
+    """Every write the client makes on its SMTP connections."""
+    import smtplib
+
+    seen: list[bytes] = []
+    send = smtplib.SMTP.send
+
+    def recording(self: smtplib.SMTP, data: bytes | str) -> None:
+        seen.append(data.encode() if isinstance(data, str) else data)
+        send(self, data)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", recording)
+    return seen

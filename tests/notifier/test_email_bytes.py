@@ -181,19 +181,11 @@ def test_on_postgresql_a_batch_records_outcomes_without_waiting_for_the_disk(inb
         assert cursor.fetchone()[0] == "on"  # as before: the connection is reused
 
 
-def test_the_envelope_goes_in_one_write_to_a_server_that_offers_pipelining(inbox, monkeypatch):
+def test_the_envelope_goes_in_one_write_to_a_server_that_offers_pipelining(inbox, writes):
     import smtplib
 
     from notifier.channels import smtp_pipelining
 
-    writes: list[bytes] = []
-    send = smtplib.SMTP.send
-
-    def recording(self: smtplib.SMTP, data: bytes | str) -> None:
-        writes.append(data.encode() if isinstance(data, str) else data)
-        send(self, data)
-
-    monkeypatch.setattr(smtplib.SMTP, "send", recording)
     with smtplib.SMTP(settings_host(), settings_port(), timeout=5) as smtp:
         smtp_pipelining.sendmail(
             smtp, "status@example.com", "reader@example.com", b"Subject: x\r\n\r\n.dot\r\nend"

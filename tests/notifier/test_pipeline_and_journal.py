@@ -33,20 +33,6 @@ def own_journal_directory(settings, tmp_path: Path) -> Path:
     return journal.directory()
 
 
-@pytest.fixture
-def writes(monkeypatch) -> list[bytes]:
-    """Every write the client makes on its SMTP connections."""
-    seen: list[bytes] = []
-    send = smtplib.SMTP.send
-
-    def recording(self: smtplib.SMTP, data: bytes | str) -> None:
-        seen.append(data.encode() if isinstance(data, str) else data)
-        send(self, data)
-
-    monkeypatch.setattr(smtplib.SMTP, "send", recording)
-    return seen
-
-
 def publish(*addresses: str) -> list[int]:
     for address in addresses:
         Subscriber.objects.create(email=address)
