@@ -80,8 +80,7 @@ def section(results: dict[str, Any]) -> str:
 
 def write_readme(text: str) -> None:
     """Replace the figures between the console markers (the method and reading stay)."""
-    readme = README.read_text()
-    if START not in readme or END not in readme:
+    replaced = report.replace_between(README.read_text(), START, END, text)
+    if replaced is None:
         raise SystemExit(f"benchmarks/README.md has no {START} … {END} block")
-    before, rest = readme.split(START, 1)
-    README.write_text(f"{before}{START}\n{text}\n{END}{rest.split(END, 1)[1]}")
+    README.write_text(replaced)

@@ -99,12 +99,12 @@ def _breakdown_lines(breakdown_ms: dict[str, float] | None) -> list[str]:
 def update_readme(readme: Path, text: str) -> None:
     """Replace the Fan-out section inside the results block (added before its end if absent)."""
     from benchmarks.report import END as RESULTS_END
+    from benchmarks.report import replace_between
 
     current = readme.read_text()
     block = f"{START}\n{text.strip()}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1]
+    if (replaced := replace_between(current, START, END, text)) is not None:
+        current = replaced
     elif RESULTS_END in current:
         head, tail = current.split(RESULTS_END, 1)
         current = f"{head.rstrip()}\n\n{block}\n{RESULTS_END}{tail}"

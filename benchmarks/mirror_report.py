@@ -152,12 +152,12 @@ def write_readme(readme: Path, text: str) -> None:
     Outside that block, run.py's rewrite of the block leaves it alone.
     """
     from benchmarks.report import END as RESULTS_END
+    from benchmarks.report import replace_between
 
     current = readme.read_text()
     block = f"{START}\n{text.strip()}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        current = head + block + rest.split(END, 1)[1]
+    if (replaced := replace_between(current, START, END, text)) is not None:
+        current = replaced
     elif RESULTS_END in current:
         head, tail = current.split(RESULTS_END, 1)
         current = f"{head}{RESULTS_END}\n\n{block}\n{tail.lstrip()}"

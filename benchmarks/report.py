@@ -168,14 +168,21 @@ def machine_line(info: dict) -> str:
     )
 
 
+def replace_between(text: str, start: str, end: str, block: str) -> str | None:
+    """`text` with what lies between the `start` and `end` markers made `block`; None when
+    the markers are not both there. The README's sections are each kept this way."""
+    if start not in text or end not in text:
+        return None
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{block.strip()}\n{end}{rest.split(end, 1)[1]}"
+
+
 def update_readme(readme: Path, block: str) -> None:
     """Replace what is between the results markers, keeping the rest of the README."""
     text = readme.read_text()
     if START not in text or END not in text:
         text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{block.strip()}\n{END}{tail}")
+    readme.write_text(replace_between(text, START, END, block) or text)
 
 
 def write_json(out_dir: Path, results: dict[str, object], quick: bool) -> Path:
