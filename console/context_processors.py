@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:maintenance_list", "Maintenance", Role.EDITOR),
     ("console:message_templates", "Templates", Role.EDITOR),
     ("console:notices", "Deliveries", Role.EDITOR),
+    ("console:outbox", "Outbox", Role.EDITOR),  # only with the embedded mail server
     ("console:components", "Components", Role.ADMIN),
     ("console:users", "Staff", Role.ADMIN),
     ("console:audit", "Audit log", Role.ADMIN),
@@ -30,6 +32,8 @@ def console(request: HttpRequest) -> dict[str, object]:
     role = role_of(request.user)
     links = []
     for name, label, needed in NAVIGATION:
+        if name == "console:outbox" and not settings.EMBEDDED_SMTP:
+            continue
         if role is not None and role in (needed, Role.ADMIN):
             url = reverse(name)
             current = (

@@ -7,6 +7,7 @@ from console.views import (
     dashboard,
     deliveries,
     incidents,
+    outbox,
     posts,
     users,
 )
@@ -51,6 +52,8 @@ urlpatterns = [
     path("deliveries/<int:pk>/", deliveries.notice_detail, name="notice"),
     path("deliveries/<int:pk>/counts/", deliveries.notice_counts, name="notice_counts"),
     path("deliveries/<int:pk>/retry/", deliveries.retry_failed, name="notice_retry"),
+    path("outbox/", outbox.outbox, name="outbox"),
+    path("outbox/<str:key>/", outbox.outbox_mail, name="outbox_mail"),
     path("posts/", posts.post_list, name="posts"),
     path("posts/new/", posts.post_new, name="post_new"),
     path("posts/new/preview/", posts.post_preview, name="post_new_preview"),

@@ -114,3 +114,8 @@ def parse_email_url(url: str) -> EmailServer:
         starttls=starttls,
         ssl=parts.scheme == "smtps",
     )
+
+
+def embedded_smtp_port(web_port: int) -> int:
+    """The embedded mail server's default port: beside the site's, so two sites differ."""
+    return web_port + 25 if web_port + 25 <= 65535 else 8025

@@ -13,6 +13,7 @@ import dj_database_url
 
 from statuspage.env import (
     ImproperSetting,
+    embedded_smtp_port,
     env_bool,
     env_int,
     env_list,
@@ -211,19 +212,26 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3
 # Large mailings go to their own queue, so X, Mastodon and webhooks never wait behind them.
 CELERY_TASK_ROUTES = {"notifier.deliver_batch": {"queue": "bulk"}}
 
-# Email. EMAIL_URL: smtp://user:password@host:587?starttls=true, smtps://host:465, or unset
-# to print mails on the console (make run).
+# Email. EMAIL_URL: smtp://user:password@host:587?starttls=true, smtps://host:465, or unset:
+# then `manage.py serve` (make run) runs an embedded SMTP server on loopback that keeps every
+# mail in OUTBOX_DIR (a Maildir, shown on the console's Outbox page), and mail goes there
+# through the same SMTP code as to a production relay.
 EMAIL_URL = env_str("EMAIL_URL", "")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Runbox Status <status@localhost>")
+EMBEDDED_SMTP = not EMAIL_URL
+EMBEDDED_SMTP_PORT = env_int(
+    "EMBEDDED_SMTP_PORT", embedded_smtp_port(env_int("PORT", 8000, minimum=1)), minimum=1
+)
+OUTBOX_DIR = VAR_DIR / "outbox"
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 if EMAIL_URL:
     _email = parse_email_url(EMAIL_URL)
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST, EMAIL_PORT = _email.host, _email.port
     EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.user, _email.password
     EMAIL_USE_TLS, EMAIL_USE_SSL = _email.starttls, _email.ssl
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = "127.0.0.1", EMBEDDED_SMTP_PORT
 
 # Subscriptions and the delivery ledger.
 SUBSCRIBE_CONFIRM_MAX_AGE = env_int("SUBSCRIBE_CONFIRM_MAX_AGE", 3 * 24 * 3600, minimum=60)

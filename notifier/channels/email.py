@@ -147,7 +147,17 @@ class EmailChannel(Channel):
             raise TransportError(
                 f"Cannot reach the mail server: {error}", permanent=False
             ) from error
-        pipeline = smtp_pipelining.Pipeline(backend.connection)
+        connection = getattr(backend, "connection", None)
+        if not isinstance(connection, smtplib.SMTP):
+            # Pipelining needs the socket: a printing or in-memory backend cannot send notices.
+            with suppress(Exception):
+                backend.close()
+            raise TransportError(
+                f"EMAIL_BACKEND {settings.EMAIL_BACKEND} is not an SMTP connection; notices "
+                "go out over SMTP (leave EMAIL_URL unset for the embedded server, or set it)",
+                permanent=True,
+            )
+        pipeline = smtp_pipelining.Pipeline(connection)
         try:
             yield pipeline
         finally:

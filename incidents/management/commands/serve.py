@@ -18,6 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from statuspage.env import embedded_smtp_port
+
 
 class Command(BaseCommand):
     help = "Serve the site with granian and run a Celery worker with beat beside it."
@@ -37,6 +39,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
         staff_port = port + 1 if options["staff_port"] is None else options["staff_port"]
+        # The children read their settings from this environment: links follow --port, and
+        # every process agrees on where the embedded mail server listens.
+        smtp_port = int(os.environ.get("EMBEDDED_SMTP_PORT") or embedded_smtp_port(port))
+        env = {
+            **os.environ,
+            "HOST": host,
+            "PORT": str(port),
+            "EMBEDDED_SMTP_PORT": str(smtp_port),
+        }
         web = granian(host, port, options["web_workers"])
         worker = [
             sys.executable, "-m", "celery", "--app", "statuspage", "worker", "--beat",
@@ -44,18 +55,42 @@ class Command(BaseCommand):
             "--queues", "celery,bulk", "--concurrency", "2", "--loglevel", "INFO",
         ]  # fmt: skip
         commands = [web] if options["no_worker"] else [web, worker]
+
         # Each child leads its own process group: a Ctrl-C reaches only this command, which
         # then stops every child once, gracefully (granian quits abruptly on a second signal).
-        processes = [subprocess.Popen(command, start_new_session=True) for command in commands]
-        staff = None  # optional: the site answers staff pages too
+        def start(command: list[str]) -> subprocess.Popen:
+            return subprocess.Popen(command, start_new_session=True, env=env)
+
+        optional: dict[subprocess.Popen, str] = {}  # serving goes on without these
+        processes = []
+        if settings.EMBEDDED_SMTP:
+            manage = str(settings.BASE_DIR / "manage.py")
+            mail = start([sys.executable, manage, "embedded_smtp", "--port", str(smtp_port)])
+            processes.append(mail)
+            optional[mail] = (
+                f"The embedded mail server on port {smtp_port} stopped (is the port taken? "
+                "set EMBEDDED_SMTP_PORT); mail waits and is retried until it is back."
+            )
+        processes += [start(command) for command in commands]
         if staff_port:
-            staff = subprocess.Popen(granian(host, staff_port, 1), start_new_session=True)
+            staff = start(granian(host, staff_port, 1))
             processes.append(staff)
-        needed = [p for p in processes if p is not staff]
+            optional[staff] = (
+                f"The console's server on port {staff_port} stopped (is the port taken?); "
+                f"the console stays at http://{host}:{port}/staff/."
+            )
+        needed = [p for p in processes if p not in optional]
         console = f"http://{host}:{staff_port or port}/staff/"
+        mail_line = (
+            f"Mail: caught by the embedded server on 127.0.0.1:{smtp_port}, "
+            f"shown at {console}outbox/\n"
+            if settings.EMBEDDED_SMTP
+            else f"Mail: sent through {settings.EMAIL_HOST}:{settings.EMAIL_PORT}\n"
+        )
         self.stdout.write(
             f"Serving {settings.SITE_NAME} on http://{host}:{port}/ "
             f"({'web only' if options['no_worker'] else 'web + worker'}). Ctrl-C stops.\n"
+            f"{mail_line}"
             f"Staff console: {console} "
             "(create an account with: manage.py create_staff NAME --role admin)"
         )
@@ -68,14 +103,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            warned = False
+            warned: set[subprocess.Popen] = set()
             while not stopping and all(p.poll() is None for p in needed):
-                if staff is not None and staff.poll() is not None and not warned:
-                    warned = True
-                    self.stderr.write(
-                        f"The console's server on port {staff_port} stopped (is the port "
-                        f"taken?); the console stays at http://{host}:{port}/staff/."
-                    )
+                for process, warning in optional.items():
+                    if process.poll() is not None and process not in warned:
+                        warned.add(process)
+                        self.stderr.write(warning)
                 time.sleep(0.5)
         finally:
             for process in processes:
