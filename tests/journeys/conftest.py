@@ -1,0 +1,157 @@
+"""Journeys: the product started by `make run`, driven in Chromium as a person would.
+
+One product serves every journey of a run (a cold start loads ten years of demo history);
+each journey uses its own names, addresses and staff accounts, and fails on any traceback the
+product logged while it ran.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from base64 import b32decode
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django_otp.oath import TOTP
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.journeys.product import Product
+
+PASSWORD = "journey password 42, not for production"
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+
+@pytest.fixture(scope="session")
+def product(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """`make run` on SQLite and the embedded broker; with --postgres, on PostgreSQL and Redis."""
+    workdir = tmp_path_factory.mktemp("product")
+    if not request.config.getoption("--postgres"):
+        with Product(workdir) as running:
+            yield running
+        return
+    from tests.servers.postgres import PostgresServer
+    from tests.servers.redis import RedisServer
+
+    with PostgresServer() as database, RedisServer() as broker:
+        settings = {"DATABASE_URL": database.url, "CELERY_BROKER_URL": broker.url}
+        with Product(workdir, **settings) as running:
+            yield running
+
+
+@pytest.fixture(autouse=True)
+def _no_traceback(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "product" not in request.fixturenames:
+        yield
+        return
+    product: Product = request.getfixturevalue("product")
+    since = len(product.log())
+    yield
+    found = product.tracebacks(since)
+    assert not found, "the product logged a traceback during this journey:\n" + found[0]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: `python3 tests/system_deps.py` installs it.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _context(browser: Browser, base_url: str, width: int, height: int) -> BrowserContext:
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": width, "height": height},
+        locale="en-GB",
+        timezone_id="America/New_York",  # a reader far from Oslo still sees the site's zone
+    )
+    context.set_default_timeout(15_000)
+    requested: list[str] = []
+    context.on("request", lambda r: requested.append(r.url))
+    context.requested = requested  # type: ignore[attr-defined]
+    return context
+
+
+def _only_local(context: BrowserContext, product: Product) -> None:
+    hosts = {urlsplit(product.url).netloc, urlsplit(product.staff_url).netloc}
+    foreign = [
+        url
+        for url in context.requested  # type: ignore[attr-defined]
+        if urlsplit(url).scheme not in LOCAL_SCHEMES and urlsplit(url).netloc not in hosts
+    ]
+    assert not foreign, f"pages loaded URLs from elsewhere: {foreign}"
+
+
+@pytest.fixture
+def reader(browser: Browser, product: Product) -> Iterator[Page]:
+    """A reader at a desktop browser on the public site."""
+    context = _context(browser, product.url, 1280, 900)
+    yield context.new_page()
+    context.close()
+    _only_local(context, product)
+
+
+@pytest.fixture
+def phone(browser: Browser, product: Product) -> Iterator[Page]:
+    """Staff on a phone-sized screen, on the console's own server."""
+    context = _context(browser, product.staff_url, 390, 844)
+    yield context.new_page()
+    context.close()
+    _only_local(context, product)
+
+
+@pytest.fixture
+def desk(browser: Browser, product: Product) -> Iterator[Page]:
+    """Staff at a desktop browser, on the console's own server."""
+    context = _context(browser, product.staff_url, 1280, 900)
+    yield context.new_page()
+    context.close()
+    _only_local(context, product)
+
+
+@dataclass
+class Staff:
+    username: str
+    key: str
+
+    def code(self) -> str:
+        totp = TOTP(b32decode(self.key))
+        return f"{totp.token():06d}"
+
+
+def create_staff(product: Product, username: str, role: str) -> Staff:
+    """An account made as the README says, with `manage.py create_staff`."""
+    out = product.manage(
+        "create_staff", username, "--role", role, "--password-from-env", "JOURNEY_PASSWORD",
+        env={"JOURNEY_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    match = re.search(r"Key: ([A-Z2-7=]+)", out)
+    assert match, out
+    return Staff(username, match[1])
+
+
+def sign_in(page: Page, staff: Staff) -> None:
+    """The first login: password, then the authenticator set up with its first code."""
+    page.goto("/staff/")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(r"/staff/verify/"))
+    assert staff.key in page.content().replace(" ", "")  # the key to type, beside the QR code
+    page.get_by_label("Code from your authenticator app").fill(staff.code())
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    path = Path(__file__).resolve().parents[2] / "test-artifacts" / "journeys"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,125 @@
+"""A reader subscribes to IMAP; staff on a phone open, update and resolve an IMAP incident.
+
+Everything goes through `make run`'s own processes and defaults: the confirmation and the
+notices through the worker and the embedded mail server, the pages through granian, the
+mirror through its channel.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.journeys.conftest import create_staff, sign_in
+from tests.journeys.product import Product
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_too]
+
+READER = "imap-reader@example.net"
+TITLE = "IMAP logins fail for some customers"
+OPENED = "We are investigating failed IMAP logins. POP and webmail work."
+UPDATES = [
+    ("Identified", "The login servers lost their database connection; we are restarting them."),
+    ("Monitoring", "Logins work again. We are watching the servers closely."),
+]
+RESOLVED = "Resolved: IMAP logins have worked for an hour."
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def subscribe_to_imap_only(reader: Page, product: Product) -> None:
+    reader.goto("/")
+    reader.get_by_role("link", name="Subscribe").first.click()
+    expect(reader).to_have_url(re.compile(r"/subscribe/$"))
+    reader.get_by_label("Your email address").fill(READER)
+    reader.get_by_label("IMAP", exact=True).check()
+    reader.get_by_role("button", name=re.compile("confirmation link")).click()
+    [confirmation] = product.mails_to(READER, 1)
+    links = re.findall(r"https?://\S+", confirmation.get_body(("plain",)).get_content())
+    # Links follow the port the site runs on, not a default nobody set.
+    [link] = [url for url in links if "/confirm" in url or "/subscribe/" in url]
+    assert link.startswith(product.url + "/"), link
+    reader.goto(link)
+    reader.get_by_role("button", name=re.compile("subscribe", re.I)).click()
+    expect(reader.get_by_role("heading", level=1)).to_contain_text(re.compile("subscribed", re.I))
+
+
+def post_from_card(phone: Page, incident_id: int, status: str, text: str) -> None:
+    """The dashboard's two taps plus the text: "Post update", write, "Post update"."""
+    phone.wait_for_load_state()  # htmx has wired the page up
+    card = phone.locator(f"#incident-{incident_id}")
+    card.get_by_role("button", name="Post update", exact=True).click()
+    form = card.locator("form.update-form")
+    expect(form).to_be_visible()
+    form.get_by_label("Status", exact=True).select_option(label=status)
+    form.get_by_label("Message", exact=True).fill(text)
+    form.get_by_role("button", name="Post update", exact=True).click()
+    expect(card.locator("form")).to_have_count(0)
+    expect(card).to_contain_text(text)
+
+
+def wait_until(check, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.25)
+
+
+def test_a_reader_follows_an_imap_incident_from_subscribing_to_its_resolution(
+    product: Product, reader: Page, phone: Page, artifacts
+) -> None:
+    subscribe_to_imap_only(reader, product)
+    # A link shared with tracking parameters opens the page, not an error.
+    response = reader.goto("/?utm_source=newsletter&fbclid=abc")
+    assert response is not None and response.status == 200
+    expect(reader.get_by_role("heading", level=1)).to_be_visible()
+
+    # Staff made as the README says, signing in for the first time on a phone.
+    sign_in(phone, create_staff(product, "oncall", "editor"))
+    phone.get_by_role("link", name="Open an incident").first.click()
+    form = phone.locator("#incident-form")
+    form.get_by_label("Title", exact=True).fill(TITLE)
+    form.get_by_label("Impact", exact=True).select_option("major")
+    form.get_by_label("IMAP", exact=True).select_option("major_outage")
+    form.get_by_label("Message", exact=True).fill(OPENED)
+    form.get_by_role("button", name="Publish").click()
+    expect(phone).to_have_url(re.compile(r"/staff/incidents/\d+/$"))
+    incident_id = int(re.search(r"/incidents/(\d+)/$", phone.url)[1])
+
+    phone.goto("/staff/")
+    for status, text in UPDATES:
+        post_from_card(phone, incident_id, status, text)
+    post_from_card(phone, incident_id, "Resolved", RESOLVED)
+    phone.screenshot(path=artifacts / "incident-dashboard-phone.png", full_page=True)
+
+    # The reader: the confirmation, then exactly four notices, in one thread.
+    mails = product.mails_to(READER, 5)
+    notices = mails[1:]
+    assert all(TITLE in m["Subject"] for m in notices), [m["Subject"] for m in notices]
+    first_id = notices[0]["Message-ID"]
+    assert all(m["In-Reply-To"] == first_id for m in notices[1:])
+    assert all(first_id in m["References"] for m in notices[1:])
+    assert RESOLVED in notices[-1].get_body(("plain",)).get_content()
+
+    # The deliveries page: every mail sent, none failed.
+    phone.goto("/staff/deliveries/")
+    expect(phone.get_by_role("table")).to_contain_text(TITLE)
+    assert "failed" not in phone.get_by_role("table").inner_text().lower()
+
+    # The status page, the incident page, the feed, the API and the mirror show the last word.
+    reader.goto("/")
+    expect(reader.locator("main")).to_contain_text(TITLE)
+    reader.goto(f"/incidents/{incident_id}/?utm_source=x")
+    expect(reader.locator("ol.timeline > li.update").first).to_contain_text(RESOLVED)
+    feed = ET.fromstring(reader.request.get("/feed.atom").body())
+    [entry] = [e for e in feed.iter(f"{ATOM}entry") if TITLE in e.findtext(f"{ATOM}title", "")]
+    assert RESOLVED in ET.tostring(entry, encoding="unicode")
+    api = json.loads(reader.request.get("/api/v2/incidents.json").body())
+    [listed] = [i for i in api["incidents"] if i["name"] == TITLE]
+    assert listed["status"] == "resolved"
+    assert RESOLVED in listed["incident_updates"][0]["body"]
+    wait_until(lambda: RESOLVED in product.mirrored(f"incidents/{incident_id}/"), "the mirror")
