@@ -31,14 +31,16 @@ RESOLVED = "Resolved: IMAP logins have worked for an hour."
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def subscribe_to_imap_only(reader: Page, product: Product) -> None:
+def confirm_subscription(reader: Page, product: Product, address: str, components: list[str]):
+    """Subscribe from the page header's link and confirm from the mail the product caught."""
     reader.goto("/")
     reader.get_by_role("link", name="Subscribe").first.click()
     expect(reader).to_have_url(re.compile(r"/subscribe/$"))
-    reader.get_by_label("Your email address").fill(READER)
-    reader.get_by_label("IMAP", exact=True).check()
+    reader.get_by_label("Your email address").fill(address)
+    for name in components:
+        reader.get_by_label(name, exact=True).check()
     reader.get_by_role("button", name=re.compile("confirmation link")).click()
-    [confirmation] = product.mails_to(READER, 1)
+    [confirmation] = product.mails_to(address, 1)
     links = re.findall(r"https?://\S+", confirmation.get_body(("plain",)).get_content())
     # Links follow the port the site runs on, not a default nobody set.
     [link] = [url for url in links if "/confirm" in url or "/subscribe/" in url]
@@ -72,7 +74,7 @@ def wait_until(check, what: str, timeout: float = 60) -> None:
 def test_a_reader_follows_an_imap_incident_from_subscribing_to_its_resolution(
     product: Product, reader: Page, phone: Page, artifacts
 ) -> None:
-    subscribe_to_imap_only(reader, product)
+    confirm_subscription(reader, product, READER, components=["IMAP"])
     # A link shared with tracking parameters opens the page, not an error.
     response = reader.goto("/?utm_source=newsletter&fbclid=abc")
     assert response is not None and response.status == 200
