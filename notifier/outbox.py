@@ -42,7 +42,10 @@ class KeepingHandler:
     """
 
     def __init__(self, directory: Path) -> None:
-        self.maildir = mailbox.Maildir(directory, create=True)
+        # Maildir(create=True) makes tmp/, new/ and cur/ only in a directory it creates itself.
+        for part in ("tmp", "new", "cur"):
+            (directory / part).mkdir(parents=True, exist_ok=True)
+        self.maildir = mailbox.Maildir(directory, create=False)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         content = envelope.original_content or envelope.content

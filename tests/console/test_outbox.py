@@ -26,6 +26,7 @@ SETTINGS_PY = Path(__file__).resolve().parents[2] / "statuspage" / "settings.py"
 def embedded(settings, tmp_path) -> Iterator[Path]:
     """The embedded server as `manage.py embedded_smtp` runs it, with the default settings' mail."""
     outbox = tmp_path / "outbox"
+    outbox.mkdir()  # as VAR_DIR/outbox may be, from an earlier run
     port = free_port()
     controller = Controller(KeepingHandler(outbox), hostname="127.0.0.1", port=port)
     controller.start()

@@ -1,4 +1,4 @@
-"""Maintenance from the console: scheduled, postponed, rescheduled, started and completed.
+"""Maintenance from the console: scheduled, started, postponed, rescheduled, completed.
 
 A reader subscribed to every service gets a mail at each step; after the reschedule, the mail,
 the calendar file and the maintenance page state the same new window in the same zones.
@@ -86,6 +86,8 @@ def test_a_window_moves_and_every_mail_page_and_calendar_agree(
     expect(desk).to_have_url(re.compile(r"/staff/maintenance/\d+/$"))
     window_id = int(re.search(r"/maintenance/(\d+)/$", desk.url)[1])
 
+    act(desk, "Start now", "Start maintenance")
+    expect(desk.locator("main p.meta .pill").first).to_have_text("In progress")
     act(desk, "Postpone (work reverted)", "Postpone")
     expect(desk.locator("main p.meta .pill").first).to_have_text("Postponed")
     act(
@@ -96,8 +98,8 @@ def test_a_window_moves_and_every_mail_page_and_calendar_agree(
     )
     expect(desk.locator("main p.meta .pill").first).to_have_text("Rescheduled")
 
-    # Scheduled, postponed, rescheduled: three mails after the confirmation, one thread.
-    mails = product.mails_to(READER, 4)[1:]
+    # Scheduled, started, postponed, rescheduled: four mails after the confirmation, one thread.
+    mails = product.mails_to(READER, 5)[1:]
     assert all(TITLE in m["Subject"] for m in mails), [m["Subject"] for m in mails]
     assert all(m["In-Reply-To"] == mails[0]["Message-ID"] for m in mails[1:])
     rescheduled = mails[-1].get_body(("plain",)).get_content()
@@ -109,7 +111,7 @@ def test_a_window_moves_and_every_mail_page_and_calendar_agree(
 
     # The calendar moves the same event (same UID, a higher SEQUENCE) to the new window.
     calendar = icalendar.Calendar.from_ical(reader.request.get("/maintenance.ics").body())
-    [event] = [e for e in calendar.walk("VEVENT") if str(e["SUMMARY"]).startswith(TITLE)]
+    [event] = [e for e in calendar.walk("VEVENT") if str(e["SUMMARY"]).endswith(TITLE)]
     assert event.decoded("DTSTART") == second[0] and event.decoded("DTEND") == second[1]
     assert int(event["SEQUENCE"]) > 0
 
@@ -123,13 +125,13 @@ def test_a_window_moves_and_every_mail_page_and_calendar_agree(
         datetime.fromisoformat(s.replace("Z", "+00:00")) == second[0] for s in stamps if s
     ), stamps
 
-    # Started early by hand and completed: two more mails, the page says Completed.
+    # Started again and completed: two more mails, the page says Completed.
     desk.reload()
     act(desk, "Start now", "Start maintenance")
     expect(desk.locator("main p.meta .pill").first).to_have_text("In progress")
     act(desk, "Complete", "Complete maintenance")
     expect(desk.locator("main p.meta .pill").first).to_have_text("Completed")
-    mails = product.mails_to(READER, 6)[1:]
+    mails = product.mails_to(READER, 7)[1:]
     assert [m["Subject"] for m in mails][-1].count(TITLE) == 1
     reader.goto(f"/maintenance/{window_id}/")
     expect(reader.locator("dl.facts .pill")).to_have_text("Completed")

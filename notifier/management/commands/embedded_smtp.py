@@ -25,7 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.EMBEDDED_SMTP_PORT)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        settings.OUTBOX_DIR.mkdir(parents=True, exist_ok=True)
         controller = Controller(
             KeepingHandler(settings.OUTBOX_DIR),
             hostname="127.0.0.1",
