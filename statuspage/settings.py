@@ -288,6 +288,11 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"one_line_client_errors": {"()": "statuspage.errors.ClientErrorsOnOneLine"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "one_line_client_errors"}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) would print client errors' tracebacks again.
+    "loggers": {"django": {"handlers": [], "level": "INFO"}},
 }
