@@ -20,6 +20,8 @@ from statuspage.env import (
     env_zone,
     env_zones,
     parse_email_url,
+    served_url,
+    url_host,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,12 +36,20 @@ if not SECRET_KEY:
     # A local default keeps `make run` a single command; production sets SECRET_KEY.
     SECRET_KEY = "local-only-insecure-key-set-SECRET_KEY-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# Where `manage.py serve` (and so `make run`) listens by default.
+SERVE_HOST = env_str("HOST", "127.0.0.1")
+SERVE_PORT = env_int("PORT", 8000, minimum=1)
+
+# The public identity of the page. Unset, the address follows where serve listens, so
+# `PORT=8080 make run` links to port 8080.
+SITE_NAME = env_str("SITE_NAME", "Runbox Status")
+SITE_URL = env_str("SITE_URL", served_url(SERVE_HOST, SERVE_PORT)).rstrip("/")
+
+# SITE_URL's host too: the mirror renders pages with it as the Host header.
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", url_host(SITE_URL)]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [h for h in dict.fromkeys(LOCAL_HOSTS) if h])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# The public identity of the page.
-SITE_NAME = env_str("SITE_NAME", "Runbox Status")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_TIME_ZONE = env_zone("SITE_TIME_ZONE", "Europe/Oslo")
 EXTRA_TIME_ZONES = env_zones("EXTRA_TIME_ZONES", ["UTC", "America/New_York", "America/Los_Angeles"])
 HISTORY_PAGE_SIZE = env_int("HISTORY_PAGE_SIZE", 25, minimum=1)

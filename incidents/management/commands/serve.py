@@ -23,8 +23,8 @@ class Command(BaseCommand):
     help = "Serve the site with granian and run a Celery worker with beat beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=settings.SERVE_HOST)
+        parser.add_argument("--port", type=int, default=settings.SERVE_PORT)
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument(
             "--staff-port",
@@ -46,10 +46,15 @@ class Command(BaseCommand):
         commands = [web] if options["no_worker"] else [web, worker]
         # Each child leads its own process group: a Ctrl-C reaches only this command, which
         # then stops every child once, gracefully (granian quits abruptly on a second signal).
-        processes = [subprocess.Popen(command, start_new_session=True) for command in commands]
+        # The children's settings see the site's address, so links follow --host and --port
+        # (SITE_URL, when set, still wins).
+        env = {**os.environ, "HOST": host, "PORT": str(port)}
+        processes = [
+            subprocess.Popen(command, start_new_session=True, env=env) for command in commands
+        ]
         staff = None  # optional: the site answers staff pages too
         if staff_port:
-            staff = subprocess.Popen(granian(host, staff_port, 1), start_new_session=True)
+            staff = subprocess.Popen(granian(host, staff_port, 1), start_new_session=True, env=env)
             processes.append(staff)
         needed = [p for p in processes if p is not staff]
         console = f"http://{host}:{staff_port or port}/staff/"
