@@ -3,6 +3,12 @@
 A cached page is the exact bytes the view rendered; any change to public
 data moves the token, so there is nothing to invalidate. The site-zone date
 is part of the key because pages say "today" and list the last seven days.
+
+A query string is not part of the key, except the parameters a view reads
+(`cached_page_reading`): links shared on social networks and in newsletters
+carry ?utm_source= and ?fbclid=, which must neither split the cache nor
+bypass it. The view sees only the parameters it reads, so what it renders
+always matches its key.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
 from incidents import timefmt
@@ -28,7 +35,7 @@ View = Callable[..., HttpResponse]
 def page_key(request: HttpRequest, token: str) -> str:
     today = timefmt.in_zone(timezone.now()).date().isoformat()
     htmx = "htmx" if request.headers.get("HX-Request") == "true" else "full"
-    raw = f"{token}|{today}|{htmx}|{request.get_full_path()}"
+    raw = f"{token}|{today}|{htmx}|{request.path}?{request.GET.urlencode()}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -50,27 +57,45 @@ def _response(stored: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
     return response
 
 
+def only(query: QueryDict, names: tuple[str, ...]) -> QueryDict:
+    """`query` keeping only the parameters `names`, in a fixed order."""
+    return QueryDict(urlencode([(n, v) for n in sorted(names) for v in query.getlist(n)]))
+
+
 def cached_page(view: View) -> View:
     """Serve GET/HEAD from the page cache; render and store on a miss (200s only)."""
+    return cached_page_reading()(view)
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        key = page_key(request, PublicationState.current_token())
-        cache = caches[CACHE_ALIAS]
+
+def cached_page_reading(*params: str) -> Callable[[View], View]:
+    """`cached_page` for a view that reads the query parameters `params`; others are ignored."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in ("GET", "HEAD"):
+                return view(request, *args, **kwargs)
+            request.GET = only(request.GET, params)
+            return _from_cache(request, lambda: view(request, *args, **kwargs))
+
+        return wrapper
+
+    return decorate
+
+
+def _from_cache(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
+    key = page_key(request, PublicationState.current_token())
+    cache = caches[CACHE_ALIAS]
+    if (stored := cache.get(key)) is not None:
+        return _response(stored)
+    # After a publish, many readers miss at once: one thread renders, the others wait.
+    with _render_lock(key):
         if (stored := cache.get(key)) is not None:
             return _response(stored)
-        # After a publish, many readers miss at once: one thread renders, the others wait.
-        with _render_lock(key):
-            if (stored := cache.get(key)) is not None:
-                return _response(stored)
-            response = make_links_relative(request, view(request, *args, **kwargs))
-            if response.status_code == 200 and not response.streaming:
-                headers = [(name, value) for name, value in response.items()]
-                cache.set(key, (response.content, headers))
-        with _locks_guard:
-            _render_locks.pop(key, None)
-        return response
-
-    return wrapper
+        response = make_links_relative(request, render())
+        if response.status_code == 200 and not response.streaming:
+            headers = [(name, value) for name, value in response.items()]
+            cache.set(key, (response.content, headers))
+    with _locks_guard:
+        _render_locks.pop(key, None)
+    return response

@@ -40,9 +40,6 @@ LATEST_POSTS = 3
 
 def page_number(query: QueryDict) -> int:
     """The ?page= of a listing; anything but a positive whole number is a bad request."""
-    unknown = set(query) - {"page"}
-    if unknown:
-        raise BadRequest(f"Unknown query parameter: {sorted(unknown)[0]}")
     raw = query.get("page", "1")
     if not PAGE_NUMBER.fullmatch(raw):
         raise BadRequest("The page number must be a whole number from 1 to 999999.")
@@ -213,6 +210,17 @@ class HistoryLayout:
         if from_oldest >= self.numbered * self.per_page:
             return 0
         return from_oldest // self.per_page + 1
+
+    def number_from_front(self, counted: int) -> int:
+        """The page a reader reaches counting `counted` pages from the front (1: the front)."""
+        if not 1 <= counted <= self.numbered + 1:
+            raise Http404("There is no such page.")
+        return 0 if counted == 1 else self.numbered - counted + 2
+
+
+def history_number_from_front(counted: int, per_page: int) -> int:
+    """The number of the history page `counted` pages from the front (0: the front page)."""
+    return HistoryLayout(history_keys().count(), per_page).number_from_front(counted)
 
 
 def history_path(number: int) -> str:

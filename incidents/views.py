@@ -3,8 +3,13 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -12,21 +17,15 @@ from django.views.decorators.vary import vary_on_headers
 
 from incidents import pages
 from incidents.models import Category, Incident, Maintenance, Post, Tag
-from incidents.page_cache import cached_page
+from incidents.page_cache import cached_page, cached_page_reading
 
 PAGE_SUFFIX = re.compile(r"page/[0-9]+/$")
-
-
-def _no_query(request: HttpRequest) -> None:
-    if request.GET:
-        raise BadRequest("This page takes no query parameters.")
 
 
 @require_safe
 @cached_page
 @vary_on_headers("HX-Request")
 def status_page(request: HttpRequest) -> HttpResponse:
-    _no_query(request)
     page = pages.status_page()
     template = "incidents/_status_body.html" if request.htmx else "incidents/status_page.html"
     return render(request, template, {"page": page, "updated_at": page.updated_at})
@@ -35,7 +34,6 @@ def status_page(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cached_page
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _no_query(request)
     incident = get_object_or_404(Incident.objects.with_timeline(), pk=pk)
     posts = list(Post.objects.published().filter(incident=incident).for_listing())
     return render(
@@ -52,7 +50,6 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @cached_page
 def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _no_query(request)
     maintenance = get_object_or_404(Maintenance.objects.with_timeline(), pk=pk)
     posts = list(Post.objects.published().filter(maintenance=maintenance).for_listing())
     return render(
@@ -67,11 +64,19 @@ def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-@cached_page
+@cached_page_reading("page")
 def history(request: HttpRequest, number: int = 0) -> HttpResponse:
-    if request.GET:
-        wanted = pages.page_number(request.GET)
-        return HttpResponsePermanentRedirect(pages.history_path(wanted))
+    """The history; ?page=N is the Nth page counted from the front, as a reader counts.
+
+    ?page=1 is /history/ and ?page=2 the page its "Older" link leads to, as on
+    Statuspage's own history (the numbered addresses count from the oldest, see
+    pages.HistoryLayout). Which page that is changes as items are added, so the
+    redirect is temporary; a count past the oldest page is a 404.
+    """
+    if "page" in request.GET:
+        counted = pages.page_number(request.GET)
+        number = pages.history_number_from_front(counted, settings.HISTORY_PAGE_SIZE)
+        return HttpResponseRedirect(pages.history_path(number))
     if number == 0 and request.path != reverse("history"):
         raise Http404("There is no such page.")  # /history/page/0/: the front has one address
     nav, months = pages.history_page(number, settings.HISTORY_PAGE_SIZE)
@@ -86,10 +91,11 @@ def history(request: HttpRequest, number: int = 0) -> HttpResponse:
 def _canonical_page(request: HttpRequest, number: int) -> HttpResponse | None:
     """Pages live at .../page/N/ (static mirrors have no query strings); ?page=N moves there.
 
-    A bad ?page= is a 400; page 1 lives at the listing's own address.
+    A bad ?page= is a 400; page 1 lives at the listing's own address. Other
+    parameters are not read (cached_page_reading leaves the view only ?page=).
     """
     first_page = PAGE_SUFFIX.sub("", request.path)
-    if request.GET:
+    if "page" in request.GET:
         wanted = pages.page_number(request.GET)
         return HttpResponsePermanentRedirect(pages.page_path(first_page, wanted))
     if number == 1 and first_page != request.path:
@@ -123,7 +129,7 @@ def _post_listing(
 
 
 @require_safe
-@cached_page
+@cached_page_reading("page")
 def blog_index(request: HttpRequest, number: int = 1) -> HttpResponse:
     posts = Post.objects.published().for_listing()
     return _post_listing(
@@ -132,7 +138,7 @@ def blog_index(request: HttpRequest, number: int = 1) -> HttpResponse:
 
 
 @require_safe
-@cached_page
+@cached_page_reading("page")
 def blog_category(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
     category = get_object_or_404(Category, slug=slug)
     posts = Post.objects.published().filter(categories=category).for_listing()
@@ -147,7 +153,7 @@ def blog_category(request: HttpRequest, slug: str, number: int = 1) -> HttpRespo
 
 
 @require_safe
-@cached_page
+@cached_page_reading("page")
 def blog_tag(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags=tag).for_listing()
@@ -164,7 +170,6 @@ def blog_tag(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
 @require_safe
 @cached_page
 def blog_post(request: HttpRequest, slug: str) -> HttpResponse:
-    _no_query(request)
     post = get_object_or_404(Post.objects.published().for_listing(), slug=slug)
     return render(
         request, "incidents/post_detail.html", {"post": post, "updated_at": post.updated_at}

@@ -8,6 +8,7 @@ A variable NAME_FILE, when set, names a file whose contents are the value
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,28 @@ class EmailServer:
     password: str
     starttls: bool
     ssl: bool
+
+
+def served_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches a server listening on host:port at.
+
+    A server listening on every interface (0.0.0.0, ::) is reached through
+    loopback; an IPv6 address goes in brackets.
+    """
+    host = host.strip().removeprefix("[").removesuffix("]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{port}"  # a name
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    return f"http://[{address}]:{port}" if address.version == 6 else f"http://{address}:{port}"
+
+
+def url_host(url: str) -> str:
+    """The host of `url` as ALLOWED_HOSTS spells it (an IPv6 address in brackets)."""
+    host = urlsplit(url).hostname or ""
+    return f"[{host}]" if ":" in host else host
 
 
 def parse_email_url(url: str) -> EmailServer:

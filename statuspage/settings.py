@@ -21,6 +21,8 @@ from statuspage.env import (
     env_zone,
     env_zones,
     parse_email_url,
+    served_url,
+    url_host,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -35,12 +37,20 @@ if not SECRET_KEY:
     # A local default keeps `make run` a single command; production sets SECRET_KEY.
     SECRET_KEY = "local-only-insecure-key-set-SECRET_KEY-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# Where `manage.py serve` (and so `make run`) listens by default.
+SERVE_HOST = env_str("HOST", "127.0.0.1")
+SERVE_PORT = env_int("PORT", 8000, minimum=1)
+
+# The public identity of the page. Unset, the address follows where serve listens, so
+# `PORT=8080 make run` links to port 8080.
+SITE_NAME = env_str("SITE_NAME", "Runbox Status")
+SITE_URL = env_str("SITE_URL", served_url(SERVE_HOST, SERVE_PORT)).rstrip("/")
+
+# SITE_URL's host too: the mirror renders pages with it as the Host header.
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", url_host(SITE_URL)]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [h for h in dict.fromkeys(LOCAL_HOSTS) if h])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# The public identity of the page.
-SITE_NAME = env_str("SITE_NAME", "Runbox Status")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_TIME_ZONE = env_zone("SITE_TIME_ZONE", "Europe/Oslo")
 EXTRA_TIME_ZONES = env_zones("EXTRA_TIME_ZONES", ["UTC", "America/New_York", "America/Los_Angeles"])
 HISTORY_PAGE_SIZE = env_int("HISTORY_PAGE_SIZE", 25, minimum=1)
@@ -220,9 +230,7 @@ EMAIL_URL = env_str("EMAIL_URL", "")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Runbox Status <status@localhost>")
 EMBEDDED_SMTP = not EMAIL_URL
-EMBEDDED_SMTP_PORT = env_int(
-    "EMBEDDED_SMTP_PORT", embedded_smtp_port(env_int("PORT", 8000, minimum=1)), minimum=1
-)
+EMBEDDED_SMTP_PORT = env_int("EMBEDDED_SMTP_PORT", embedded_smtp_port(SERVE_PORT), minimum=1)
 OUTBOX_DIR = VAR_DIR / "outbox"
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 if EMAIL_URL:
@@ -296,6 +304,11 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"one_line_client_errors": {"()": "statuspage.errors.ClientErrorsOnOneLine"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "one_line_client_errors"}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) would print client errors' tracebacks again.
+    "loggers": {"django": {"handlers": [], "level": "INFO"}},
 }

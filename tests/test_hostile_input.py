@@ -70,8 +70,7 @@ def test_it_answers_an_unknown_address_with_the_sites_404_page(client, site, url
         "page=99999999",
         "page=",
         "page=1.5",
-        "sort=new",
-        "page=1&x=1",
+        "page=1e3&utm_source=x",
     ],
 )
 @pytest.mark.parametrize("url", LISTINGS)
@@ -79,7 +78,9 @@ def test_it_refuses_a_bad_query_on_a_listing_with_400(client, site, url, query):
     response = client.get(f"{url}?{query}")
 
     assert response.status_code == 400
-    assert "That request was not understood" in response.content.decode()
+    html = response.content.decode()
+    assert "That request was not understood" in html
+    assert "a whole number from 1 to 999999.</p>" in html  # one full stop, not two
 
 
 @pytest.mark.parametrize(
@@ -93,20 +94,11 @@ def test_it_refuses_a_page_number_python_reads_as_digits_but_int_cannot(client, 
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("query", ["page=1", "page=abc", "utm_source=mail"])
-def test_it_refuses_any_query_on_a_page_that_takes_none(client, details, query):
-    for url in details:
-        response = client.get(f"{url}?{query}")
-        assert response.status_code == 400, url
-
-
-def test_it_escapes_the_query_it_refuses(client, site):
+def test_it_ignores_a_hostile_parameter_name_and_echoes_nothing(client, site):
     response = client.get("/history/?%3Cscript%3Ealert(1)%3C/script%3E=1")
 
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "&lt;script&gt;alert(1)" in html
-    assert "<script>alert" not in html
+    assert response.status_code == 200
+    assert b"alert(1)" not in response.content
 
 
 @pytest.mark.parametrize("url", LISTINGS)

@@ -53,6 +53,8 @@ def site_env(tmp_path: Path) -> dict[str, str]:
     }
     env.pop("DATABASE_URL", None)
     env.pop("CELERY_BROKER_URL", None)
+    for name in ("SITE_URL", "HOST", "PORT"):  # links follow --port
+        env.pop(name, None)
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "collectstatic", "--no-input", "-v0")
     return env
@@ -130,6 +132,7 @@ def test_it_serves_pages_and_the_worker_starts_maintenance_on_time(
     process, port = served
     page = wait_for_page(port)
     assert b"All systems operational" in page
+    assert f'href="http://127.0.0.1:{port}/subscribe/"'.encode() in page  # not 8000
 
     start = datetime.now(UTC) - timedelta(seconds=1)
     manage(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,6 +168,10 @@ def load_settings(monkeypatch, tmp_path):
             "HISTORY_PAGE_SIZE",
             "DATABASE_URL",
             "DATABASE_POOL_SIZE",
+            "HOST",
+            "PORT",
+            "SITE_URL",
+            "ALLOWED_HOSTS",
         ):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
@@ -192,15 +199,53 @@ def test_the_settings_read_zones_sizes_and_secret_files(load_settings, tmp_path)
 
 
 @pytest.mark.parametrize(
+    ("values", "site_url"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "8080"}, "http://127.0.0.1:8080"),
+        ({"HOST": "0.0.0.0", "PORT": "8080"}, "http://127.0.0.1:8080"),
+        ({"HOST": "::"}, "http://[::1]:8000"),
+        ({"HOST": "2001:db8::5", "PORT": "9000"}, "http://[2001:db8::5]:9000"),
+        ({"HOST": "[2001:db8::5]"}, "http://[2001:db8::5]:8000"),
+        ({"HOST": "status.lan"}, "http://status.lan:8000"),
+        ({"SITE_URL": "https://status.example.com/", "PORT": "8080"}, "https://status.example.com"),
+    ],
+    ids=["default", "port", "any-ipv4", "any-ipv6", "ipv6", "ipv6-bracketed", "name", "set"],
+)
+def test_the_site_address_follows_where_serve_listens_unless_set(load_settings, values, site_url):
+    settings = load_settings(**values)
+
+    assert settings["SITE_URL"] == site_url
+
+
+@pytest.mark.parametrize(
+    ("values", "host"),
+    [
+        ({"HOST": "2001:db8::5"}, "[2001:db8::5]"),
+        ({"HOST": "192.0.2.7"}, "192.0.2.7"),
+        ({"SITE_URL": "https://status.example.com"}, "status.example.com"),
+    ],
+)
+def test_the_site_answers_at_its_own_address_by_default(load_settings, values, host):
+    allowed = load_settings(**values)["ALLOWED_HOSTS"]
+
+    assert allowed == ["127.0.0.1", "localhost", "[::1]", host]
+    assert load_settings(ALLOWED_HOSTS="status.example.com", **values)["ALLOWED_HOSTS"] == [
+        "status.example.com"
+    ]
+
+
+@pytest.mark.parametrize(
     "values",
     [
         {"SITE_TIME_ZONE": "Mars/Olympus"},
+        {"PORT": "eighty"},
         {"EXTRA_TIME_ZONES": "UTC,Mars/Olympus"},
         {"HISTORY_PAGE_SIZE": "0"},
         {"DEBUG": "maybe"},
         {"REQUIRE_SECRET_KEY": "true"},
     ],
-    ids=["site-zone", "extra-zones", "page-size", "debug", "missing-secret-key"],
+    ids=["site-zone", "port", "extra-zones", "page-size", "debug", "missing-secret-key"],
 )
 def test_the_settings_refuse_to_load_with_a_bad_value(load_settings, values):
     with pytest.raises(ImproperSetting):
@@ -218,3 +263,32 @@ def test_web_processes_can_share_a_pool_of_postgresql_connections(load_settings)
     assert "pool" not in unpooled["DATABASES"]["default"].get("OPTIONS", {})
     sqlite = load_settings(DATABASE_POOL_SIZE="6")["DATABASES"]["default"]
     assert "pool" not in sqlite.get("OPTIONS", {})
+
+
+RENDER_THE_HEADER = """
+import django
+django.setup()
+from django.test import Client
+print(Client(HTTP_HOST="127.0.0.1").get("/no-such-page/").content.decode())
+"""
+
+
+def test_port_n_make_run_links_every_page_to_port_n(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"SITE_URL", "HOST"}},
+        "PORT": "9123",
+        "VAR_DIR": str(tmp_path),
+        "STATIC_MANIFEST": "false",
+        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+    }
+    page = subprocess.run(
+        [sys.executable, "-c", RENDER_THE_HEADER],
+        cwd=SETTINGS_PY.parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+    assert 'href="http://127.0.0.1:9123/subscribe/"' in page

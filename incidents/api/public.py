@@ -87,8 +87,8 @@ def document_view(build: Builder) -> Callable[[HttpRequest], HttpResponse]:
             return _cors(HttpResponse(status=204))
         if request.method not in ("GET", "HEAD"):
             return _method_not_allowed()
-        # Query strings (cache-busters such as ?_=1700000000) change nothing: one cached copy.
-        request.META["QUERY_STRING"] = ""
+        # Query strings (cache-busters such as ?_=1700000000) change nothing: cached_page
+        # keys on the path, so they share one cached copy.
         return cached(request)
 
     view.__name__ = view.__qualname__ = f"{build.__name__}_view"

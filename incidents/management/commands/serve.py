@@ -25,8 +25,8 @@ class Command(BaseCommand):
     help = "Serve the site with granian and run a Celery worker with beat beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=settings.SERVE_HOST)
+        parser.add_argument("--port", type=int, default=settings.SERVE_PORT)
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument(
             "--staff-port",
