@@ -132,6 +132,18 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web processes and workers write at once (a console act beside a delivery's outcome).
+    # A deferred transaction that read first cannot wait for the write lock: SQLite answers
+    # "database is locked" at once. Taking the lock at BEGIN lets it wait `timeout` seconds,
+    # and WAL keeps readers (every public page) from blocking the writer or being blocked.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
+    )
 # For web processes on PostgreSQL: share this many connections among the process's threads
 # (psycopg_pool) instead of one per thread kept for DATABASE_CONN_MAX_AGE or opened per request.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0, minimum=0)

@@ -292,3 +292,49 @@ def test_port_n_make_run_links_every_page_to_port_n(tmp_path):
     ).stdout
 
     assert 'href="http://127.0.0.1:9123/subscribe/"' in page
+
+
+def test_sqlite_writers_wait_for_each_other_instead_of_failing(load_settings, tmp_path):
+    """SQLite's deferred transactions fail at once with "database is locked" when they read
+    before writing while another process writes; the console act then answered 500 (found by
+    the maintenance journey). BEGIN IMMEDIATE waits for the lock; WAL lets readers go on."""
+    import sqlite3
+    import threading
+
+    options = load_settings()["DATABASES"]["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]
+
+    path = tmp_path / "db.sqlite3"
+
+    def connect() -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=options["timeout"], isolation_level=None)
+        db.execute(options["init_command"])
+        return db
+
+    first = connect()
+    first.execute("CREATE TABLE t (n INTEGER)")
+    first.execute(f"BEGIN {options['transaction_mode']}")
+    first.execute("INSERT INTO t VALUES (1)")
+    waiting, errors = threading.Event(), []
+
+    def act() -> None:
+        second = connect()
+        waiting.set()
+        try:
+            second.execute(f"BEGIN {options['transaction_mode']}")  # waits for `first`
+            second.execute("SELECT count(*) FROM t").fetchone()
+            second.execute("INSERT INTO t VALUES (2)")
+            second.execute("COMMIT")
+        except sqlite3.Error as error:
+            errors.append(error)
+
+    writer = threading.Thread(target=act)
+    writer.start()
+    waiting.wait()
+    # A reader is never blocked by the writer under WAL.
+    assert connect().execute("SELECT count(*) FROM t").fetchone() == (0,)
+    first.execute("COMMIT")
+    writer.join(timeout=30)
+    assert not writer.is_alive() and not errors, errors
+    assert connect().execute("SELECT count(*) FROM t").fetchone() == (2,)
