@@ -21,6 +21,7 @@ from statuspage.env import (
     env_zones,
     parse_email_url,
 )
+from statuspage.logs import CELERY_LOGGERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -288,6 +289,9 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_periodic_tasks": {"()": "statuspage.logs.QuietPeriodicTasks"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # On the loggers, not the handler: the Celery worker replaces the root's handlers.
+    "loggers": {name: {"filters": ["quiet_periodic_tasks"]} for name in CELERY_LOGGERS},
 }
