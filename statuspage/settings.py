@@ -24,6 +24,7 @@ from statuspage.env import (
     served_url,
     url_host,
 )
+from statuspage.logs import CELERY_LOGGERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -317,10 +318,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"one_line_client_errors": {"()": "statuspage.errors.ClientErrorsOnOneLine"}},
+    "filters": {"quiet_periodic_tasks": {"()": "statuspage.logs.QuietPeriodicTasks"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "one_line_client_errors"}
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own console handler (DEBUG only) would print client errors' tracebacks again.
-    "loggers": {"django": {"handlers": [], "level": "INFO"}},
+    # The filters sit on the loggers, not the handler: the Celery worker replaces the root's handlers.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        **{name: {"filters": ["quiet_periodic_tasks"]} for name in CELERY_LOGGERS},
+    },
 }

@@ -6,6 +6,7 @@ These run the real processes with the embedded SQLite broker in a temp VAR_DIR.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -150,6 +151,11 @@ def test_it_serves_pages_and_the_worker_starts_maintenance_on_time(
         assert process.poll() is None, "serve stopped on its own"
         time.sleep(0.5)
     assert b"Maintenance in progress" in wait_for_page(port)
+    # Beat sent the tick every second and the worker ran it, without a line for each run.
+    log = (Path(site_env["VAR_DIR"]) / "serve.log").read_text()
+    assert "celery@" in log and " ready." in log
+    assert "Sending due task" not in log
+    assert "incidents.tasks.advance_maintenance[" not in log
 
 
 def test_ctrl_c_stops_the_web_server_and_the_worker(
@@ -205,3 +211,35 @@ def test_a_taken_staff_port_leaves_the_site_serving(
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
+
+
+def test_the_banner_gives_the_command_to_create_staff_with_this_python(monkeypatch) -> None:
+    from django.conf import settings
+
+    from incidents.management.commands.serve import manage_command
+
+    monkeypatch.setattr(sys, "executable", str(settings.BASE_DIR / ".venv/bin/python"))
+    arguments = "create_staff NAME --role admin"
+    assert manage_command(arguments) == ".venv/bin/python manage.py create_staff NAME --role admin"
+    monkeypatch.setattr(sys, "executable", "/opt/python 3/bin/python")
+    assert manage_command(arguments) == "'/opt/python 3/bin/python' manage.py " + arguments
+
+
+def test_only_the_info_lines_about_periodic_tasks_are_dropped() -> None:
+    from statuspage.celery import app
+    from statuspage.logs import PERIODIC_TASKS, QuietPeriodicTasks
+
+    app.finalize()
+    assert sorted(entry["task"] for entry in app.conf.beat_schedule.values()) == sorted(
+        PERIODIC_TASKS
+    )
+
+    def kept(level: int, message: str, *args: object) -> bool:
+        record = logging.LogRecord("celery.app.trace", level, __file__, 1, message, args, None)
+        return QuietPeriodicTasks().filter(record)
+
+    due = "Scheduler: Sending due task %s (%s)"
+    assert not kept(logging.INFO, due, "re-queue deliveries", "notifier.sweep")
+    assert not kept(logging.INFO, "Task %s[%s] succeeded in 0.01s: 0", "notifier.sweep", "1")
+    assert kept(logging.INFO, "Task %s[%s] succeeded in 0.2s: 3", "notifier.deliver_batch", "2")
+    assert kept(logging.ERROR, "Task %s[%s] raised unexpected: %s", "notifier.sweep", "3", "boom")

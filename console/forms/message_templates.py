@@ -67,7 +67,10 @@ class FillForm(forms.Form):
 
     template_pick = PkChoiceField(
         queryset=MessageTemplate.objects.all(),
-        error_messages={"invalid_choice": "That template no longer exists."},
+        error_messages={
+            "invalid_choice": "That template no longer exists.",
+            "required": "Choose a saved message first.",
+        },
     )
     field = forms.RegexField(regex=BODY_NAME)
     label = forms.CharField(max_length=60, required=False)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django import forms, template
 from django.utils import timezone
 
+from console.audit_changes import Change, readable_changes
 from incidents import timefmt
 from incidents.models import AuditEntry
 
@@ -83,6 +85,11 @@ def field(form: forms.Form, name: str) -> forms.BoundField:
 @register.filter
 def get(mapping: dict, key: str) -> object:
     return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def audit_rows(entries: Iterable[AuditEntry]) -> list[tuple[AuditEntry, list[Change]]]:
+    return readable_changes(entries)
 
 
 @register.filter

@@ -186,6 +186,19 @@ def test_a_missing_template_or_field_leaves_the_text_alone(signed_in, editor):
     assert strange.status_code == 204
 
 
+def test_the_saved_message_picker_starts_on_no_message_and_asks_for_one(signed_in, editor):
+    client = signed_in(editor)
+    new = client.get(reverse("console:incident_new")).content.decode()
+    picker = re.search(r'<select[^>]*name="template_pick">(.*?)</select>', new, re.S).group(1)
+    options = re.findall(r"<option[^>]*>[^<]*</option>", picker)
+    assert options[0] == '<option value="" selected>Choose a saved message</option>'
+    assert len(options) > 1 and not any("selected" in option for option in options[1:])
+    none_chosen = client.post(
+        reverse(FILL), {"template_pick": "", "field": "body", "body": "Kept."}
+    ).content.decode()
+    assert textarea(none_chosen) == "Kept." and "Choose a saved message first." in none_chosen
+
+
 def test_the_incident_forms_offer_saved_messages(signed_in, editor, imap):
     client = signed_in(editor)
     new = client.get(reverse("console:incident_new")).content.decode()

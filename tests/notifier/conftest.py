@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -32,6 +33,19 @@ class Inbox:
     commands: list[str] = field(default_factory=list)
     # The answer to a message's content for these recipients, instead of accepting it.
     content_answers: dict[str, str] = field(default_factory=dict)
+    # Signalled on each command: the server runs in its own thread and may still be reading
+    # what the client wrote when the client has its answer and moves on.
+    _heard: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def _record(self, command: str) -> None:
+        with self._heard:
+            self.commands.append(command)
+            self._heard.notify_all()
+
+    def wait_for_command(self, command: str, timeout: float = 5.0) -> bool:
+        """Whether the server has received `command`, waiting up to `timeout` seconds for it."""
+        with self._heard:
+            return self._heard.wait_for(lambda: command in self.commands, timeout)
 
     async def handle_EHLO(
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list
@@ -44,7 +58,7 @@ class Inbox:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
     ) -> str:
-        self.commands.append(f"MAIL {address}")
+        self._record(f"MAIL {address}")
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
@@ -52,7 +66,7 @@ class Inbox:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
     ) -> str:
-        self.commands.append(f"RCPT {address}")
+        self._record(f"RCPT {address}")
         if address in self.refuse:
             return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)

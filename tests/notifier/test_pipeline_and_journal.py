@@ -102,7 +102,7 @@ def test_a_deferred_mail_ends_the_batch_and_drops_the_announced_mail_without_a_w
     assert result.retry_in is not None and result.sent == 0
     # two@'s envelope went out with one@'s content: the connection was dropped rather than
     # sending QUIT, which the server would have taken as a line of two@'s message.
-    assert "RCPT two@example.com" in inbox.commands
+    assert inbox.wait_for_command("RCPT two@example.com")
     assert not any(w.startswith(b"QUIT") for w in writes)
     assert inbox.messages == []
     assert states() == {

@@ -25,6 +25,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -76,17 +77,35 @@ class _Keeper:
         return "250 Message accepted"
 
 
+class _Session(SMTP):
+    """One connection; tells `ended` when it is over on the server's side."""
+
+    def __init__(self, *args: Any, ended: threading.Condition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ended = ended
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        with self.ended:
+            self.ended.notify_all()
+
+
 class _Controller(Controller):
     """Remembers its connections, so stop() can drop them as a crashing server would."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ended: threading.Condition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connections: list[SMTP] = []
+        self.ended = ended
 
     def factory(self) -> SMTP:
-        smtp = super().factory()
-        self.connections.append(smtp)
+        smtp = _Session(self.handler, ended=self.ended, **self.SMTP_kwargs)
+        with self.ended:
+            self.connections.append(smtp)
         return smtp
+
+    def idle(self) -> bool:
+        return all(smtp.transport is None for smtp in self.connections)
 
     def drop_connections(self) -> None:
         for smtp in self.connections:
@@ -109,6 +128,7 @@ class SmtpServer:
         # Seconds to wait before accepting each message: a slow relay.
         self.delay = 0.0
         self._controller: _Controller | None = None
+        self._connection_ended = threading.Condition()
 
     @property
     def url(self) -> str:
@@ -135,6 +155,7 @@ class SmtpServer:
                 port=self.port,
                 loop=asyncio.new_event_loop(),
                 ready_timeout=timeout,
+                ended=self._connection_ended,
                 **self._auth_options(),
             )
             try:
@@ -171,6 +192,18 @@ class SmtpServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def wait_until_idle(self, timeout: float = 10.0) -> bool:
+        """Whether every connection has ended on the server's side, waiting up to `timeout`.
+
+        A client killed after writing a message's content may leave the server still reading
+        it: once the connections are over, `messages` holds all the server will accept.
+        """
+        controller = self._controller
+        if controller is None:
+            return True
+        with self._connection_ended:
+            return self._connection_ended.wait_for(controller.idle, timeout)
 
     def count_by_recipient(self) -> Counter[str]:
         return Counter(address for m in list(self.messages) for address in m.rcpt_tos)

@@ -9,10 +9,12 @@ pages too; when the staff port is taken, serving goes on without it.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -92,7 +94,7 @@ class Command(BaseCommand):
             f"({'web only' if options['no_worker'] else 'web + worker'}). Ctrl-C stops.\n"
             f"{mail_line}"
             f"Staff console: {console} "
-            "(create an account with: manage.py create_staff NAME --role admin)"
+            f"(create an account with: {manage_command('create_staff NAME --role admin')})"
         )
         stopping = False
 
@@ -124,6 +126,19 @@ class Command(BaseCommand):
         failed = [p for p in needed if p.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             sys.exit(f"a process stopped unexpectedly (exit {failed[0].returncode})")
+
+
+def manage_command(arguments: str) -> str:
+    """The command line to run manage.py with this Python, from the project's directory.
+
+    The venv's python, not whatever `python` is on the PATH: relative when it lives in the
+    project (".venv/bin/python manage.py ..."), absolute otherwise.
+    """
+    python = Path(sys.executable)
+    project = Path(settings.BASE_DIR)
+    if python.is_absolute() and python.is_relative_to(project):
+        python = python.relative_to(project)
+    return f"{shlex.quote(str(python))} manage.py {arguments}"
 
 
 def granian(host: str, port: int, workers: int) -> list[str]:
