@@ -84,11 +84,10 @@ class NoticeAdmin(admin.ModelAdmin):
 
     @admin.display(description="Deliveries")
     def delivery_counts(self, notice: Notice) -> str:
-        counts = notice.deliveries.counts_by_channel()
         return (
             "; ".join(
-                f"{channel}: " + ", ".join(f"{n} {state}" for state, n in states.items() if n)
-                for channel, states in sorted(counts.items())
+                f"{tally.channel}: " + ", ".join(f"{n} {s}" for s, n in tally.states.items() if n)
+                for tally in sorted(notice.delivery_tallies, key=lambda tally: tally.channel)
             )
             or "none"
         )

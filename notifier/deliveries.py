@@ -13,22 +13,19 @@ from django.utils import timezone
 from notifier.ledger import enqueue_deliveries
 from notifier.models import Delivery, DeliveryState, Notice
 
-IN_FLIGHT_STATES = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.RETRYING)
-
 
 def delivery_summary(notice: Notice) -> dict[str, Any]:
-    counts = notice.deliveries.counts_by_channel()
-    in_flight = sum(states[state] for states in counts.values() for state in IN_FLIGHT_STATES)
+    tallies = notice.delivery_tallies
     failures = notice.deliveries.filter(state=DeliveryState.FAILED).order_by("id")[:50]
-    # A list not yet expanded into deliveries has more on its way than the counts show.
-    lists = list(notice.expansions.filter(done_at=None).values_list("channel", flat=True))
     return {
         "notice": notice,
-        "counts": counts,
-        "in_flight": in_flight,
-        "lists": lists,
+        "tallies": tallies,
+        "counts": {tally.channel: tally.states for tally in tallies},
+        "in_flight": sum(tally.in_flight for tally in tallies),
+        # A list not yet expanded into deliveries has more on its way than the counts show.
+        "lists": [tally.channel for tally in tallies if tally.expanding],
         "failures": failures,
-        "done": not in_flight and not lists,
+        "done": notice.deliveries_final,
     }
 
 

@@ -7,7 +7,9 @@ transaction as the domain change; workers only ever move Delivery rows.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -89,6 +91,14 @@ class NoticeKind(models.TextChoices):
     POST_PUBLISHED = "post.published", "Post published"
 
 
+class NoticeQuerySet(models.QuerySet["Notice"]):
+    def with_tallies(self) -> list[Notice]:
+        """The notices, each with its `delivery_tallies` counted for all of them at once."""
+        notices = list(self)
+        attach_tallies(notices)
+        return notices
+
+
 class Notice(models.Model):
     """One publish: what was said, about what, and which channels were asked to carry it."""
 
@@ -104,6 +114,8 @@ class Notice(models.Model):
     post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE)
     channels = models.JSONField(default=list, help_text="The channels asked to carry it.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -127,6 +139,17 @@ class Notice(models.Model):
         if self.maintenance_id:
             return f"maintenance-{self.maintenance_id}"
         return f"post-{self.post_id}"
+
+    @cached_property
+    def delivery_tallies(self) -> list[ChannelTally]:
+        """Where this notice stands on each channel (for many notices: `with_tallies()`)."""
+        attach_tallies([self])
+        return self.__dict__["delivery_tallies"]
+
+    @property
+    def deliveries_final(self) -> bool:
+        """Whether nothing is left to send: every delivery sent or failed, every list expanded."""
+        return all(tally.final for tally in self.delivery_tallies)
 
 
 class DeliveryState(models.TextChoices):
@@ -178,14 +201,6 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def being_sent_since(self, since: datetime) -> bool:
         """Whether a worker claimed or renewed a batch since then: the queue is being worked."""
         return self.filter(state=DeliveryState.SENDING, claimed_at__gt=since).exists()
-
-    def counts_by_channel(self) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {}
-        for channel, state, total in (
-            self.order_by().values_list("channel", "state").annotate(total=models.Count("id"))
-        ):
-            counts.setdefault(channel, {s.value: 0 for s in DeliveryState})[state] = total
-        return counts
 
 
 class Delivery(models.Model):
@@ -255,3 +270,72 @@ class Expansion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} list of notice {self.notice_id}"
+
+
+@dataclass
+class ChannelTally:
+    """One notice's deliveries over one channel, counted by state.
+
+    `expanding`: the channel's mailing list is not yet fully written as deliveries, so
+    more are on their way than the counts show (a list not started is all "pending").
+    """
+
+    channel: str
+    states: dict[str, int] = field(
+        default_factory=lambda: {state.value: 0 for state in DeliveryState}
+    )
+    expanding: bool = False
+
+    @property
+    def sent(self) -> int:
+        return self.states[DeliveryState.SENT]
+
+    @property
+    def pending(self) -> int:
+        """Not tried yet, or being sent by a worker right now."""
+        return self.states[DeliveryState.PENDING] + self.states[DeliveryState.SENDING]
+
+    @property
+    def retrying(self) -> int:
+        return self.states[DeliveryState.RETRYING]
+
+    @property
+    def failed(self) -> int:
+        return self.states[DeliveryState.FAILED]
+
+    @property
+    def in_flight(self) -> int:
+        return self.pending + self.retrying
+
+    @property
+    def total(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def final(self) -> bool:
+        return not self.in_flight and not self.expanding
+
+
+def attach_tallies(notices: list[Notice]) -> None:
+    """Count the deliveries of all `notices` by channel and state in one grouped query.
+
+    Every channel the notice was sent to gets a tally, even with no targets (a mailing
+    list nobody subscribes to), so a channel never silently drops out of sight.
+    """
+    by_id = {notice.pk: notice for notice in notices}
+    tallies: dict[int, dict[str, ChannelTally]] = {
+        notice.pk: {name: ChannelTally(name) for name in notice.channels} for notice in notices
+    }
+    grouped = (
+        Delivery.objects.filter(notice_id__in=by_id)
+        .order_by()
+        .values_list("notice_id", "channel", "state")
+        .annotate(total=models.Count("id"))
+    )
+    for notice_id, channel, state, total in grouped:
+        tallies[notice_id].setdefault(channel, ChannelTally(channel)).states[state] = total
+    unexpanded = Expansion.objects.filter(notice_id__in=by_id, done_at=None)
+    for notice_id, channel in unexpanded.values_list("notice_id", "channel"):
+        tallies[notice_id].setdefault(channel, ChannelTally(channel)).expanding = True
+    for notice_id, notice in by_id.items():
+        notice.__dict__["delivery_tallies"] = list(tallies[notice_id].values())

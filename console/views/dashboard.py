@@ -6,12 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from console.access import editor_view
+from console.views.deliveries import live_context, live_notices, recent_notices
 from incidents.models import Component, Incident, Maintenance
-from notifier.models import Notice
+
+RECENT_DELIVERIES = "recent-deliveries"
 
 
 @editor_view
 def dashboard(request: HttpRequest) -> HttpResponse:
+    notices = recent_notices(10)
+    if request.htmx.target == RECENT_DELIVERIES:
+        return live_notices(request, notices, RECENT_DELIVERIES)
     components = Component.objects.select_related("group").order_by(
         "group__position", "group__name", "position", "name"
     )
@@ -26,8 +31,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             # Postponed: readers were promised a new time, so it stays in sight until set.
             "postponed_maintenance": Maintenance.objects.awaiting_new_window()[:10],
             "components": components,
-            "notices": Notice.objects.select_related("incident", "maintenance", "post").order_by(
-                "-created_at", "-id"
-            )[:10],
+            **live_context(notices, RECENT_DELIVERIES),
         },
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,11 +15,45 @@ from incidents.audit import record_audit
 from notifier.deliveries import delivery_summary, requeue_failed
 from notifier.models import Notice
 
+# Published by a publish from an htmx form, so blocks of counts on the page refresh at once.
+DELIVERIES_CHANGED = "deliveries-changed"
+NOTICE_LIST_LIMIT = 100
+
+
+def recent_notices(limit: int) -> list[Notice]:
+    notices = Notice.objects.select_related("incident", "maintenance", "post")
+    return notices[:limit].with_tallies()
+
+
+def live_context(notices: list[Notice], live_id: str) -> dict[str, Any]:
+    final = all(notice.deliveries_final for notice in notices)
+    return {
+        "notices": notices,
+        "live_id": live_id,
+        "final": final,
+        "changed_event": DELIVERIES_CHANGED,
+    }
+
+
+def live_notices(request: HttpRequest, notices: list[Notice], live_id: str) -> HttpResponse:
+    """A table of notices that refreshes itself (an htmx target) while any is unfinished."""
+    context = live_context(notices, live_id)
+    response = render(request, "console/deliveries/_live_notices.html", context)
+    return stop_polling_when(context["final"], request, response)
+
+
+def stop_polling_when(final: bool, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if request.htmx and final:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
 
 @editor_view
 def notice_list(request: HttpRequest) -> HttpResponse:
-    notices = Notice.objects.select_related("incident", "maintenance", "post")[:100]
-    return render(request, "console/deliveries/list.html", {"notices": notices})
+    notices = recent_notices(NOTICE_LIST_LIMIT)
+    if request.htmx.target == "notices":
+        return live_notices(request, notices, "notices")
+    return render(request, "console/deliveries/list.html", live_context(notices, "notices"))
 
 
 @editor_view
@@ -30,10 +66,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def notice_counts(request: HttpRequest, pk: int) -> HttpResponse:
     """The live counts (an htmx target): polling stops once nothing is left to send."""
     summary = delivery_summary(get_object_or_404(Notice, pk=pk))
-    response = render(request, "notifier/_deliveries.html", summary)
-    if request.htmx and summary["done"]:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+    response = render(request, "console/deliveries/_counts.html", summary)
+    return stop_polling_when(summary["done"], request, response)
 
 
 @editor_view

@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.incidents import OpenIncidentForm, UpdateForm
 from console.previews import preview_publish
+from console.views.deliveries import DELIVERIES_CHANGED
 from incidents.actions.common import EditConflict
 from incidents.models import AuditEntry, Incident, IncidentStatus
 from notifier.models import Notice, NoticeKind
@@ -128,7 +130,9 @@ def post_update(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             incident.refresh_from_db()
             if inline and request.htmx:
-                return render(request, "console/incidents/_card.html", {"incident": incident})
+                card = render(request, "console/incidents/_card.html", {"incident": incident})
+                # The dashboard's recent deliveries now have a notice more: it refreshes itself.
+                return trigger_client_event(card, DELIVERIES_CHANGED)
             messages.success(request, "Update published.")
             return redirect("console:incident", incident.pk)
     if request.htmx:

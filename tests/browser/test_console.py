@@ -97,6 +97,10 @@ def post_from_card(page: Page, incident_id: int, status: str, text: str) -> None
     expect(box.locator(".pill").first).to_have_text(status)
 
 
+def recent_deliveries(page: Page) -> Locator:
+    return page.locator("#recent-deliveries tbody tr")
+
+
 def no_horizontal_scroll(page: Page, width: int) -> None:
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at a {width} px viewport"
@@ -143,8 +147,14 @@ def test_incident_from_open_to_resolved_reaches_page_feed_and_deliveries(
     # Three updates from the dashboard's card, then resolve the same way.
     page.locator(".site-header .site-name").click()
     expect(page).to_have_url(re.compile(r"/staff/$"))
-    for status, text in UPDATES:
+    sent = recent_deliveries(page).filter(has_text=TITLE)
+    expect(sent).to_have_count(1)
+    for count, (status, text) in enumerate(UPDATES, start=2):
         post_from_card(page, incident.pk, status, text)
+        # Nothing was left to send, so nothing polls: the card's post itself refreshes the block.
+        expect(sent).to_have_count(count)
+        expect(sent.first).to_contain_text("Incident updated")
+        expect(sent.first.locator(".tallies")).to_contain_text(re.compile(r"email:\s+1 sent"))
     page.screenshot(path=artifacts / "console-dashboard-updated.png", full_page=True)
 
     # While it is open, the public status page leads with the latest update.
@@ -259,7 +269,9 @@ def test_posting_an_update_on_a_phone(phone: BrowserContext, artifacts: Path) ->
     message.fill(UPDATES[0][1])
     form.get_by_role("button", name="Post update", exact=True).tap()
     expect(box.locator(".excerpt")).to_have_text(UPDATES[0][1])
+    expect(recent_deliveries(page).first).to_contain_text("Incident updated")
     no_horizontal_scroll(page, PHONE)
+    page.screenshot(path=artifacts / "console-390-dashboard-deliveries.png", full_page=True)
 
     for address in ("/staff/incidents/new/", "/staff/maintenance/new/", "/staff/deliveries/"):
         page.goto(address)
