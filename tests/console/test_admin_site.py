@@ -70,7 +70,12 @@ def test_an_admin_registers_a_webhook_in_the_admin(monkeypatch, db):
         {"url": "https://hooks.example.com/status", "owner": "staff", "contact_email": ""},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert WebhookEndpoint.objects.get().url == "https://hooks.example.com/status"
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.url == "https://hooks.example.com/status"
+    shown_once = client.get(response["Location"]).content.decode()
+    assert endpoint.secret in shown_once
+    again = client.get(reverse("admin:notifier_webhookendpoint_change", args=[endpoint.pk]))
+    assert endpoint.secret not in again.content.decode()
 
 
 def test_an_editor_made_with_create_staff_is_refused_the_admin(monkeypatch, rows):

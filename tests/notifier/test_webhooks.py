@@ -338,6 +338,24 @@ def test_a_success_resets_the_count_of_failures(settings, receiver, imap):
     assert fresh(endpoint).is_enabled
 
 
+def test_the_endpoint_keeps_its_last_success_and_its_last_failure_for_staff(receiver, imap):
+    endpoint = endpoint_for(receiver)
+    receiver.answers = [503, 200]
+    incident = open_ddos(imap)
+    actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body="Found it.")
+    first, second = Delivery.objects.filter(channel="webhook").order_by("id")
+
+    dispatch.run([first.pk])
+    failed = fresh(endpoint)
+    assert failed.last_success_at is None and failed.last_failure_at is not None
+    assert failed.last_failure.startswith("503 Service Unavailable")
+
+    dispatch.run([second.pk])
+    answered = fresh(endpoint)
+    assert answered.last_success_at > answered.last_failure_at
+    assert answered.last_failure.startswith("503")  # kept: the last failure, not the last try
+
+
 def test_a_delivery_past_its_give_up_age_counts_as_a_failure(settings, receiver, imap):
     settings.DELIVERY_GIVE_UP_AFTER = 0
     settings.WEBHOOK_DISABLE_AFTER = 1
