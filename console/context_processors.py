@@ -19,6 +19,8 @@ NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:notices", "Deliveries", Role.EDITOR),
     ("console:components", "Components", Role.ADMIN),
     ("console:users", "Staff", Role.ADMIN),
+    ("console:webhooks", "Webhooks", Role.ADMIN),
+    ("console:tokens", "API tokens", Role.ADMIN),
     ("console:audit", "Audit log", Role.ADMIN),
 ]
 
