@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -31,6 +32,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    raw_headers: Any = None  # as the server read them: .get() ignores case, like frameworks
 
     @property
     def json(self) -> dict:
@@ -54,7 +56,7 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append(Received(self.path, dict(self.headers), body))
+            state.received.append(Received(self.path, dict(self.headers), body, self.headers))
             time.sleep(state.delay)
             code = state.answers.pop(0) if state.answers else 200
             self.send_response(code)
