@@ -21,6 +21,8 @@ NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:outbox", "Outbox", Role.EDITOR),  # only with the embedded mail server
     ("console:components", "Components", Role.ADMIN),
     ("console:users", "Staff", Role.ADMIN),
+    ("console:webhooks", "Webhooks", Role.ADMIN),
+    ("console:tokens", "API tokens", Role.ADMIN),
     ("console:audit", "Audit log", Role.ADMIN),
 ]
 

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.db.models import Q
+
+# What the Admins group may do in the Django admin, as the README promises: webhook endpoints,
+# API tokens, notices and their deliveries (change: the "retry failed" button), the mirror
+# targets. Editors hold none of these (nor is_staff): they work in the console only.
+ADMIN_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("notifier", "webhookendpoint"): ("view", "add", "change", "delete"),
+    ("incidents", "apitoken"): ("view", "add", "change", "delete"),
+    ("notifier", "notice"): ("view", "change"),
+    ("notifier", "delivery"): ("view",),
+    ("mirror", "mirrortarget"): ("view",),
+}
 
 
 class Role(StrEnum):
@@ -53,3 +65,20 @@ def assign_role(user: AbstractBaseUser, role: Role) -> None:
     user.groups.add(Group.objects.get(name=role.group_name))
     user.is_staff = role == Role.ADMIN
     user.save(update_fields=["is_staff"])
+
+
+def admin_permissions() -> list[Permission]:
+    wanted = Q(pk__in=[])
+    for (app_label, model), acts in ADMIN_PERMISSIONS.items():
+        codenames = [f"{act}_{model}" for act in acts]
+        wanted |= Q(content_type__app_label=app_label, codename__in=codenames)
+    return list(Permission.objects.filter(wanted))
+
+
+def grant_role_permissions() -> None:
+    """Give the Admins group its admin permissions (idempotent; run after every migrate)."""
+    admins = Group.objects.get_or_create(name=Role.ADMIN.group_name)[0]
+    editors = Group.objects.get_or_create(name=Role.EDITOR.group_name)[0]
+    granted = admin_permissions()
+    admins.permissions.add(*granted)
+    editors.permissions.remove(*granted)

@@ -9,7 +9,9 @@ from console.views import (
     incidents,
     outbox,
     posts,
+    tokens,
     users,
+    webhooks,
 )
 from console.views import maintenance as maint
 from console.views import message_templates as msg
@@ -78,6 +80,16 @@ urlpatterns = [
     path("users/<int:pk>/reset-2fa/", users.user_reset_2fa, name="user_reset_2fa"),
     path("users/<int:pk>/deactivate/", users.user_deactivate, name="user_deactivate"),
     path("users/<int:pk>/reactivate/", users.user_reactivate, name="user_reactivate"),
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/new/", webhooks.webhook_new, name="webhook_new"),
+    path("webhooks/<int:pk>/enable/", webhooks.webhook_enable, name="webhook_enable"),
+    path("webhooks/<int:pk>/disable/", webhooks.webhook_disable, name="webhook_disable"),
+    path("webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/new/", tokens.token_new, name="token_new"),
+    path("tokens/<int:pk>/enable/", tokens.token_enable, name="token_enable"),
+    path("tokens/<int:pk>/disable/", tokens.token_disable, name="token_disable"),
+    path("tokens/<int:pk>/delete/", tokens.token_delete, name="token_delete"),
     path("audit/", common.audit_log, name="audit"),
     path("preview/markdown/", common.markdown_preview, name="markdown_preview"),
 ]

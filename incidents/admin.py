@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from incidents import actions
 from incidents.audit import record_audit, snapshot
 from incidents.models import (
     ApiToken,
@@ -173,13 +174,25 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ) -> None:
         if change:
             return
-        secret = obj.new_secret()
-        obj.created_by = obj.created_by or request.user  # type: ignore[assignment]
-        obj.save()
+        token, secret = actions.issue_api_token(
+            name=obj.name,
+            scopes=obj.scopes,
+            user=obj.created_by or request.user,  # type: ignore[arg-type]
+            author=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk = token.pk
+        obj.refresh_from_db()  # what the admin shows and logs next
         messages.warning(request, f"Copy this token now; it will not be shown again: {secret}")
+
+    def delete_model(self, request: HttpRequest, obj: ApiToken) -> None:
+        actions.delete_api_token(obj, author=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            actions.delete_api_token(token, author=request.user)  # type: ignore[arg-type]
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
-            token.revoke()
+            actions.set_api_token_enabled(token, False, author=request.user)  # type: ignore[arg-type]
         messages.success(request, f"Revoked {queryset.count()} token(s).")

@@ -116,4 +116,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["url", "owner", "contact_email", "consecutive_failures", "disabled_at"]
     list_filter = ["owner"]
     filter_horizontal = ["components"]
-    readonly_fields = ["secret", "consecutive_failures", "disabled_at", "disabled_reason"]
+    # The secret is shown once, when the endpoint is added (here or in the console), never again.
+    readonly_fields = [
+        "consecutive_failures", "disabled_at", "disabled_reason", "last_success_at",
+        "last_failure_at", "last_failure",
+    ]  # fmt: skip
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookEndpoint, form: object, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            messages.warning(
+                request, f"Copy the signing secret now; it will not be shown again: {obj.secret}"
+            )

@@ -10,7 +10,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -49,6 +51,21 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
+def validate_webhook_url(value: str) -> None:
+    """An http or https address with a host: nothing else can receive a POST."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        raise ValidationError(
+            "Give a web address, such as https://hooks.example.com/status."
+        ) from None
+    if parts.scheme not in ("http", "https"):
+        raise ValidationError("A webhook address starts with https:// (or http://).")
+    if not host:
+        raise ValidationError("Give the address a host, such as https://hooks.example.com/status.")
+
+
 class WebhookEndpoint(models.Model):
     """A URL that receives every notice as JSON, signed with its own secret."""
 
@@ -56,7 +73,7 @@ class WebhookEndpoint(models.Model):
         STAFF = "staff", "Staff"
         SUBSCRIBER = "subscriber", "Subscriber"
 
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[validate_webhook_url])
     secret = models.CharField(max_length=64, default=new_secret, editable=False)
     owner = models.CharField(max_length=20, choices=Owner.choices, default=Owner.STAFF)
     contact_email = models.EmailField(blank=True, help_text="Told when the endpoint is disabled.")
@@ -65,6 +82,10 @@ class WebhookEndpoint(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Written by the webhook channel: when it last answered 2xx, and the last try that failed.
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failure_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failure = models.CharField(max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -75,6 +96,17 @@ class WebhookEndpoint(models.Model):
     @property
     def is_enabled(self) -> bool:
         return self.disabled_at is None
+
+    def disable(self, reason: str) -> None:
+        if self.disabled_at is None:
+            self.disabled_at = timezone.now()
+            self.disabled_reason = reason[:500]
+            self.save(update_fields=["disabled_at", "disabled_reason"])
+
+    def enable(self) -> None:
+        """Take deliveries again, with a clean count of failures in a row."""
+        self.disabled_at, self.disabled_reason, self.consecutive_failures = None, "", 0
+        self.save(update_fields=["disabled_at", "disabled_reason", "consecutive_failures"])
 
 
 class NoticeKind(models.TextChoices):

@@ -1,7 +1,14 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import include, path, reverse
+
+from console.roles import Role, role_of
 
 admin.site.site_header = "Status page administration"
 
@@ -11,13 +18,43 @@ def _verified_staff(request: HttpRequest) -> bool:
     return user.is_active and user.is_staff and user.is_verified()
 
 
+def _signed_in_without_admin(request: HttpRequest) -> HttpResponse | None:
+    """The console's "not allowed" page for a verified user who is no admin, else None.
+
+    Sent to the login page instead, they would be sent straight back here, round and round.
+    """
+    user = request.user
+    if not (user.is_authenticated and user.is_verified()) or _verified_staff(request):
+        return None
+    role = role_of(user)
+    context = {"needed": Role.ADMIN, "console_role": role.value if role else ""}
+    return render(request, "console/forbidden.html", context, status=403)
+
+
 def _console_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:
+    refused = _signed_in_without_admin(request)
+    if refused is not None:
+        return refused
     return redirect_to_login(request.get_full_path(), reverse("console:login"))
+
+
+_admin_view = admin.site.admin_view
+
+
+def _refusing_admin_view(view: Callable[..., HttpResponse], cacheable: bool = False) -> Any:
+    guarded = _admin_view(view, cacheable)
+
+    @wraps(guarded)
+    def refusing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _signed_in_without_admin(request) or guarded(request, *args, **kwargs)
+
+    return refusing
 
 
 # The admin asks for the same password and second factor as the console, through its login.
 admin.site.has_permission = _verified_staff
 admin.site.login = _console_login
+admin.site.admin_view = _refusing_admin_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),

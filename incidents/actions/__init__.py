@@ -44,6 +44,8 @@ from incidents.actions.posts import (
     unpublish_post,
     update_post,
 )
+from incidents.actions.tokens import delete_api_token, issue_api_token, set_api_token_enabled
+from incidents.actions.webhooks import delete_webhook, register_webhook, set_webhook_enabled
 
 __all__ = [
     "Author",
@@ -55,9 +57,12 @@ __all__ = [
     "complete_maintenance",
     "create_component",
     "create_group",
+    "delete_api_token",
     "delete_component",
     "delete_draft",
     "delete_group",
+    "delete_webhook",
+    "issue_api_token",
     "move_component",
     "move_group",
     "open_incident",
@@ -67,11 +72,14 @@ __all__ = [
     "publish_draft",
     "publish_due_posts",
     "publish_post",
+    "register_webhook",
     "reschedule_maintenance",
     "resolve_incident",
     "save_post_draft",
     "schedule_maintenance",
+    "set_api_token_enabled",
     "set_component_status",
+    "set_webhook_enabled",
     "start_maintenance",
     "tags_named",
     "unpublish_post",

@@ -140,6 +140,7 @@ def _validation_error(error: ValidationError) -> ApiError:
 def _run(operation: Operation, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     token = _authenticate(request)
     if operation.scope is not None and not token.has_scope(operation.scope):
+        token.refused(f"{request.method} {request.path}: lacks the '{operation.scope}' scope.")
         raise ApiError(403, "forbidden", f"This token lacks the '{operation.scope}' scope.")
     data: dict[str, Any] = {}
     if operation.body is not None:

@@ -61,6 +61,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The last call refused although the token was genuine: disabled, or lacking a scope.
+    last_refused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_refusal = models.CharField(max_length=200, blank=True, editable=False)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -98,8 +101,11 @@ class ApiToken(models.Model):
         if not presented.startswith(TOKEN_PREFIX) or len(presented) > 200:
             return None
         prefix = presented[len(TOKEN_PREFIX) :].split("_", 1)[0]
-        token = cls.objects.active().filter(prefix=prefix).first()
+        token = cls.objects.filter(prefix=prefix).first()
         if token is None or not hmac.compare_digest(token.token_hash, _digest(presented)):
+            return None
+        if not token.is_active:
+            token.refused("Used while disabled.")
             return None
         token.touch()
         return token
@@ -117,7 +123,22 @@ class ApiToken(models.Model):
             self.last_used_at = now
             type(self).objects.filter(pk=self.pk).update(last_used_at=now)
 
+    def refused(self, why: str) -> None:
+        """Note a refused call (at most one write a minute, however many are refused)."""
+        now = timezone.now()
+        if self.last_refused_at is None or now - self.last_refused_at >= LAST_USED_RESOLUTION:
+            self.last_refused_at, self.last_refusal = now, why[:200]
+            type(self).objects.filter(pk=self.pk).update(
+                last_refused_at=now, last_refusal=self.last_refusal
+            )
+
     def revoke(self) -> None:
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+    def restore(self) -> None:
+        """Accept a disabled token again (same secret)."""
+        if self.revoked_at is not None:
+            self.revoked_at = None
             self.save(update_fields=["revoked_at"])

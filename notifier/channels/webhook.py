@@ -159,18 +159,18 @@ class WebhookChannel(Channel):
             raise TransportError(
                 f"The endpoint is disabled: {endpoint.disabled_reason}", permanent=True
             )
+        endpoints = WebhookEndpoint.objects.filter(pk=endpoint.pk)
         try:
             reference = self.post(delivery, endpoint, session)
         except TransportError as error:
+            endpoints.update(last_failure_at=timezone.now(), last_failure=str(error)[:500])
             # Counting failures is endpoint bookkeeping (notifier data, not domain rows). It is
             # done here because only the channel knows a 410 from a 404; the dispatcher still
             # alone decides retry or give up, by the same rule (dispatch.gives_up).
             if dispatch.gives_up(delivery, error):
                 self.count_failure(endpoint, error, gone=isinstance(error, Refused) and error.gone)
             raise
-        WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
-            consecutive_failures=0
-        )
+        endpoints.update(consecutive_failures=0, last_success_at=timezone.now())
         return reference
 
     def post(self, delivery: Delivery, endpoint: WebhookEndpoint, session: Any) -> str:

@@ -231,6 +231,18 @@ def test_a_revoked_token_is_refused(api):
     assert api.call("GET", "/token").status_code == 401
 
 
+def test_a_genuine_token_refused_leaves_its_last_refusal_for_staff(api, client):
+    _, reader = ApiToken.issue("Dashboard", [Scope.READ])
+    assert StaffApi(client, reader).call("POST", "/incidents", {"name": "x"}).status_code == 403
+    lacking = ApiToken.objects.get(name="Dashboard")
+    assert lacking.last_refused_at is not None
+    assert lacking.last_refusal == "POST /api/staff/v1/incidents: lacks the 'incidents' scope."
+
+    ApiToken.objects.get(name="Monitoring").revoke()
+    assert api.call("GET", "/token").status_code == 401
+    assert ApiToken.objects.get(name="Monitoring").last_refusal == "Used while disabled."
+
+
 def test_the_token_says_who_it_is_and_when_it_was_last_used(api):
     response = api.call("GET", "/token")
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from incidents.models import ApiToken
+from incidents.models import ApiToken, AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,9 @@ def test_the_command_prints_a_working_token_once_and_stores_its_hash():
     assert token.created_by.username == "ops"
     assert "cannot be shown again" in err.getvalue()
     assert secret not in err.getvalue()
+    entry = AuditEntry.objects.get(action="api_token.created")
+    assert entry.actor_name == "manage.py create_api_token"
+    assert "token_hash" not in entry.after and entry.after["name"] == "Nagios"
 
 
 def test_the_command_refuses_an_unknown_user_or_scope():

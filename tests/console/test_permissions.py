@@ -25,8 +25,16 @@ from django.utils import timezone
 import console.urls
 from console.models import MessageTemplate
 from console.roles import Role
-from incidents.models import AuditEntry, Component, ComponentGroup, Incident, Maintenance, Post
-from notifier.models import Notice
+from incidents.models import (
+    ApiToken,
+    AuditEntry,
+    Component,
+    ComponentGroup,
+    Incident,
+    Maintenance,
+    Post,
+)
+from notifier.models import Notice, WebhookEndpoint
 from tests.console.conftest import make_staff
 from tests.factories import (
     make_category,
@@ -57,6 +65,8 @@ MODEL_BY_SEGMENT: dict[str, type[models.Model]] = {
     "message-templates": MessageTemplate,
     "users": get_user_model(),
     "audit": AuditEntry,
+    "webhooks": WebhookEndpoint,
+    "tokens": ApiToken,
 }
 ALLOWED = {200, 302, 405}  # 405: a POST-only page asked with GET
 
@@ -141,6 +151,8 @@ def objects(db) -> dict[type[models.Model], models.Model]:
         ComponentGroup: group,
         MessageTemplate: template,
         get_user_model(): someone,
+        WebhookEndpoint: WebhookEndpoint.objects.create(url="https://hooks.example.com/status"),
+        ApiToken: ApiToken.issue("Nagios", ["read"])[0],
     }
     notice = Notice.objects.order_by("id").first()
     if notice is None:  # no channel configured: a notice row of its own

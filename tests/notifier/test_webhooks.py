@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -31,6 +32,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    raw_headers: Any = None  # as the server read them: .get() ignores case, like frameworks
 
     @property
     def json(self) -> dict:
@@ -54,7 +56,7 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append(Received(self.path, dict(self.headers), body))
+            state.received.append(Received(self.path, dict(self.headers), body, self.headers))
             time.sleep(state.delay)
             code = state.answers.pop(0) if state.answers else 200
             self.send_response(code)
@@ -336,6 +338,24 @@ def test_a_success_resets_the_count_of_failures(settings, receiver, imap):
 
     assert fresh(endpoint).consecutive_failures == 1
     assert fresh(endpoint).is_enabled
+
+
+def test_the_endpoint_keeps_its_last_success_and_its_last_failure_for_staff(receiver, imap):
+    endpoint = endpoint_for(receiver)
+    receiver.answers = [503, 200]
+    incident = open_ddos(imap)
+    actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body="Found it.")
+    first, second = Delivery.objects.filter(channel="webhook").order_by("id")
+
+    dispatch.run([first.pk])
+    failed = fresh(endpoint)
+    assert failed.last_success_at is None and failed.last_failure_at is not None
+    assert failed.last_failure.startswith("503 Service Unavailable")
+
+    dispatch.run([second.pk])
+    answered = fresh(endpoint)
+    assert answered.last_success_at > answered.last_failure_at
+    assert answered.last_failure.startswith("503")  # kept: the last failure, not the last try
 
 
 def test_a_delivery_past_its_give_up_age_counts_as_a_failure(settings, receiver, imap):

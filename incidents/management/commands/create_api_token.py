@@ -6,7 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.models import ApiToken, Scope
+from incidents.actions import issue_api_token
+from incidents.audit import acting_via
+from incidents.models import Scope
 
 
 class Command(BaseCommand):
@@ -35,7 +37,10 @@ class Command(BaseCommand):
             except model.DoesNotExist:
                 raise CommandError(f"No user {options['user']!r}.") from None
         try:
-            token, secret = ApiToken.issue(options["name"], options["scope"], created_by=user)
+            with acting_via("manage.py create_api_token"):
+                token, secret = issue_api_token(
+                    name=options["name"], scopes=options["scope"], user=user
+                )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stderr.write(
