@@ -79,10 +79,14 @@ class DatabaseStore:
     def hit(self, key: str, now: float, limit: int, window: float) -> Decision:
         with transaction.atomic():
             # A write first: on SQLite it takes the write lock at once (a transaction that
-            # read first cannot upgrade under contention); on PostgreSQL the row lock below
-            # makes concurrent requests for this key wait for each other.
+            # read first cannot upgrade under contention); on PostgreSQL the upsert locks the
+            # row, so concurrent requests for this key wait for each other and a prune
+            # cannot delete it before it is read.
             RateLimitLog.objects.bulk_create(
-                [RateLimitLog(key=key, expires_at=_instant(now))], ignore_conflicts=True
+                [RateLimitLog(key=key, expires_at=_instant(now))],
+                update_conflicts=True,
+                unique_fields=["key"],
+                update_fields=["expires_at"],
             )
             log = RateLimitLog.objects.select_for_update().get(key=key)
             decision, log.hits = decide(log.hits, now, limit, window)
