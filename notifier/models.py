@@ -47,6 +47,19 @@ class Subscriber(models.Model):
         return self.email
 
 
+class RateLimitLog(models.Model):
+    """When one client's recent requests under one limit were admitted (notifier/ratelimit.py)."""
+
+    # An HMAC of the limit's name and the client's address: no address is stored.
+    key = models.CharField(max_length=64, unique=True)
+    hits = models.JSONField(default=list)  # POSIX times of the admitted requests in the window
+    # When the newest of them leaves the window; the row is deleted after that.
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key[:12]
+
+
 def new_secret() -> str:
     return secrets.token_hex(32)
 

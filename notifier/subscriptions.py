@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from incidents.models import Component
 from notifier.messages import absolute
 from notifier.models import Subscriber
+from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
 from notifier.tokens import (
     SubscribeRequest,
     confirmation_token,
@@ -22,20 +24,73 @@ from notifier.tokens import (
     read_unsubscribe_token,
 )
 
+RATE_WINDOW_SECONDS = 3600
 
-def over_rate_limit(ip: str) -> bool:
-    """Count subscribe attempts per IP per hour; True once the limit is passed."""
-    key = f"subscribe-rate:{ip}:{timezone.now():%Y%m%d%H}"
-    cache.add(key, 0, timeout=3600)
-    return cache.incr(key) > settings.SUBSCRIBE_RATE_LIMIT
+
+def subscribe_rate_limit(clock: Clock = time.time) -> RateLimit:
+    return RateLimit(
+        "subscribe",
+        settings.SUBSCRIBE_RATE_LIMIT,
+        RATE_WINDOW_SECONDS,
+        store=configured_store(),
+        clock=clock,
+    )
+
+
+def admit(address: str) -> Decision:
+    """Count a well-formed subscribe request from this client address, if it is admitted."""
+    return subscribe_rate_limit().hit(address)
+
+
+def _names(components: QuerySet[Component]) -> tuple[str, ...]:
+    return tuple(components.values_list("name", flat=True))  # in the status page's order
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names) if names else "every service"
+
+
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """What confirming a request does to the address's subscription; no names: every service."""
+
+    subscribed: bool
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def changes(self) -> bool:
+        return self.subscribed and set(self.before) != set(self.after)
+
+    @property
+    def before_text(self) -> str:
+        return _listed(self.before)
+
+    @property
+    def after_text(self) -> str:
+        return _listed(self.after)
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        # Only between two lists: "every service" on either side says it all.
+        return tuple(n for n in self.after if n not in self.before) if self.before else ()
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(n for n in self.before if n not in self.after) if self.after else ()
+
+
+def change_on_confirm(request: SubscribeRequest) -> SubscriptionChange:
+    subscriber = Subscriber.objects.filter(email=request.email).first()
+    chosen = _names(Component.objects.filter(pk__in=request.component_ids))
+    if subscriber is None:
+        return SubscriptionChange(subscribed=False, before=(), after=chosen)
+    return SubscriptionChange(True, _names(subscriber.components.all()), chosen)
 
 
 def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
     link = absolute(reverse("subscribe_confirm", args=[confirmation_token(request)]))
-    names = list(
-        Component.objects.filter(pk__in=request.component_ids).values_list("name", flat=True)
-    )
-    context = {"link": link, "components": names, "site_name": settings.SITE_NAME}
+    context = {"link": link, "change": change_on_confirm(request), "site_name": settings.SITE_NAME}
     hours = settings.SUBSCRIBE_CONFIRM_MAX_AGE // 3600
     context["valid_for"] = f"{hours} hours" if hours < 72 else f"{hours // 24} days"
     subject = " ".join(render_to_string("emails/confirm-subject.txt", context).split())

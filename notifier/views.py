@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import math
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -7,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from notifier import subscriptions, tasks
 from notifier.forms import SubscribeForm
+from notifier.ratelimit import Decision
 from notifier.tokens import BadToken, SubscribeRequest, read_confirmation_token
 
 
@@ -14,15 +18,24 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def _rate_limited(request: HttpRequest, decision: Decision) -> HttpResponse:
+    context = {"minutes": decision.retry_after_minutes, "limit": settings.SUBSCRIBE_RATE_LIMIT}
+    response = render(request, "notifier/rate_limited.html", context, status=429)
+    response["Retry-After"] = str(math.ceil(decision.retry_after))
+    return response
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     if request.method != "POST":
         return render(request, "notifier/subscribe.html", {"form": form})
-    if subscriptions.over_rate_limit(_client_ip(request)):
-        return render(request, "notifier/rate_limited.html", status=429)
     if not form.is_valid():
         return render(request, "notifier/subscribe.html", {"form": form}, status=400)
+    # Only a request that would send a mail counts: a typo does not use up the allowance.
+    decision = subscriptions.admit(_client_ip(request))
+    if not decision.allowed:
+        return _rate_limited(request, decision)
     wish = SubscribeRequest(
         form.cleaned_data["email"], tuple(c.pk for c in form.cleaned_data["components"])
     )
@@ -39,7 +52,8 @@ def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except BadToken as error:
         return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
     if request.method != "POST":
-        return render(request, "notifier/confirm.html", {"email": wish.email})
+        change = subscriptions.change_on_confirm(wish)
+        return render(request, "notifier/confirm.html", {"email": wish.email, "change": change})
     subscriber, created = subscriptions.confirm(wish)
     return render(
         request,

@@ -256,7 +256,10 @@ else:
 
 # Subscriptions and the delivery ledger.
 SUBSCRIBE_CONFIRM_MAX_AGE = env_int("SUBSCRIBE_CONFIRM_MAX_AGE", 3 * 24 * 3600, minimum=60)
-SUBSCRIBE_RATE_LIMIT = env_int("SUBSCRIBE_RATE_LIMIT", 5, minimum=1)  # per IP per hour
+# Subscribe requests per client address (an IPv6 client: its /64) in any sliding hour, counted
+# in the database, or in Redis when RATE_LIMIT_REDIS_URL is set, so every web process shares it.
+SUBSCRIBE_RATE_LIMIT = env_int("SUBSCRIBE_RATE_LIMIT", 5, minimum=1)
+RATE_LIMIT_REDIS_URL = env_str("RATE_LIMIT_REDIS_URL", "")
 DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 500, minimum=1)
 # Transient failures are retried until a delivery is this old (not for a number of tries: an
 # SMTP relay down for an hour would use them all up), with backoff capped at RETRY_MAX.
