@@ -70,10 +70,10 @@ def maintenance_window(start: datetime, end: datetime) -> dict[str, object]:
 
 @register.filter
 def duration_text(value: object) -> str:
-    """'2 h 15 min' for a timedelta."""
-    seconds = int(value.total_seconds()) if hasattr(value, "total_seconds") else 0
-    if seconds <= 0:
+    """'2 h 15 min' for a timedelta; nothing for no duration or a negative one."""
+    if not hasattr(value, "total_seconds") or value.total_seconds() < 0:
         return ""
+    seconds = int(value.total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
@@ -82,7 +82,7 @@ def duration_text(value: object) -> str:
         f"{hours} h" if hours else "",
         f"{minutes} min" if minutes else "",
     ]
-    return " ".join(p for p in parts if p) or "under a minute"
+    return " ".join(p for p in parts if p) or "less than a minute"
 
 
 @register.filter
