@@ -61,12 +61,10 @@ def notice_text(notice: Notice) -> NoticeText:
         )
     if notice.incident_id:
         subject, update = notice.incident, notice.incident_update
-        components = tuple(
-            row.component.name for row in subject.affected.select_related("component")
-        )
+        components = tuple(row.component.name for row in subject.affected_components())
     else:
         subject, update = notice.maintenance, notice.maintenance_update
-        components = tuple(c.name for c in subject.components.all())
+        components = tuple(c.name for c in subject.affected_components())
     assert subject is not None and update is not None
     body_markdown = update.body or getattr(subject, "body", "")
     status = update.get_status_display()
