@@ -18,6 +18,7 @@ from icalendar import Calendar, Event
 
 from incidents.models import Maintenance, MaintenanceStatus
 from incidents.page_cache import cached_page
+from incidents.plaintext import markdown_to_text
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # How often subscribers should fetch again (clients read X-PUBLISHED-TTL or REFRESH-INTERVAL).
@@ -39,7 +40,8 @@ def uid(maintenance: Maintenance) -> str:
 
 
 def _description(maintenance: Maintenance, url: str) -> str:
-    parts = [maintenance.body.strip()] if maintenance.body.strip() else []
+    body = markdown_to_text(maintenance.body)
+    parts = [body] if body else []
     names = ", ".join(c.name for c in maintenance.affected_components())
     if names:
         parts.append(f"Affects: {names}.")
