@@ -163,6 +163,19 @@ class Maintenance(models.Model):
             return list(self.components.all())  # with_components' order
         return list(self.components.order_by(*page_order()))
 
+    def announced_window(self) -> tuple[datetime, datetime]:
+        """The window the announcement (the body) was written for: the first one posted."""
+        for update in reversed(self.timeline()):
+            if update.window_start is not None and update.window_end is not None:
+                return (update.window_start, update.window_end)
+        return (self.scheduled_start, self.scheduled_end)
+
+    def announcement_superseded(self) -> bool:
+        """The body's dates no longer hold: the window moved, or the work awaits a new one."""
+        if self.status == MaintenanceStatus.POSTPONED:
+            return True
+        return self.announced_window() != (self.scheduled_start, self.scheduled_end)
+
     def earlier_windows(self) -> list[tuple[datetime, datetime]]:
         """Windows this maintenance was scheduled for before its current one, oldest first."""
         windows: list[tuple[datetime, datetime]] = []

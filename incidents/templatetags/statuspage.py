@@ -68,6 +68,13 @@ def maintenance_window(start: datetime, end: datetime) -> dict[str, object]:
     }
 
 
+@register.simple_tag
+def window_inline(start: datetime, end: datetime) -> SafeString:
+    """The window in the site zone, for a sentence: <time>Thu 1 Mar 2040, 06:00–07:00 CET</time>."""
+    main, _others = timefmt.window_everywhere(start, end)
+    return format_html('<time datetime="{}" data-local>{}</time>', timefmt.iso_utc(start), main)
+
+
 @register.filter
 def duration_text(value: object) -> str:
     """'2 h 15 min' for a timedelta; nothing for no duration or a negative one."""
