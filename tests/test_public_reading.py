@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import actions
+from incidents import actions, timefmt
 from incidents.templatetags.statuspage import duration_text
 from tests.factories import open_incident, oslo, schedule_maintenance
 
@@ -93,3 +93,29 @@ def test_a_postponed_window_marks_its_announcement_superseded(client):
 
     note = html.split('<h2 id="announcement">Original announcement</h2>')[1].split("</p>")[0]
     assert "Superseded:" in note and "postponed" in note and "<del><time" in note
+
+
+# When the status last changed
+
+
+def test_the_banner_states_the_last_change_with_its_date_and_zone_even_today(client):
+    incident = open_incident("Webmail is slow")
+
+    html = page(client, "/")
+
+    stamp = timefmt.stamp(incident.updated_at)
+    banner = html.split('<section class="banner')[1].split("</section>")[0]
+    assert re.search(
+        rf"<p>Last change: <time datetime=\"[^\"]+Z\" data-local>{stamp}</time></p>", banner
+    )
+    assert "As of" not in html
+    footer = html.split('<footer class="site-footer">')[1]
+    assert re.search(rf"Updated <time datetime=\"[^\"]+Z\" data-local>{stamp}</time>", footer)
+
+
+def test_a_change_on_an_earlier_day_reads_the_same_way(client):
+    open_incident("Old blip", at=oslo(2013, 2, 1, 9, 0))
+
+    html = page(client, "/")
+
+    assert "Last change: <time" in html and "Fri 1 Feb 2013, 09:00 CET</time>" in html

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -30,16 +29,6 @@ def time_el(moment: datetime | None, style: str = "stamp") -> SafeString | str:
         timefmt.iso_utc(moment),
         _FORMATS[style](moment),
     )
-
-
-@register.filter
-def updated_stamp(moment: datetime | None) -> SafeString | str:
-    """'00:45 CET' for today, the full stamp for any other day."""
-    if moment is None:
-        return ""
-    today = timefmt.in_zone(timezone.now()).date()
-    style = "clock" if timefmt.in_zone(moment).date() == today else "stamp"
-    return time_el(moment, style)
 
 
 @register.filter
