@@ -18,6 +18,7 @@ from icalendar import Calendar, Event
 
 from incidents.models import Maintenance, MaintenanceStatus
 from incidents.page_cache import cached_page
+from incidents.plaintext import markdown_to_text
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # How often subscribers should fetch again (clients read X-PUBLISHED-TTL or REFRESH-INTERVAL).
@@ -39,8 +40,9 @@ def uid(maintenance: Maintenance) -> str:
 
 
 def _description(maintenance: Maintenance, url: str) -> str:
-    parts = [maintenance.body.strip()] if maintenance.body.strip() else []
-    names = ", ".join(c.name for c in maintenance.components.all())
+    body = markdown_to_text(maintenance.body)
+    parts = [body] if body else []
+    names = ", ".join(c.name for c in maintenance.affected_components())
     if names:
         parts.append(f"Affects: {names}.")
     parts.append(f"Status: {maintenance.get_status_display()}. Details and updates: {url}")
@@ -77,7 +79,7 @@ def maintenance_calendar() -> Calendar:
     calendar.add("x-wr-caldesc", f"Scheduled maintenance windows of {settings.SITE_NAME}.")
     calendar.add("x-wr-timezone", settings.SITE_TIME_ZONE)
     calendar.add("x-published-ttl", REFRESH)
-    windows = Maintenance.objects.prefetch_related("components").order_by("scheduled_start", "id")
+    windows = Maintenance.objects.with_components().order_by("scheduled_start", "id")
     for maintenance in windows:
         calendar.add_component(event(maintenance))
     return calendar

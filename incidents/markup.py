@@ -103,8 +103,3 @@ def render_markdown(text: str) -> SafeString:
         link_rel="nofollow noopener noreferrer",
     )
     return mark_safe(clean)  # noqa: S308 - nh3 has removed everything that could run
-
-
-def plain_text(text: str) -> str:
-    """The words of a markdown body without any markup (for feeds' summaries, titles)."""
-    return nh3.clean(markdown.markdown(text or ""), tags=set()).strip()

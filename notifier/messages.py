@@ -11,7 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from incidents import timefmt
-from incidents.markup import plain_text
+from incidents.plaintext import markdown_to_text
 from notifier.models import Notice, NoticeKind
 
 ROOT_KINDS = {
@@ -52,7 +52,7 @@ def notice_text(notice: Notice) -> NoticeText:
         return NoticeText(
             headline=post.display_title,
             status="Published",
-            body=plain_text(post.excerpt),
+            body=markdown_to_text(post.excerpt),
             body_markdown=post.excerpt,
             url=absolute(post.get_absolute_url()),
             posted_at=post.published_at,
@@ -61,19 +61,17 @@ def notice_text(notice: Notice) -> NoticeText:
         )
     if notice.incident_id:
         subject, update = notice.incident, notice.incident_update
-        components = tuple(
-            row.component.name for row in subject.affected.select_related("component")
-        )
+        components = tuple(row.component.name for row in subject.affected_components())
     else:
         subject, update = notice.maintenance, notice.maintenance_update
-        components = tuple(c.name for c in subject.components.all())
+        components = tuple(c.name for c in subject.affected_components())
     assert subject is not None and update is not None
     body_markdown = update.body or getattr(subject, "body", "")
     status = update.get_status_display()
     return NoticeText(
         headline=f"{subject.title}: {status.lower()}",
         status=status,
-        body=plain_text(body_markdown),
+        body=markdown_to_text(body_markdown),
         body_markdown=body_markdown,
         url=absolute(subject.get_absolute_url()),
         posted_at=update.posted_at,
@@ -133,7 +131,7 @@ def short_post(notice: Notice, *, limit: int, link_length: int) -> str:
     text = notice_text(notice)
     head = f"{text.headline.rstrip('.')} ({text.when})"
     room = limit - link_length - 2  # the link, and the line breaks before it
-    body = text.body.replace("\n", " ").strip()
+    body = " ".join(text.body.split())
     message = head if len(head) <= room else head[: room - 1].rstrip() + "…"
     if body and len(message) + 2 < room:
         space = room - len(message) - 2

@@ -108,3 +108,25 @@ def test_an_event_says_what_is_affected_and_where_to_read_more(client):
 
 def test_an_empty_site_serves_an_empty_valid_calendar(client):
     assert events(client) == {}
+
+
+def test_an_event_describes_the_window_in_plain_text_with_links_spelled_out(client):
+    maintenance = schedule_maintenance(
+        start=oslo(2040, 1, 12, 6, 30),
+        end=oslo(2040, 1, 12, 8, 30),
+        body="### What changes\n\nMail is **queued**, not lost, for *AT&T* users.\n\n"
+        "- Webmail: read only\n- IMAP: > 5 min pauses\n\n"
+        "See [the FAQ](https://help.runbox.com/faq?a=1&b=2).",
+    )
+
+    (event,) = events(client).values()
+
+    description = str(event["DESCRIPTION"])
+    assert description.startswith(
+        "What changes\n\nMail is queued, not lost, for AT&T users.\n\n"
+        "- Webmail: read only\n- IMAP: > 5 min pauses\n\n"
+        "See the FAQ (https://help.runbox.com/faq?a=1&b=2).\n\n"
+    )
+    for markup in ("**", "###", "&amp;", "&gt;", "<", "]("):
+        assert markup not in description
+    assert f"/maintenance/{maintenance.pk}/" in description

@@ -107,8 +107,9 @@ def test_it_shows_the_past_week_and_latest_notices(client, site):
 def test_it_shows_when_the_status_page_was_updated_with_a_zone(client, site):
     html = page(client, "/")
 
-    assert re.search(r'Updated <time datetime="[^"]+Z" data-local>\d\d:\d\d CES?T</time>', html)
-    assert re.search(r'As of <time datetime="[^"]+Z" data-local>\d\d:\d\d CES?T</time>', html)
+    stamp = r"\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d CES?T"
+    assert re.search(rf'Updated <time datetime="[^"]+Z" data-local>{stamp}</time>', html)
+    assert re.search(rf'Last change: <time datetime="[^"]+Z" data-local>{stamp}</time>', html)
     assert assert_times_match_their_datetime(html) >= 3
 
 

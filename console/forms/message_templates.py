@@ -16,6 +16,7 @@ from console.forms.maintenance import WindowForm, small_pk, untouched
 from console.models import MessageTemplate
 from incidents import timefmt
 from incidents.models import Component, Incident, Maintenance
+from incidents.models.components import page_order
 
 NEXT_UPDATE_IN = timedelta(minutes=30)
 # The body fields a template may be put into: "body", or "<prefix>-body" on a page of forms.
@@ -90,12 +91,13 @@ def _named_components(data: QueryDict, fill: FillForm) -> list[str]:
         if key.startswith("component_") and value and key[10:].isdigit():
             ids.add(int(key[10:]))
     ids.update(int(v) for v in data.getlist("components") if v.isdigit())
-    names = list(Component.objects.filter(pk__in=ids).values_list("name", flat=True))
+    chosen = Component.objects.filter(pk__in=ids).order_by(*page_order())
+    names = list(chosen.values_list("name", flat=True))
     if not names and (maintenance := fill.cleaned_data["maintenance"]):
-        names = [c.name for c in maintenance.components.all()]
+        names = [c.name for c in maintenance.affected_components()]
     if not names and (incident := fill.cleaned_data["incident"]):
-        names = [row.component.name for row in incident.affected.select_related("component")]
-    return sorted(names)
+        names = [row.component.name for row in incident.affected_components()]
+    return names
 
 
 def _window(data: QueryDict, fill: FillForm) -> str | None:

@@ -44,7 +44,7 @@ def _maintenance(pk: int) -> Maintenance:
 
 @editor_view
 def maintenance_list(request: HttpRequest) -> HttpResponse:
-    windows = Maintenance.objects.prefetch_related("components")
+    windows = Maintenance.objects.with_components()
     return render(
         request,
         "console/maintenance/list.html",

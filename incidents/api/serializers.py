@@ -181,21 +181,25 @@ def _group(group: ComponentGroup, members: list[Component], position: int) -> Js
 
 
 def _affected(changes: list[dict[str, Any]], tree: ComponentTree) -> list[Json] | None:
-    """What an update changed, as Statuspage's affected_components (null when nothing)."""
+    """What an update changed, as Statuspage's affected_components (null when nothing).
+
+    In the status page's order, whatever order the update was posted in.
+    """
     affected = []
     for change in changes:
         pk = change.get("component_id") or tree.by_name.get(str(change.get("name")))
         if not isinstance(pk, int) or "old_status" not in change or "new_status" not in change:
             continue  # rows written outside the actions may lack what a reader needs
-        affected.append(
-            {
-                "code": public_id("c", pk),
-                "name": str(change.get("name", "")),
-                "old_status": change["old_status"],
-                "new_status": change["new_status"],
-            }
-        )
-    return affected or None
+        position = tree.by_pk[pk]["position"] if pk in tree.by_pk else len(tree.ordered) + 1
+        row = {
+            "code": public_id("c", pk),
+            "name": str(change.get("name", "")),
+            "old_status": change["old_status"],
+            "new_status": change["new_status"],
+        }
+        affected.append((position, row))
+    affected.sort(key=lambda item: item[0])
+    return [row for _position, row in affected] or None
 
 
 def _edited_at(update: IncidentUpdate | MaintenanceUpdate) -> datetime:

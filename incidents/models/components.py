@@ -31,11 +31,23 @@ class ComponentGroup(models.Model):
         return self.name
 
 
+def page_order(path: str = "") -> list[models.expressions.OrderBy | str]:
+    """The status page's order: components without a group first, then group by group.
+
+    `path` reaches the component from another model ("component__"), so every list
+    of an incident's or a window's components can be sorted the same way.
+    """
+    return [
+        models.F(f"{path}group__position").asc(nulls_first=True),
+        f"{path}group__name",
+        f"{path}position",
+        f"{path}name",
+    ]
+
+
 class ComponentQuerySet(models.QuerySet["Component"]):
     def for_status_page(self) -> ComponentQuerySet:
-        return self.select_related("group").order_by(
-            models.F("group__position").asc(nulls_first=True), "group__name", "position", "name"
-        )
+        return self.select_related("group").order_by(*page_order())
 
     def not_operational(self) -> ComponentQuerySet:
         return self.exclude(status=ComponentStatus.OPERATIONAL)

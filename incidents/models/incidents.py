@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents.models.components import Component, ComponentStatus
+from incidents.models.components import Component, ComponentStatus, page_order
 
 
 class Impact(models.TextChoices):
@@ -51,7 +51,10 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
                 "updates", queryset=IncidentUpdate.objects.order_by("-posted_at", "-id")
             ),
             models.Prefetch(
-                "affected", queryset=IncidentComponent.objects.select_related("component")
+                "affected",
+                queryset=IncidentComponent.objects.select_related("component").order_by(
+                    *page_order("component__")
+                ),
             ),
         )
 
@@ -144,7 +147,11 @@ class Incident(models.Model):
         return updates[0] if updates else None
 
     def affected_components(self) -> list[IncidentComponent]:
-        return list(self.affected.all())
+        """The affected components in the status page's order (with_timeline's prefetch has it)."""
+        if "affected" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.affected.all())
+        rows = self.affected.select_related("component").order_by(*page_order("component__"))
+        return list(rows)
 
 
 class IncidentComponent(models.Model):
@@ -184,3 +191,16 @@ class IncidentUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident}: {self.get_status_display()} at {self.posted_at:%Y-%m-%d %H:%M}"
+
+    def listed_changes(self) -> list[dict[str, object]]:
+        """component_changes in the status page's order, whatever order they were posted in.
+
+        Every changed component is one the incident affects, so the incident's
+        rows give the order; a change naming no known component goes last.
+        """
+        rows = self.incident.affected_components()
+        order = {row.component_id: position for position, row in enumerate(rows)}
+        return sorted(
+            self.component_changes or [],
+            key=lambda change: order.get(change.get("component_id"), len(order)),
+        )

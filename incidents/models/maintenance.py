@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents.models.components import Component
+from incidents.models.components import Component, page_order
 from incidents.models.incidents import InvalidTransition
 
 
@@ -49,12 +49,16 @@ class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
             status__in=ACTIVE_MAINTENANCE_STATUSES, auto_complete=True, scheduled_end__lte=now
         )
 
+    def with_components(self) -> MaintenanceQuerySet:
+        """The affected components prefetched in the status page's order."""
+        ordered = Component.objects.order_by(*page_order())
+        return self.prefetch_related(models.Prefetch("components", queryset=ordered))
+
     def with_timeline(self) -> MaintenanceQuerySet:
-        return self.prefetch_related(
+        return self.with_components().prefetch_related(
             models.Prefetch(
                 "updates", queryset=MaintenanceUpdate.objects.order_by("-posted_at", "-id")
             ),
-            models.Prefetch("components", queryset=Component.objects.order_by("position", "name")),
         )
 
 
@@ -152,6 +156,25 @@ class Maintenance(models.Model):
 
     def timeline(self) -> list[MaintenanceUpdate]:
         return list(self.updates.all())
+
+    def affected_components(self) -> list[Component]:
+        """The components this window covers, in the status page's order."""
+        if "components" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.components.all())  # with_components' order
+        return list(self.components.order_by(*page_order()))
+
+    def announced_window(self) -> tuple[datetime, datetime]:
+        """The window the announcement (the body) was written for: the first one posted."""
+        for update in reversed(self.timeline()):
+            if update.window_start is not None and update.window_end is not None:
+                return (update.window_start, update.window_end)
+        return (self.scheduled_start, self.scheduled_end)
+
+    def announcement_superseded(self) -> bool:
+        """The body's dates no longer hold: the window moved, or the work awaits a new one."""
+        if self.status == MaintenanceStatus.POSTPONED:
+            return True
+        return self.announced_window() != (self.scheduled_start, self.scheduled_end)
 
     def earlier_windows(self) -> list[tuple[datetime, datetime]]:
         """Windows this maintenance was scheduled for before its current one, oldest first."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -33,16 +32,6 @@ def time_el(moment: datetime | None, style: str = "stamp") -> SafeString | str:
 
 
 @register.filter
-def updated_stamp(moment: datetime | None) -> SafeString | str:
-    """'00:45 CET' for today, the full stamp for any other day."""
-    if moment is None:
-        return ""
-    today = timefmt.in_zone(timezone.now()).date()
-    style = "clock" if timefmt.in_zone(moment).date() == today else "stamp"
-    return time_el(moment, style)
-
-
-@register.filter
 def day_heading(value: date) -> str:
     return timefmt.day(value)
 
@@ -68,12 +57,19 @@ def maintenance_window(start: datetime, end: datetime) -> dict[str, object]:
     }
 
 
+@register.simple_tag
+def window_inline(start: datetime, end: datetime) -> SafeString:
+    """The window in the site zone, for a sentence: <time>Thu 1 Mar 2040, 06:00–07:00 CET</time>."""
+    main, _others = timefmt.window_everywhere(start, end)
+    return format_html('<time datetime="{}" data-local>{}</time>', timefmt.iso_utc(start), main)
+
+
 @register.filter
 def duration_text(value: object) -> str:
-    """'2 h 15 min' for a timedelta."""
-    seconds = int(value.total_seconds()) if hasattr(value, "total_seconds") else 0
-    if seconds <= 0:
+    """'2 h 15 min' for a timedelta; nothing for no duration or a negative one."""
+    if not hasattr(value, "total_seconds") or value.total_seconds() < 0:
         return ""
+    seconds = int(value.total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
@@ -82,7 +78,7 @@ def duration_text(value: object) -> str:
         f"{hours} h" if hours else "",
         f"{minutes} min" if minutes else "",
     ]
-    return " ".join(p for p in parts if p) or "under a minute"
+    return " ".join(p for p in parts if p) or "less than a minute"
 
 
 @register.filter

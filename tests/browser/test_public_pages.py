@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from incidents import pages
+from incidents.models import Component
+from tests.factories import schedule_maintenance
 
 pytestmark = pytest.mark.browser
 
@@ -129,3 +134,33 @@ def test_pages_load_nothing_from_other_hosts(
     assert all(url.startswith((site, "data:", "blob:", "about:")) for url in requested_urls), [
         url for url in requested_urls if not url.startswith(site)
     ]
+
+
+def test_upcoming_maintenance_is_above_the_fold_right_under_the_banner(
+    page: Page, artifacts: Path
+) -> None:
+    now = timezone.now()
+    schedule_maintenance(
+        "Storage migration",
+        start=now + timedelta(days=3),
+        end=now + timedelta(days=3, hours=2),
+        components=list(Component.objects.filter(name__in=EMAIL_SERVICES)),
+    )
+
+    page.goto("/")
+
+    upcoming = page.get_by_role("region", name="Scheduled maintenance")
+    expect(upcoming.get_by_role("link", name="Storage migration")).to_be_visible()
+    box = upcoming.bounding_box()
+    assert box is not None and box["y"] < 900, box
+    services = page.get_by_role("region", name="Services").bounding_box()
+    assert services is not None and box["y"] < services["y"]
+    levels = [
+        int(tag[1])
+        for tag in page.eval_on_selector_all(
+            "main h1, main h2, main h3, main h4, main h5, main h6", "els => els.map(e => e.tagName)"
+        )
+    ]
+    assert levels[0] == 1
+    assert all(later <= earlier + 1 for earlier, later in pairwise(levels)), levels
+    page.screenshot(path=artifacts / "status-upcoming.png", full_page=True)
