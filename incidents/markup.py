@@ -8,9 +8,15 @@ from functools import lru_cache
 
 import markdown
 import nh3
+from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+from incidents import timefmt
+from incidents.timetokens import TOKEN, TimeToken, TokenError, in_brackets, parse
 
 ALLOWED_TAGS = {
     "a",
@@ -33,13 +39,20 @@ ALLOWED_TAGS = {
     "strong",
     "table",
     "tbody",
+    "time",
     "td",
     "th",
     "thead",
     "tr",
     "ul",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "th": {"align"},
+    "td": {"align"},
+    "time": {"datetime"},
+}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -87,12 +100,51 @@ class _LinkifyBareUrls(Extension):
         md.treeprocessors.register(_BareUrls(md), "bare_urls", 5)
 
 
-@lru_cache(maxsize=8192)
+def _time_element(token: TimeToken) -> etree.Element:
+    """<time datetime="…">06:30–08:30 CET</time> (…): the wrapper is unwrapped by the sanitiser."""
+    main, others = token.words()
+    wrapper = etree.Element("span")
+    element = etree.SubElement(wrapper, "time", {"datetime": timefmt.iso_site(token.start)})
+    element.text = AtomicString(main)
+    if others:
+        element.tail = AtomicString(f" {in_brackets(others)}")
+    return wrapper
+
+
+class _TimeTokenPattern(InlineProcessor):
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[etree.Element | None, int | None, int | None]:
+        try:
+            token = parse(m[1])
+        except TokenError:
+            return None, None, None  # left as typed; the console says what is wrong
+        return _time_element(token), m.start(0), m.end(0)
+
+
+class _TimeTokens(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        # After code spans (190) and escapes (180), before links and emphasis: a token in
+        # code stays literal, and "Los_Angeles" is never read as emphasis.
+        md.inlinePatterns.register(_TimeTokenPattern(TOKEN.pattern, md), "time_tokens", 175)
+
+
 def render_markdown(text: str) -> SafeString:
-    """Rendered once per distinct text per process: feeds, pages and the mirror repeat bodies."""
+    """Rendered once per distinct text and zones per process: feeds, pages and the mirror
+    repeat bodies, and a time token reads differently in other zones."""
+    return _rendered(text or "", settings.SITE_TIME_ZONE, tuple(settings.EXTRA_TIME_ZONES))
+
+
+@lru_cache(maxsize=8192)
+def _rendered(text: str, site_zone: str, extra_zones: tuple[str, ...]) -> SafeString:
+    return render_fresh(text)
+
+
+def render_fresh(text: str) -> SafeString:
+    """Rendered without the cache (drafts typed key by key must not fill it)."""
     html = markdown.markdown(
         text or "",
-        extensions=["extra", "sane_lists", _LinkifyBareUrls()],
+        extensions=["extra", "sane_lists", _LinkifyBareUrls(), _TimeTokens()],
         output_format="html",
     )
     clean = nh3.clean(

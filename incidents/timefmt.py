@@ -56,6 +56,24 @@ def iso_utc(moment: datetime) -> str:
     return in_zone(moment, UTC).isoformat().replace("+00:00", "Z")
 
 
+def iso_site(moment: datetime) -> str:
+    """'2012-12-20T06:30+01:00': to the minute, so never more fractional digits than HTML allows."""
+    return in_zone(moment).isoformat(timespec="minutes")
+
+
+def moment_text(moment: datetime, tz: ZoneInfo, *, reference: date | None) -> str:
+    """'06:30 CET', with the date where it differs from `reference` (see window_text)."""
+    local = in_zone(moment, tz)
+    text = f"{local:%H:%M} {local.tzname()}"
+    if reference is not None and local.date() != reference:
+        text = f"{text} {day(local, tz, year=False)}"
+    return text
+
+
+def extra_zone_names() -> list[str]:
+    return [name for name in settings.EXTRA_TIME_ZONES if name != settings.SITE_TIME_ZONE]
+
+
 def window_text(start: datetime, end: datetime, tz: ZoneInfo, *, reference: date | None) -> str:
     """A window in one zone: '06:30–08:30 CET', with dates where they differ from `reference`.
 
@@ -96,7 +114,6 @@ def window_everywhere(start: datetime, end: datetime) -> tuple[str, list[WindowI
         main = f"{stamp(start, site)} – {stamp(end, site)}"
     others = [
         WindowInZone(name, window_text(start, end, zone(name), reference=local_start.date()))
-        for name in settings.EXTRA_TIME_ZONES
-        if name != settings.SITE_TIME_ZONE
+        for name in extra_zone_names()
     ]
     return main, others

@@ -12,6 +12,7 @@ from console.forms.fields import (
     component_status_fields,
     component_statuses,
 )
+from console.forms.time_tokens import validate_time_tokens
 from incidents import actions
 from incidents.actions import Author, Channels
 from incidents.models import (
@@ -34,6 +35,7 @@ def body_field(**kwargs: Any) -> forms.CharField:
         max_length=MAX_BODY,
         help_text=BODY_HELP,
         widget=forms.Textarea(attrs={"rows": 6, "data-markdown-preview": ""}),
+        validators=[validate_time_tokens],
         error_messages={
             "required": "Write what is happening: the message cannot be empty.",
             "max_length": f"Keep the message under {MAX_BODY:,} characters.",

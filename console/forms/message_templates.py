@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from console.forms.incidents import MAX_BODY, body_field
 from console.forms.maintenance import WindowForm, small_pk, untouched
+from console.forms.time_tokens import validate_time_tokens
 from console.models import MessageTemplate
 from incidents import timefmt
 from incidents.models import Component, Incident, Maintenance
@@ -51,6 +52,7 @@ class MessageTemplateForm(forms.ModelForm):
         body = self.cleaned_data["body"]
         if not body.strip():
             raise forms.ValidationError("A template needs a text.")
+        validate_time_tokens(body)
         return body
 
 

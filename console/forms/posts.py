@@ -8,6 +8,7 @@ from django import forms
 from django.utils.text import slugify
 
 from console.forms.fields import ChannelsField, SiteDateTimeField
+from console.forms.time_tokens import validate_time_tokens
 from incidents.actions.posts import MAX_POST_BODY, MAX_TAG_NAME
 from incidents.models import MORE_MARKER, Category, Incident, Maintenance, Post, Tag
 from notifier.models import NoticeKind
@@ -46,6 +47,7 @@ class PostForm(forms.Form):
             "whole post is the excerpt."
         ),
         widget=forms.Textarea(attrs={"rows": 14, "data-markdown-preview": ""}),
+        validators=[validate_time_tokens],
         error_messages={
             "required": "Write the post: the text cannot be empty.",
             "max_length": f"Keep the post under {MAX_POST_BODY:,} characters.",

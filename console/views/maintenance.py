@@ -24,6 +24,7 @@ from console.forms.maintenance import (
     allowed_acts,
     refreshed,
 )
+from console.forms.time_tokens import form_window_warnings
 from console.previews import preview_publish
 from console.views.incidents import apply_errors
 from incidents import timefmt
@@ -90,7 +91,8 @@ def maintenance_new_preview(request: HttpRequest) -> HttpResponse:
     preview = preview_publish(
         NoticeKind.MAINTENANCE_SCHEDULED, act, "console/maintenance/_entry_preview.html"
     )
-    return render(request, "console/_preview.html", {"preview": preview})
+    context = {"preview": preview, "warnings": form_window_warnings(form)}
+    return render(request, "console/_preview.html", context)
 
 
 @editor_view
@@ -169,7 +171,8 @@ def maintenance_act_preview(request: HttpRequest, pk: int, act: str) -> HttpResp
     preview = preview_publish(
         maintenance_notice_kind(chosen.target), run, "console/maintenance/_entry_preview.html"
     )
-    return render(request, "console/_preview.html", {"preview": preview})
+    context = {"preview": preview, "warnings": form_window_warnings(form)}
+    return render(request, "console/_preview.html", context)
 
 
 def _done_message(act: Act) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from incidents.timetokens import token_problems
+
 # Far enough for any real window, near enough that every offset converts without overflow.
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -69,6 +71,17 @@ class Text(Type):
             raise BadInput(where, f"At least {self.min_length} characters.")
         if self.pattern and not re.fullmatch(self.pattern, text):
             raise BadInput(where, f"Does not match {self.pattern}.")
+        return text
+
+
+@dataclass(frozen=True)
+class Markdown(Text):
+    """Text readers see rendered: each of its time tokens must be a time."""
+
+    def parse(self, value: object, where: str) -> str:
+        text = super().parse(value, where)
+        if problems := token_problems(text):
+            raise BadInput(where, " ".join(problems))
         return text
 
 

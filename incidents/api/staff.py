@@ -14,7 +14,18 @@ from django.db import models
 from incidents import actions
 from incidents.api import serializers
 from incidents.api.router import Call, Operation, Param, not_found
-from incidents.api.schema import BadInput, Body, Boolean, Choice, Field, ListOf, MapOf, Moment, Text
+from incidents.api.schema import (
+    BadInput,
+    Body,
+    Boolean,
+    Choice,
+    Field,
+    ListOf,
+    MapOf,
+    Markdown,
+    Moment,
+    Text,
+)
 from incidents.api.serializers import ComponentTree, parse_public_id
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
@@ -35,9 +46,9 @@ MAINTENANCE = Param("maintenance_id", "m", 'A maintenance window\'s id ("m7").')
 COMPONENT = Param("component_id", "c", 'A component\'s id ("c3").')
 
 # Fields several bodies share.
-BODY = Field("body", Text(20000, min_length=1), "The message readers see (Markdown).", True)
+BODY = Field("body", Markdown(20000, min_length=1), "The message readers see (Markdown).", True)
 OPTIONAL_BODY = Field(
-    "body", Text(20000), "The message readers see (Markdown); a default if empty."
+    "body", Markdown(20000), "The message readers see (Markdown); a default if empty."
 )
 DISPLAY_AT = Field(
     "display_at", Moment(), "The time shown with this update (default: now); for backfilling."

@@ -1,7 +1,8 @@
 """Load the seed history (runbox.toml) through the same actions staff use.
 
-Idempotent: an item that is already there (by its natural key) is left alone,
-so running it twice changes nothing.
+Idempotent: an item that is already there (by its natural key) is not made again,
+so running it twice leaves one copy; only its texts are brought up to date with the file
+(a body the file now words differently, such as a time token where a time was typed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from incidents.models import (
     ComponentGroup,
     Incident,
     IncidentStatus,
+    IncidentUpdate,
     Maintenance,
+    MaintenanceUpdate,
     Post,
     Tag,
 )
@@ -36,6 +39,7 @@ NOBODY: list[str] = []
 class LoadReport:
     created: dict[str, int] = field(default_factory=dict)
     existing: dict[str, int] = field(default_factory=dict)
+    texts_updated: int = 0
 
     def count(self, kind: str, *, created: bool) -> None:
         bucket = self.created if created else self.existing
@@ -43,10 +47,32 @@ class LoadReport:
 
     def summary(self) -> str:
         kinds = sorted(set(self.created) | set(self.existing))
-        return ", ".join(
+        counts = [
             f"{kind}: {self.created.get(kind, 0)} new, {self.existing.get(kind, 0)} present"
             for kind in kinds
-        )
+        ]
+        if self.texts_updated:
+            counts.append(f"texts updated: {self.texts_updated}")
+        return ", ".join(counts)
+
+
+def _refresh_text(
+    row: IncidentUpdate | Maintenance | MaintenanceUpdate | Post, body: str, report: LoadReport
+) -> None:
+    """The body as the file words it now; history's times are left as they were."""
+    if row.body != body.strip():
+        row.body = body.strip()
+        row.save(update_fields=["body"])
+        report.texts_updated += 1
+
+
+def _refresh_updates(updates: list[Any], bodies: list[str], report: LoadReport) -> None:
+    """Updates in the order they were posted, against the file's bodies in the same order;
+    a history that no longer lines up with the file is left alone."""
+    if len(updates) != len(bodies):
+        return
+    for update, body in zip(updates, bodies, strict=True):
+        _refresh_text(update, body, report)
 
 
 def read_demo(path: Path = DEMO_FILE) -> dict[str, list[dict[str, Any]]]:
@@ -113,6 +139,8 @@ def _incident(
     existing = Incident.objects.filter(title=row["title"], started_at=started_at).first()
     report.count("incidents", created=existing is None)
     if existing is not None:
+        updates = list(existing.updates.order_by("posted_at", "id"))
+        _refresh_updates(updates, [update["body"] for update in row["updates"]], report)
         return existing
     first, *rest = row["updates"]
     incident = actions.open_incident(
@@ -155,6 +183,11 @@ def _maintenance(
     ).first()
     report.count("maintenance", created=existing is None)
     if existing is not None:
+        _refresh_text(existing, row.get("body", ""), report)
+        updates = list(existing.updates.order_by("posted_at", "id"))
+        # The first update is the scheduling itself, which has no text of its own.
+        bodies = ["", *(event.get("body", "") for event in row.get("events", []))]
+        _refresh_updates(updates, bodies, report)
         return existing
     maintenance = actions.schedule_maintenance(
         title=row["title"],
@@ -189,9 +222,10 @@ def _post(
     maintenance: dict[str, Maintenance],
     report: LoadReport,
 ) -> None:
-    exists = Post.objects.filter(slug=row["slug"]).exists()
-    report.count("posts", created=not exists)
-    if exists:
+    existing = Post.objects.filter(slug=row["slug"]).first()
+    report.count("posts", created=existing is None)
+    if existing is not None:
+        _refresh_text(existing, row["body"], report)
         return
     tags = [
         Tag.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0]

@@ -303,6 +303,11 @@ def test_an_unknown_endpoint_and_a_wrong_method_answer_in_json(api):
             "Keys look like",
         ),
         ({"name": "Slow", "body": "x", "components": ["c1"]}, "components", "Give an object"),
+        (
+            {"name": "Slow", "body": "From {{time 2012-12-32 06:30 CET}}"},
+            "body",
+            "{{time 2012-12-32 06:30 CET}}: 2012-12-32 is not a date.",
+        ),
         ({"name": "Slow", "body": "x", "display_at": "yesterday"}, "display_at", "ISO 8601"),
         (
             {"name": "Slow", "body": "x", "display_at": "2013-01-25T00:45:00"},
