@@ -284,6 +284,9 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
     "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
 )
+# Staff alerts when an incident's promised next update is late (console/alerts.py).
+NEXT_UPDATE_ALERTS = env_bool("NEXT_UPDATE_ALERTS", True)
+STAFF_ALERT_WEBHOOK_URL = env_str("STAFF_ALERT_WEBHOOK_URL", "")
 
 LOGGING = {
     "version": 1,
