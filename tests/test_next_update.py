@@ -1,4 +1,4 @@
-"""A promised next update: kept by the actions, shown on the page and in feeds, watched when late."""
+"""A promised next update: kept by the actions, shown on pages and in feeds, watched when late."""
 
 from __future__ import annotations
 
@@ -135,8 +135,9 @@ def test_the_incident_page_and_the_status_page_say_when_the_next_update_comes(cl
     status = client.get("/").content.decode()
 
     for html in (page, status):
-        assert 'Next update by <time datetime="2013-01-25T00:15:00Z" data-local>01:15 CET</time>' in (
-            html
+        assert (
+            'Next update by <time datetime="2013-01-25T00:15:00Z" data-local>01:15 CET</time>'
+            in html
         )
 
 

@@ -23,22 +23,22 @@ def clock(moment) -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
-def test_the_forms_offer_the_usual_intervals_as_radio_buttons_with_none_chosen(
-    signed_in, editor
-):
+def test_the_forms_offer_the_usual_intervals_as_radio_buttons_with_none_chosen(signed_in, editor):
     client = signed_in(editor)
     incident = open_incident()
     pages = [
         client.get(reverse("console:incident_new")),
         client.get(reverse("console:incident", args=[incident.pk])),
-        client.get(reverse("console:incident_update_form", args=[incident.pk]), HTTP_HX_REQUEST="1"),
+        client.get(
+            reverse("console:incident_update_form", args=[incident.pk]), HTTP_HX_REQUEST="1"
+        ),
     ]
     for page in pages:
         html = page.content.decode()
         for value, label in [("15", "15 min"), ("30", "30 min"), ("60", "1 h"), ("120", "2 h")]:
             assert f'type="radio" name="next_update_in" value="{value}"' in html
             assert f"<span>{label}</span>" in html
-        assert '<span>4 h</span>' in html
+        assert "<span>4 h</span>" in html
         assert 'value="" id="id_next_update_in_5" checked' in html  # "None" chosen
         assert 'name="next_update_by"' in html and 'type="datetime-local"' in html
 
@@ -101,7 +101,12 @@ def test_the_preview_shows_the_promise(signed_in, editor):
     ).content.decode()
     update = client.post(
         reverse("console:incident_update_preview", args=[incident.pk]),
-        {"version": incident.version, "status": "identified", "body": "Found.", "next_update_in": "60"},
+        {
+            "version": incident.version,
+            "status": "identified",
+            "body": "Found.",
+            "next_update_in": "60",
+        },
         HTTP_HX_REQUEST="true",
     ).content.decode()
 
