@@ -46,6 +46,19 @@ def active_admins() -> QuerySet:
     )
 
 
+def alert_recipients() -> QuerySet:
+    """Active staff accounts (either role) with an address: who hears about a late update."""
+    users = get_user_model()
+    roles = [role.group_name for role in Role]
+    return (
+        users.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(is_superuser=True) | Q(groups__name__in=roles))
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def _keep_an_admin(user: Any, actor: Any) -> None:
     """Refuse to leave the console without an active admin."""
     if role_of(user) != Role.ADMIN:

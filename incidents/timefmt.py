@@ -52,6 +52,18 @@ def stamp(moment: datetime, tz: ZoneInfo | None = None) -> str:
     return f"{day(moment, tz)}, {clock(moment, tz)}"
 
 
+def clock_near(moment: datetime, reference: datetime) -> str:
+    """'01:15 CET' on the reference's day in the site zone, 'Sat 26 Jan, 01:15 CET' on another."""
+    if in_zone(moment).date() == in_zone(reference).date():
+        return clock(moment)
+    return f"{day(moment, year=False)}, {clock(moment)}"
+
+
+def next_update_text(promised: datetime, posted: datetime) -> str:
+    """'Next update by 01:15 CET', dated when the promise falls on another day than its update."""
+    return f"Next update by {clock_near(promised, posted)}"
+
+
 def iso_utc(moment: datetime) -> str:
     return in_zone(moment, UTC).isoformat().replace("+00:00", "Z")
 

@@ -35,6 +35,7 @@ class NoticeText:
     posted_at: datetime
     when: str  # "00:45 CET"
     components: tuple[str, ...]
+    next_update: str = ""  # "Next update by 01:15 CET" when the update promises one
 
 
 def site_domain() -> str:
@@ -68,6 +69,7 @@ def notice_text(notice: Notice) -> NoticeText:
     assert subject is not None and update is not None
     body_markdown = update.body or getattr(subject, "body", "")
     status = update.get_status_display()
+    promised = getattr(update, "next_update_by", None)
     return NoticeText(
         headline=f"{subject.title}: {status.lower()}",
         status=status,
@@ -77,6 +79,7 @@ def notice_text(notice: Notice) -> NoticeText:
         posted_at=update.posted_at,
         when=timefmt.clock(update.posted_at),
         components=components,
+        next_update=timefmt.next_update_text(promised, update.posted_at) if promised else "",
     )
 
 
@@ -127,12 +130,16 @@ def render_email(notice: Notice) -> RenderedEmail:
 
 
 def short_post(notice: Notice, *, limit: int, link_length: int) -> str:
-    """Text for X or Mastodon: headline, time and as much of the body as fits, then the link."""
+    """Text for X or Mastodon: headline, time, the promised next update when it fits, as much
+    of the body as fits, then the link."""
     text = notice_text(notice)
     head = f"{text.headline.rstrip('.')} ({text.when})"
     room = limit - link_length - 2  # the link, and the line breaks before it
     body = " ".join(text.body.split())
     message = head if len(head) <= room else head[: room - 1].rstrip() + "…"
+    promise = f"{text.next_update}."
+    if text.next_update and len(message) + 1 + len(promise) <= room:
+        message += "\n" + promise
     if body and len(message) + 2 < room:
         space = room - len(message) - 2
         message += "\n" + (body if len(body) <= space else body[: space - 1].rstrip() + "…")

@@ -316,6 +316,9 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
     "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
 )
+# Staff alerts when an incident's promised next update is late (console/alerts.py).
+NEXT_UPDATE_ALERTS = env_bool("NEXT_UPDATE_ALERTS", True)
+STAFF_ALERT_WEBHOOK_URL = env_str("STAFF_ALERT_WEBHOOK_URL", "")
 
 LOGGING = {
     "version": 1,
@@ -327,7 +330,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own console handler (DEBUG only) would print client errors' tracebacks again.
-    # The filters sit on the loggers, not the handler: the Celery worker replaces the root's handlers.
+    # Filters sit on the loggers, not the handler: the Celery worker replaces the root's handlers.
     "loggers": {
         "django": {"handlers": [], "level": "INFO"},
         **{name: {"filters": ["quiet_periodic_tasks"]} for name in CELERY_LOGGERS},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from console.forms.fields import (
     component_statuses,
 )
 from console.forms.time_tokens import validate_time_tokens
-from incidents import actions
+from incidents import actions, timefmt
 from incidents.actions import Author, Channels
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
@@ -44,7 +45,52 @@ def body_field(**kwargs: Any) -> forms.CharField:
     )
 
 
-class OpenIncidentForm(forms.Form):
+# The intervals on-call staff promise most, one tap each; minutes as the value.
+PROMISE_CHOICES = [
+    ("15", "15 min"),
+    ("30", "30 min"),
+    ("60", "1 h"),
+    ("120", "2 h"),
+    ("240", "4 h"),
+    ("", "None"),
+]
+
+
+class PromiseFields(forms.Form):
+    """'Next update in 30 min' (one tap) or by an exact time in the site zone."""
+
+    next_update_in = forms.ChoiceField(
+        label="Next update in",
+        choices=PROMISE_CHOICES,
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+    )
+    next_update_by = SiteDateTimeField(required=False, label="Or by")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = timefmt.site_zone().key
+        self.fields["next_update_by"].help_text = f"An exact time instead, in {zone} time."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("next_update_in") and data.get("next_update_by"):
+            self.add_error(
+                "next_update_by", "Choose an interval or give a time, not both: clear one of them."
+            )
+        return data
+
+    def promised_by(self) -> datetime | None:
+        data = self.cleaned_data
+        if data.get("next_update_by"):
+            return data["next_update_by"]
+        if data.get("next_update_in"):
+            return actions.promise_in(int(data["next_update_in"]))
+        return None
+
+
+class OpenIncidentForm(PromiseFields):
     title = forms.CharField(max_length=200)
     impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.MINOR)
     status = forms.ChoiceField(
@@ -77,12 +123,13 @@ class OpenIncidentForm(forms.Form):
             status=data["status"],
             component_statuses=self.component_statuses(),
             posted_at=data["posted_at"],
+            next_update_by=self.promised_by(),
             author=author,
             channels=channels,
         )
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(PromiseFields):
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     body = body_field()
     posted_at = SiteDateTimeField(
@@ -124,6 +171,7 @@ class UpdateForm(forms.Form):
             body=data["body"],
             component_statuses=self.component_statuses(),
             posted_at=data["posted_at"],
+            next_update_by=self.promised_by(),
             author=author,
             channels=channels,
             expected_version=expected_version,

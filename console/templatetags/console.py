@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms, template
 from django.utils import timezone
@@ -78,6 +78,20 @@ def age(moment: datetime | None) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min"
+
+
+@register.filter
+def minutes_text(late: timedelta | None) -> str:
+    """'7 min', '1 h 5 min': how late, never '0 min' for something that is late."""
+    if late is None:
+        return ""
+    hours, minutes = divmod(max(1, int(late.total_seconds() // 60)), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+@register.filter
+def clock_near(moment: datetime | None, reference: datetime) -> str:
+    return timefmt.clock_near(moment, reference) if moment else ""
 
 
 @register.filter

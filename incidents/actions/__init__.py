@@ -20,6 +20,7 @@ from incidents.actions.components import (
 from incidents.actions.incidents import (
     open_incident,
     post_incident_update,
+    promise_in,
     resolve_incident,
     set_component_status,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "post_incident_update",
     "post_maintenance_note",
     "postpone_maintenance",
+    "promise_in",
     "publish_draft",
     "publish_due_posts",
     "publish_post",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,6 +32,35 @@ from incidents.models import (
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
 
+# How far ahead an update may promise the next one: further is no promise readers can use.
+LONGEST_PROMISE = timedelta(days=7)
+PROMISE_MINUTES = range(5, 24 * 60 + 1)
+
+
+def promise_in(minutes: int, now: datetime | None = None) -> datetime:
+    """The time `minutes` from now, for "next update in 30 minutes"."""
+    if minutes not in PROMISE_MINUTES:
+        raise ValidationError(
+            {"next_update_by": f"Promise the next update in 5 to {PROMISE_MINUTES[-1]} minutes."}
+        )
+    return (now or timezone.now()) + timedelta(minutes=minutes)
+
+
+def check_promise(next_update_by: datetime | None, status: str) -> datetime | None:
+    """The promise to store with an update: none once resolved, else a time ahead of now."""
+    if next_update_by is None or status not in OPEN_INCIDENT_STATUSES:
+        return None  # resolving clears the promise: a resolved incident owes no update
+    if timezone.is_naive(next_update_by):
+        raise ValueError("next_update_by must be an aware datetime")
+    now = timezone.now()
+    if next_update_by <= now:
+        raise ValidationError({"next_update_by": "The next update must be promised for later."})
+    if next_update_by > now + LONGEST_PROMISE:
+        raise ValidationError(
+            {"next_update_by": "Promise the next update within a week, or promise none."}
+        )
+    return next_update_by
+
 
 @transaction.atomic
 def open_incident(
@@ -43,12 +72,14 @@ def open_incident(
     component_statuses: ComponentStatuses | None = None,
     posted_at: datetime | None = None,
     started_at: datetime | None = None,
+    next_update_by: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
 ) -> Incident:
     """Open an incident with its first update and set the affected components' statuses.
 
-    `started_at` is when the problem began, if earlier than the first update.
+    `started_at` is when the problem began, if earlier than the first update;
+    `next_update_by` is when readers are told to expect the next update.
     """
     component_statuses = dict(component_statuses or {})
     posted_at = posted_at or timezone.now()
@@ -65,6 +96,7 @@ def open_incident(
         )
     validate_component_statuses(component_statuses)
     body = required_body(body)
+    next_update_by = check_promise(next_update_by, status)
     incident = Incident.objects.create(
         title=title.strip(),
         impact=impact,
@@ -86,6 +118,7 @@ def open_incident(
         posted_at=posted_at,
         author=author,
         component_changes=changes,
+        next_update_by=next_update_by,
     )
     record_notice(
         NoticeKind.INCIDENT_OPENED, channels=channels, incident=incident, incident_update=update
@@ -107,11 +140,14 @@ def post_incident_update(
     body: str,
     component_statuses: ComponentStatuses | None = None,
     posted_at: datetime | None = None,
+    next_update_by: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
 ) -> IncidentUpdate:
     """Post an update. Resolving returns components to operational unless told otherwise.
+
+    `next_update_by`: when the next update is promised; resolving drops it.
 
     `expected_version`: the incident's version the editor saw; if it has moved
     since, EditConflict is raised and nothing is written.
@@ -124,6 +160,7 @@ def post_incident_update(
         raise ValidationError({"status": f"{status!r} is not an incident status."})
     incident.check_transition(status)
     body = required_body(body)
+    next_update_by = check_promise(next_update_by, status)
     component_statuses = dict(component_statuses or {})
     validate_component_statuses(component_statuses)
 
@@ -167,6 +204,7 @@ def post_incident_update(
         posted_at=posted_at,
         author=author,
         component_changes=changes,
+        next_update_by=next_update_by,
     )
     kind = (
         NoticeKind.INCIDENT_RESOLVED

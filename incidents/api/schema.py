@@ -108,6 +108,23 @@ class Boolean(Type):
         return value
 
 
+@dataclass(frozen=True)
+class Integer(Type):
+    minimum: int
+    maximum: int
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+
+    def parse(self, value: object, where: str) -> int:
+        # JSON's true is Python's 1, and 30.0 is no whole number as the schema means it.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BadInput(where, "Give a whole number.")
+        if not self.minimum <= value <= self.maximum:
+            raise BadInput(where, f"Give a number from {self.minimum} to {self.maximum}.")
+        return value
+
+
 class Moment(Type):
     """An ISO 8601 date and time with its offset ("2012-12-20T06:30:00+01:00")."""
 

@@ -7,6 +7,7 @@ rescheduled, cancelled) and calendar sequence, which the v2 words hide.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import models
@@ -20,6 +21,7 @@ from incidents.api.schema import (
     Boolean,
     Choice,
     Field,
+    Integer,
     ListOf,
     MapOf,
     Markdown,
@@ -58,6 +60,18 @@ COMPONENT_STATUSES = Field(
     MapOf(COMPONENT_ID, Choice(tuple(ComponentStatus.values))),
     'Components this update sets, by id: {"c3": "major_outage"}.',
 )
+PROMISE = (
+    Field(
+        "next_update_by",
+        Moment(),
+        "When readers may expect the next update, with its offset (within a week).",
+    ),
+    Field(
+        "next_update_in_minutes",
+        Integer(5, 24 * 60),
+        "Or: the next update in this many minutes from now. Not with next_update_by.",
+    ),
+)
 WINDOW = (
     Field("scheduled_for", Moment(), "When the window starts, with its offset.", True),
     Field("scheduled_until", Moment(), "When it ends (after it starts).", True),
@@ -86,6 +100,16 @@ def _statuses(call: Call) -> dict[Component, str]:
     wanted = call.data.get("components", {})
     by_key = _components(wanted, "components")
     return {by_key[key]: status for key, status in wanted.items()}
+
+
+def _promise(call: Call) -> datetime | None:
+    """The promised next update from either field; none when neither is given."""
+    by, minutes = call.data.get("next_update_by"), call.data.get("next_update_in_minutes")
+    if by is not None and minutes is not None:
+        raise BadInput("next_update_in_minutes", "Give next_update_by or this, not both.")
+    if minutes is not None:
+        return actions.promise_in(minutes)
+    return by
 
 
 def _incident_json(incident: Incident) -> dict[str, Any]:
@@ -126,6 +150,7 @@ def create_incident(call: Call) -> tuple[int, Any]:
         component_statuses=_statuses(call),
         posted_at=data.get("display_at"),
         started_at=data.get("started_at"),
+        next_update_by=_promise(call),
         author=call.author,
     )
     return 201, _incident_json(incident)
@@ -143,6 +168,7 @@ def post_incident_update(call: Call) -> tuple[int, Any]:
         body=call.data["body"],
         component_statuses=_statuses(call),
         posted_at=call.data.get("display_at"),
+        next_update_by=_promise(call),
         author=call.author,
     )
     return 201, _incident_json(incident)
@@ -248,6 +274,7 @@ OPERATIONS: list[Operation] = [
             COMPONENT_STATUSES,
             Field("started_at", Moment(), "When the problem began, if before the first update."),
             DISPLAY_AT,
+            *PROMISE,
             example={
                 "name": "Webmail logins fail",
                 "body": "We are investigating failed logins to webmail.",
@@ -283,7 +310,12 @@ OPERATIONS: list[Operation] = [
             BODY,
             COMPONENT_STATUSES,
             DISPLAY_AT,
-            example={"status": "identified", "body": "A certificate expired; renewing it."},
+            *PROMISE,
+            example={
+                "status": "identified",
+                "body": "A certificate expired; renewing it.",
+                "next_update_in_minutes": 30,
+            },
         ),
     ),
     Operation(

@@ -62,6 +62,20 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         """Incidents that were open at any time after `moment`."""
         return self.filter(models.Q(resolved_at__isnull=True) | models.Q(resolved_at__gte=moment))
 
+    def with_promise(self) -> IncidentQuerySet:
+        """Annotate `promised_by`: the next update the latest update promised (or None)."""
+        latest = IncidentUpdate.objects.filter(incident=models.OuterRef("pk")).order_by(
+            "-posted_at", "-id"
+        )
+        return self.annotate(
+            promised_by=models.Subquery(latest.values("next_update_by")[:1]),
+            promise_update_id=models.Subquery(latest.values("id")[:1]),
+        )
+
+    def overdue(self, now: datetime) -> IncidentQuerySet:
+        """Unresolved incidents whose latest update promised another before `now`."""
+        return self.unresolved().with_promise().filter(promised_by__lt=now)
+
 
 class Incident(models.Model):
     # Allowed status changes, in one place. Posting an update with the same
@@ -153,6 +167,21 @@ class Incident(models.Model):
         rows = self.affected.select_related("component").order_by(*page_order("component__"))
         return list(rows)
 
+    def promised_update(self) -> IncidentUpdate | None:
+        """The latest update, when it promises a next one and the incident is still open."""
+        latest = self.latest_update()
+        if not self.is_open or latest is None or latest.next_update_by is None:
+            return None
+        return latest
+
+    def update_overdue_by(self, now: datetime | None = None) -> timedelta | None:
+        """How long past its promised time the next update is, or None if it is not late."""
+        promised = self.promised_update()
+        if promised is None or promised.next_update_by is None:
+            return None
+        late = (now or timezone.now()) - promised.next_update_by
+        return late if late > timedelta(0) else None
+
 
 class IncidentComponent(models.Model):
     """A component an incident affects, with the status the incident gave it."""
@@ -183,6 +212,11 @@ class IncidentUpdate(models.Model):
     )
     # What this update changed, as posted: component_id, name, old_status, new_status.
     component_changes = models.JSONField(default=list, blank=True)
+    # When staff said they would write again; shown to readers, watched on the dashboard.
+    next_update_by = models.DateTimeField(null=True, blank=True)
+    # One staff alert per missed promise, per route; cleared again if the send fails.
+    overdue_mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue_webhook_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

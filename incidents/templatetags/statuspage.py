@@ -32,6 +32,19 @@ def time_el(moment: datetime | None, style: str = "stamp") -> SafeString | str:
 
 
 @register.filter
+def next_update_el(update: object) -> SafeString | str:
+    """'Next update by <time>01:15 CET</time>' for an update that promises one."""
+    promised = getattr(update, "next_update_by", None)
+    if promised is None:
+        return ""
+    return format_html(
+        'Next update by <time datetime="{}" data-local>{}</time>',
+        timefmt.iso_utc(promised),
+        timefmt.clock_near(promised, update.posted_at),  # type: ignore[attr-defined]
+    )
+
+
+@register.filter
 def day_heading(value: date) -> str:
     return timefmt.day(value)
 

@@ -282,6 +282,31 @@ def test_posting_an_update_on_a_phone(phone: BrowserContext, artifacts: Path) ->
     assert incident.updates.filter(body=UPDATES[0][1], author=editor).count() == 1
 
 
+def test_a_next_update_promised_with_one_tap_on_a_phone(phone: BrowserContext) -> None:
+    editor = make_staff("noor", Role.EDITOR)
+    incident = open_incident(TITLE)
+    page = phone.new_page()
+    sign_in(page, editor)
+
+    box = card(page, incident.pk)
+    box.get_by_role("button", name="Post update", exact=True).tap()
+    form = box.locator("form.update-form")
+    expect(form.get_by_role("radio", name="None")).to_be_checked()
+    chip = form.locator("label.chip", has_text="30 min")
+    frame = chip.locator("span").bounding_box()
+    assert frame is not None and frame["height"] >= 44 and frame["x"] + frame["width"] <= PHONE
+    chip.tap()
+    expect(form.get_by_role("radio", name="30 min")).to_be_checked()
+    no_horizontal_scroll(page, PHONE)
+    form.get_by_label("Message", exact=True).fill(UPDATES[0][1])
+    form.get_by_role("button", name="Post update", exact=True).tap()
+
+    expect(box.locator(".excerpt")).to_have_text(UPDATES[0][1])
+    expect(box).to_contain_text("Next update promised by")
+    promised = incident.updates.get(body=UPDATES[0][1]).next_update_by
+    assert timedelta(minutes=29) < promised - timezone.now() <= timedelta(minutes=30)
+
+
 def test_posting_an_update_with_the_keyboard_alone(page: Page, artifacts: Path) -> None:
     editor = make_staff("kai", Role.EDITOR)
     incident = open_incident(TITLE)
