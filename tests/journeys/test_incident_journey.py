@@ -50,8 +50,11 @@ def confirm_subscription(reader: Page, product: Product, address: str, component
     expect(reader.get_by_role("heading", level=1)).to_contain_text(re.compile("subscribed", re.I))
 
 
-def post_from_card(phone: Page, incident_id: int, status: str, text: str) -> None:
-    """The dashboard's two taps plus the text: "Post update", write, "Post update"."""
+def post_from_card(
+    phone: Page, incident_id: int, status: str, text: str, promise: str | None = None
+) -> None:
+    """The dashboard's two taps plus the text: "Post update", write, "Post update"; with
+    `promise`, one more tap on that next-update interval ("30 min")."""
     phone.wait_for_load_state()  # htmx has wired the page up
     card = phone.locator(f"#incident-{incident_id}")
     card.get_by_role("button", name="Post update", exact=True).click()
@@ -59,6 +62,9 @@ def post_from_card(phone: Page, incident_id: int, status: str, text: str) -> Non
     expect(form).to_be_visible()
     form.get_by_label("Status", exact=True).select_option(label=status)
     form.get_by_label("Message", exact=True).fill(text)
+    if promise:
+        form.locator("label.chip", has_text=promise).click()
+        expect(form.get_by_role("radio", name=promise)).to_be_checked()
     form.get_by_role("button", name="Post update", exact=True).click()
     expect(card.locator("form")).to_have_count(0)
     expect(card).to_contain_text(text)
@@ -93,8 +99,14 @@ def test_a_reader_follows_an_imap_incident_from_subscribing_to_its_resolution(
     incident_id = int(re.search(r"/incidents/(\d+)/$", phone.url)[1])
 
     phone.goto("/staff/")
-    for status, text in UPDATES:
-        post_from_card(phone, incident_id, status, text)
+    (identified, identified_text), (monitoring, monitoring_text) = UPDATES
+    post_from_card(phone, incident_id, identified, identified_text, promise="30 min")
+    # The promise, with its zone, where readers look while it stands.
+    reader.goto(f"/incidents/{incident_id}/")
+    expect(reader.locator("p.next-update")).to_have_text(
+        re.compile(r"Next update by .*\d\d:\d\d CES?T$")
+    )
+    post_from_card(phone, incident_id, monitoring, monitoring_text)
     post_from_card(phone, incident_id, "Resolved", RESOLVED)
     phone.screenshot(path=artifacts / "incident-dashboard-phone.png", full_page=True)
 
@@ -108,6 +120,7 @@ def test_a_reader_follows_an_imap_incident_from_subscribing_to_its_resolution(
     assert all(m["In-Reply-To"] == first["Message-ID"] for m in replies)
     assert all(first["Message-ID"] in m["References"] for m in replies)
     texts = [m.get_body(("plain",)).get_content() for m in notices]
+    assert [identified_text in t for t in texts if "Next update by" in t] == [True], texts
     for said in [OPENED, RESOLVED, *(text for _, text in UPDATES)]:
         assert sum(said in text for text in texts) >= 1, said
 

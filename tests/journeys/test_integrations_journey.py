@@ -42,7 +42,7 @@ def receiver() -> Iterator[tuple[str, queue.Queue[Received]]]:
     got: queue.Queue[Received] = queue.Queue()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             got.put(Received(dict(self.headers.items()), body))
             self.send_response(200)
@@ -63,7 +63,7 @@ def receiver() -> Iterator[tuple[str, queue.Queue[Received]]]:
 def readme_verify_webhook() -> Any:
     """`verify_webhook` exactly as the README's Webhooks section prints it."""
     namespace: dict[str, Any] = {}
-    exec(code_block("python"), namespace)  # noqa: S102 - our own README, the code under test
+    exec(code_block("python"), namespace)
     return namespace["verify_webhook"]
 
 
