@@ -65,13 +65,17 @@ def console_pages() -> list[str]:
     post = Post.objects.order_by("-pk").first()
     component = Component.objects.order_by("pk").first()
     group = ComponentGroup.objects.order_by("pk").first()
-    template = MessageTemplate.objects.order_by("pk").first()
+    # Seeded by a migration, which a flushing test before this one may have emptied.
+    template, _ = MessageTemplate.objects.get_or_create(
+        name="Layout check", defaults={"title": "IMAP down", "body": "We are looking into it."}
+    )
     notice = Notice.objects.order_by("pk").first()
     staff = get_user_model().objects.get(username="ada")
     names = [
         "dashboard", "incidents", "incident_new", "maintenance_list", "maintenance_new",
         "message_templates", "message_template_new", "notices", "posts", "post_new",
         "components", "component_new", "group_new", "users", "user_new", "audit",
+        "webhooks", "webhook_new", "tokens", "token_new",
     ]  # fmt: skip
     with_objects = [
         ("incident", incident), ("maintenance", maintenance), ("post", post),
