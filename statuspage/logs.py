@@ -15,6 +15,7 @@ PERIODIC_TASKS = (
     "incidents.tasks.advance_maintenance",
     "notifier.sweep",
     "notifier.mirror.refresh",
+    "console.alert_overdue_updates",
 )
 # Where Celery writes those lines: beat, the worker receiving a task, the task's outcome.
 CELERY_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
