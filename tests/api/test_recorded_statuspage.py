@@ -15,7 +15,7 @@ import pytest
 
 from tests.factories import build_site
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
 RECORDED = Path(__file__).parents[1] / "fixtures" / "statuspage"
 ENDPOINTS = [

@@ -17,7 +17,7 @@ from incidents.api.serializers import api_time
 from incidents.models import ComponentStatus, Impact
 from tests.factories import make_component, open_incident, schedule_maintenance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
 API = "/api/v2/"
 
