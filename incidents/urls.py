@@ -1,13 +1,16 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.http import require_safe
 
 from incidents import badges, calendar, feeds, views
+from incidents.api.public import api_id_redirect
 from incidents.page_cache import cached_page
 
 urlpatterns = [
     path("", views.status_page, name="status_page"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
     path("maintenance/<int:pk>/", views.maintenance_detail, name="maintenance_detail"),
+    # The API's ids ("i8", "m4"), with or without the slash, as Statuspage clients link them.
+    re_path(r"^(?:incidents|maintenance)/(?P<code>[im][0-9]{1,18})/?$", api_id_redirect),
     path("history/", views.history, name="history"),
     path("history/page/<int:number>/", views.history, name="history_page"),
     path("blog/", views.blog_index, name="blog_index"),

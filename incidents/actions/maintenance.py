@@ -55,7 +55,12 @@ def _validate_window(start: datetime, end: datetime) -> None:
 
 
 def _record_maintenance_update(
-    maintenance: Maintenance, status: str, body: str, posted_at: datetime, author: Author
+    maintenance: Maintenance,
+    status: str,
+    body: str,
+    posted_at: datetime,
+    author: Author,
+    changes: list[dict[str, object]] | None = None,
 ) -> MaintenanceUpdate:
     return MaintenanceUpdate.objects.create(
         maintenance=maintenance,
@@ -64,6 +69,7 @@ def _record_maintenance_update(
         posted_at=posted_at,
         window_start=maintenance.scheduled_start,
         window_end=maintenance.scheduled_end,
+        component_changes=changes or [],
         author=author,
     )
 
@@ -101,11 +107,13 @@ def _move_maintenance(
 
     components = list(maintenance.components.all())
     if status in ACTIVE_MAINTENANCE_STATUSES:
-        apply_component_statuses({c: ComponentStatus.UNDER_MAINTENANCE for c in components})
+        changes = apply_component_statuses(
+            {c: ComponentStatus.UNDER_MAINTENANCE for c in components}
+        )
     else:
         holding = [c for c in components if c.status == ComponentStatus.UNDER_MAINTENANCE]
-        apply_component_statuses(release_components(holding, ignoring=maintenance))
-    update = _record_maintenance_update(maintenance, status, body, posted_at, author)
+        changes = apply_component_statuses(release_components(holding, ignoring=maintenance))
+    update = _record_maintenance_update(maintenance, status, body, posted_at, author, changes)
     record_notice(kind, channels=channels, maintenance=maintenance, maintenance_update=update)
     record_audit(
         f"maintenance.{'note' if status == before['status'] else status}",

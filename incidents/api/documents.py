@@ -70,7 +70,10 @@ def _recent_maintenance() -> list[Maintenance]:
 
 def _status(tree: ComponentTree, unresolved: list[Incident], active: list[Maintenance]) -> Json:
     overall = worst_status(tree.components, unresolved, active)
-    return {"indicator": overall.indicator, "description": overall.description}
+    return {
+        "indicator": overall.indicator,
+        "description": serializers.status_description(overall.indicator),
+    }
 
 
 def summary(updated_at: datetime) -> Json:
@@ -91,7 +94,10 @@ def status(updated_at: datetime) -> Json:
     overall = Component.objects.all().overall_status()
     return {
         "page": serializers.page(updated_at),
-        "status": {"indicator": overall.indicator, "description": overall.description},
+        "status": {
+            "indicator": overall.indicator,
+            "description": serializers.status_description(overall.indicator),
+        },
     }
 
 

@@ -72,6 +72,9 @@ def _update(statuses: list[str]) -> Schema:
             "affected_components": {
                 "oneOf": [{"type": "null"}, {"type": "array", "items": {"$ref": _ref("Affected")}}]
             },
+            "deliver_notifications": {"type": "boolean"},
+            "custom_tweet": {"type": ["string", "null"]},
+            "tweet_id": {"type": ["string", "null"]},
         }
     )
 

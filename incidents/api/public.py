@@ -12,11 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import path
 from django.utils.http import http_date
 
 from incidents.api import documents
+from incidents.api.serializers import parse_public_id
+from incidents.models import Incident, Maintenance
 from incidents.page_cache import cached_page
 
 # Seconds a reader (or a proxy) may reuse an answer: short, a status page must be current.
@@ -93,6 +95,21 @@ def document_view(build: Builder) -> Callable[[HttpRequest], HttpResponse]:
 
     view.__name__ = view.__qualname__ = f"{build.__name__}_view"
     return view
+
+
+def api_id_redirect(request: HttpRequest, code: str) -> HttpResponse:
+    """/incidents/i8 or /maintenance/m4 (the API's ids) to the page that item lives on.
+
+    Statuspage serves every item at {page.url}/incidents/{id}, and clients build that
+    link when shortlink is empty; an unknown id stays a 404.
+    """
+    for kind, model in (("i", Incident), ("m", Maintenance)):
+        pk = parse_public_id(kind, code)
+        if pk is not None:
+            item = model.objects.filter(pk=pk).first()
+            if item is not None:
+                return HttpResponsePermanentRedirect(item.get_absolute_url())
+    raise Http404("No incident or maintenance has this id.")
 
 
 urlpatterns = [path(route, document_view(build), name=name) for route, name, build in DOCUMENTS]

@@ -52,6 +52,16 @@ MAINTENANCE_STATUS = {
 }
 MAINTENANCE_IMPACT = "maintenance"
 
+# Statuspage's own words for each indicator, which clients compare as strings (observed on
+# real pages: githubstatus.com, status.atlassian.com). Our HTML pages keep our wording.
+STATUS_DESCRIPTION = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major System Outage",
+    "maintenance": "Service Under Maintenance",
+}
+
 _PUBLIC_ID = re.compile(r"([a-z]{1,2})([0-9]{1,18})")
 
 
@@ -87,6 +97,11 @@ def api_time(moment: datetime | None) -> str | None:
 
 def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
+
+
+def status_description(indicator: str) -> str:
+    """Statuspage's description of an overall indicator ("none", "minor", ...)."""
+    return STATUS_DESCRIPTION[indicator]
 
 
 def page(updated_at: datetime) -> Json:
@@ -208,6 +223,20 @@ def _edited_at(update: IncidentUpdate | MaintenanceUpdate) -> datetime:
     return update.updated_at if edited.total_seconds() > 60 else update.posted_at
 
 
+def _notified(update: IncidentUpdate | MaintenanceUpdate) -> bool:
+    """Whether subscribers were told of the update (with_timeline annotates it in one query)."""
+    notified = getattr(update, "notified", None)
+    if notified is None:
+        notified = update.notice_set.exists()
+    return bool(notified)
+
+
+def _delivery(update: IncidentUpdate | MaintenanceUpdate) -> Json:
+    # We post to X ourselves and keep no tweet per update: null, as Statuspage sends
+    # for an update it did not tweet.
+    return {"deliver_notifications": _notified(update), "custom_tweet": None, "tweet_id": None}
+
+
 def incident_update(update: IncidentUpdate, tree: ComponentTree) -> Json:
     return {
         "id": public_id("iu", update.pk),
@@ -218,6 +247,7 @@ def incident_update(update: IncidentUpdate, tree: ComponentTree) -> Json:
         "updated_at": api_time(_edited_at(update)),
         "display_at": api_time(update.posted_at),
         "affected_components": _affected(update.component_changes or [], tree),
+        **_delivery(update),
     }
 
 
@@ -244,7 +274,7 @@ def maintenance_in_api(item: Maintenance) -> bool:
     return item.status != MaintenanceStatus.CANCELLED
 
 
-def maintenance_update(update: MaintenanceUpdate, item: Maintenance) -> Json:
+def maintenance_update(update: MaintenanceUpdate, item: Maintenance, tree: ComponentTree) -> Json:
     body = update.body
     if not body and update.status == MaintenanceStatus.SCHEDULED:
         body = item.body  # the first update is the announcement itself
@@ -256,7 +286,8 @@ def maintenance_update(update: MaintenanceUpdate, item: Maintenance) -> Json:
         "created_at": api_time(update.posted_at),
         "updated_at": api_time(_edited_at(update)),
         "display_at": api_time(update.posted_at),
-        "affected_components": None,
+        "affected_components": _affected(update.component_changes or [], tree),
+        **_delivery(update),
     }
 
 
@@ -271,9 +302,10 @@ def maintenance(item: Maintenance, tree: ComponentTree) -> Json:
         "resolved_at": api_time(item.completed_at),
         "impact": MAINTENANCE_IMPACT,
         "shortlink": absolute(item.get_absolute_url()),
-        "started_at": api_time(item.started_at or item.scheduled_start),
+        # Statuspage sends the window's creation here, not its start (that is scheduled_for).
+        "started_at": api_time(item.created_at),
         "page_id": page_id(),
-        "incident_updates": [maintenance_update(u, item) for u in item.timeline()],
+        "incident_updates": [maintenance_update(u, item, tree) for u in item.timeline()],
         "components": tree.pick(c.pk for c in item.components.all()),
         "scheduled_for": api_time(item.scheduled_start),
         "scheduled_until": api_time(item.scheduled_end),

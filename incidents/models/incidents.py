@@ -48,7 +48,11 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
     def with_timeline(self) -> IncidentQuerySet:
         return self.prefetch_related(
             models.Prefetch(
-                "updates", queryset=IncidentUpdate.objects.order_by("-posted_at", "-id")
+                "updates",
+                # notified: how many notices told subscribers of the update (notifier's rows).
+                queryset=IncidentUpdate.objects.annotate(notified=models.Count("notice")).order_by(
+                    "-posted_at", "-id"
+                ),
             ),
             models.Prefetch(
                 "affected",

@@ -57,7 +57,10 @@ class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
     def with_timeline(self) -> MaintenanceQuerySet:
         return self.with_components().prefetch_related(
             models.Prefetch(
-                "updates", queryset=MaintenanceUpdate.objects.order_by("-posted_at", "-id")
+                "updates",
+                queryset=MaintenanceUpdate.objects.annotate(
+                    notified=models.Count("notice")
+                ).order_by("-posted_at", "-id"),
             ),
         )
 
@@ -196,6 +199,8 @@ class MaintenanceUpdate(models.Model):
     # The window in force when this update was posted, so reschedules keep their history.
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
+    # What this update changed, as posted: component_id, name, old_status, new_status.
+    component_changes = models.JSONField(default=list, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -61,7 +61,7 @@ def payload(notice: Notice) -> Json:
         "page": {
             "id": serializers.page_id(),
             "status_indicator": overall.indicator,
-            "status_description": overall.description,
+            "status_description": serializers.status_description(overall.indicator),
         },
         "incident": incident(notice) if notice.incident_id else maintenance(notice),
     }

@@ -83,7 +83,7 @@ def test_the_demo_lists_everything_that_happened(client):
     assert len(get(client, "scheduled-maintenances.json")["scheduled_maintenances"]) == 3
     assert get(client, "status.json")["status"] == {
         "indicator": "none",
-        "description": "All systems operational",
+        "description": "All Systems Operational",
     }
 
 
@@ -221,7 +221,7 @@ def test_maintenance_states_map_onto_statuspage_s_four(client):
     assert {m["name"] for m in summary["scheduled_maintenances"]} == set(listed)
     assert summary["status"] == {
         "indicator": "maintenance",
-        "description": "Service under maintenance",
+        "description": "Service Under Maintenance",
     }
     assert listed["Scheduled"]["id"] == f"m{scheduled.pk}"
     assert listed["Scheduled"]["impact"] == "maintenance"

@@ -87,6 +87,9 @@ def update(statuses: list[str]) -> Schema:
             "affected_components": {
                 "anyOf": [{"type": "null"}, {"type": "array", "items": AFFECTED_COMPONENT}]
             },
+            "deliver_notifications": {"type": "boolean"},
+            "custom_tweet": {"type": ["string", "null"]},
+            "tweet_id": {"type": ["string", "null"]},
         }
     )
 

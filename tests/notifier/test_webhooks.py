@@ -175,7 +175,7 @@ def test_the_endpoint_gets_a_signed_statuspage_incident_body(
     assert body["page"] == {
         "id": page_id(),
         "status_indicator": "critical",
-        "status_description": "Major service outage",
+        "status_description": "Major System Outage",  # Statuspage's words
     }
     sent = body["incident"]
     assert {
@@ -199,7 +199,7 @@ def test_the_endpoint_gets_a_signed_statuspage_incident_body(
     [update] = sent["incident_updates"]
     assert set(update) == {
         "id", "incident_id", "status", "body", "created_at", "updated_at", "display_at",
-        "affected_components",
+        "affected_components", "deliver_notifications", "custom_tweet", "tweet_id",
     }  # fmt: skip
     assert update["incident_id"] == sent["id"]
     assert update["body"] == "Our email services are **inaccessible**."
