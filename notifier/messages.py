@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from incidents import timefmt
 from incidents.plaintext import markdown_to_text
+from notifier.mail_headers import message_id
 from notifier.models import Notice, NoticeKind
 
 ROOT_KINDS = {
@@ -28,6 +29,7 @@ class NoticeText:
     """The parts every channel draws from."""
 
     headline: str  # "Email services down because of DDoS: identified"
+    title: str  # "Email services down because of DDoS": the same in every notice of it
     status: str
     body: str  # plain text of the update or post
     body_markdown: str
@@ -52,6 +54,7 @@ def notice_text(notice: Notice) -> NoticeText:
         assert post is not None and post.published_at is not None
         return NoticeText(
             headline=post.display_title,
+            title=post.display_title,
             status="Published",
             body=markdown_to_text(post.excerpt),
             body_markdown=post.excerpt,
@@ -72,6 +75,7 @@ def notice_text(notice: Notice) -> NoticeText:
     promised = getattr(update, "next_update_by", None)
     return NoticeText(
         headline=f"{subject.title}: {status.lower()}",
+        title=subject.title,
         status=status,
         body=markdown_to_text(body_markdown),
         body_markdown=body_markdown,
@@ -117,14 +121,13 @@ def render_email(notice: Notice) -> RenderedEmail:
         "maintenance": notice.maintenance,
         "unsubscribe_url": UNSUBSCRIBE_MARKER,
     }
-    domain = site_domain()
-    root = f"<{notice.thread_key}@{domain}>"
+    root = message_id(notice.thread_key)
     is_root = notice.kind in ROOT_KINDS
     return RenderedEmail(
         subject=" ".join(render_to_string("emails/notice-subject.txt", context).split()),
         text=render_to_string("emails/notice-body.txt", context),
         html=render_to_string("emails/notice-body.html", context),
-        message_id=root if is_root else f"<{notice.thread_key}.{notice.pk}@{domain}>",
+        message_id=root if is_root else message_id(f"{notice.thread_key}.{notice.pk}"),
         in_reply_to=None if is_root else root,
     )
 

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.models import Component
+from notifier.mail_headers import SEVEN_BIT_UTF8, mail_date, new_message_id
 from notifier.messages import absolute
 from notifier.models import Subscriber
 from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
@@ -94,13 +96,22 @@ def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
     hours = settings.SUBSCRIBE_CONFIRM_MAX_AGE // 3600
     context["valid_for"] = f"{hours} hours" if hours < 72 else f"{hours // 24} days"
     subject = " ".join(render_to_string("emails/confirm-subject.txt", context).split())
-    return EmailMultiAlternatives(
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "Date": mail_date(timezone.now()),
+        "Message-ID": new_message_id(),
+    }
+    mail = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/confirm-body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[request.email],
-        headers={"Auto-Submitted": "auto-generated"},
+        headers=headers,
     )
+    if not (mail.body + subject).isascii():
+        # Sent through Django's backend, which never checks for 8BITMIME (RFC 6152).
+        mail.encoding = SEVEN_BIT_UTF8
+    return mail
 
 
 @transaction.atomic

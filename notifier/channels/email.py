@@ -7,7 +7,6 @@ import socket
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from email.message import Message
-from email.utils import formatdate
 from itertools import pairwise
 from typing import Any, ClassVar
 
@@ -24,6 +23,7 @@ from notifier.channels import smtp_pipelining
 from notifier.channels.base import Channel, TransportError
 from notifier.channels.email_bytes import MailTemplate, fits
 from notifier.channels.smtp_pipelining import Envelope
+from notifier.mail_headers import SEVEN_BIT_UTF8, list_id, mail_date
 from notifier.messages import UNSUBSCRIBE_MARKER, RenderedEmail, absolute, email_for
 from notifier.models import Delivery, Notice, Subscriber
 from notifier.tokens import UnsubscribeSigner, unsubscribe_token
@@ -55,6 +55,9 @@ class EmailChannel(Channel):
         # The batch in order, so each mail's content can go out with the next one's envelope.
         self._next: dict[int, Delivery] = {}
         self._ahead: tuple[int, tuple[str, str, bytes]] | None = None
+        # Set once connected: a relay without 8BITMIME (RFC 6152) gets 7-bit bodies only.
+        self._seven_bit = False
+        self._notices: dict[int, Notice] = {}
 
     def component_ids(self, notice: Notice) -> list[int]:
         if notice.incident_id:
@@ -122,16 +125,20 @@ class EmailChannel(Channel):
         self._next = {d.pk: after for d, after in pairwise(deliveries)}
         self._subscribers = Subscriber.objects.only("id", "email").in_bulk(ids)
         # Once per batch, not per process: the Date header is the batch's, not the publish's.
-        self._date = date = formatdate(now().timestamp(), localtime=False)
+        self._date = mail_date(now())
         self._sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
         # reverse() once: each mail's link is this with its token in the middle.
         marker = "TOKEN-5f0c2e"
         before, after = absolute(reverse("unsubscribe", args=[marker])).split(marker)
         self._unsubscribe = (before, after)
-        notices = {d.notice_id: d.notice for d in deliveries}
+        self._notices = {d.notice_id: d.notice for d in deliveries}
+        self._build_templates()
+
+    def _build_templates(self) -> None:
+        date = self._date or mail_date(now())
         self._templates = {
             pk: MailTemplate.build(lambda to, url, n=notice: self._flatten(n, to, url, date))
-            for pk, notice in notices.items()
+            for pk, notice in self._notices.items()
         }
 
     @contextmanager
@@ -157,6 +164,18 @@ class EmailChannel(Channel):
                 "go out over SMTP (leave EMAIL_URL unset for the embedded server, or set it)",
                 permanent=True,
             )
+        try:
+            connection.ehlo_or_helo_if_needed()
+        except (*TRANSIENT_ERRORS, smtplib.SMTPException) as error:
+            with suppress(Exception):
+                backend.close()
+            raise TransportError(
+                f"The mail server did not greet us: {error}", permanent=False
+            ) from error
+        seven_bit = not connection.has_extn("8bitmime")
+        if seven_bit != self._seven_bit:
+            self._seven_bit = seven_bit
+            self._build_templates()  # quoted-printable bodies cannot be spliced: full builds
         pipeline = smtp_pipelining.Pipeline(connection)
         try:
             yield pipeline
@@ -186,6 +205,7 @@ class EmailChannel(Channel):
     ) -> EmailMultiAlternatives:
         headers = {
             "Message-ID": rendered.message_id,
+            "List-Id": list_id(),
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
@@ -205,6 +225,8 @@ class EmailChannel(Channel):
         message.attach_alternative(
             rendered.html.replace(UNSUBSCRIBE_MARKER, unsubscribe), "text/html"
         )
+        if self._seven_bit and not (message.body + rendered.html + rendered.subject).isascii():
+            message.encoding = SEVEN_BIT_UTF8
         return message
 
     def _flatten(
@@ -238,11 +260,13 @@ class EmailChannel(Channel):
             sender, recipient, raw = self.envelope(delivery, subscriber)
         try:
             then = self._look_ahead(delivery)
-            session.send(Envelope(sender, recipient, len(raw)), raw, then=then)
+            session.send(Envelope(sender, recipient, len(raw), not raw.isascii()), raw, then=then)
         except smtplib.SMTPRecipientsRefused as error:
             raise TransportError(
                 f"The mail server refused the address: {error}", permanent=True
             ) from error
+        except smtplib.SMTPNotSupportedError as error:
+            raise TransportError(str(error), permanent=True) from error
         except smtplib.SMTPResponseException as error:
             permanent = 500 <= error.smtp_code < 600
             raise TransportError(
@@ -262,7 +286,7 @@ class EmailChannel(Channel):
             return None
         sender, recipient, raw = self.envelope(following, subscriber)
         self._ahead = (following.pk, (sender, recipient, raw))
-        return Envelope(sender, recipient, len(raw))
+        return Envelope(sender, recipient, len(raw), not raw.isascii())
 
     def preview(self, notice: Notice) -> str:
         return email_for(notice).subject

@@ -7,6 +7,10 @@ one write with the next mail's envelope, and a mail costs one round trip. What t
 accepts is unchanged, and so is when a mail counts as sent: only after the server's
 answer to its content. Errors are raised as smtplib.sendmail raises them, so callers
 handle both alike; a server without PIPELINING gets smtplib.sendmail itself.
+
+Content with 8-bit bytes goes only to a server that offers 8BITMIME, announced with
+BODY=8BITMIME (RFC 6152); to any other it is refused here (SMTPNotSupportedError) before
+a byte is sent: the caller must encode such bodies as quoted-printable or base64.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class Envelope(NamedTuple):
     sender: str
     recipient: str
     size: int
+    eight_bit: bool = False  # the content has bytes above 127
 
 
 def quoted(address: str) -> str:
@@ -51,6 +56,14 @@ class Pipeline:
         self.smtp = smtp
         self.announced: Envelope | None = None
 
+    def check_body(self, envelope: Envelope) -> None:
+        """Refuse 8-bit content for a server that did not offer 8BITMIME (RFC 6152)."""
+        self.smtp.ehlo_or_helo_if_needed()
+        if envelope.eight_bit and not self.smtp.has_extn("8bitmime"):
+            raise smtplib.SMTPNotSupportedError(
+                "The mail server does not offer 8BITMIME: 8-bit content must be encoded"
+            )
+
     def usable_for(self, envelope: Envelope) -> bool:
         self.smtp.ehlo_or_helo_if_needed()
         return (
@@ -60,8 +73,9 @@ class Pipeline:
 
     def _commands(self, envelope: Envelope) -> bytes:
         size = f" SIZE={envelope.size}" if self.smtp.has_extn("size") else ""
+        body = " BODY=8BITMIME" if envelope.eight_bit else ""
         return (
-            f"MAIL FROM:{quoted(envelope.sender)}{size}\r\n"
+            f"MAIL FROM:{quoted(envelope.sender)}{size}{body}\r\n"
             f"RCPT TO:{quoted(envelope.recipient)}\r\nDATA\r\n"
         ).encode()
 
@@ -74,9 +88,13 @@ class Pipeline:
         smtp = self.smtp
         if self.announced is not None and self.announced != envelope:
             raise ValueError(f"announced {self.announced}, asked to send {envelope}")
+        if envelope.eight_bit != (not raw.isascii()):
+            raise ValueError(f"{envelope} does not say whether its content is 8-bit")
         if self.announced is None:
+            self.check_body(envelope)
             if not self.usable_for(envelope):
-                smtp.sendmail(envelope.sender, [envelope.recipient], raw)
+                options = ["BODY=8BITMIME"] if envelope.eight_bit else []
+                smtp.sendmail(envelope.sender, [envelope.recipient], raw, mail_options=options)
                 return
             smtp.send(self._commands(envelope))
         self.announced = None
@@ -85,7 +103,11 @@ class Pipeline:
         if not content.endswith(b"\r\n"):
             content += b"\r\n"
         content += b".\r\n"
-        if then is not None and self.usable_for(then):
+        if (
+            then is not None
+            and self.usable_for(then)
+            and not (then.eight_bit and not smtp.has_extn("8bitmime"))
+        ):
             content += self._commands(then)
             self.announced = then
         smtp.send(content)
@@ -136,4 +158,4 @@ class Pipeline:
 
 def sendmail(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes) -> None:
     """Send `raw` from `sender` to `recipient`, as smtp.sendmail(sender, [recipient], raw)."""
-    Pipeline(smtp).send(Envelope(sender, recipient, len(raw)), raw)
+    Pipeline(smtp).send(Envelope(sender, recipient, len(raw), not raw.isascii()), raw)

@@ -537,7 +537,9 @@ def test_every_act_is_previewed_as_it_would_be_published_and_nothing_is_kept(
     html = response.content.decode()
     assert response.status_code == 200
     assert "Fix these" not in html and 'class="errors"' not in html, html
-    assert f"[{settings.SITE_NAME}] {TITLE}: {status}</code>" in html
+    # The mail's subject stays the window's title (one thread); the short posts say the status.
+    assert f"[{settings.SITE_NAME}] {TITLE}</code>" in html
+    assert f"{TITLE}: {status} (" in html
     assert "/280" in html and "/500" in html  # X and Mastodon, with their counters
     assert shown in html
     assert kept(maintenance) == before

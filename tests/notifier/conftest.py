@@ -29,6 +29,12 @@ class Inbox:
     refuse: set[str] = field(default_factory=set)
     # Offered as production relays and smtp-sink do, so the pipelined send is what is tested.
     pipelining: bool = True
+    # aiosmtpd offers 8BITMIME (RFC 6152); False takes it out of the EHLO answer.
+    eight_bit_mime: bool = True
+    # Each accepted message's content, as it came over the wire.
+    contents: list[bytes] = field(default_factory=list)
+    # Each MAIL command's parameters (SIZE=, BODY=), in order.
+    mail_options: list[list[str]] = field(default_factory=list)
     # Every command in the order received, to see the pipelined envelope arrive.
     commands: list[str] = field(default_factory=list)
     # The answer to a message's content for these recipients, instead of accepting it.
@@ -53,12 +59,15 @@ class Inbox:
         session.host_name = hostname
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")
+        if not self.eight_bit_mime:
+            responses = [r for r in responses if r[4:] != "8BITMIME"]
         return responses
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
     ) -> str:
         self._record(f"MAIL {address}")
+        self.mail_options.append(list(options))
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
@@ -76,6 +85,7 @@ class Inbox:
         for recipient in envelope.rcpt_tos:
             if recipient in self.content_answers:
                 return self.content_answers[recipient]
+        self.contents.append(envelope.content)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
         return "250 Message accepted"
