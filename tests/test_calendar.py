@@ -130,3 +130,28 @@ def test_an_event_describes_the_window_in_plain_text_with_links_spelled_out(clie
     for markup in ("**", "###", "&amp;", "&gt;", "<", "]("):
         assert markup not in description
     assert f"/maintenance/{maintenance.pk}/" in description
+
+
+def test_dtstamp_is_when_the_calendar_was_produced_rfc_5545_3_8_7_2(client):
+    """RFC 5545 3.8.7.2: with METHOD present, DTSTAMP is when the iCalendar object was created."""
+    schedule_maintenance(start=oslo(2040, 1, 12, 6, 30), end=oslo(2040, 1, 12, 8, 30))
+    Maintenance.objects.update(updated_at=utc(2030, 1, 1, 0, 0))
+    before = timezone.now().replace(microsecond=0)
+
+    (event,) = events(client).values()
+
+    assert event.decoded("LAST-MODIFIED") == utc(2030, 1, 1, 0, 0)
+    assert before <= event.decoded("DTSTAMP") <= timezone.now()
+
+
+def test_a_cancellation_raises_the_sequence_rfc_5545_3_8_7_4(client):
+    """RFC 5545 3.8.7.4: SEQUENCE goes up with each significant revision, STATUS included."""
+    maintenance = schedule_maintenance(start=oslo(2040, 1, 12, 6, 30), end=oslo(2040, 1, 12, 8, 30))
+    actions.cancel_maintenance(maintenance, body="Not needed after all.")
+
+    (event,) = events(client).values()
+
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert event["SEQUENCE"] == 1
+    maintenance.refresh_from_db()
+    assert maintenance.sequence == 1
