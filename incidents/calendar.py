@@ -55,8 +55,8 @@ def event(maintenance: Maintenance, produced_at: datetime) -> Event:
     item = Event()
     item.add("uid", uid(maintenance))
     item.add("sequence", maintenance.sequence)
-    # With METHOD present, DTSTAMP is when the calendar was produced (RFC 5545 3.8.7.2);
-    # when the window last changed is LAST-MODIFIED.
+    # With METHOD present, DTSTAMP is when the calendar was produced (RFC 5545 3.8.7.2),
+    # the same for every event; when this window last changed is LAST-MODIFIED.
     item.add("dtstamp", _utc(produced_at))
     item.add("created", _utc(maintenance.created_at))
     item.add("last-modified", _utc(maintenance.updated_at))
@@ -81,8 +81,10 @@ def maintenance_calendar() -> Calendar:
     calendar.add("x-wr-caldesc", f"Scheduled maintenance windows of {settings.SITE_NAME}.")
     calendar.add("x-wr-timezone", settings.SITE_TIME_ZONE)
     calendar.add("x-published-ttl", REFRESH)
-    windows = Maintenance.objects.with_components().order_by("scheduled_start", "id")
-    produced_at = timezone.now().replace(microsecond=0)
+    windows = list(Maintenance.objects.with_components().order_by("scheduled_start", "id"))
+    # This calendar's content came to be with the latest change to any window: the same
+    # bytes until a window changes again, so the mirror and HTTP caches see no change.
+    produced_at = max((m.updated_at for m in windows), default=timezone.now())
     for maintenance in windows:
         calendar.add_component(event(maintenance, produced_at))
     return calendar
