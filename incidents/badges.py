@@ -39,6 +39,8 @@ COMPONENT_INDICATOR = {
     ComponentStatus.MAJOR_OUTAGE: "critical",
 }
 BADGE_MAX_AGE = 60
+# As many one-line items as the README's 320x140 iframe shows without a scrollbar.
+WIDGET_ITEMS = 3
 PADDING = 6
 
 # Approximate advance widths of Verdana at 11 px; the SVG's textLength makes the text fit
@@ -130,8 +132,19 @@ def component_badge(request: HttpRequest, pk: int) -> HttpResponse:
 def widget(request: HttpRequest) -> HttpResponse:
     """The overall status and what is happening now, for <iframe src=".../widget/">."""
     page = pages.status_page()
+    happening = [
+        *(("incident", i) for i in page.unresolved),
+        *(("in_progress", m) for m in page.active_maintenance),
+        *(("scheduled", m) for m in page.upcoming_maintenance[:2]),
+    ]
     return render(
         request,
         "incidents/widget.html",
-        {"page": page, "colour": COLOURS[page.overall.indicator], "colours": COLOURS},
+        {
+            "page": page,
+            "colour": COLOURS[page.overall.indicator],
+            "colours": COLOURS,
+            "items": happening[:WIDGET_ITEMS],
+            "more": len(happening) - WIDGET_ITEMS,
+        },
     )

@@ -2,7 +2,7 @@
 
 One event per window, whatever happens to it: the UID never changes, so a
 rescheduled window moves in the reader's calendar instead of appearing
-twice; SEQUENCE is the window's reschedule count; a cancelled window stays
+twice; SEQUENCE goes up with each reschedule and the cancellation; a cancelled window stays
 with STATUS:CANCELLED so calendars remove it. Times are written in UTC
 (the "Z" form), which every client converts to its own zone unambiguously.
 """
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from icalendar import Calendar, Event
 
 from incidents.models import Maintenance, MaintenanceStatus
@@ -49,13 +50,14 @@ def _description(maintenance: Maintenance, url: str) -> str:
     return "\n\n".join(parts)
 
 
-def event(maintenance: Maintenance) -> Event:
+def event(maintenance: Maintenance, produced_at: datetime) -> Event:
     url = f"{settings.SITE_URL}{maintenance.get_absolute_url()}"
     item = Event()
     item.add("uid", uid(maintenance))
     item.add("sequence", maintenance.sequence)
-    # The time this version of the event was written: stable between changes.
-    item.add("dtstamp", _utc(maintenance.updated_at))
+    # With METHOD present, DTSTAMP is when the calendar was produced (RFC 5545 3.8.7.2),
+    # the same for every event; when this window last changed is LAST-MODIFIED.
+    item.add("dtstamp", _utc(produced_at))
     item.add("created", _utc(maintenance.created_at))
     item.add("last-modified", _utc(maintenance.updated_at))
     item.add("dtstart", _utc(maintenance.scheduled_start))
@@ -79,9 +81,12 @@ def maintenance_calendar() -> Calendar:
     calendar.add("x-wr-caldesc", f"Scheduled maintenance windows of {settings.SITE_NAME}.")
     calendar.add("x-wr-timezone", settings.SITE_TIME_ZONE)
     calendar.add("x-published-ttl", REFRESH)
-    windows = Maintenance.objects.with_components().order_by("scheduled_start", "id")
+    windows = list(Maintenance.objects.with_components().order_by("scheduled_start", "id"))
+    # This calendar's content came to be with the latest change to any window: the same
+    # bytes until a window changes again, so the mirror and HTTP caches see no change.
+    produced_at = max((m.updated_at for m in windows), default=timezone.now())
     for maintenance in windows:
-        calendar.add_component(event(maintenance))
+        calendar.add_component(event(maintenance, produced_at))
     return calendar
 
 

@@ -37,7 +37,7 @@ class JsonFeed(SyndicationFeed):
             "feed_url": feed["feed_url"],
             "description": feed["description"] or feed["subtitle"],
             "language": feed["language"],
-            "authors": [{"name": settings.SITE_NAME, "url": settings.SITE_URL}],
+            "authors": [{"name": feed["author_name"], "url": feed["author_link"]}],
             "items": [self._item(item) for item in self.items],
         }
         present = {k: v for k, v in document.items() if v or k == "items"}  # items is required
@@ -161,6 +161,13 @@ class EverythingRssFeed(Feed):
 
     def feed_url(self) -> str:
         return reverse("feed_rss")
+
+    # RFC 4287 4.1.1: an Atom feed needs an author (RSS 2.0 has no place for it on the channel).
+    def author_name(self) -> str:
+        return settings.SITE_NAME
+
+    def author_link(self) -> str:
+        return settings.SITE_URL
 
     def items(self) -> list[FeedEntry]:
         limit = settings.FEED_ITEMS

@@ -1,8 +1,8 @@
 from django.urls import include, path, re_path
-from django.views.decorators.http import require_safe
 
 from incidents import badges, calendar, feeds, views
 from incidents.api.public import api_id_redirect
+from incidents.cors import open_to_any_origin, public_read
 from incidents.page_cache import cached_page
 
 urlpatterns = [
@@ -23,43 +23,47 @@ urlpatterns = [
     ),
     path(
         "blog/category/<slug:slug>/feed.atom",
-        require_safe(cached_page(feeds.CategoryAtomFeed())),
+        public_read(cached_page(feeds.CategoryAtomFeed())),
         name="blog_category_atom",
     ),
     path(
         "blog/category/<slug:slug>/feed.rss",
-        require_safe(cached_page(feeds.CategoryRssFeed())),
+        public_read(cached_page(feeds.CategoryRssFeed())),
         name="blog_category_rss",
     ),
     path(
         "blog/category/<slug:slug>/feed.json",
-        require_safe(cached_page(feeds.CategoryJsonFeed())),
+        public_read(cached_page(feeds.CategoryJsonFeed())),
         name="blog_category_json",
     ),
     path("blog/tag/<slug:slug>/", views.blog_tag, name="blog_tag"),
     path("blog/tag/<slug:slug>/page/<int:number>/", views.blog_tag, name="blog_tag_page"),
     path("blog/<slug:slug>/", views.blog_post, name="blog_post"),
-    path("feed.atom", require_safe(cached_page(feeds.EverythingAtomFeed())), name="feed_atom"),
-    path("feed.rss", require_safe(cached_page(feeds.EverythingRssFeed())), name="feed_rss"),
-    path("feed.json", require_safe(cached_page(feeds.EverythingJsonFeed())), name="feed_json"),
+    path("feed.atom", public_read(cached_page(feeds.EverythingAtomFeed())), name="feed_atom"),
+    path("feed.rss", public_read(cached_page(feeds.EverythingRssFeed())), name="feed_rss"),
+    path("feed.json", public_read(cached_page(feeds.EverythingJsonFeed())), name="feed_json"),
     path(
         "components/<int:pk>/feed.atom",
-        require_safe(cached_page(feeds.ComponentAtomFeed())),
+        public_read(cached_page(feeds.ComponentAtomFeed())),
         name="component_atom",
     ),
     path(
         "components/<int:pk>/feed.rss",
-        require_safe(cached_page(feeds.ComponentRssFeed())),
+        public_read(cached_page(feeds.ComponentRssFeed())),
         name="component_rss",
     ),
     path(
         "components/<int:pk>/feed.json",
-        require_safe(cached_page(feeds.ComponentJsonFeed())),
+        public_read(cached_page(feeds.ComponentJsonFeed())),
         name="component_json",
     ),
-    path("maintenance.ics", require_safe(calendar.maintenance_ics), name="maintenance_ics"),
-    path("badge.svg", badges.overall_badge, name="badge"),
-    path("components/<int:pk>/badge.svg", badges.component_badge, name="component_badge"),
+    path("maintenance.ics", public_read(calendar.maintenance_ics), name="maintenance_ics"),
+    path("badge.svg", open_to_any_origin(badges.overall_badge), name="badge"),
+    path(
+        "components/<int:pk>/badge.svg",
+        open_to_any_origin(badges.component_badge),
+        name="component_badge",
+    ),
     path("widget/", badges.widget, name="widget"),
     path("", include("incidents.api.urls")),
 ]

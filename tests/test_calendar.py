@@ -130,3 +130,36 @@ def test_an_event_describes_the_window_in_plain_text_with_links_spelled_out(clie
     for markup in ("**", "###", "&amp;", "&gt;", "<", "]("):
         assert markup not in description
     assert f"/maintenance/{maintenance.pk}/" in description
+
+
+def test_dtstamp_is_when_the_calendar_was_produced_rfc_5545_3_8_7_2(client):
+    """RFC 5545 3.8.7.2: with METHOD present, DTSTAMP is when the iCalendar object was created.
+
+    The calendar is produced anew by the latest change to any window, so every event carries
+    that moment, while LAST-MODIFIED stays when its own window last changed.
+    """
+    early = schedule_maintenance(start=oslo(2040, 1, 12, 6, 30), end=oslo(2040, 1, 12, 8, 30))
+    late = schedule_maintenance(start=oslo(2040, 2, 12, 6, 30), end=oslo(2040, 2, 12, 8, 30))
+    Maintenance.objects.filter(pk=early.pk).update(updated_at=utc(2030, 1, 1, 0, 0))
+    Maintenance.objects.filter(pk=late.pk).update(updated_at=utc(2030, 3, 1, 0, 0))
+
+    found = events(client)
+
+    first = found[f"maintenance-{early.pk}@127.0.0.1"]
+    second = found[f"maintenance-{late.pk}@127.0.0.1"]
+    assert first.decoded("LAST-MODIFIED") == utc(2030, 1, 1, 0, 0)
+    assert second.decoded("LAST-MODIFIED") == utc(2030, 3, 1, 0, 0)
+    assert first.decoded("DTSTAMP") == second.decoded("DTSTAMP") == utc(2030, 3, 1, 0, 0)
+
+
+def test_a_cancellation_raises_the_sequence_rfc_5545_3_8_7_4(client):
+    """RFC 5545 3.8.7.4: SEQUENCE goes up with each significant revision, STATUS included."""
+    maintenance = schedule_maintenance(start=oslo(2040, 1, 12, 6, 30), end=oslo(2040, 1, 12, 8, 30))
+    actions.cancel_maintenance(maintenance, body="Not needed after all.")
+
+    (event,) = events(client).values()
+
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert event["SEQUENCE"] == 1
+    maintenance.refresh_from_db()
+    assert maintenance.sequence == 1

@@ -331,13 +331,16 @@ def cancel_maintenance(
     channels: Channels = None,
     expected_version: int | None = None,
 ) -> MaintenanceUpdate:
+    current = _locked(maintenance)
     return _move_maintenance(
-        maintenance,
+        current,
         MaintenanceStatus.CANCELLED,
         body=required_body(body),
         posted_at=posted_at,
         author=author,
         channels=channels,
+        # A cancellation is a revision calendars must apply (iCalendar SEQUENCE).
+        extra_fields={"sequence": current.sequence + 1},
         expected_version=expected_version,
     )
 

@@ -18,6 +18,7 @@ from django.utils.http import http_date
 
 from incidents.api import documents
 from incidents.api.serializers import parse_public_id
+from incidents.cors import allow_any_origin
 from incidents.models import Incident, Maintenance
 from incidents.page_cache import cached_page
 
@@ -56,14 +57,6 @@ def json_bytes(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _cors(response: HttpResponse) -> HttpResponse:
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since"
-    response["Access-Control-Max-Age"] = "86400"
-    return response
-
-
 def _method_not_allowed() -> HttpResponse:
     response = HttpResponse(
         json_bytes({"error": "method_not_allowed", "message": "This document is read-only."}),
@@ -71,7 +64,7 @@ def _method_not_allowed() -> HttpResponse:
         status=405,
     )
     response["Allow"] = "GET, HEAD, OPTIONS"
-    return _cors(response)
+    return allow_any_origin(response)
 
 
 def document_view(build: Builder) -> Callable[[HttpRequest], HttpResponse]:
@@ -80,13 +73,13 @@ def document_view(build: Builder) -> Callable[[HttpRequest], HttpResponse]:
         response = HttpResponse(json_bytes(build(changed_at)), content_type=JSON_TYPE)
         response["Cache-Control"] = f"public, max-age={MAX_AGE}"
         response["Last-Modified"] = http_date(changed_at.timestamp())
-        return _cors(response)
+        return allow_any_origin(response)
 
     cached = cached_page(render)
 
     def view(request: HttpRequest) -> HttpResponse:
         if request.method == "OPTIONS":
-            return _cors(HttpResponse(status=204))
+            return allow_any_origin(HttpResponse(status=204))
         if request.method not in ("GET", "HEAD"):
             return _method_not_allowed()
         # Query strings (cache-busters such as ?_=1700000000) change nothing: cached_page

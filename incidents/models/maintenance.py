@@ -113,7 +113,7 @@ class Maintenance(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     auto_start = models.BooleanField(default=True)
     auto_complete = models.BooleanField(default=True)
-    # Bumped on every reschedule (iCalendar SEQUENCE).
+    # Bumped on every reschedule and on cancellation (iCalendar SEQUENCE).
     sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
