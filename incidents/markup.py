@@ -100,6 +100,26 @@ class _LinkifyBareUrls(Extension):
         md.treeprocessors.register(_BareUrls(md), "bare_urls", 5)
 
 
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+class _NestedHeadings(Treeprocessor):
+    """A body always sits under its page's h1: its headings become h2, h3, … in the order
+    of their levels, so a "### Details" never skips a level (HTML's heading outline)."""
+
+    def run(self, root: etree.Element) -> None:
+        headings = [e for e in root.iter() if e.tag in HEADING_TAGS]
+        levels = sorted({int(e.tag[1]) for e in headings})
+        nested = {level: f"h{min(rank, 6)}" for rank, level in enumerate(levels, start=2)}
+        for heading in headings:
+            heading.tag = nested[int(heading.tag[1])]
+
+
+class _BodyHeadings(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_NestedHeadings(md), "nested_headings", 4)
+
+
 def _time_element(token: TimeToken) -> etree.Element:
     """<time datetime="…">06:30–08:30 CET</time> (…): the wrapper is unwrapped by the sanitiser."""
     main, others = token.words()
@@ -144,7 +164,7 @@ def render_fresh(text: str) -> SafeString:
     """Rendered without the cache (drafts typed key by key must not fill it)."""
     html = markdown.markdown(
         text or "",
-        extensions=["extra", "sane_lists", _LinkifyBareUrls(), _TimeTokens()],
+        extensions=["extra", "sane_lists", _LinkifyBareUrls(), _TimeTokens(), _BodyHeadings()],
         output_format="html",
     )
     clean = nh3.clean(

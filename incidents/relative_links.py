@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 # Attributes that hold a URL we serve: links, assets, forms, htmx requests.
 # Set on a response whose links are already relative to its address.
 LINKS_RELATIVE = "links_relative"
-SITE_PATH = re.compile(rb'(?P<attr>\s(?:href|src|action|hx-get)=")(?P<path>/(?!/)[^"]*)"')
+SITE_PATH = re.compile(rb'(?P<attr>\s(?:href|src|action|data-hx-get)=")(?P<path>/(?!/)[^"]*)"')
 
 
 def relative_path(target: str, page: str) -> str:

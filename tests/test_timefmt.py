@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -57,6 +57,12 @@ def test_it_writes_clock_stamp_day_and_utc_iso():
     assert timefmt.day(moment, year=False) == "Fri 25 Jan"
     assert timefmt.day(date(2013, 1, 25)) == "Fri 25 Jan 2013"
     assert timefmt.iso_utc(moment) == "2013-01-24T23:45:00Z"
+
+
+def test_its_machine_readable_stamps_carry_milliseconds_at_most():
+    # HTML's "valid global date and time string" allows 1-3 fractional digits, not six.
+    moment = datetime(2013, 1, 24, 23, 45, 7, 123456, tzinfo=UTC)
+    assert timefmt.iso_utc(moment) == "2013-01-24T23:45:07.123Z"
 
 
 def test_it_names_the_date_in_the_site_zone_not_in_utc():

@@ -99,7 +99,7 @@ def test_the_notice_page_shows_the_same_counts_and_its_live_part_too(
     )
 
     assert tallies_of(page, mixed_notice) == MIXED
-    assert 'hx-trigger="every 2s"' in page
+    assert 'data-hx-trigger="every 2s"' in page
     assert poll.status_code == 200
     assert tallies_of(poll.content.decode(), mixed_notice) == MIXED
 
@@ -205,7 +205,7 @@ def test_posting_from_the_dashboard_card_refreshes_its_recent_deliveries(signed_
     client = signed_in(editor)
     dashboard = client.get(reverse("console:dashboard")).content.decode()
     assert 'id="recent-deliveries"' in dashboard
-    assert 'hx-trigger="deliveries-changed from:body' in dashboard
+    assert 'data-hx-trigger="deliveries-changed from:body' in dashboard
     assert "Nothing sent yet." in dashboard
 
     response = client.post(

@@ -553,7 +553,7 @@ def test_the_detail_page_wires_a_preview_under_every_act_it_offers(signed_in, ed
     assert offered == {"note", "verify", "complete", "postpone"}
     for name in offered:
         url = reverse("console:maintenance_act_preview", args=[maintenance.pk, name])
-        assert f'id="preview-{name}"' in html and f'hx-post="{url}"' in html, name
+        assert f'id="preview-{name}"' in html and f'data-hx-post="{url}"' in html, name
     assert html.count('id="preview-') == len(offered)
 
 

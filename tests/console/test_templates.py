@@ -122,7 +122,7 @@ def test_inserting_fills_time_components_and_next_update(signed_in, editor, imap
     assert "IMAP may be slow" in text and "{" not in text
     assert timefmt.abbreviation(now) in text  # CET or CEST, never a bare time
     # The empty title gets the template's title, swapped in out of band.
-    assert 'id="id_title" hx-swap-oob="true"' in html
+    assert 'id="id_title" data-hx-swap-oob="true"' in html
     assert "Email services disrupted by a DDoS attack" in html
 
 

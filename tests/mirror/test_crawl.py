@@ -1,6 +1,6 @@
 """A crawl of the mirror from its root under a path prefix, as nginx serves it.
 
-Every href, src, action and hx-get in every HTML page is followed: links inside the mirror
+Every href, src, action and data-hx-get in every HTML page is followed: links inside the mirror
 must answer 200 and stay under the prefix; links elsewhere are recorded, and none may lead
 to the live site except the ones listed in ALLOWED_LIVE_LINKS.
 """
@@ -29,7 +29,7 @@ from tests.servers.nginx import NginxServer
 
 pytestmark = [pytest.mark.django_db]
 
-LINK_ATTRIBUTES = {"href", "src", "action", "hx-get"}
+LINK_ATTRIBUTES = {"href", "src", "action", "data-hx-get"}
 # Links from the mirror's HTML pages to the live site that are meant to be there. None: every
 # page links within the site relatively (incidents/relative_links.py), and the <link
 # rel="alternate"> feeds are relative too. The feeds themselves and the JSON API carry absolute

