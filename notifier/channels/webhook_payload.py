@@ -14,7 +14,10 @@ impact "maintenance", scheduled_for and scheduled_until set, statuses in
 Statuspage's words (rescheduled and postponed read as scheduled, cancelled as
 completed; the X-Statuspage-Event header keeps the exact kind, such as
 maintenance.postponed). Incidents carry scheduled_for and scheduled_until as
-null, as in Statuspage's webhooks.
+null, as in Statuspage's webhooks. Statuspage's fields with no counterpart here
+(backfilled, impact_override, postmortem_*, scheduled_remind_prior,
+scheduled_reminded_at) carry the values Statuspage gives when unused;
+scheduled_auto_transition is true when a window starts and completes on its own.
 
 Unlike the API, the object is described as of the notice, so a retry sent
 later does not contradict its event: the status of the notice's update, only
@@ -76,6 +79,24 @@ def _updates_until(serialized: Json, kind: str, update_ids: list[int]) -> list[J
     return [item for item in serialized["incident_updates"] if item["id"] in known]
 
 
+def _statuspage_fields(auto_transition: bool) -> Json:
+    """Fields Statuspage's incident object has and this product has no use for (no postmortems,
+    no backfilled incidents, no reminders), at the values Statuspage gives when unused."""
+    return {
+        "backfilled": False,
+        "impact_override": None,
+        "postmortem_body": None,
+        "postmortem_body_last_updated_at": None,
+        "postmortem_ignored": False,
+        "postmortem_notified_subscribers": False,
+        "postmortem_notified_twitter": False,
+        "postmortem_published_at": None,
+        "scheduled_auto_transition": auto_transition,
+        "scheduled_remind_prior": False,
+        "scheduled_reminded_at": None,
+    }
+
+
 def incident(notice: Notice) -> Json:
     subject, update = notice.incident, notice.incident_update
     assert subject is not None and update is not None
@@ -90,6 +111,7 @@ def incident(notice: Notice) -> Json:
         "incident_updates": _updates_until(shown, "iu", list(earlier)),
         "scheduled_for": None,
         "scheduled_until": None,
+        **_statuspage_fields(auto_transition=False),
     }
 
 
@@ -110,4 +132,6 @@ def maintenance(notice: Notice) -> Json:
         "incident_updates": _updates_until(shown, "mu", list(earlier)),
         "scheduled_for": api_time(window_start),
         "scheduled_until": api_time(window_end),
+        # Statuspage's one switch: the window starts and completes on its own.
+        **_statuspage_fields(auto_transition=subject.auto_start and subject.auto_complete),
     }

@@ -151,6 +151,22 @@ def fresh(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     return WebhookEndpoint.objects.get(pk=endpoint.pk)
 
 
+# Statuspage's incident fields with no counterpart here, at Statuspage's values when unused.
+STATUSPAGE_UNUSED = {
+    "backfilled": False,
+    "impact_override": None,
+    "postmortem_body": None,
+    "postmortem_body_last_updated_at": None,
+    "postmortem_ignored": False,
+    "postmortem_notified_subscribers": False,
+    "postmortem_notified_twitter": False,
+    "postmortem_published_at": None,
+    "scheduled_auto_transition": False,
+    "scheduled_remind_prior": False,
+    "scheduled_reminded_at": None,
+}
+
+
 def test_the_endpoint_gets_a_signed_statuspage_incident_body(
     receiver, imap, eager_tasks, django_capture_on_commit_callbacks
 ):
@@ -181,10 +197,15 @@ def test_the_endpoint_gets_a_signed_statuspage_incident_body(
     assert {
         "id", "name", "status", "impact", "created_at", "updated_at", "started_at",
         "monitoring_at", "resolved_at", "shortlink", "scheduled_for", "scheduled_until",
-        "page_id", "components", "incident_updates",
+        "page_id", "components", "incident_updates", *STATUSPAGE_UNUSED,
     } == set(sent)  # fmt: skip
     # The same ids and times as the public API gives for this incident.
-    assert sent == {**api_incident(incident), "scheduled_for": None, "scheduled_until": None}
+    assert sent == {
+        **api_incident(incident),
+        "scheduled_for": None,
+        "scheduled_until": None,
+        **STATUSPAGE_UNUSED,
+    }
     assert sent["id"] == f"i{incident.pk}"
     assert (sent["name"], sent["status"], sent["impact"]) == (
         "Email services down because of DDoS",
@@ -244,6 +265,20 @@ def test_maintenance_goes_as_an_incident_as_it_was_when_each_notice_was_publishe
     assert (last["status"], last["resolved_at"]) == ("completed", "2040-01-02T01:00:00.000+01:00")
     assert [u["status"] for u in last["incident_updates"]] == ["completed", "scheduled"]
     assert last["incident_updates"][0]["body"] == "Not needed after all."
+    assert first["scheduled_auto_transition"] is last["scheduled_auto_transition"] is True
+    assert {key: first[key] for key in STATUSPAGE_UNUSED if key != "scheduled_auto_transition"} == {
+        key: value for key, value in STATUSPAGE_UNUSED.items() if key != "scheduled_auto_transition"
+    }
+
+
+def test_a_window_moved_by_hand_has_no_scheduled_auto_transition(receiver, imap):
+    endpoint_for(receiver)
+    start, end = utc(2040, 1, 12, 5, 30), utc(2040, 1, 12, 7, 30)
+    schedule_maintenance(start=start, end=end, components=[imap], auto_complete=False)
+
+    dispatch.run([Delivery.objects.get(channel="webhook").pk])
+
+    assert receiver.received[0].json["incident"]["scheduled_auto_transition"] is False
 
 
 def test_a_server_error_then_success_is_sent_once(
