@@ -17,7 +17,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from incidents.models import Incident, IncidentUpdate, Maintenance, MaintenanceUpdate, Post
+from incidents.models import (
+    Component,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    MaintenanceUpdate,
+    Post,
+)
 from notifier.channels import Channel, all_channels
 from notifier.models import CLAIMABLE_STATES, Delivery, Notice
 
@@ -37,11 +44,14 @@ def record_notice(
     maintenance: Maintenance | None = None,
     maintenance_update: MaintenanceUpdate | None = None,
     post: Post | None = None,
+    component: Component | None = None,
+    status_change: tuple[str, str] = ("", ""),
 ) -> Notice | None:
     """Write the notice and one pending delivery per target; enqueue them after commit.
 
     `channels`: names to use; None means every configured channel the notice
     fits; an empty list records nothing (a backfill, the demo data).
+    `status_change`: a component notice's old and new status.
     """
     if channels is not None and not list(channels):
         return None
@@ -52,6 +62,9 @@ def record_notice(
         maintenance=maintenance,
         maintenance_update=maintenance_update,
         post=post,
+        component=component,
+        old_status=status_change[0],
+        new_status=status_change[1],
     )
     chosen = default_channels(notice)
     if channels is not None:

@@ -134,6 +134,7 @@ class NoticeKind(models.TextChoices):
     MAINTENANCE_RESCHEDULED = "maintenance.rescheduled", "Maintenance rescheduled"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
     POST_PUBLISHED = "post.published", "Post published"
+    COMPONENT_UPDATED = "component.updated", "Component status changed"
 
 
 class NoticeQuerySet(models.QuerySet["Notice"]):
@@ -157,6 +158,10 @@ class Notice(models.Model):
         MaintenanceUpdate, null=True, blank=True, on_delete=models.CASCADE
     )
     post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE)
+    # A status set by staff with no incident or window (Statuspage's component_update).
+    component = models.ForeignKey(Component, null=True, blank=True, on_delete=models.CASCADE)
+    old_status = models.CharField(max_length=20, blank=True)
+    new_status = models.CharField(max_length=20, blank=True)
     channels = models.JSONField(default=list, help_text="The channels asked to carry it.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -172,9 +177,9 @@ class Notice(models.Model):
         return reverse("admin:notifier_notice_change", args=[self.pk])
 
     @property
-    def subject(self) -> Incident | Maintenance | Post:
+    def subject(self) -> Incident | Maintenance | Post | Component:
         """What the notice is about (for threading and links)."""
-        return self.incident or self.maintenance or self.post  # type: ignore[return-value]
+        return self.incident or self.maintenance or self.post or self.component  # type: ignore[return-value]
 
     @property
     def thread_key(self) -> str:
@@ -183,6 +188,8 @@ class Notice(models.Model):
             return f"incident-{self.incident_id}"
         if self.maintenance_id:
             return f"maintenance-{self.maintenance_id}"
+        if self.component_id:
+            return f"component-{self.component_id}"
         return f"post-{self.post_id}"
 
     @cached_property

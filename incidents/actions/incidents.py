@@ -253,4 +253,9 @@ def set_component_status(component: Component, status: str, *, author: Author = 
         record_audit(
             "component.status", component, actor=author, before=before, after=snapshot(component)
         )
+        record_notice(
+            NoticeKind.COMPONENT_UPDATED,
+            component=component,
+            status_change=(before["status"], component.status),
+        )
     return component

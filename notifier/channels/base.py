@@ -39,8 +39,13 @@ class Channel:
         return ""
 
     def fits(self, notice: Notice) -> bool:
-        """Whether this kind of notice belongs on this channel by default."""
-        return True
+        """Whether this kind of notice belongs on this channel by default.
+
+        A component's status set without an incident goes to machines (webhooks, the
+        mirror), as Statuspage does: people hear of it through an incident, not a bare
+        status change.
+        """
+        return not notice.component_id
 
     def targets(self, notice: Notice) -> Iterable[str]:
         return [self.name]

@@ -125,7 +125,7 @@ class WebhookChannel(Channel):
         self._endpoints: dict[int, WebhookEndpoint] = {}
 
     def fits(self, notice: Notice) -> bool:
-        return not notice.post_id
+        return not notice.post_id  # incidents, maintenance and component changes
 
     def endpoints(self, notice: Notice) -> Any:
         if notice.post_id:

@@ -24,9 +24,12 @@ later does not contradict its event: the status of the notice's update, only
 the updates posted up to it (newest first), monitoring_at and resolved_at only
 if they had happened by then, and the window in force then.
 
+A component status set by staff with no incident sends Statuspage's other body:
+"component_update" (old and new status) and "component" (as of the notice)
+instead of "incident".
+
 `meta.unsubscribe` is null until endpoints have a self-service unsubscribe
-link. Component-only changes are not notices, so no "component_update" body
-is sent.
+link.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ def component_ids(notice: Notice) -> list[int]:
         return list(notice.incident.affected.values_list("component_id", flat=True))
     if notice.maintenance_id:
         return list(notice.maintenance.components.values_list("id", flat=True))
+    if notice.component_id:
+        return [notice.component_id]
     return []
 
 
@@ -66,7 +71,33 @@ def payload(notice: Notice) -> Json:
             "status_indicator": overall.indicator,
             "status_description": serializers.status_description(overall.indicator),
         },
-        "incident": incident(notice) if notice.incident_id else maintenance(notice),
+        **subject(notice),
+    }
+
+
+def subject(notice: Notice) -> Json:
+    if notice.incident_id:
+        return {"incident": incident(notice)}
+    if notice.maintenance_id:
+        return {"incident": maintenance(notice)}
+    return component_update(notice)
+
+
+def component_update(notice: Notice) -> Json:
+    """Statuspage's component webhook: what changed, and the component as of the change."""
+    component = notice.component
+    assert component is not None
+    shown = ComponentTree.load().by_pk[component.pk]
+    at = api_time(notice.created_at)
+    return {
+        "component_update": {
+            "id": public_id("cu", notice.pk),
+            "created_at": at,
+            "old_status": notice.old_status,
+            "new_status": notice.new_status,
+            "component_id": shown["id"],
+        },
+        "component": {**shown, "status": notice.new_status, "updated_at": at},
     }
 
 

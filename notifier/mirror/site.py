@@ -86,6 +86,8 @@ def urls_for(notice: Notice) -> list[str]:
     if notice.post_id:
         return [*listing_urls(), *detail_urls(notice)]
     urls = _summary_urls()
+    if notice.component_id:  # a status set with no incident: no history, no posts
+        return [*urls, *_component_urls([notice.component_id])]
     kind = notice.kind
     if notice.incident_id:
         urls += _history_urls(("incident", notice.incident_id), inserted=kind in INSERTED)

@@ -1,6 +1,6 @@
 """The periodic refresh: changes that record no notice reach the mirror too.
 
-A component status set alone, an edit in the admin, a new day: beat's refresh
+A component status edited in the admin, any other edit there, a new day: beat's refresh
 compares each target with the publication token and renders what no publish did.
 """
 
@@ -39,9 +39,22 @@ def state() -> MirrorTarget:
     return MirrorTarget.objects.get(name="mirror_local")
 
 
-def test_a_component_status_set_alone_reaches_the_mirror_at_the_next_tick(published, mirror):
-    notices = Notice.objects.count()
+def test_a_component_status_set_alone_reaches_the_mirror_with_its_own_notice(published, mirror):
     actions.set_component_status(published.smtp, ComponentStatus.PARTIAL_OUTAGE)
+
+    assert {r.sent for r in deliver_pending()} == {1}
+
+    assert stale_pages(mirror) == []
+    assert "Partial outage" in mirror.file("index.html").read_text()
+
+
+def test_a_component_status_edited_in_the_admin_reaches_the_mirror_at_the_next_tick(
+    published, mirror
+):
+    notices = Notice.objects.count()
+    # As the admin saves it: the model's own save, outside the actions, with no notice.
+    published.smtp.status = ComponentStatus.PARTIAL_OUTAGE
+    published.smtp.save()
 
     assert Notice.objects.count() == notices  # no notice, so no mirror delivery
     assert "/" in stale_pages(mirror)
