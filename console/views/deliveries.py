@@ -21,7 +21,7 @@ NOTICE_LIST_LIMIT = 100
 
 
 def recent_notices(limit: int) -> list[Notice]:
-    notices = Notice.objects.select_related("incident", "maintenance", "post")
+    notices = Notice.objects.select_related("incident", "maintenance", "post", "component")
     return notices[:limit].with_tallies()
 
 

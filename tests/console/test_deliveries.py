@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from incidents import actions
 from incidents.models import ComponentStatus, Incident
-from notifier.models import Delivery, DeliveryState, Expansion, Notice, NoticeKind, Subscriber
+from notifier.models import (
+    Delivery,
+    DeliveryState,
+    Expansion,
+    Notice,
+    NoticeKind,
+    Subscriber,
+    WebhookEndpoint,
+)
 from tests.factories import make_component
 from tests.test_contrast import AA_NORMAL_TEXT, SITE_CSS, contrast
 
@@ -280,3 +288,17 @@ def test_every_delivery_state_colour_is_readable_on_its_own_background_and_the_p
         # The pill's border is drawn in its text colour (non-text contrast, 3:1).
         for page in page_backgrounds:
             assert contrast(text, page) >= 3, (kind, text, page)
+
+
+def test_a_component_status_change_is_listed_by_the_components_name(signed_in, editor):
+    WebhookEndpoint.objects.create(url="https://hooks.example.com/status")
+    smtp = make_component("SMTP")
+    actions.set_component_status(smtp, ComponentStatus.MAJOR_OUTAGE)
+    notice = Notice.objects.get(kind=NoticeKind.COMPONENT_UPDATED)
+    client = signed_in(editor)
+
+    listed = client.get(reverse("console:notices")).content.decode()
+    page = client.get(reverse("console:notice", args=[notice.pk])).content.decode()
+
+    assert '<td data-label="About">SMTP</td>' in listed
+    assert "<h1>Component status changed: SMTP</h1>" in page
