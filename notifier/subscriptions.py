@@ -17,13 +17,15 @@ from django.utils import timezone
 from incidents.models import Component
 from notifier.mail_headers import SEVEN_BIT_UTF8, mail_date, new_message_id
 from notifier.messages import absolute
-from notifier.models import Subscriber
+from notifier.models import Subscriber, WebhookEndpoint
 from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
 from notifier.tokens import (
     SubscribeRequest,
     confirmation_token,
     matches_address,
+    matches_secret,
     read_unsubscribe_token,
+    read_webhook_unsubscribe_token,
 )
 
 RATE_WINDOW_SECONDS = 3600
@@ -131,4 +133,16 @@ def unsubscribe(token: str) -> bool:
     if subscriber is None or not matches_address(address_hash, subscriber.email):
         return False
     subscriber.delete()
+    return True
+
+
+def remove_webhook(token: str) -> bool:
+    """Delete the subscriber endpoint the token names; False when it is already gone."""
+    endpoint_id, secret_hash = read_webhook_unsubscribe_token(token)
+    endpoint = WebhookEndpoint.objects.filter(
+        pk=endpoint_id, owner=WebhookEndpoint.Owner.SUBSCRIBER
+    ).first()
+    if endpoint is None or not matches_secret(secret_hash, endpoint.secret):
+        return False
+    endpoint.delete()
     return True

@@ -87,3 +87,29 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
 
 def matches_address(address_hash: str, email: str) -> bool:
     return hmac.compare_digest(address_hash, _address_hash(email))
+
+
+WEBHOOK_UNSUBSCRIBE_SALT = "notifier.webhook.unsubscribe"
+
+
+def _secret_hash(secret: str) -> str:
+    # Ties the link to this endpoint: one registered again later has a new secret.
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def webhook_unsubscribe_token(endpoint_id: int, secret: str) -> str:
+    signer = signing.Signer(salt=WEBHOOK_UNSUBSCRIBE_SALT)
+    return signer.sign_object({"i": endpoint_id, "h": _secret_hash(secret)})
+
+
+def read_webhook_unsubscribe_token(token: str) -> tuple[int, str]:
+    """The endpoint id and the hash of the secret the link was made for."""
+    try:
+        data = signing.Signer(salt=WEBHOOK_UNSUBSCRIBE_SALT).unsign_object(token)
+        return int(data["i"]), str(data["h"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise BadToken("This unsubscribe link is not valid. Please copy the whole link.") from None
+
+
+def matches_secret(secret_hash: str, secret: str) -> bool:
+    return hmac.compare_digest(secret_hash, _secret_hash(secret))

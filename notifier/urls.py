@@ -6,4 +6,7 @@ urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
     path("subscribe/confirm/<str:token>/", views.subscribe_confirm, name="subscribe_confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path(
+        "webhooks/unsubscribe/<str:token>/", views.webhook_unsubscribe, name="webhook_unsubscribe"
+    ),
 ]

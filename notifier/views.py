@@ -11,7 +11,12 @@ from django.views.decorators.http import require_http_methods
 from notifier import subscriptions, tasks
 from notifier.forms import SubscribeForm
 from notifier.ratelimit import Decision
-from notifier.tokens import BadToken, SubscribeRequest, read_confirmation_token
+from notifier.tokens import (
+    BadToken,
+    SubscribeRequest,
+    read_confirmation_token,
+    read_webhook_unsubscribe_token,
+)
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -73,3 +78,16 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except BadToken as error:
         return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
     return render(request, "notifier/unsubscribed.html", {"removed": removed})
+
+
+@csrf_exempt  # the receiver's owner, or their code, posts without a session; the token is the key
+@require_http_methods(["GET", "HEAD", "POST"])
+def webhook_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        if request.method != "POST":
+            read_webhook_unsubscribe_token(token)
+            return render(request, "notifier/webhook_unsubscribe.html")
+        removed = subscriptions.remove_webhook(token)
+    except BadToken as error:
+        return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
+    return render(request, "notifier/webhook_unsubscribed.html", {"removed": removed})

@@ -182,7 +182,7 @@ class WebhookChannel(Channel):
                 f"{host} is not a public address; subscriber webhooks must be.", permanent=True
             )
         body = json.dumps(
-            payload(delivery.notice), separators=(",", ":"), ensure_ascii=False
+            payload(delivery.notice, endpoint), separators=(",", ":"), ensure_ascii=False
         ).encode()
         timestamp = int(time.time())
         headers = {

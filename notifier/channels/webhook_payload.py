@@ -28,8 +28,9 @@ A component status set by staff with no incident sends Statuspage's other body:
 "component_update" (old and new status) and "component" (as of the notice)
 instead of "incident".
 
-`meta.unsubscribe` is null until endpoints have a self-service unsubscribe
-link.
+`meta.unsubscribe` is the endpoint's own unsubscribe link when it was registered
+for a subscriber (owner "subscriber"), and null for staff endpoints, which staff
+manage in the console.
 """
 
 from __future__ import annotations
@@ -38,12 +39,20 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents.api import serializers
-from incidents.api.serializers import MAINTENANCE_STATUS, ComponentTree, api_time, public_id
+from incidents.api.serializers import (
+    MAINTENANCE_STATUS,
+    ComponentTree,
+    absolute,
+    api_time,
+    public_id,
+)
 from incidents.models import Component, MaintenanceStatus
-from notifier.models import Notice
+from notifier.models import Notice, WebhookEndpoint
+from notifier.tokens import webhook_unsubscribe_token
 
 Json = dict[str, Any]
 
@@ -58,11 +67,18 @@ def component_ids(notice: Notice) -> list[int]:
     return []
 
 
-def payload(notice: Notice) -> Json:
+def unsubscribe_url(endpoint: WebhookEndpoint) -> str | None:
+    if endpoint.owner != WebhookEndpoint.Owner.SUBSCRIBER:
+        return None
+    token = webhook_unsubscribe_token(endpoint.pk, endpoint.secret)
+    return absolute(reverse("webhook_unsubscribe", args=[token]))
+
+
+def payload(notice: Notice, endpoint: WebhookEndpoint | None = None) -> Json:
     overall = Component.objects.overall_status()
     return {
         "meta": {
-            "unsubscribe": None,
+            "unsubscribe": unsubscribe_url(endpoint) if endpoint else None,
             "documentation": settings.WEBHOOK_DOCUMENTATION_URL,
             "generated_at": api_time(timezone.now()),
         },
