@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import get_connection
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,6 +26,7 @@ from console.staff import alert_recipients
 from incidents import timefmt
 from incidents.api.serializers import public_id
 from incidents.models import Incident, IncidentUpdate
+from notifier.mail_headers import one_off_mail
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +99,8 @@ def _mail(update: IncidentUpdate, late: timedelta) -> None:
     subject = " ".join(render_to_string("emails/update-overdue-subject.txt", context).split())
     body = render_to_string("emails/update-overdue-body.txt", context)
     # One message per address: staff need not see each other's addresses.
-    send_mass_mail(
-        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in recipients],
-        fail_silently=False,
-    )
+    messages = [one_off_mail(subject, body, address) for address in recipients]
+    get_connection(fail_silently=False).send_messages(messages)
 
 
 def webhook_payload(update: IncidentUpdate, late: timedelta) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import timezone
 
 from incidents import timefmt
 
@@ -57,3 +59,15 @@ def list_id() -> str:
 def mail_date(moment: datetime) -> str:
     """'Fri, 25 Jan 2013 00:15:00 +0100': in the site's zone, its offset written out."""
     return format_datetime(timefmt.in_zone(moment))
+
+
+def one_off_mail(subject: str, body: str, recipient: str) -> EmailMessage:
+    """A plain mail to one person (a staff alert, an endpoint's contact) with this site's
+    Date and Message-ID, not Django's defaults ("-0000" and the machine's host name)."""
+    return EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [recipient],
+        headers={"Date": mail_date(timezone.now()), "Message-ID": new_message_id()},
+    )

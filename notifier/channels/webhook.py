@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -48,6 +47,7 @@ from django.utils import timezone
 from notifier import dispatch
 from notifier.channels.base import Channel, TransportError
 from notifier.channels.webhook_payload import component_ids, payload
+from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -244,11 +244,10 @@ def tell_contact(endpoint: WebhookEndpoint, why: str, last_error: str) -> None:
     }
     subject = render_to_string("emails/webhook-disabled-subject.txt", context)
     try:
-        send_mail(
+        one_off_mail(
             " ".join(subject.split()),
             render_to_string("emails/webhook-disabled-body.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [endpoint.contact_email],
-        )
+            endpoint.contact_email,
+        ).send()
     except Exception:
         logger.exception("Could not tell %s that its webhook was disabled", endpoint.pk)

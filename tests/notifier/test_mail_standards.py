@@ -134,3 +134,33 @@ def test_a_confirmation_is_7bit_clean_rfc_6152(inbox, settings):
     [content] = inbox.contents
     assert content.isascii()
     assert "Bøkene Status" in inbox.messages[0].get_body(("plain",)).get_content()
+
+
+def test_staff_alerts_and_an_endpoints_contact_mail_follow_the_same_rules_rfc_5322(
+    inbox, django_user_model
+):
+    """The overdue-update alert and the 'webhook disabled' mail: the site zone's offset in
+    Date (3.3), a Message-ID of the sender's domain (3.6.4), not Django's defaults."""
+    from console.alerts import alert_overdue_updates
+    from incidents.models import IncidentUpdate
+    from notifier.channels.webhook import tell_contact
+    from notifier.models import WebhookEndpoint
+
+    django_user_model.objects.create_superuser("erika", "erika@runbox.example", "pw")
+    incident = actions.open_incident(
+        title=TITLE, body="Looking.", posted_at=oslo(2013, 1, 25, 0, 45)
+    )
+    IncidentUpdate.objects.filter(incident=incident).update(next_update_by=oslo(2013, 1, 25, 1, 15))
+    assert alert_overdue_updates(oslo(2013, 1, 25, 1, 32)) == 1
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/", contact_email="ops@example.com"
+    )
+    tell_contact(endpoint, "it answered 410 Gone", "410 Gone")
+
+    assert len(inbox.contents) == 2
+    for content in inbox.contents:
+        headers = content.split(b"\r\n\r\n")[0].split(b"\r\n")
+        date = next(line for line in headers if line.startswith(b"Date: "))
+        assert date.endswith((b"+0100", b"+0200")), date
+        message_id = next(line for line in headers if line.lower().startswith(b"message-id: "))
+        assert message_id.endswith(b"@runbox.com>"), message_id
