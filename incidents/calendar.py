@@ -2,8 +2,9 @@
 
 One event per window, whatever happens to it: the UID never changes, so a
 rescheduled window moves in the reader's calendar instead of appearing
-twice; SEQUENCE goes up with each reschedule and the cancellation; a cancelled window stays
-with STATUS:CANCELLED so calendars remove it. Times are written in UTC
+twice; SEQUENCE goes up with each reschedule, postponement and the
+cancellation; a cancelled window stays with STATUS:CANCELLED so calendars
+remove it. Times are written in UTC
 (the "Z" form), which every client converts to its own zone unambiguously.
 """
 

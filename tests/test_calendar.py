@@ -40,7 +40,7 @@ def test_the_demo_s_rescheduled_december_window_is_one_event_on_its_new_date(cli
     assert start.astimezone(OSLO) == oslo(2012, 12, 20, 6, 30)
     assert start.astimezone(OSLO).tzname() == "CET"
     assert end.astimezone(OSLO) == oslo(2012, 12, 20, 8, 30)
-    assert event["SEQUENCE"] == 1
+    assert event["SEQUENCE"] == 2  # postponed (TENTATIVE), then rescheduled
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["SUMMARY"]) == "Runbox Status: Scheduled database replacement and downtime"
     assert str(event["URL"]) == f"http://127.0.0.1:8000/maintenance/{december.pk}/"
@@ -163,3 +163,15 @@ def test_a_cancellation_raises_the_sequence_rfc_5545_3_8_7_4(client):
     assert event["SEQUENCE"] == 1
     maintenance.refresh_from_db()
     assert maintenance.sequence == 1
+
+
+def test_a_postponement_raises_the_sequence_rfc_5545_3_8_7_4(client):
+    """The window's STATUS becomes TENTATIVE: a revision calendars must apply (3.8.7.4)."""
+    maintenance = schedule_maintenance(start=oslo(2040, 1, 12, 6, 30), end=oslo(2040, 1, 12, 8, 30))
+    actions.start_maintenance(maintenance, body="Started.", posted_at=oslo(2040, 1, 12, 6, 30))
+    actions.postpone_maintenance(maintenance, body="Reverted.", posted_at=oslo(2040, 1, 12, 7, 0))
+
+    (event,) = events(client).values()
+
+    assert str(event["STATUS"]) == "TENTATIVE"
+    assert event["SEQUENCE"] == 1

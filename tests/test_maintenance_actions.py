@@ -70,7 +70,7 @@ def test_it_walks_maintenance_through_start_postpone_reschedule_and_completion()
     assert work.status == MaintenanceStatus.RESCHEDULED
     assert (work.scheduled_start, work.scheduled_end) == (new_start, new_end)
     assert work.started_at is None
-    assert work.sequence == 1
+    assert work.sequence == 2  # the calendar's revisions: postponed, then rescheduled
     assert work.earlier_windows() == [(START, END)]
 
     actions.start_maintenance(work, posted_at=new_start)

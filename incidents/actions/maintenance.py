@@ -278,13 +278,16 @@ def postpone_maintenance(
     expected_version: int | None = None,
 ) -> MaintenanceUpdate:
     """Work started and was reverted; a new window follows with reschedule_maintenance."""
+    current = _locked(maintenance)
     return _move_maintenance(
-        maintenance,
+        current,
         MaintenanceStatus.POSTPONED,
         body=required_body(body),
         posted_at=posted_at,
         author=author,
         channels=channels,
+        # Its calendar STATUS becomes TENTATIVE: a revision calendars must apply (SEQUENCE).
+        extra_fields={"sequence": current.sequence + 1},
         expected_version=expected_version,
     )
 

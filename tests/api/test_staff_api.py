@@ -183,7 +183,8 @@ def test_maintenance_is_postponed_rescheduled_and_cancelled(api):
 
     assert postponed.data["lifecycle_status"] == "postponed"
     assert postponed.data["status"] == "scheduled"
-    assert rescheduled.data["sequence"] == 1
+    assert postponed.data["sequence"] == 1  # the calendar's revisions (RFC 5545 SEQUENCE)
+    assert rescheduled.data["sequence"] == 2
     assert rescheduled.data["scheduled_for"] == "2040-12-20T06:30:00.000+01:00"
     assert cancelled.data["lifecycle_status"] == "cancelled"
     maintenance.refresh_from_db()
