@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import api, fanout, fanout_report, mirror, report, servers  # noqa: E402
+from benchmarks import api, attack, fanout, fanout_report, mirror, report, servers  # noqa: E402
 
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
@@ -168,6 +168,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="the static mirror's local target (benchmarks/mirror.py)",
     )
+    parser.add_argument(
+        "--attack",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="public readers beside junk queries, login floods, made-up tokens, staff posting "
+        "(benchmarks/attack.py)",
+    )
     opts = parser.parse_args(argv)
     quick = opts.quick
     opts.renders = opts.renders or (10 if quick else 30)
@@ -211,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         if opts.mirror:
             print("mirror: full build, publish to mirror updated, nginx …", flush=True)
             results["mirror"] = mirror.in_child(root, opts.quick)
+        if opts.attack and servers.wrk_path() is not None:
+            print("attack: public readers beside floods and a staff member posting …", flush=True)
+            results["attack"] = attack.in_child(root, opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -233,6 +243,14 @@ def main(argv: list[str] | None = None) -> int:
             mirror.write_readme(readme, mirror_text)
     elif mirrored:
         print(f"mirror: {mirrored.get('skipped')}")  # type: ignore[union-attr]
+    attacked = results.get("attack")
+    if isinstance(attacked, dict) and "skipped" not in attacked:
+        attack_text = attack.section(attacked, attacked["machine"])
+        print(f"\n{attack_text}\n")
+        if opts.readme:
+            attack.write_readme(attack_text)
+    elif attacked:
+        print(f"attack: {attacked.get('skipped')}")  # type: ignore[union-attr]
     return 0
 
 

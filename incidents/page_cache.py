@@ -8,7 +8,11 @@ A query string is not part of the key, except the parameters a view reads
 (`cached_page_reading`): links shared on social networks and in newsletters
 carry ?utm_source= and ?fbclid=, which must neither split the cache nor
 bypass it. The view sees only the parameters it reads, so what it renders
-always matches its key.
+always matches its key. Nor may the path's spelling split it: /incidents/007/
+names the same incident as /incidents/7/, and is sent there.
+
+The cache is bounded by entries and bytes (statuspage/bounded_cache.py), and a
+render that fails (an unknown id, a 404) leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from incidents import timefmt
@@ -76,11 +81,26 @@ def cached_page_reading(*params: str) -> Callable[[View], View]:
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
             request.GET = only(request.GET, params)
+            canonical = canonical_path(request)
+            if canonical is not None and canonical != request.path:
+                query = request.GET.urlencode()
+                return HttpResponsePermanentRedirect(f"{canonical}?{query}" if query else canonical)
             return _from_cache(request, lambda: view(request, *args, **kwargs))
 
         return wrapper
 
     return decorate
+
+
+def canonical_path(request: HttpRequest) -> str | None:
+    """The path the URL's own name and arguments spell (leading zeros dropped), if it has one."""
+    match = request.resolver_match
+    if match is None or not match.url_name:
+        return None
+    try:
+        return reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+    except NoReverseMatch:
+        return None
 
 
 def _from_cache(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
@@ -89,13 +109,15 @@ def _from_cache(request: HttpRequest, render: Callable[[], HttpResponse]) -> Htt
     if (stored := cache.get(key)) is not None:
         return _response(stored)
     # After a publish, many readers miss at once: one thread renders, the others wait.
-    with _render_lock(key):
-        if (stored := cache.get(key)) is not None:
-            return _response(stored)
-        response = make_links_relative(request, render())
-        if response.status_code == 200 and not response.streaming:
-            headers = [(name, value) for name, value in response.items()]
-            cache.set(key, (response.content, headers))
-    with _locks_guard:
-        _render_locks.pop(key, None)
+    try:
+        with _render_lock(key):
+            if (stored := cache.get(key)) is not None:
+                return _response(stored)
+            response = make_links_relative(request, render())
+            if response.status_code == 200 and not response.streaming:
+                headers = [(name, value) for name, value in response.items()]
+                cache.set(key, (response.content, headers))
+    finally:  # also after an Http404: unknown ids must not pile up locks
+        with _locks_guard:
+            _render_locks.pop(key, None)
     return response

@@ -6,7 +6,10 @@ console would crawl at the very moment it matters. Public requests beyond the
 slots wait asleep (costing no CPU) until one frees; while a staff request runs
 in any web process on the machine, new public requests wait too (for
 STAFF_PRIORITY_SECONDS at the most), so the update has the cores to itself.
-Staff, admin and staff-API requests never wait. When PUBLIC_QUEUE_LENGTH
+Requests from verified staff (statuspage.staff_identity: a signed-in staff
+session with its second factor, or an active API token) never wait; anyone else
+on a staff address (a login page, the API with a made-up token) is a reader
+like any other, so flooding those makes no one wait. When PUBLIC_QUEUE_LENGTH
 readers already wait, the next gets a 503 at once: waiting readers hold server
 threads, and a thread must stay free for staff (a proxy in front can answer
 such 503s from the static mirror).
@@ -23,9 +26,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from statuspage.staff_identity import is_verified_staff
 from statuspage.staff_presence import StaffPresence
 
-STAFF_PREFIXES = ("/staff/", "/admin/", "/api/staff/")
 # Set in the WSGI environ by renders that run inside a worker (the mirror), never by a reader.
 IN_PROCESS_RENDER = "statuspage.in_process_render"
 # A staff request slower than this (a large preview) stops holding public readers back.
@@ -46,7 +49,7 @@ class PublicAdmissionMiddleware:
         self.presence = StaffPresence(Path(settings.VAR_DIR) / "staff-requests.lock")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(STAFF_PREFIXES):
+        if is_verified_staff(request):
             return self._staff(request)
         if not self.limit or request.META.get(IN_PROCESS_RENDER):
             return self.get_response(request)

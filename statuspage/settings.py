@@ -158,14 +158,17 @@ if DATABASE_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rendered public pages, keyed by the publication token (incidents/page_cache.py). Each web
-# process keeps its own; PAGE_CACHE_MAX_ENTRIES bounds it.
+# process keeps its own; PAGE_CACHE_MAX_ENTRIES and PAGE_CACHE_MAX_MB bound it.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "statuspage.bounded_cache.BoundedLocMemCache",
         "LOCATION": "public-pages",
         "TIMEOUT": None,
-        "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_MAX_ENTRIES", 2000, minimum=10)},
+        "OPTIONS": {
+            "MAX_ENTRIES": env_int("PAGE_CACHE_MAX_ENTRIES", 2000, minimum=10),
+            "MAX_BYTES": env_int("PAGE_CACHE_MAX_MB", 64, minimum=1) * 1024 * 1024,
+        },
     },
 }
 

@@ -1,4 +1,9 @@
-"""Public requests share a few slots per process; staff requests never wait for one."""
+"""Public requests share a few slots per process; staff requests never wait for one.
+
+These test the slots; who counts as staff (a verified session, an active token)
+is tested in tests/test_staff_identity.py. Here a path starting /staff/,
+/admin/ or /api/staff/ stands for a verified staff request.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from statuspage.admission import PublicAdmissionMiddleware
+
+
+@pytest.fixture(autouse=True)
+def staff_by_path(monkeypatch):
+    monkeypatch.setattr(
+        "statuspage.admission.is_verified_staff",
+        lambda request: request.path.startswith(("/staff/", "/admin/", "/api/staff/")),
+    )
 
 
 @pytest.fixture

@@ -103,3 +103,28 @@ def test_readers_who_miss_together_wait_for_one_render(monkeypatch):
         reader.join()
     assert [r.content for r in results] == [b"rendered once"] * 4
     assert len(renders) == 1
+
+
+def test_the_page_cache_is_bounded_in_bytes_as_well_as_entries():
+    from statuspage.bounded_cache import BoundedLocMemCache
+
+    pages = caches["pages"]
+    assert isinstance(pages, BoundedLocMemCache) and pages.max_bytes > 0
+    assert pages._max_entries > 0
+
+
+def test_the_least_recently_read_pages_go_first_once_the_bytes_are_spent():
+    from statuspage.bounded_cache import BoundedLocMemCache
+
+    small = BoundedLocMemCache(
+        "bounded-test", {"OPTIONS": {"MAX_ENTRIES": 1000, "MAX_BYTES": 50_000}}
+    )
+    small.clear()
+    page = b"x" * 4_000
+    small.set("kept", page)
+    for n in range(100):
+        small.set(f"page-{n}", page)
+        assert small.get("kept") == page  # read all along: never the one dropped
+    assert small.held_bytes() <= 50_000
+    assert small.get("page-0") is None and small.get("page-99") == page
+    assert 8 <= len(small._cache) <= 12

@@ -8,6 +8,7 @@ reads (?page= on the listings) keep working.
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -140,3 +141,54 @@ def test_history_page_1_lands_on_the_front_page_while_the_history_is_short(clien
 
 def test_a_history_page_counted_past_the_oldest_is_not_found(client, site):
     assert client.get("/history/?page=5").status_code == 404
+
+
+def test_unique_junk_on_the_busiest_addresses_renders_once_and_stores_one_entry(client, site):
+    """A flood of ?cb=<random> on the feed, the widget and the badges: no render, no growth."""
+    pages = caches["pages"]
+    pages.clear()
+    busiest = ["/feed.atom", "/widget/", "/badge.svg", f"/components/{site.imap.pk}/feed.atom"]
+    for url in busiest:
+        assert client.get(url).status_code == 200
+    entries = len(pages._cache)
+
+    with CaptureQueriesContext(connection) as captured:
+        for n in range(100):
+            for url in busiest:
+                assert client.get(f"{url}?cb={n}&x{n}=1").status_code == 200
+    assert len(captured.captured_queries) == 100 * len(busiest)  # the publication token only
+    assert len(pages._cache) == entries
+
+
+@pytest.mark.parametrize(
+    ("spelt", "canonical"),
+    [
+        ("/incidents/0{active}/", "/incidents/{active}/"),
+        ("/incidents/000{active}/?utm_source=x", "/incidents/{active}/"),
+        ("/components/00{imap}/feed.atom", "/components/{imap}/feed.atom"),
+        ("/components/0{imap}/badge.svg?cb=1", "/components/{imap}/badge.svg"),
+        ("/history/page/01/", "/history/page/1/"),
+        ("/blog/page/002/?page=3", "/blog/page/2/?page=3"),
+    ],
+)
+def test_a_number_spelt_with_leading_zeros_is_sent_to_its_one_address(
+    client, site, spelt, canonical
+):
+    ids = {"active": site.active.pk, "imap": site.imap.pk}
+    pages = caches["pages"]
+    pages.clear()
+
+    moved = client.get(spelt.format(**ids))
+
+    assert moved.status_code == 301 and moved["Location"] == canonical.format(**ids)
+    assert len(pages._cache) == 0  # the spelling got no entry of its own
+
+
+def test_unknown_ids_leave_nothing_behind(client, site):
+    from incidents.page_cache import _render_locks
+
+    for n in range(50):
+        assert client.get(f"/incidents/{10_000 + n}/").status_code == 404
+        assert client.get(f"/components/{10_000 + n}/feed.atom").status_code == 404
+    assert _render_locks == {}
+    assert len(caches["pages"]._cache) == 0

@@ -45,6 +45,9 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
         return self.filter(revoked_at__isnull=True)
 
+    def hashes(self) -> list[str]:
+        return list(self.values_list("token_hash", flat=True))
+
 
 class ApiToken(models.Model):
     name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. “Nagios”.")
@@ -98,7 +101,7 @@ class ApiToken(models.Model):
     @classmethod
     def authenticate(cls, presented: str) -> ApiToken | None:
         """The active token `presented` belongs to, or None. Records when it was used."""
-        if not presented.startswith(TOKEN_PREFIX) or len(presented) > 200:
+        if not cls.well_formed(presented):
             return None
         prefix = presented[len(TOKEN_PREFIX) :].split("_", 1)[0]
         token = cls.objects.filter(prefix=prefix).first()
@@ -109,6 +112,15 @@ class ApiToken(models.Model):
             return None
         token.touch()
         return token
+
+    @staticmethod
+    def well_formed(presented: str) -> bool:
+        return presented.startswith(TOKEN_PREFIX) and len(presented) <= 200
+
+    @staticmethod
+    def digest(presented: str) -> str:
+        """What is stored of a token: compare this, never the token itself."""
+        return _digest(presented)
 
     @property
     def is_active(self) -> bool:
