@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.api import serializers
 from incidents.calendar import maintenance_calendar
 from incidents.models import ComponentStatus, IncidentUpdate

@@ -1,4 +1,4 @@
-"""The overall status and blog posts; incidents and maintenance made through incidents.actions."""
+"""The overall status and blog posts; incidents and maintenance made through actions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from incidents import actions
+import actions
 from incidents.models import (
     Component,
     ComponentStatus,

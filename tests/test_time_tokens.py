@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from incidents.demo.loader import DEMO_FILE, load_demo
+from actions.demo.loader import DEMO_FILE, load_demo
 from incidents.markup import render_markdown
 from incidents.models import Maintenance, Post
 from incidents.plaintext import markdown_to_text

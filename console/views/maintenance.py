@@ -1,5 +1,5 @@
 """Maintenance in the console: schedule a window, then start, note, verify, complete,
-postpone, reschedule or cancel it. The views are thin: the forms validate, incidents.actions
+postpone, reschedule or cancel it. The views are thin: the forms validate, actions
 act, and every act is previewed through the same action before it is published."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from actions.common import EditConflict
+from actions.maintenance import maintenance_notice_kind
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.maintenance import (
@@ -28,8 +30,6 @@ from console.forms.time_tokens import form_window_warnings
 from console.previews import preview_publish
 from console.views.incidents import apply_errors
 from incidents import timefmt
-from incidents.actions.common import EditConflict
-from incidents.actions.maintenance import maintenance_notice_kind
 from incidents.models import (
     FINISHED_MAINTENANCE_STATUSES,
     AuditEntry,

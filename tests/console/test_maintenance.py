@@ -11,6 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+import actions
+from actions.maintenance import maintenance_notice_kind
 from console.forms.fields import site_local
 from console.forms.maintenance import (
     ACTS,
@@ -21,8 +23,7 @@ from console.forms.maintenance import (
     act_form,
 )
 from console.roles import Role
-from incidents import actions, timefmt
-from incidents.actions.maintenance import maintenance_notice_kind
+from incidents import timefmt
 from incidents.models import AuditEntry, ComponentStatus, Maintenance, MaintenanceStatus
 from notifier.models import Notice, NoticeKind
 from tests.console.conftest import make_staff

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier.channels import mirror_local
 from notifier.mirror import channel as mirror_channel

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch
 from notifier.channels import channel_named

@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 from django.core import mail
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch
 from notifier.channels.mirror_s3 import LONG_CACHE, SHORT_CACHE, S3MirrorChannel

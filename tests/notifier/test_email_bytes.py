@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier import dispatch
 from notifier.channels.email import EmailChannel

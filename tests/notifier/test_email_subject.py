@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents import actions
+import actions
 from notifier.messages import render_email
 from notifier.models import Notice, NoticeKind
 from tests.factories import open_incident

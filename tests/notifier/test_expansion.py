@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident
 from notifier import dispatch, expansion, ledger, tasks
 from notifier.models import Delivery, DeliveryState, Expansion, Subscriber

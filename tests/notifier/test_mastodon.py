@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch, tasks
 from notifier.channels import channel_named

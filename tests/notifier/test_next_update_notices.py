@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus, IncidentUpdate
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.x import XChannel

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.core import signing
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier import dispatch, journal
 from notifier.channels.email import EmailChannel

@@ -11,7 +11,7 @@ import json
 import pytest
 import responses
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier.channels import channel_named
 from notifier.models import Notice, Subscriber

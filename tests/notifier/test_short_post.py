@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.x import XChannel, x_length

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier import dispatch
 from notifier.models import Notice, WebhookEndpoint

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from incidents import actions
+import actions
 from incidents.api.serializers import ComponentTree, page_id
 from incidents.api.serializers import incident as serialize_incident
 from incidents.models import Component, ComponentStatus, Incident, IncidentStatus

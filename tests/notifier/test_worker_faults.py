@@ -28,7 +28,7 @@ from django.db.models import Count, QuerySet
 from django.db.utils import load_backend
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import Component, ComponentStatus, Incident
 from notifier import dispatch, expansion, journal, tasks
 from notifier.models import Delivery, DeliveryState, Expansion, Notice, Subscriber

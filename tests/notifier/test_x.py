@@ -12,7 +12,7 @@ import requests
 import responses
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch, tasks
 from notifier.channels import channel_named

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.actions.common import (
+from actions.common import (
     Author,
     Channels,
     ComponentStatuses,

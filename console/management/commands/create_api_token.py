@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.actions import issue_api_token
+from actions import issue_api_token
 from incidents.audit import acting_via
 from incidents.models import Scope
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 
-from incidents.actions.common import Author
+from actions.common import Author
 from incidents.audit import Snapshot, record_audit, snapshot
 from incidents.models import Component, ComponentGroup, IncidentComponent, Maintenance
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from incidents.actions.common import Author
+from actions.common import Author
 from incidents.audit import Snapshot, record_audit, snapshot
 from incidents.models import Component
 from notifier.models import WebhookEndpoint

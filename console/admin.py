@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from incidents import actions
+import actions
 from incidents.audit import record_audit, snapshot
 from incidents.models import (
     ApiToken,
