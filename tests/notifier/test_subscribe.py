@@ -83,6 +83,10 @@ def test_the_answer_is_the_same_for_a_known_and_an_unknown_address(ask):
         ("not-an-address", "does not look like an email address"),
         ("", "Enter the address"),
         ("a" * 250 + "@example.com", "at most 254 characters"),
+        ("a@localhost", "public domain"),
+        ("a@[127.0.0.1]", "public domain"),
+        ("a@mail.internal", "public domain"),
+        ("a@printer.local", "public domain"),
     ],
 )
 def test_a_bad_address_gets_a_clear_message_and_nothing_is_sent(ask, inbox, email, message):
@@ -97,6 +101,19 @@ def test_an_unknown_service_is_refused_clearly(client, inbox, eager_celery):
     assert response.status_code == 400
     assert "does not exist" in response.content.decode()
     assert inbox.messages == []
+
+
+@pytest.mark.parametrize("choice", ["99999999999999999999", "9223372036854775808", "-1", "1e3"])
+def test_a_service_number_out_of_range_is_refused_clearly(client, inbox, eager_celery, choice):
+    response = client.post(reverse("subscribe"), {"email": "r@example.com", "components": choice})
+    assert response.status_code == 400
+    assert "does not exist" in response.content.decode()
+    assert inbox.messages == []
+
+
+def test_an_address_on_an_international_public_domain_is_accepted(ask, inbox):
+    assert ask("reader@bücher.example").status_code == 200
+    assert inbox.messages[0]["To"] == "reader@xn--bcher-kva.example"
 
 
 def test_an_oversized_form_is_refused_without_a_server_error(client, settings):
