@@ -232,8 +232,13 @@ MAINTENANCE_TICK_SECONDS = env_int("MAINTENANCE_TICK_SECONDS", 30, minimum=1)
 # A publish must not hang on a broker that is down: fail fast, the sweeper re-queues.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
-# Large mailings go to their own queue, so X, Mastodon and webhooks never wait behind them.
-CELERY_TASK_ROUTES = {"notifier.deliver_batch": {"queue": "bulk"}}
+# Large mailings go to their own queue, so X, Mastodon and webhooks never wait behind them;
+# a reader's confirmation mail has its own too, so it never waits behind a fan-out. A worker
+# takes from its queues in turn. Workers must consume all three (`manage.py serve` does).
+CELERY_TASK_ROUTES = {
+    "notifier.deliver_batch": {"queue": "bulk"},
+    "notifier.send_confirmation": {"queue": "mail"},
+}
 
 # Email. EMAIL_URL: smtp://user:password@host:587?starttls=true, smtps://host:465, or unset:
 # then `manage.py serve` (make run) runs an embedded SMTP server on loopback that keeps every
