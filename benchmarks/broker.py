@@ -1,8 +1,8 @@
 """The embedded broker (sqla+sqlite) with a real worker: tasks/s, and a confirmation mail's wait.
 
 Starts the worker `manage.py serve` starts (same queues, same concurrency, no beat) on a
-fresh broker file, queues tasks that each wait as long as a webhook's round trip (--task-ms) and watches the
-broker's table until they are taken. Run: python -m benchmarks.broker [--tasks 2000]
+fresh broker file, queues tasks that each wait as long as a webhook's round trip (--task-ms)
+and watches the broker's table until they are taken. Run: python -m benchmarks.broker [--tasks 2000]
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def measure(tasks: int, task_ms: int, mail_queue: str, worker_queues: str) -> di
     assert isinstance(app, Celery)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "statuspage", "worker",
-         "--queues", worker_queues, "--include", "benchmarks.broker_tasks", "--concurrency", "2", "--loglevel", "WARNING"],
+         "--queues", worker_queues, "--include", "benchmarks.broker_tasks",
+         "--concurrency", "2", "--loglevel", "WARNING"],
         env=env, start_new_session=True,
     )  # fmt: skip
     try:
@@ -106,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         from incidents.management.commands.serve import WORKER_QUEUES
 
         opts.worker_queues = WORKER_QUEUES
-    print(json.dumps(measure(opts.tasks, opts.task_ms, opts.mail_queue, opts.worker_queues), indent=2))
+    result = measure(opts.tasks, opts.task_ms, opts.mail_queue, opts.worker_queues)
+    print(json.dumps(result, indent=2))
     return 0
 
 

@@ -7,7 +7,6 @@ import socket
 import sqlite3
 from pathlib import Path
 
-import pytest
 from kombu.transport import resolve_transport
 
 from benchmarks.broker import FANOUT_QUEUE, waiting
