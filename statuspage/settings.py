@@ -80,12 +80,16 @@ MIDDLEWARE = [
     # First, so a public request waiting for a slot has cost nothing yet.
     "statuspage.admission.PublicAdmissionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # An exception under /api/ answers JSON (a locked database: 503 with Retry-After).
+    "statuspage.errors.ApiErrorsAsJson",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     # After ConditionalGet in this list, so it rewrites before the ETag is computed.
     "incidents.relative_links.RelativeLinksMiddleware",
+    # Before CSRF: a method the view does not have is a 405, not a refused form (403).
+    "statuspage.methods.MethodNotAllowedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -97,6 +101,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "statuspage.urls"
+CSRF_FAILURE_VIEW = "statuspage.errors.csrf_failure"  # JSON under /api/
 # Public requests one web process works on at once (0: no limit); the others wait, asleep, so
 # the console stays quick under a flood of readers. Waiting longer than PUBLIC_QUEUE_SECONDS
 # gets a 503 that points to the mirror.
