@@ -96,6 +96,33 @@ def measure(tasks: int, task_ms: int, mail_queue: str, worker_queues: str) -> di
     }
 
 
+RESULT_MARK = "broker-result: "
+
+
+def in_child(quick: bool) -> dict:
+    """Measure in a fresh process (measure() sets the broker's environment for good)."""
+    tasks = BENCH_TASKS // 10 if quick else BENCH_TASKS
+    command = [sys.executable, "-m", "benchmarks.broker", "--tasks", str(tasks)]
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=1800)
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            return json.loads(line.removeprefix(RESULT_MARK))
+    return {"skipped": f"benchmarks.broker failed: {done.stderr[-500:]}"}
+
+
+def summary(result: dict) -> str:
+    if "skipped" in result:
+        return f"embedded broker: {result['skipped']}"
+    return (
+        f"embedded broker: {result['tasks_per_second']} tasks/s ({result['tasks']} tasks of "
+        f"{result['task_ms']} ms, 2 processes); a confirmation mail queued behind "
+        f"{result['tasks']} waited {result['mail_wait_seconds']} s "
+        f"({result['fanout_left_when_mail_taken']} still queued); "
+        f"loadavg {' '.join(result['loadavg'])}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=BENCH_TASKS)
@@ -109,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         opts.worker_queues = WORKER_QUEUES
     result = measure(opts.tasks, opts.task_ms, opts.mail_queue, opts.worker_queues)
     print(json.dumps(result, indent=2))
+    print(RESULT_MARK + json.dumps(result), flush=True)
     return 0
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import api, fanout, fanout_report, mirror, report, servers  # noqa: E402
+from benchmarks import api, broker, fanout, fanout_report, mirror, report, servers  # noqa: E402
 
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
@@ -168,6 +168,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="the static mirror's local target (benchmarks/mirror.py)",
     )
+    parser.add_argument(
+        "--broker",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="embedded broker tasks/s and a confirmation mail's wait (benchmarks/broker.py)",
+    )
     opts = parser.parse_args(argv)
     quick = opts.quick
     opts.renders = opts.renders or (10 if quick else 30)
@@ -211,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         if opts.mirror:
             print("mirror: full build, publish to mirror updated, nginx …", flush=True)
             results["mirror"] = mirror.in_child(root, opts.quick)
+        if opts.broker:
+            print("broker: embedded broker tasks/s, confirmation mail during a fan-out …")
+            results["broker"] = broker.in_child(opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -220,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     readme = HERE / "README.md"
     fanout_block = fanout_report.readme_block(results.get("fanout"), readme)  # type: ignore[arg-type]
     block = f"{block}\n\n{fanout_block}".rstrip()
+    if isinstance(results.get("broker"), dict):
+        block = f"{block}\n\n{broker.summary(results['broker'])}"  # type: ignore[arg-type]
     print(f"\n{block}\n")
     print(f"Raw figures: {report.write_json(OUT, results, opts.quick).relative_to(ROOT)}")
     if opts.readme:
