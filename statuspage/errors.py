@@ -76,7 +76,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return json_error(500, "server_error", "Something went wrong on our side; it is logged.")
-    return render(request, "500.html", status=500)
+    from django.views import defaults
+
+    # Django's own: it renders without context processors, which may need the broken database.
+    return defaults.server_error(request)
 
 
 class ApiErrorsAsJson:
