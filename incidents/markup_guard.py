@@ -14,7 +14,14 @@ characters the parser's slow scans would walk:
 - each "](" scans its parentheses the same way (a link's address);
 - each "<" that could start a tag scans to the next ">" (inline HTML and the HTML parser);
 - each line that splits a block (a setext underline, a rule, an ATX heading, a definition)
-  makes the parser search the rest of its block again.
+  makes the parser search the rest of its block again;
+- each inline match (emphasis, code, an escape, an entity, a "[a][b][c]" chain) rebuilds the
+  text of its paragraph, list item or table row;
+- each code fence and indented block searches the rest of the text; each list item is
+  linear but dear (thousands of them take a second).
+
+Lists and quotes nested deeper than MAX_NESTING on one line or by indentation are over the
+budget outright: the parser recurses once per level.
 
 The weights are the measured cost of one step of each, relative to the bracket scan (see
 benchmarks/README.md, "Markdown worst cases").
