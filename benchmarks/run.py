@@ -23,7 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import api, attack, fanout, fanout_report, mirror, report, servers  # noqa: E402
+from benchmarks import (  # noqa: E402
+    api,
+    attack,
+    broker,
+    fanout,
+    fanout_report,
+    mirror,
+    report,
+    servers,
+)
 
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
@@ -175,6 +184,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="public readers beside junk queries, login floods, made-up tokens, staff posting "
         "(benchmarks/attack.py)",
     )
+    parser.add_argument(
+        "--broker",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="embedded broker tasks/s and a confirmation mail's wait (benchmarks/broker.py)",
+    )
     opts = parser.parse_args(argv)
     quick = opts.quick
     opts.renders = opts.renders or (10 if quick else 30)
@@ -221,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
         if opts.attack and servers.wrk_path() is not None:
             print("attack: public readers beside floods and a staff member posting …", flush=True)
             results["attack"] = attack.in_child(root, opts.quick)
+        if opts.broker:
+            print(
+                "broker: embedded broker tasks/s, confirmation mail during a fan-out …", flush=True
+            )
+            results["broker"] = broker.in_child(opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -230,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     readme = HERE / "README.md"
     fanout_block = fanout_report.readme_block(results.get("fanout"), readme)  # type: ignore[arg-type]
     block = f"{block}\n\n{fanout_block}".rstrip()
+    if isinstance(results.get("broker"), dict):
+        block = f"{block}\n\n{broker.summary(results['broker'])}"  # type: ignore[arg-type]
     print(f"\n{block}\n")
     print(f"Raw figures: {report.write_json(OUT, results, opts.quick).relative_to(ROOT)}")
     if opts.readme:

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 import actions
 from incidents.audit import record_audit, snapshot
+from incidents.clean_text import CleanTextModelForm
 from incidents.models import (
     ApiToken,
     Category,
@@ -33,6 +34,8 @@ class AuditedAdmin(admin.ModelAdmin):
 
     Edits here bypass the actions (no notice goes out), so the log is the only trace of them.
     """
+
+    form = CleanTextModelForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before = None
@@ -78,11 +81,13 @@ class ComponentAdmin(AuditedAdmin):
 
 
 class IncidentComponentInline(admin.TabularInline):
+    form = CleanTextModelForm
     model = IncidentComponent
     extra = 0
 
 
 class IncidentUpdateInline(admin.StackedInline):
+    form = CleanTextModelForm
     model = IncidentUpdate
     extra = 0
     fields = ["status", "posted_at", "body", "author"]
@@ -98,6 +103,7 @@ class IncidentAdmin(AuditedAdmin):
 
 
 class MaintenanceUpdateInline(admin.StackedInline):
+    form = CleanTextModelForm
     model = MaintenanceUpdate
     extra = 0
     fields = ["status", "posted_at", "window_start", "window_end", "body", "author"]
@@ -136,7 +142,7 @@ class PostAdmin(AuditedAdmin):
     raw_id_fields = ["incident", "maintenance"]
 
 
-class ApiTokenForm(forms.ModelForm):
+class ApiTokenForm(CleanTextModelForm):
     scopes = forms.MultipleChoiceField(
         choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=True
     )

@@ -13,6 +13,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
+from statuspage.methods import allow_methods
+
 View = Callable[..., HttpResponse]
 
 
@@ -38,4 +40,4 @@ def open_to_any_origin(view: View) -> View:
 
 def public_read(view: View) -> View:
     """A read-only resource (GET and HEAD, other methods 405) open to any origin."""
-    return open_to_any_origin(require_safe(view))
+    return allow_methods(["GET", "HEAD", "OPTIONS"])(open_to_any_origin(require_safe(view)))

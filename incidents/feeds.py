@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,16 +20,67 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 
 from incidents import timefmt
+from incidents.clean_text import remove_control_characters
 from incidents.models import Category, Component, Incident, Maintenance, Post, PublicationState
 
+logger = logging.getLogger(__name__)
 
-class JsonFeed(SyndicationFeed):
+
+def _without_control_characters(fields: dict[str, Any], whose: str) -> None:
+    for key, value in fields.items():
+        if isinstance(value, str):
+            fields[key], removed = remove_control_characters(value)
+        elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            pairs = [remove_control_characters(v) for v in value]
+            fields[key] = type(value)(text for text, _ in pairs)
+            removed = sorted({name for _, names in pairs for name in names})
+        else:
+            continue
+        if removed:
+            logger.warning(
+                "Feed: removed %s from the %s of %s; it was stored before control characters "
+                "were refused: edit it to fix it.",
+                ", ".join(removed),
+                key,
+                whose,
+            )
+
+
+class WritableFeed(SyndicationFeed):
+    """A feed one stored row cannot break.
+
+    XML 1.0 cannot carry a control character such as ESC, and Django refuses to write one
+    (UnserializableContentError: a 500, and a mirror build that stops). Text entering now
+    is checked (incidents/clean_text.py); a row stored before is written without them and
+    named in a warning.
+    """
+
+    def write(self, outfile: Any, encoding: str) -> None:
+        self.remove_control_characters()
+        super().write(outfile, encoding)
+
+    def remove_control_characters(self) -> None:
+        _without_control_characters(self.feed, "the feed")
+        for item in self.items:
+            _without_control_characters(item, f"the entry {item.get('link')}")
+
+
+class WritableRssFeed(WritableFeed, Rss201rev2Feed):
+    pass
+
+
+class WritableAtomFeed(WritableFeed, Atom1Feed):
+    pass
+
+
+class JsonFeed(WritableFeed):
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), times with the site zone's offset."""
 
     content_type = "application/feed+json; charset=utf-8"
     version = "https://jsonfeed.org/version/1.1"
 
     def write(self, outfile: TextIO, encoding: str) -> None:
+        self.remove_control_characters()
         feed = self.feed
         document: dict[str, Any] = {
             "version": self.version,
@@ -148,7 +200,7 @@ def everything(limit: int) -> list[FeedEntry]:
 
 
 class EverythingRssFeed(Feed):
-    feed_type = Rss201rev2Feed
+    feed_type = WritableRssFeed
 
     def title(self) -> str:
         return settings.SITE_NAME
@@ -193,7 +245,7 @@ class EverythingRssFeed(Feed):
 
 
 class EverythingAtomFeed(EverythingRssFeed):
-    feed_type = Atom1Feed
+    feed_type = WritableAtomFeed
     subtitle = EverythingRssFeed.description
 
     def feed_url(self) -> str:
@@ -226,7 +278,7 @@ class CategoryRssFeed(EverythingRssFeed):
 
 
 class CategoryAtomFeed(CategoryRssFeed):
-    feed_type = Atom1Feed
+    feed_type = WritableAtomFeed
     subtitle = CategoryRssFeed.description
 
     def feed_url(self, category: Category) -> str:  # type: ignore[override]
@@ -285,7 +337,7 @@ class ComponentRssFeed(EverythingRssFeed):
 
 
 class ComponentAtomFeed(ComponentRssFeed):
-    feed_type = Atom1Feed
+    feed_type = WritableAtomFeed
     subtitle = ComponentRssFeed.description
 
     def feed_url(self, component: Component) -> str:  # type: ignore[override]

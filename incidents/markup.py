@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from functools import lru_cache
@@ -16,6 +17,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from incidents import timefmt
+from incidents.markup_guard import too_costly
 from incidents.timetokens import TOKEN, TimeToken, TokenError, in_brackets, parse
 
 ALLOWED_TAGS = {
@@ -160,15 +162,33 @@ def _rendered(text: str, site_zone: str, extra_zones: tuple[str, ...]) -> SafeSt
     return render_fresh(text)
 
 
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+def plain_paragraphs(text: str) -> str:
+    """Text as typed, in paragraphs: what a text too costly to format is shown as."""
+    paragraphs = PARAGRAPH_BREAK.split(text.strip())
+    return "\n".join(
+        "<p>{}</p>".format(html.escape(p).replace("\n", "<br>\n")) for p in paragraphs if p
+    )
+
+
 def render_fresh(text: str) -> SafeString:
-    """Rendered without the cache (drafts typed key by key must not fill it)."""
-    html = markdown.markdown(
-        text or "",
+    """Rendered without the cache (drafts typed key by key must not fill it).
+
+    A text Python-Markdown would take seconds over (incidents/markup_guard.py) is shown as
+    its plain paragraphs: one update must not hold a worker, the page or the feeds.
+    """
+    text = text or ""
+    if too_costly(text):
+        return mark_safe(plain_paragraphs(text))  # noqa: S308 - escaped by plain_paragraphs
+    formatted = markdown.markdown(
+        text,
         extensions=["extra", "sane_lists", _LinkifyBareUrls(), _TimeTokens(), _BodyHeadings()],
         output_format="html",
     )
     clean = nh3.clean(
-        html,
+        formatted,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,

@@ -47,6 +47,21 @@ class Subscriber(models.Model):
         return self.email
 
 
+class Unsubscribed(models.Model):
+    """An address that unsubscribed, kept as long as a confirmation link lives.
+
+    A confirmation link issued before this moment no longer subscribes the address: each link
+    stands for one request, and unsubscribing withdraws the requests made before it.
+    """
+
+    # An HMAC of the address (notifier.tokens.address_key): no address is stored.
+    key = models.CharField(max_length=64, unique=True)
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key[:12]
+
+
 class RateLimitLog(models.Model):
     """When one client's recent requests under one limit were admitted (notifier/ratelimit.py)."""
 

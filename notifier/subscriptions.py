@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,13 +18,16 @@ from django.utils import timezone
 from incidents.models import Component
 from notifier.mail_headers import SEVEN_BIT_UTF8, mail_date, new_message_id
 from notifier.messages import absolute
-from notifier.models import Subscriber, WebhookEndpoint
+from notifier.models import Subscriber, Unsubscribed, WebhookEndpoint
 from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
 from notifier.tokens import (
+    BadToken,
     SubscribeRequest,
+    address_key,
     confirmation_token,
     matches_address,
     matches_secret,
+    read_confirmation_token,
     read_unsubscribe_token,
     read_webhook_unsubscribe_token,
 )
@@ -116,9 +120,30 @@ def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
     return mail
 
 
+WITHDRAWN = (
+    "You unsubscribed after this confirmation link was sent, so it no longer subscribes you. "
+    "To subscribe again, ask for a new link."
+)
+
+
+def check_not_withdrawn(request: SubscribeRequest) -> None:
+    """Refuse a confirmation link made before its address unsubscribed."""
+    made = datetime.fromtimestamp(request.issued_at, UTC)
+    if Unsubscribed.objects.filter(key=address_key(request.email), at__gte=made).exists():
+        raise BadToken(WITHDRAWN)
+
+
+def read_confirmation(token: str) -> SubscribeRequest:
+    """The request a confirmation link carries, if it still stands."""
+    request = read_confirmation_token(token)
+    check_not_withdrawn(request)
+    return request
+
+
 @transaction.atomic
 def confirm(request: SubscribeRequest) -> tuple[Subscriber, bool]:
     """Create or update the subscriber; returns it and whether it is new."""
+    check_not_withdrawn(request)
     subscriber, created = Subscriber.objects.get_or_create(email=request.email)
     components: Iterable[Component] = Component.objects.filter(pk__in=request.component_ids)
     subscriber.components.set(list(components))
@@ -132,7 +157,15 @@ def unsubscribe(token: str) -> bool:
     # An id reused by a later subscriber does not match the address the link was made for.
     if subscriber is None or not matches_address(address_hash, subscriber.email):
         return False
-    subscriber.delete()
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber.delete()
+        Unsubscribed.objects.update_or_create(
+            key=address_key(subscriber.email), defaults={"at": now}
+        )
+        # Older records outlived every link they could withdraw.
+        links_live = timedelta(seconds=settings.SUBSCRIBE_CONFIRM_MAX_AGE)
+        Unsubscribed.objects.filter(at__lt=now - links_live).delete()
     return True
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+import math
+import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
+from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 
 CONFIRM_SALT = "notifier.subscribe.confirm"
@@ -19,15 +22,21 @@ UNSUBSCRIBE_SALT = "notifier.unsubscribe"
 class SubscribeRequest:
     email: str
     component_ids: tuple[int, ...]
+    # When its confirmation link was made (POSIX seconds); 0 for links made before they said.
+    issued_at: float = field(default=0.0, compare=False)
 
 
 class BadToken(Exception):
     """A link that was tampered with, truncated or has expired; the message says which."""
 
 
-def confirmation_token(request: SubscribeRequest) -> str:
+def confirmation_token(request: SubscribeRequest, now: float | None = None) -> str:
+    # Rounded up: a link made just after an unsubscribe must not seem to precede it.
+    issued = math.ceil((time.time() if now is None else now) * 1000) / 1000
     return signing.dumps(
-        {"e": request.email, "c": list(request.component_ids)}, salt=CONFIRM_SALT, compress=True
+        {"e": request.email, "c": list(request.component_ids), "t": issued},
+        salt=CONFIRM_SALT,
+        compress=True,
     )
 
 
@@ -39,9 +48,16 @@ def read_confirmation_token(token: str) -> SubscribeRequest:
     except signing.BadSignature:
         raise BadToken("This confirmation link is not valid. Please copy the whole link.") from None
     try:
-        return SubscribeRequest(str(data["e"]), tuple(int(c) for c in data["c"]))
+        return SubscribeRequest(
+            str(data["e"]), tuple(int(c) for c in data["c"]), float(data.get("t", 0))
+        )
     except (KeyError, TypeError, ValueError):
         raise BadToken("This confirmation link is not valid.") from None
+
+
+def address_key(email: str) -> str:
+    """A keyed hash of an address, to recognise it later without storing it."""
+    return salted_hmac("notifier.address", email.lower(), algorithm="sha256").hexdigest()
 
 
 def _address_hash(email: str) -> str:

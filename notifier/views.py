@@ -11,12 +11,7 @@ from django.views.decorators.http import require_http_methods
 from notifier import subscriptions, tasks
 from notifier.forms import SubscribeForm
 from notifier.ratelimit import Decision
-from notifier.tokens import (
-    BadToken,
-    SubscribeRequest,
-    read_confirmation_token,
-    read_webhook_unsubscribe_token,
-)
+from notifier.tokens import BadToken, SubscribeRequest, read_webhook_unsubscribe_token
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -53,13 +48,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
     # GET only shows a button: mail scanners that open links must not confirm for the reader.
     try:
-        wish = read_confirmation_token(token)
+        wish = subscriptions.read_confirmation(token)
+        if request.method != "POST":
+            change = subscriptions.change_on_confirm(wish)
+            return render(request, "notifier/confirm.html", {"email": wish.email, "change": change})
+        subscriber, created = subscriptions.confirm(wish)
     except BadToken as error:
         return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
-    if request.method != "POST":
-        change = subscriptions.change_on_confirm(wish)
-        return render(request, "notifier/confirm.html", {"email": wish.email, "change": change})
-    subscriber, created = subscriptions.confirm(wish)
     return render(
         request,
         "notifier/confirmed.html",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from incidents.clean_text import cleaned
 from incidents.timetokens import token_problems
 
 # Far enough for any real window, near enough that every offset converts without overflow.
@@ -32,13 +33,14 @@ class BadInput(ValueError):
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str):
         raise BadInput(where, "Give a string.")
-    if "\x00" in value:
-        raise BadInput(where, "Text cannot contain NUL characters.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise BadInput(where, "Text must be valid Unicode (no lone surrogates).") from None
-    return value
+    try:
+        return cleaned(value)
+    except ValueError as problem:
+        raise BadInput(where, str(problem)) from None
 
 
 class Type:

@@ -4,8 +4,11 @@ import os
 
 from celery import Celery
 
+from statuspage import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
 
+broker.register()
 app = Celery("statuspage")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,21 +1,115 @@
 """Error pages rendered with the site's layout (Django's defaults skip context processors),
-and error logs that keep a traceback for the errors that are ours.
+JSON errors under /api/, and error logs that keep a traceback for the errors that are ours.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+API_PREFIX = "/api/"
+# A locked or unreachable database is usually back within seconds.
+UNAVAILABLE_RETRY_SECONDS = 5
+
+request_logger = logging.getLogger("django.request")
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def json_error(status: int, code: str, message: str, field: str | None = None) -> HttpResponse:
+    """The API's error body: {"error": code, "message": ..., "field": ...}."""
+    body = {"error": code, "message": message, "field": field}
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False).encode(),
+        content_type="application/json",
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    response = json_error(
+        503,
+        "unavailable",
+        "The database is busy or unreachable; nothing was changed. Try again in a few seconds.",
+    )
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+    return response
+
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return json_error(400, "invalid", "The request could not be read.")
     return render(request, "400.html", {"exception": exception}, status=400)
 
 
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return json_error(403, "forbidden", "This request is not allowed.")
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if is_api(request):
+        return json_error(403, "forbidden", "Send the staff API a token, not a browser session.")
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return json_error(404, "not_found", "There is no such API endpoint.")
     return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return json_error(500, "server_error", "Something went wrong on our side; it is logged.")
+    from django.views import defaults
+
+    # Django's own: it renders without context processors, which may need the broken database.
+    return defaults.server_error(request)
+
+
+class ApiErrorsAsJson:
+    """An exception inside /api/ answers JSON: 503 with Retry-After when the database is
+    locked or down (nothing was written), else 500; it is logged as Django would."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api(request):
+            return None
+        if isinstance(exception, OperationalError):
+            request_logger.warning(
+                "Service Unavailable: %s (%s)",
+                request.path,
+                exception,
+                extra={"status_code": 503, "request": request},
+            )
+            return unavailable(request)
+        request_logger.error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exception,
+            extra={"status_code": 500, "request": request},
+        )
+        return server_error(request)
 
 
 class ClientErrorsOnOneLine(logging.Formatter):

@@ -80,12 +80,16 @@ MIDDLEWARE = [
     # First, so a public request waiting for a slot has cost nothing yet.
     "statuspage.admission.PublicAdmissionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # An exception under /api/ answers JSON (a locked database: 503 with Retry-After).
+    "statuspage.errors.ApiErrorsAsJson",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     # After ConditionalGet in this list, so it rewrites before the ETag is computed.
     "incidents.relative_links.RelativeLinksMiddleware",
+    # Before CSRF: a method the view does not have is a 405, not a refused form (403).
+    "statuspage.methods.MethodNotAllowedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -97,6 +101,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "statuspage.urls"
+CSRF_FAILURE_VIEW = "statuspage.errors.csrf_failure"  # JSON under /api/
 # Public requests one web process works on at once (0: no limit); the others wait, asleep, so
 # the console stays quick under a flood of readers. Waiting longer than PUBLIC_QUEUE_SECONDS
 # gets a 503 that points to the mirror.
@@ -228,15 +233,24 @@ CELERY_BROKER_URL = env_str(
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One task at a time per process on Redis, so a busy worker does not hoard the large mailings
+# while another idles. The embedded broker is polled (statuspage/broker.py): four reserved per
+# process keep them busy between polls (40 -> 57 tasks/s, benchmarks/README.md). A crashed
+# worker's reserved deliveries are re-queued by the sweeper either way.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4 if CELERY_BROKER_URL.startswith("sqla+") else 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 MAINTENANCE_TICK_SECONDS = env_int("MAINTENANCE_TICK_SECONDS", 30, minimum=1)
 # A publish must not hang on a broker that is down: fail fast, the sweeper re-queues.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
-# Large mailings go to their own queue, so X, Mastodon and webhooks never wait behind them.
-CELERY_TASK_ROUTES = {"notifier.deliver_batch": {"queue": "bulk"}}
+# Large mailings go to their own queue, so X, Mastodon and webhooks never wait behind them;
+# a reader's confirmation mail has its own too, so it never waits behind a fan-out. A worker
+# takes from its queues in turn. Workers must consume all three (`manage.py serve` does).
+CELERY_TASK_ROUTES = {
+    "notifier.deliver_batch": {"queue": "bulk"},
+    "notifier.send_confirmation": {"queue": "mail"},
+}
 
 # Email. EMAIL_URL: smtp://user:password@host:587?starttls=true, smtps://host:465, or unset:
 # then `manage.py serve` (make run) runs an embedded SMTP server on loopback that keeps every

@@ -65,4 +65,6 @@ urlpatterns = [
 ]
 
 handler400 = "statuspage.errors.bad_request"
+handler403 = "statuspage.errors.forbidden"
 handler404 = "statuspage.errors.not_found"
+handler500 = "statuspage.errors.server_error"

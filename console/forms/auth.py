@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from incidents.clean_text import CleanTextForm
 
-class TokenForm(forms.Form):
+
+class TokenForm(CleanTextForm, forms.Form):
     token = forms.RegexField(
         regex=r"^\s*\d{6}\s*$",
         label="Code from your authenticator app",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
+from incidents.clean_text import CleanTextForm
 from incidents.models import ComponentGroup, ComponentStatus
 
 UP, DOWN = "up", "down"
 
 
-class ComponentForm(forms.Form):
+class ComponentForm(CleanTextForm, forms.Form):
     name = forms.CharField(max_length=100, error_messages={"required": "Give it a name."})
     description = forms.CharField(
         max_length=300, required=False, help_text="One line, shown under the name."
@@ -31,16 +32,16 @@ class ComponentForm(forms.Form):
     )
 
 
-class GroupForm(forms.Form):
+class GroupForm(CleanTextForm, forms.Form):
     name = forms.CharField(max_length=100, error_messages={"required": "Give it a name."})
     description = forms.CharField(max_length=300, required=False)
 
 
-class StatusForm(forms.Form):
+class StatusForm(CleanTextForm, forms.Form):
     status = forms.ChoiceField(choices=ComponentStatus.choices)
 
 
-class MoveForm(forms.Form):
+class MoveForm(CleanTextForm, forms.Form):
     direction = forms.ChoiceField(choices=[(UP, "Up"), (DOWN, "Down")])
 
     @property

@@ -17,6 +17,7 @@ from console.forms.fields import (
 )
 from console.forms.time_tokens import validate_time_tokens
 from incidents import timefmt
+from incidents.clean_text import CleanTextForm
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
     Component,
@@ -57,7 +58,7 @@ PROMISE_CHOICES = [
 ]
 
 
-class PromiseFields(forms.Form):
+class PromiseFields(CleanTextForm, forms.Form):
     """'Next update in 30 min' (one tap) or by an exact time in the site zone."""
 
     next_update_in = forms.ChoiceField(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
+from incidents.clean_text import CleanTextForm
 from incidents.models import Component, Scope
 from notifier.models import validate_webhook_url
 
 
-class WebhookForm(forms.Form):
+class WebhookForm(CleanTextForm, forms.Form):
     url = forms.CharField(
         label="Address",
         max_length=500,
@@ -32,7 +33,7 @@ class WebhookForm(forms.Form):
     )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(CleanTextForm, forms.Form):
     name = forms.CharField(
         max_length=100,
         help_text="Who or what uses it, e.g. “Nagios”.",

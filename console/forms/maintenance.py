@@ -15,6 +15,7 @@ import actions
 from console.forms.fields import FUTURE_SLACK, ChannelsField, SiteDateTimeField
 from console.forms.incidents import body_field
 from incidents import timefmt
+from incidents.clean_text import CleanTextForm
 from incidents.models import Component, Maintenance, MaintenanceStatus, MaintenanceUpdate
 from notifier.models import NoticeKind
 
@@ -122,7 +123,7 @@ def window_fields(form: forms.Form) -> None:
     )
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(CleanTextForm, forms.Form):
     title = forms.CharField(
         max_length=200,
         error_messages={"required": "Give the maintenance a title readers will recognise."},
@@ -170,7 +171,7 @@ class ScheduleForm(forms.Form):
         )
 
 
-class WindowForm(forms.Form):
+class WindowForm(CleanTextForm, forms.Form):
     """Just the two window fields, for the live preview of the window in every zone."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -183,7 +184,7 @@ class WindowForm(forms.Form):
         return data
 
 
-class ActForm(forms.Form):
+class ActForm(CleanTextForm, forms.Form):
     """One act on a maintenance window; subclasses say which action and what it needs."""
 
     kind: str = NoticeKind.MAINTENANCE_UPDATED

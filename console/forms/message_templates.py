@@ -16,6 +16,7 @@ from console.forms.maintenance import WindowForm, small_pk, untouched
 from console.forms.time_tokens import validate_time_tokens
 from console.models import MessageTemplate
 from incidents import timefmt
+from incidents.clean_text import CleanTextForm
 from incidents.models import Component, Incident, Maintenance
 from incidents.models.components import page_order
 
@@ -29,7 +30,7 @@ PLACEHOLDER_HELP = (
 )
 
 
-class MessageTemplateForm(forms.ModelForm):
+class MessageTemplateForm(CleanTextForm, forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ["name", "use", "title", "body"]
@@ -65,7 +66,7 @@ class PkChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-class FillForm(forms.Form):
+class FillForm(CleanTextForm, forms.Form):
     """Which template, and into which field: what the "Insert" button sends with its form."""
 
     template_pick = PkChoiceField(
@@ -144,7 +145,7 @@ def body_form(fill: FillForm, text: str) -> forms.Form:
     """A one-field form standing in for the page's body field (same name, label, rows)."""
     label = fill.cleaned_data.get("label") or "Message"
 
-    class BodyOnly(forms.Form):
+    class BodyOnly(CleanTextForm, forms.Form):
         body = body_field(label=label, required=not fill.cleaned_data.get("optional"))
 
     form = BodyOnly(prefix=fill.prefix_of_body, initial={"body": text})

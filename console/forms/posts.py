@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from actions.posts import MAX_POST_BODY, MAX_TAG_NAME
 from console.forms.fields import ChannelsField, SiteDateTimeField
 from console.forms.time_tokens import validate_time_tokens
+from incidents.clean_text import CleanTextForm
 from incidents.models import MORE_MARKER, Category, Incident, Maintenance, Post, Tag
 from notifier.models import NoticeKind
 
@@ -22,7 +23,7 @@ class LabelledChoice(forms.ModelChoiceField):
         return f"{obj.title} ({moment:%d %b %Y})" if moment else obj.title
 
 
-class PostForm(forms.Form):
+class PostForm(CleanTextForm, forms.Form):
     """The post itself. Publishing fields ride along: one form, Save or Publish."""
 
     title = forms.CharField(
@@ -142,7 +143,7 @@ class PostForm(forms.Form):
         }
 
 
-class VersionForm(forms.Form):
+class VersionForm(CleanTextForm, forms.Form):
     """The version an act on the whole post (unpublish, delete) was asked against."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

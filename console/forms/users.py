@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_texts
 
 from console.roles import Role
+from incidents.clean_text import CleanTextForm
 
 GENERATE, CHOOSE = "generate", "choose"
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
@@ -18,7 +19,7 @@ def generated_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-class NewStaffForm(forms.Form):
+class NewStaffForm(CleanTextForm, forms.Form):
     username = forms.RegexField(
         regex=r"^[\w.@+-]+\Z",
         max_length=150,
@@ -56,5 +57,5 @@ class NewStaffForm(forms.Form):
         return data
 
 
-class RoleForm(forms.Form):
+class RoleForm(CleanTextForm, forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from console.access import admin_view, editor_view
 from incidents.markup import render_fresh
+from incidents.markup_guard import too_costly
 from incidents.models import AuditEntry
 
 MAX_PREVIEW = 50_000
@@ -31,4 +32,5 @@ def markdown_preview(request: HttpRequest) -> HttpResponse:
     too_long = len(text) > MAX_PREVIEW
     # Uncached: drafts typed key by key must not push published texts out of the cache.
     html = "" if too_long else render_fresh(text)
-    return render(request, "console/_markdown_preview.html", {"html": html, "too_long": too_long})
+    context = {"html": html, "too_long": too_long, "plain": not too_long and too_costly(text)}
+    return render(request, "console/_markdown_preview.html", context)

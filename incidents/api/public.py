@@ -21,6 +21,7 @@ from incidents.api.serializers import parse_public_id
 from incidents.cors import allow_any_origin
 from incidents.models import Incident, Maintenance
 from incidents.page_cache import cached_page
+from statuspage.methods import allow_methods
 
 # Seconds a reader (or a proxy) may reuse an answer: short, a status page must be current.
 MAX_AGE = 30
@@ -87,7 +88,7 @@ def document_view(build: Builder) -> Callable[[HttpRequest], HttpResponse]:
         return cached(request)
 
     view.__name__ = view.__qualname__ = f"{build.__name__}_view"
-    return view
+    return allow_methods(["GET", "HEAD", "OPTIONS"])(view)
 
 
 def api_id_redirect(request: HttpRequest, code: str) -> HttpResponse:

@@ -64,13 +64,61 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-def is_public_host(host: str) -> bool:
-    """Whether every address `host` resolves to is on the public internet."""
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1
+    return (mapped or address).is_global
+
+
+def checked_address(host: str) -> str:
+    """The one address a subscriber's webhook is posted to: `host` resolved once, all public.
+
+    The post then connects to this address (pinned_session), so a name that answers a public
+    address to the check and a private one to the connection (DNS rebinding) gains nothing.
+    """
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return True  # cannot resolve: the POST fails on its own, and is retried
-    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    except (OSError, ValueError) as error:
+        # Maybe a passing DNS fault: retried, and failed for good after the dispatcher's tries.
+        raise TransportError(f"{host} does not resolve ({error}).", permanent=False) from None
+    if not addresses or not all(is_public_address(a) for a in addresses):
+        raise TransportError(
+            f"{host} is not a public address; subscriber webhooks must be.", permanent=True
+        )
+    return str(addresses[0])
+
+
+def pinned_session(address: str) -> Any:
+    """A requests session that connects to `address` whatever the URL's name resolves to.
+
+    The URL keeps the name: the Host header, TLS SNI and the certificate check all use it.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class PinnedAddress(HTTPAdapter):
+        def build_connection_pool_key_attributes(
+            self, request: Any, verify: Any, cert: Any = None
+        ) -> tuple[dict[str, Any], dict[str, Any]]:
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+                request, verify, cert
+            )
+            name = host_params["host"]
+            host_params["host"] = address
+            if host_params["scheme"] == "https":
+                pool_kwargs["server_hostname"] = name
+                pool_kwargs["assert_hostname"] = name
+            return host_params, pool_kwargs
+
+        def add_headers(self, request: Any, **kwargs: Any) -> None:
+            # Without it urllib3 would name the address in Host, not the endpoint's name.
+            request.headers.setdefault("Host", urlsplit(request.url).netloc.rpartition("@")[2])
+
+    session = requests.Session()
+    session.trust_env = False  # a proxy from the environment would resolve the name again
+    session.mount("http://", PinnedAddress())
+    session.mount("https://", PinnedAddress())
+    return session
 
 
 class Refused(TransportError):
@@ -174,13 +222,16 @@ class WebhookChannel(Channel):
         return reference
 
     def post(self, delivery: Delivery, endpoint: WebhookEndpoint, session: Any) -> str:
+        host = urlsplit(endpoint.url).hostname or ""
+        if endpoint.owner != WebhookEndpoint.Owner.SUBSCRIBER:
+            return self.post_with(session, delivery, endpoint)
+        with pinned_session(checked_address(host)) as pinned:
+            return self.post_with(pinned, delivery, endpoint)
+
+    def post_with(self, session: Any, delivery: Delivery, endpoint: WebhookEndpoint) -> str:
         import requests
 
         host = urlsplit(endpoint.url).hostname or ""
-        if endpoint.owner == WebhookEndpoint.Owner.SUBSCRIBER and not is_public_host(host):
-            raise TransportError(
-                f"{host} is not a public address; subscriber webhooks must be.", permanent=True
-            )
         body = json.dumps(
             payload(delivery.notice, endpoint), separators=(",", ":"), ensure_ascii=False
         ).encode()

@@ -83,6 +83,10 @@ def test_the_answer_is_the_same_for_a_known_and_an_unknown_address(ask):
         ("not-an-address", "does not look like an email address"),
         ("", "Enter the address"),
         ("a" * 250 + "@example.com", "at most 254 characters"),
+        ("a@localhost", "public domain"),
+        ("a@[127.0.0.1]", "public domain"),
+        ("a@mail.internal", "public domain"),
+        ("a@printer.local", "public domain"),
     ],
 )
 def test_a_bad_address_gets_a_clear_message_and_nothing_is_sent(ask, inbox, email, message):
@@ -97,6 +101,19 @@ def test_an_unknown_service_is_refused_clearly(client, inbox, eager_celery):
     assert response.status_code == 400
     assert "does not exist" in response.content.decode()
     assert inbox.messages == []
+
+
+@pytest.mark.parametrize("choice", ["99999999999999999999", "9223372036854775808", "-1", "1e3"])
+def test_a_service_number_out_of_range_is_refused_clearly(client, inbox, eager_celery, choice):
+    response = client.post(reverse("subscribe"), {"email": "r@example.com", "components": choice})
+    assert response.status_code == 400
+    assert "does not exist" in response.content.decode()
+    assert inbox.messages == []
+
+
+def test_an_address_on_an_international_public_domain_is_accepted(ask, inbox):
+    assert ask("reader@bücher.example").status_code == 200
+    assert inbox.messages[0]["To"] == "reader@xn--bcher-kva.example"
 
 
 def test_an_oversized_form_is_refused_without_a_server_error(client, settings):
@@ -163,3 +180,48 @@ def test_a_tampered_unsubscribe_link_is_refused_clearly(client):
     response = client.post(reverse("unsubscribe", args=["not-a-token"]))
     assert response.status_code == 400
     assert "not valid" in response.content.decode()
+
+
+def test_a_confirmation_link_no_longer_subscribes_after_the_reader_unsubscribed(client, ask, inbox):
+    ask("reader@example.com")
+    link = confirmation_link(inbox)
+    client.post(link)
+    subscriber = Subscriber.objects.get()
+    client.post(reverse("unsubscribe", args=[unsubscribe_token(subscriber.pk, subscriber.email)]))
+    assert not Subscriber.objects.exists()
+
+    for answer in (client.get(link), client.post(link)):
+        assert answer.status_code == 400
+        assert "You unsubscribed after this confirmation link was sent" in answer.content.decode()
+    assert not Subscriber.objects.exists()
+
+
+def test_a_link_asked_for_after_unsubscribing_subscribes_again(client, ask, inbox):
+    subscriber = Subscriber.objects.create(email="reader@example.com")
+    client.post(reverse("unsubscribe", args=[unsubscribe_token(subscriber.pk, subscriber.email)]))
+    ask("reader@example.com")
+    assert "You are subscribed" in client.post(confirmation_link(inbox)).content.decode()
+    assert Subscriber.objects.filter(email="reader@example.com").exists()
+
+
+def test_a_link_unconfirmed_when_another_address_unsubscribed_still_works(client, ask, inbox):
+    other = Subscriber.objects.create(email="other@example.com")
+    ask("reader@example.com")
+    link = confirmation_link(inbox)
+    client.post(reverse("unsubscribe", args=[unsubscribe_token(other.pk, other.email)]))
+    assert "You are subscribed" in client.post(link).content.decode()
+
+
+def test_unsubscribe_records_are_forgotten_once_no_link_they_withdraw_can_live(client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifier.models import Unsubscribed
+
+    settings.SUBSCRIBE_CONFIRM_MAX_AGE = 3600
+    Unsubscribed.objects.create(key="old", at=timezone.now() - timedelta(hours=2))
+    subscriber = Subscriber.objects.create(email="reader@example.com")
+    client.post(reverse("unsubscribe", args=[unsubscribe_token(subscriber.pk, subscriber.email)]))
+    assert not Unsubscribed.objects.filter(key="old").exists()
+    assert Unsubscribed.objects.count() == 1

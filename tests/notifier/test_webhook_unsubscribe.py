@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.django_db]
 @pytest.fixture(autouse=True)
 def loopback_allowed(monkeypatch):
     # The receiver is on loopback; subscriber endpoints must be public, so the guard is told
-    # that this host is (the guard itself is tested in test_webhooks.py).
-    monkeypatch.setattr("notifier.channels.webhook.is_public_host", lambda host: True)
+    # that loopback is (the guard itself is tested in test_webhooks.py).
+    monkeypatch.setattr("notifier.channels.webhook.is_public_address", lambda address: True)
 
 
 def bodies_after_an_outage(receiver, imap) -> dict[str, dict]:

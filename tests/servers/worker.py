@@ -36,7 +36,7 @@ class Worker:
         env: Mapping[str, str],
         workdir: Path,
         *,
-        queues: str = "celery,bulk",
+        queues: str = "celery,bulk,mail",
         concurrency: int = 2,
         beat: bool = True,
         name: str = "worker",

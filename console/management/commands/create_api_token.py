@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from actions import issue_api_token
 from incidents.audit import acting_via
+from incidents.clean_text import cleaned
 from incidents.models import Scope
 
 
@@ -37,10 +38,12 @@ class Command(BaseCommand):
             except model.DoesNotExist:
                 raise CommandError(f"No user {options['user']!r}.") from None
         try:
+            name = cleaned(options["name"])
+        except ValueError as problem:
+            raise CommandError(f"name: {problem}") from None
+        try:
             with acting_via("manage.py create_api_token"):
-                token, secret = issue_api_token(
-                    name=options["name"], scopes=options["scope"], user=user
-                )
+                token, secret = issue_api_token(name=name, scopes=options["scope"], user=user)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stderr.write(

@@ -22,6 +22,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from statuspage.env import embedded_smtp_port
 
+# Every queue CELERY_TASK_ROUTES names, and Celery's default.
+WORKER_QUEUES = "celery,bulk,mail"
+
 
 class Command(BaseCommand):
     help = "Serve the site with granian and run a Celery worker with beat beside it."
@@ -54,7 +57,7 @@ class Command(BaseCommand):
         worker = [
             sys.executable, "-m", "celery", "--app", "statuspage", "worker", "--beat",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            "--queues", "celery,bulk", "--concurrency", "2", "--loglevel", "INFO",
+            "--queues", WORKER_QUEUES, "--concurrency", "2", "--loglevel", "INFO",
         ]  # fmt: skip
         commands = [web] if options["no_worker"] else [web, worker]
 
