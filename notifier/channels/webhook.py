@@ -44,8 +44,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifier import dispatch
-from notifier.channels.base import Channel, TransportError
+from notifier.channels.base import Channel, TransportError, gives_up
 from notifier.channels.webhook_payload import component_ids, payload
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
@@ -214,8 +213,8 @@ class WebhookChannel(Channel):
             endpoints.update(last_failure_at=timezone.now(), last_failure=str(error)[:500])
             # Counting failures is endpoint bookkeeping (notifier data, not domain rows). It is
             # done here because only the channel knows a 410 from a 404; the dispatcher still
-            # alone decides retry or give up, by the same rule (dispatch.gives_up).
-            if dispatch.gives_up(delivery, error):
+            # alone decides retry or give up, by the same rule (base.gives_up).
+            if gives_up(delivery, error):
                 self.count_failure(endpoint, error, gone=isinstance(error, Refused) and error.gone)
             raise
         endpoints.update(consecutive_failures=0, last_success_at=timezone.now())

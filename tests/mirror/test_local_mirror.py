@@ -24,8 +24,8 @@ from django.utils import timezone
 import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from notifier import dispatch
-from notifier.channels import mirror_local
 from notifier.mirror import channel as mirror_channel
+from notifier.mirror import local as mirror_local
 from notifier.mirror.site import every_url, file_for
 from notifier.models import Delivery, DeliveryState, Notice
 from tests.factories import build_site, open_incident, publish_post, schedule_maintenance

@@ -22,7 +22,7 @@ from django.core import mail
 import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch
-from notifier.channels.mirror_s3 import LONG_CACHE, SHORT_CACHE, S3MirrorChannel
+from notifier.mirror.s3 import LONG_CACHE, SHORT_CACHE, S3MirrorChannel
 from notifier.models import Delivery, DeliveryState
 from tests.factories import make_component, open_incident
 from tests.servers.postgres import free_port

@@ -13,8 +13,8 @@ import responses
 
 import actions
 from incidents.models import ComponentStatus
-from notifier.channels import channel_named
 from notifier.models import Notice, Subscriber
+from notifier.registry import channel_named
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db]
