@@ -67,6 +67,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of IP addresses and CIDR networks, each checked."""
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperSetting(
+                f"{name} lists {entry!r}, not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return entries
+
+
 def env_zone(name: str, default: str) -> str:
     value = env_str(name, default)
     try:

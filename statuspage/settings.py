@@ -17,6 +17,7 @@ from statuspage.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_zone,
     env_zones,
@@ -51,6 +52,9 @@ SITE_URL = env_str("SITE_URL", served_url(SERVE_HOST, SERVE_PORT)).rstrip("/")
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", url_host(SITE_URL)]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [h for h in dict.fromkeys(LOCAL_HOSTS) if h])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed: the client
+# address for lockouts, rate limits and logs is then the right-most one not in this list.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 
 SITE_TIME_ZONE = env_zone("SITE_TIME_ZONE", "Europe/Oslo")
 EXTRA_TIME_ZONES = env_zones("EXTRA_TIME_ZONES", ["UTC", "America/New_York", "America/Los_Angeles"])
@@ -183,6 +187,7 @@ OTP_TOTP_ISSUER = SITE_NAME
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "statuspage.client.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
 AXES_VERBOSE = False
