@@ -101,11 +101,15 @@ class ApiToken(models.Model):
         if not presented.startswith(TOKEN_PREFIX) or len(presented) > 200:
             return None
         prefix = presented[len(TOKEN_PREFIX) :].split("_", 1)[0]
-        token = cls.objects.filter(prefix=prefix).first()
+        token = cls.objects.select_related("created_by").filter(prefix=prefix).first()
         if token is None or not hmac.compare_digest(token.token_hash, _digest(presented)):
             return None
         if not token.is_active:
             token.refused("Used while disabled.")
+            return None
+        if token.author_deactivated:
+            # Checked at every call, so it holds however the account was deactivated.
+            token.refused("Used while its author's account is deactivated.")
             return None
         token.touch()
         return token
@@ -113,6 +117,15 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def author_deactivated(self) -> bool:
+        """Its author's account is deactivated: the token acts for nobody and is refused."""
+        return self.created_by is not None and not self.created_by.is_active
+
+    @property
+    def accepted(self) -> bool:
+        return self.is_active and not self.author_deactivated
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
