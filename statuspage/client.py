@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 

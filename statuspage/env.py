@@ -15,6 +15,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# SECRET_KEY when none is set: public, so with it the site serves loopback only
+# (statuspage/local_key.py).
+BUILT_IN_SECRET_KEY = "local-only-insecure-key-set-SECRET_KEY-in-production"
+
 
 class ImproperSetting(ValueError):
     pass

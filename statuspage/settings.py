@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from statuspage.env import (
+    BUILT_IN_SECRET_KEY,
     ImproperSetting,
     embedded_smtp_port,
     env_bool,
@@ -36,8 +37,9 @@ SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
         raise ImproperSetting("SECRET_KEY must be set in production")
-    # A local default keeps `make run` a single command; production sets SECRET_KEY.
-    SECRET_KEY = "local-only-insecure-key-set-SECRET_KEY-in-production"
+    # A local default keeps `make run` a single command; with it the site answers only
+    # requests from this machine (statuspage/local_key.py). Production sets SECRET_KEY.
+    SECRET_KEY = BUILT_IN_SECRET_KEY
 
 # Where `manage.py serve` (and so `make run`) listens by default.
 SERVE_HOST = env_str("HOST", "127.0.0.1")
@@ -83,6 +85,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so a public request waiting for a slot has cost nothing yet.
     "statuspage.admission.PublicAdmissionMiddleware",
+    # Before anything reads a session or a signed value: the built-in key serves loopback only.
+    "statuspage.local_key.BuiltInKeyGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

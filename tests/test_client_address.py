@@ -52,7 +52,7 @@ def test_a_trusted_proxy_without_the_header_is_the_client(settings):
 
 def test_trusted_proxies_are_checked_when_settings_load(monkeypatch):
     monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, ::1, 192.168.1.300")
-    with pytest.raises(ImproperSetting, match="192.168.1.300"):
+    with pytest.raises(ImproperSetting, match=r"192\.168\.1\.300"):
         env_networks("TRUSTED_PROXIES", [])
     monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, ::1")
     assert env_networks("TRUSTED_PROXIES", []) == ["10.0.0.0/8", "::1"]

@@ -244,8 +244,17 @@ def test_the_site_answers_at_its_own_address_by_default(load_settings, values, h
         {"HISTORY_PAGE_SIZE": "0"},
         {"DEBUG": "maybe"},
         {"REQUIRE_SECRET_KEY": "true"},
+        {"TRUSTED_PROXIES": "127.0.0.1,nginx.internal"},
     ],
-    ids=["site-zone", "port", "extra-zones", "page-size", "debug", "missing-secret-key"],
+    ids=[
+        "site-zone",
+        "port",
+        "extra-zones",
+        "page-size",
+        "debug",
+        "missing-secret-key",
+        "trusted-proxies",
+    ],
 )
 def test_the_settings_refuse_to_load_with_a_bad_value(load_settings, values):
     with pytest.raises(ImproperSetting):
