@@ -88,6 +88,7 @@ MIDDLEWARE = [
     # Before anything reads a session or a signed value: the built-in key serves loopback only.
     "statuspage.local_key.BuiltInKeyGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "statuspage.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
