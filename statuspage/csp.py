@@ -54,7 +54,9 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         content_type = response.get("Content-Type", "").split(";")[0].strip()
-        if content_type in HTML_TYPES and HEADER not in response:
+        # Django's own debug pages (DEBUG only, errors only) are built with inline script.
+        debug_page = settings.DEBUG and response.status_code >= 400
+        if content_type in HTML_TYPES and HEADER not in response and not debug_page:
             response[HEADER] = page_policy()
         return response
 
