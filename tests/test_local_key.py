@@ -23,6 +23,8 @@ def built_in_key(settings):
 @pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000", "testserver"])
 def test_loopback_is_served_as_make_run_needs(built_in_key, host):
     assert Client(HTTP_HOST=host).get("/").status_code == 200
+    assert Client(HTTP_HOST=host, REMOTE_ADDR="::1").get("/").status_code == 200
+    assert Client(HTTP_HOST=host, REMOTE_ADDR="::ffff:127.0.0.1").get("/").status_code == 200
 
 
 @pytest.mark.parametrize(
