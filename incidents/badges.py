@@ -21,6 +21,7 @@ from django.views.decorators.http import require_safe
 from incidents import pages
 from incidents.models import Component, ComponentStatus
 from incidents.page_cache import cached_page
+from statuspage.csp import embeddable
 
 # --status-<indicator> in site.css.
 COLOURS = {
@@ -106,11 +107,15 @@ def _svg(badge: Badge) -> HttpResponse:
     svg = render_to_string("incidents/badges/badge.svg", {"badge": badge})
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={BADGE_MAX_AGE}"
-    # An SVG opened on its own is a document: let it run nothing and load nothing.
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    # An SVG opened on its own is a document: let it run nothing and load nothing. Any site
+    # may show it, in an <img> or a frame.
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *"
+    )
     return response
 
 
+@xframe_options_exempt  # outside the cache, as for the widget
 @require_safe
 @cached_page
 def overall_badge(request: HttpRequest) -> HttpResponse:
@@ -118,6 +123,7 @@ def overall_badge(request: HttpRequest) -> HttpResponse:
     return _svg(Badge(settings.SITE_NAME, overall.description, COLOURS[overall.indicator]))
 
 
+@xframe_options_exempt
 @require_safe
 @cached_page
 def component_badge(request: HttpRequest, pk: int) -> HttpResponse:
@@ -126,7 +132,7 @@ def component_badge(request: HttpRequest, pk: int) -> HttpResponse:
     return _svg(Badge(component.name, component.get_status_display(), COLOURS[indicator]))
 
 
-@xframe_options_exempt  # outside the cache: a cached copy must be framable too
+@embeddable  # outside the cache: a cached copy must be framable too
 @require_safe
 @cached_page
 def widget(request: HttpRequest) -> HttpResponse:

@@ -12,10 +12,7 @@ from notifier import subscriptions, tasks
 from notifier.forms import SubscribeForm
 from notifier.ratelimit import Decision
 from notifier.tokens import BadToken, SubscribeRequest, read_webhook_unsubscribe_token
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+from statuspage.client import client_address
 
 
 def _rate_limited(request: HttpRequest, decision: Decision) -> HttpResponse:
@@ -33,7 +30,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "notifier/subscribe.html", {"form": form}, status=400)
     # Only a request that would send a mail counts: a typo does not use up the allowance.
-    decision = subscriptions.admit(_client_ip(request))
+    decision = subscriptions.admit(client_address(request))
     if not decision.allowed:
         return _rate_limited(request, decision)
     wish = SubscribeRequest(

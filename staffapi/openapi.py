@@ -147,7 +147,7 @@ SCHEMAS: dict[str, Schema] = {
 
 ERRORS = {
     400: "Bad input; `field` names the field at fault",
-    401: "No token, or an unknown or revoked one",
+    401: "No token, or an unknown or disabled one, or one whose author is deactivated",
     403: "The token lacks the scope",
     404: "No such item",
     409: "The lifecycle does not allow this change now (e.g. resolving twice)",

@@ -112,7 +112,11 @@ def _authenticate(request: HttpRequest) -> ApiToken:
         raise ApiError(401, "unauthorized", "Send a token: Authorization: Bearer <token>.")
     token = ApiToken.authenticate(presented.strip())
     if token is None:
-        raise ApiError(401, "unauthorized", "This token is unknown or revoked.")
+        raise ApiError(
+            401,
+            "unauthorized",
+            "This token is unknown, disabled, or its author's account is deactivated.",
+        )
     return token
 
 

@@ -15,6 +15,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# SECRET_KEY when none is set: public, so with it the site serves loopback only
+# (statuspage/local_key.py).
+BUILT_IN_SECRET_KEY = "local-only-insecure-key-set-SECRET_KEY-in-production"
+
 
 class ImproperSetting(ValueError):
     pass
@@ -65,6 +69,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of IP addresses and CIDR networks, each checked."""
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperSetting(
+                f"{name} lists {entry!r}, not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return entries
 
 
 def env_zone(name: str, default: str) -> str:

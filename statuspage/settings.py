@@ -12,11 +12,13 @@ from pathlib import Path
 import dj_database_url
 
 from statuspage.env import (
+    BUILT_IN_SECRET_KEY,
     ImproperSetting,
     embedded_smtp_port,
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_zone,
     env_zones,
@@ -35,8 +37,9 @@ SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
         raise ImproperSetting("SECRET_KEY must be set in production")
-    # A local default keeps `make run` a single command; production sets SECRET_KEY.
-    SECRET_KEY = "local-only-insecure-key-set-SECRET_KEY-in-production"
+    # A local default keeps `make run` a single command; with it the site answers only
+    # requests from this machine (statuspage/local_key.py). Production sets SECRET_KEY.
+    SECRET_KEY = BUILT_IN_SECRET_KEY
 
 # Where `manage.py serve` (and so `make run`) listens by default.
 SERVE_HOST = env_str("HOST", "127.0.0.1")
@@ -51,6 +54,9 @@ SITE_URL = env_str("SITE_URL", served_url(SERVE_HOST, SERVE_PORT)).rstrip("/")
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", url_host(SITE_URL)]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [h for h in dict.fromkeys(LOCAL_HOSTS) if h])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed: the client
+# address for lockouts, rate limits and logs is then the right-most one not in this list.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 
 SITE_TIME_ZONE = env_zone("SITE_TIME_ZONE", "Europe/Oslo")
 EXTRA_TIME_ZONES = env_zones("EXTRA_TIME_ZONES", ["UTC", "America/New_York", "America/Los_Angeles"])
@@ -79,9 +85,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so a public request waiting for a slot has cost nothing yet.
     "statuspage.admission.PublicAdmissionMiddleware",
+    # Before anything reads a session or a signed value: the built-in key serves loopback only.
+    "statuspage.local_key.BuiltInKeyGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # An exception under /api/ answers JSON (a locked database: 503 with Retry-After).
     "statuspage.errors.ApiErrorsAsJson",
+    "statuspage.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,6 +200,7 @@ OTP_TOTP_ISSUER = SITE_NAME
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "statuspage.client.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
 AXES_VERBOSE = False
@@ -222,6 +232,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
+# HTTPS only, for production behind TLS (off for `make run`, which serves plain HTTP). Behind a
+# proxy that terminates TLS, BEHIND_TLS_PROXY tells an https request from an http one, or the
+# redirect would loop.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"

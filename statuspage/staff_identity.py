@@ -6,7 +6,8 @@ can flood /staff/login/ or send the staff API a made-up token. Only these count:
 
 - a console or admin request carrying the session of an active staff member
   (an editor, an admin, or is_staff) whose second factor was verified;
-- a staff API request carrying an active API token.
+- a staff API request carrying an API token the API accepts (active, its author's account
+  not deactivated).
 
 Both checks only read. A session costs one indexed lookup of its key, and its
 user and device one each, and only when a staff page is asked for with a
@@ -109,7 +110,7 @@ class ActiveTokens:
             if self._read_at is None or now - self._read_at >= ACTIVE_TOKENS_SECONDS:
                 from incidents.models.tokens import ApiToken
 
-                self._hashes = frozenset(ApiToken.objects.active().hashes())
+                self._hashes = frozenset(ApiToken.objects.accepted().hashes())
                 self._read_at = now
             return self._hashes
 

@@ -19,6 +19,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _a_secret_key_of_its_own(settings) -> None:
+    """As in production: with the built-in key the site serves loopback only, and tests ask
+    for other hosts and client addresses. tests/test_local_key.py puts the built-in key back."""
+    settings.SECRET_KEY = "a test key, not the built-in one, long enough for Django"
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if config.getoption("--postgres"):
         return "database: PostgreSQL (a throwaway server from tests/servers/postgres.py)"

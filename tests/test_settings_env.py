@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import runpy
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -172,6 +174,9 @@ def load_settings(monkeypatch, tmp_path):
             "PORT",
             "SITE_URL",
             "ALLOWED_HOSTS",
+            "TRUSTED_PROXIES",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
         ):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
@@ -244,12 +249,33 @@ def test_the_site_answers_at_its_own_address_by_default(load_settings, values, h
         {"HISTORY_PAGE_SIZE": "0"},
         {"DEBUG": "maybe"},
         {"REQUIRE_SECRET_KEY": "true"},
+        {"TRUSTED_PROXIES": "127.0.0.1,nginx.internal"},
     ],
-    ids=["site-zone", "port", "extra-zones", "page-size", "debug", "missing-secret-key"],
+    ids=[
+        "site-zone",
+        "port",
+        "extra-zones",
+        "page-size",
+        "debug",
+        "missing-secret-key",
+        "trusted-proxies",
+    ],
 )
 def test_the_settings_refuse_to_load_with_a_bad_value(load_settings, values):
     with pytest.raises(ImproperSetting):
         load_settings(**values)
+
+
+def test_https_redirect_and_hsts_are_off_for_make_run_and_read_from_the_environment(
+    load_settings,
+):
+    local = load_settings()
+    assert (local["SECURE_SSL_REDIRECT"], local["SECURE_HSTS_SECONDS"]) == (False, 0)
+    production = load_settings(SECURE_SSL_REDIRECT="true", SECURE_HSTS_SECONDS="31536000")
+    assert (production["SECURE_SSL_REDIRECT"], production["SECURE_HSTS_SECONDS"]) == (
+        True,
+        31536000,
+    )
 
 
 def test_web_processes_can_share_a_pool_of_postgresql_connections(load_settings):
@@ -338,3 +364,40 @@ def test_sqlite_writers_wait_for_each_other_instead_of_failing(load_settings, tm
     writer.join(timeout=30)
     assert not writer.is_alive() and not errors, errors
     assert connect().execute("SELECT count(*) FROM t").fetchone() == (2,)
+
+
+def readme_production_settings() -> dict[str, str]:
+    """The `NAME=value` settings the README's Production section sets in its first step."""
+    readme = (SETTINGS_PY.parent.parent / "README.md").read_text()
+    section = readme.split("## Production", 1)[1]
+    first_step = section.split("\n2. ", 1)[0]
+    return dict(re.findall(r"`([A-Z_]+)=([^`\s]+)`", first_step))
+
+
+def test_the_readme_production_settings_pass_the_deploy_check_on_https(tmp_path):
+    values = readme_production_settings()
+    assert values["SECURE_SSL_REDIRECT"] == "true"
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in {"PATH", "HOME", "LANG", "TMPDIR"} or name.startswith("PYTHON")
+    }
+    env.update(
+        {name: value for name, value in values.items() if not name.endswith("_URL")},
+        SITE_URL=values["SITE_URL"],
+        SECRET_KEY=secrets.token_urlsafe(50),
+        VAR_DIR=str(tmp_path / "var"),
+        DJANGO_SETTINGS_MODULE="statuspage.settings",
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=SETTINGS_PY.parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, report
+    for check in ("security.W004", "security.W008", "security.W009", "security.W012"):
+        assert check not in report, report

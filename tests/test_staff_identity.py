@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from console.roles import Role
 from incidents.models import ApiToken, Scope
 from statuspage.admission import PublicAdmissionMiddleware
-from statuspage.staff_identity import is_verified_staff
+from statuspage.staff_identity import active_tokens, is_verified_staff
 from tests.console.conftest import make_staff
 from tests.factories import verify_client
 
@@ -112,6 +112,19 @@ def test_an_active_api_token_counts_and_a_revoked_or_made_up_one_does_not():
     assert not is_verified_staff(get(path, token="sp_" + "0" * 12 + "_" + "A" * 43))
     assert not is_verified_staff(get("/staff/", token=secret))  # a token is for the API only
     token.revoke()
+    assert not is_verified_staff(get(path, token=secret))
+
+
+def test_a_token_of_a_deactivated_author_does_not_count():
+    author = make_staff("erika", Role.EDITOR)
+    _token, secret = ApiToken.issue("Nagios", [Scope.INCIDENTS], created_by=author)
+    path = "/api/staff/v1/incidents"
+    assert is_verified_staff(get(path, token=secret))
+
+    author.is_active = False
+    author.save()
+    active_tokens.forget()  # as the token's own save would; the user's save is not watched
+
     assert not is_verified_staff(get(path, token=secret))
 
 

@@ -130,7 +130,10 @@ def user_reset_2fa(request: HttpRequest, pk: int) -> HttpResponse:
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     def act(user: Any) -> str:
         staff.deactivate(user, actor=request.user)
-        return f"{user.get_username()} can no longer sign in; their history stays."
+        return (
+            f"{user.get_username()} can no longer sign in, and their API tokens are refused;"
+            " their history stays."
+        )
 
     return _act(request, pk, act)
 

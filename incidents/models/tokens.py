@@ -45,6 +45,10 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
         return self.filter(revoked_at__isnull=True)
 
+    def accepted(self) -> ApiTokenQuerySet:
+        """Active, and not of a deactivated author: the tokens the staff API answers to."""
+        return self.active().exclude(created_by__is_active=False)
+
     def hashes(self) -> list[str]:
         return list(self.values_list("token_hash", flat=True))
 
@@ -104,11 +108,15 @@ class ApiToken(models.Model):
         if not cls.well_formed(presented):
             return None
         prefix = presented[len(TOKEN_PREFIX) :].split("_", 1)[0]
-        token = cls.objects.filter(prefix=prefix).first()
+        token = cls.objects.select_related("created_by").filter(prefix=prefix).first()
         if token is None or not hmac.compare_digest(token.token_hash, _digest(presented)):
             return None
         if not token.is_active:
             token.refused("Used while disabled.")
+            return None
+        if token.author_deactivated:
+            # Checked at every call, so it holds however the account was deactivated.
+            token.refused("Used while its author's account is deactivated.")
             return None
         token.touch()
         return token
@@ -125,6 +133,15 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def author_deactivated(self) -> bool:
+        """Its author's account is deactivated: the token acts for nobody and is refused."""
+        return self.created_by is not None and not self.created_by.is_active
+
+    @property
+    def accepted(self) -> bool:
+        return self.is_active and not self.author_deactivated
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -39,12 +39,17 @@ class RenderError(Exception):
     pass
 
 
+def _site_is_https() -> bool:
+    # Rendered as readers ask for them: over https, SECURE_SSL_REDIRECT does not redirect.
+    return urlsplit(settings.SITE_URL).scheme == "https"
+
+
 def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile]:
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
     # Not a reader: the mirror never waits behind staff requests or takes a reader's slot.
     client = Client(HTTP_HOST=host, raise_request_exception=True, **{IN_PROCESS_RENDER: True})
     for url in dict.fromkeys(urls):  # once each, in order
-        response = client.get(url)
+        response = client.get(url, secure=_site_is_https())
         if response.status_code == 404:
             continue  # removed between listing and rendering
         if response.status_code != 200:
@@ -60,7 +65,8 @@ def not_found_page() -> MirrorFile:
     the mirror however deep the missing address and whatever the prefix.
     """
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
-    response = Client(HTTP_HOST=host, **{IN_PROCESS_RENDER: True}).get("/mirror-has-no-such-page/")
+    client = Client(HTTP_HOST=host, **{IN_PROCESS_RENDER: True})
+    response = client.get("/mirror-has-no-such-page/", secure=_site_is_https())
     body = response.content
     base = settings.MIRROR_BASE_URL
     if base:

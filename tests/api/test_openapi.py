@@ -16,6 +16,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 from schemathesis.core.parameters import ParameterLocation
@@ -106,7 +107,10 @@ def authorization(db) -> dict[str, str]:
 
 # Loaded from the served document at import (the view needs no database). Not through
 # schemathesis.pytest.from_fixture: its lazy loader does not run under pytest 9.
-schema = schemathesis.openapi.from_wsgi(OPENAPI, get_wsgi_application())
+# A key of its own, as every test has (tests/conftest.py): werkzeug's in-process requests carry
+# no client address, which the built-in key's loopback-only guard refuses.
+with override_settings(SECRET_KEY="a test key, not the built-in one, long enough for Django"):
+    schema = schemathesis.openapi.from_wsgi(OPENAPI, get_wsgi_application())
 
 
 @schema.parametrize()

@@ -442,3 +442,21 @@ def test_the_audit_log_names_the_token_behind_each_write(api, author):
     assert entry.actor == author
     assert entry.actor_name == "ops (API token Monitoring)"
     assert entry.before["status"] == "operational" and entry.after["status"] == "partial_outage"
+
+
+def test_a_deactivated_authors_token_is_refused_and_acts_for_nobody(api, author):
+    author.is_active = False  # as the admin, the console or a shell would
+    author.save()
+
+    response = api.call("POST", "/incidents", {"name": "IMAP down", "body": "Looking."})
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert "deactivated" in response.data["message"]
+    assert not Incident.objects.exists()
+    assert api.call("GET", "/components").status_code == 401
+    token = ApiToken.objects.get()
+    assert token.last_refusal == "Used while its author's account is deactivated."
+
+    author.is_active = True
+    author.save()
+    assert api.call("GET", "/components").status_code == 200

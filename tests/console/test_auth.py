@@ -81,6 +81,24 @@ def test_repeated_wrong_passwords_lock_the_login(client, editor, settings):
     assert response.status_code == 302
 
 
+def test_behind_the_proxy_an_attackers_failures_do_not_lock_the_real_staff_out(
+    client, editor, settings
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    attacker = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    staff = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "198.51.100.9"}
+    login = reverse("console:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        client.post(login, {"username": "erika", "password": "nope"}, **attacker)
+    response = client.post(login, {"username": "erika", "password": PASSWORD}, **attacker)
+    assert response.status_code == 429
+    response = client.post(login, {"username": "erika", "password": PASSWORD}, **staff)
+    assert response.status_code == 302
+    from axes.models import AccessAttempt
+
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.66"}
+
+
 def test_the_next_parameter_cannot_send_staff_elsewhere(client, editor):
     client.post(reverse("console:login"), {"username": "erika", "password": PASSWORD})
     response = client.post(

@@ -90,3 +90,16 @@ def test_editors_get_the_forbidden_page(signed_in, editor):
         == 403
     )
     assert not ApiToken.objects.exists()
+
+
+def test_deactivating_the_author_in_the_console_marks_their_tokens_refused(
+    signed_in, admin_user, editor
+):
+    ApiToken.issue("Nagios", ["read"], created_by=editor)
+    client = signed_in(admin_user)
+    response = client.post(reverse("console:user_deactivate", args=[editor.pk]), follow=True)
+    assert "their API tokens are refused" in response.content.decode()
+
+    html = client.get(reverse("console:tokens")).content.decode()
+    assert "its author's account is deactivated" in html
+    assert "Enabled" not in html

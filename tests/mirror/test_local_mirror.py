@@ -53,7 +53,7 @@ def latest_delivery() -> Delivery:
 
 
 def live(url: str) -> bytes:
-    response = Client(HTTP_HOST=SITE_HOST).get(url)
+    response = Client(HTTP_HOST=SITE_HOST).get(url, secure=True)  # SITE_URL is https
     assert response.status_code == 200, url
     return response.content
 
@@ -225,6 +225,19 @@ def test_build_mirror_makes_a_full_build_from_scratch(published, mirror):
     new = {p.relative_to(after): p.stat().st_ino for p in after.rglob("*") if p.is_file()}
     assert set(old) == set(new)
     assert not set(old.values()) & set(new.values())
+
+
+def test_the_mirror_is_rendered_over_https_when_the_site_redirects_to_it(
+    published, mirror, settings
+):
+    settings.SECURE_SSL_REDIRECT = True
+    assert Client(HTTP_HOST=SITE_HOST).get("/").status_code == 301  # a reader on http
+
+    call_command("build_mirror", stdout=io.StringIO())
+
+    served = Client(HTTP_HOST=SITE_HOST).get("/", secure=True).content
+    assert mirror.file("index.html").read_bytes() == served
+    assert b"<!doctype html>" in mirror.file("index.html").read_bytes().lower()
 
 
 # Faults: a clear recorded error, the previous mirror intact and still the current one.
@@ -424,7 +437,7 @@ def stale_pages(mirror: Mirror) -> list[str]:
     client = Client(HTTP_HOST=SITE_HOST)
     stale = []
     for url in dict.fromkeys(every_url()):
-        response = client.get(url)
+        response = client.get(url, secure=True)  # SITE_URL is https, as readers ask
         assert response.status_code == 200, url
         path = mirror.file(file_for(url))
         if not path.is_file() or path.read_bytes() != response.content:

@@ -97,7 +97,9 @@ class App:
 
     def get(self, path: str) -> tuple[int, str, bytes]:
         # As a reader of the live site would ask: its host name, not the loopback address.
-        return http_get(f"http://127.0.0.1:{self.port}{path}", headers={"Host": SITE_HOST})
+        # As the README's nginx forwards a reader's https request (SITE_URL is https).
+        headers = {"Host": SITE_HOST, "X-Forwarded-Proto": "https"}
+        return http_get(f"http://127.0.0.1:{self.port}{path}", headers=headers)
 
     def wait_until_serving(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -154,6 +156,9 @@ def test_when_the_app_and_its_database_are_down_the_mirror_serves_the_same_pages
         "ALLOWED_HOSTS": f"{SITE_HOST},127.0.0.1",
         "MIRROR_LOCAL_DIR": str(mirror_dir),
         "DEBUG": "false",
+        # Its own key: with the built-in one the app serves no host but loopback.
+        "SECRET_KEY": "the outage test's own key, not the built-in one",
+        "BEHIND_TLS_PROXY": "true",
     }
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "collectstatic", "--no-input", "-v0")

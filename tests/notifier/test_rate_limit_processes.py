@@ -49,6 +49,8 @@ def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
         CELERY_TASK_ALWAYS_EAGER="true",  # the confirmation mail goes to the console
         SUBSCRIBE_RATE_LIMIT=str(LIMIT),
         STATIC_MANIFEST="false",
+        # Not the built-in key: with it a client at 192.0.2.7 would not be served at all.
+        SECRET_KEY="a key of these processes' own, not the built-in one",
         **settings,
     )
     return env

@@ -132,6 +132,16 @@ def test_more_than_the_hourly_limit_from_one_address_is_refused(ask, settings, i
     assert ask("other@example.com", REMOTE_ADDR="192.0.2.8").status_code == 200
 
 
+def test_behind_the_proxy_one_readers_subscribes_do_not_limit_another(ask, settings, inbox):
+    settings.SUBSCRIBE_RATE_LIMIT = 2
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    first = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+    second = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.2"}
+    codes = [ask(f"r{n}@example.com", **first).status_code for n in range(3)]
+    assert codes == [200, 200, 429]
+    assert ask("other@example.com", **second).status_code == 200
+
+
 def test_a_tampered_confirmation_link_is_refused_clearly(client):
     token = confirmation_token(SubscribeRequest("reader@example.com", ()))
     tampered = token[:-3] + ("abc" if not token.endswith("abc") else "xyz")

@@ -7,3 +7,24 @@ document.addEventListener("keydown", (event) => {
     form.requestSubmit();
   }
 });
+
+// A <details> that opens announces it, so htmx can load what it shows ("details-opened" as a
+// trigger): an htmx event filter ("toggle[target.open]") would need eval, which the
+// Content-Security-Policy forbids. toggle does not bubble, so listen in the capture phase.
+document.addEventListener(
+  "toggle",
+  (event) => {
+    if (event.target.tagName === "DETAILS" && event.target.open) {
+      event.target.dispatchEvent(new CustomEvent("details-opened"));
+    }
+  },
+  true,
+);
+
+// A markdown preview posts its text box's text as "body", whatever the form calls the field
+// (console/_markdown_field.html). Set here rather than with hx-vals="js:…", which needs eval.
+document.addEventListener("htmx:configRequest", (event) => {
+  const source = event.detail.elt.dataset && event.detail.elt.dataset.previewOf;
+  const field = source && document.getElementById(source);
+  if (field) event.detail.parameters.body = field.value;
+});
