@@ -1,7 +1,7 @@
 """The channel registry: every channel and mirror target, looked up by name.
 
-Adding a channel: its module in notifier/channels/ (or a mirror target in notifier/mirror/),
-one line in CLASSES, its settings and the README.
+Adding a channel: its module in notifier/channels/, one line in CLASSES, its settings and
+the README (a mirror target: see notifier/mirror/targets.py).
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.channels.x import XChannel
 from notifier.mirror.channel import MirrorChannel
-from notifier.mirror.local import LocalMirrorChannel
-from notifier.mirror.rsync import RsyncMirrorChannel
-from notifier.mirror.s3 import S3MirrorChannel
+from notifier.mirror.targets import TARGETS, configured_targets
 
 # Single sends are queued in this order; the mirror first, so the fallback is current soonest.
 CLASSES: dict[str, type[Channel]] = {
     cls.name: cls
     for cls in (
-        LocalMirrorChannel,
-        RsyncMirrorChannel,
-        S3MirrorChannel,
+        *TARGETS,
         EmailChannel,
         XChannel,
         MastodonChannel,
@@ -50,4 +46,4 @@ def reader_channels() -> list[Channel]:
 
 def mirror_targets() -> list[MirrorChannel]:
     """Every configured mirror target."""
-    return [c for c in all_channels() if isinstance(c, MirrorChannel) and c.is_configured()]
+    return configured_targets()

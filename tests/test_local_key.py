@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from notifier.models import Subscriber
 from notifier.tokens import SubscribeRequest, confirmation_token
-from statuspage.admission import IN_PROCESS_RENDER
 from statuspage.env import BUILT_IN_SECRET_KEY
+from statuspage.in_process import IN_PROCESS_RENDER
 
 pytestmark = pytest.mark.django_db
 

@@ -50,7 +50,7 @@ from incidents.api.serializers import (
     api_time,
     public_id,
 )
-from incidents.models import Component, MaintenanceStatus
+from incidents.models import MaintenanceStatus, overall_status
 from notifier.models import Notice, WebhookEndpoint
 from notifier.tokens import webhook_unsubscribe_token
 
@@ -75,7 +75,7 @@ def unsubscribe_url(endpoint: WebhookEndpoint) -> str | None:
 
 
 def payload(notice: Notice, endpoint: WebhookEndpoint | None = None) -> Json:
-    overall = Component.objects.overall_status()
+    overall = overall_status()
     return {
         "meta": {
             "unsubscribe": unsubscribe_url(endpoint) if endpoint else None,

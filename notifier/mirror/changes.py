@@ -19,7 +19,7 @@ from incidents.models import (
     MaintenanceUpdate,
     Post,
 )
-from notifier.registry import mirror_targets
+from notifier.mirror.targets import configured_targets
 
 # Model -> (kind, the attribute holding the owning page's id).
 OWNERS: dict[type, tuple[str, str]] = {
@@ -33,7 +33,7 @@ OWNERS: dict[type, tuple[str, str]] = {
 
 
 def mirroring() -> bool:
-    return bool(mirror_targets())
+    return bool(configured_targets())
 
 
 def _record(kind: str, object_id: int | None) -> None:

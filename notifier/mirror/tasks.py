@@ -10,7 +10,7 @@ from django.utils import timezone
 from notifier.channels.base import TransportError
 from notifier.mirror.models import MirrorTarget
 from notifier.mirror.refresh import forget_shown_changes
-from notifier.registry import mirror_targets
+from notifier.mirror.targets import configured_targets
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def refresh_mirrors() -> dict[str, str]:
     a failure leaves the target behind the site, so the next tick tries again.
     """
     outcomes: dict[str, str] = {}
-    targets = mirror_targets()
+    targets = configured_targets()
     for target in targets:
         result, error = "", ""
         try:
