@@ -206,11 +206,7 @@ def post_incident_update(
         component_changes=changes,
         next_update_by=next_update_by,
     )
-    kind = (
-        NoticeKind.INCIDENT_RESOLVED
-        if status == IncidentStatus.RESOLVED
-        else NoticeKind.INCIDENT_UPDATED
-    )
+    kind = NoticeKind.for_incident(status)
     record_notice(kind, channels=channels, incident=incident, incident_update=update)
     record_audit(
         "incident.resolved" if kind == NoticeKind.INCIDENT_RESOLVED else "incident.updated",

@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from actions.common import EditConflict
-from actions.maintenance import maintenance_notice_kind
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.maintenance import (
@@ -169,7 +168,7 @@ def maintenance_act_preview(request: HttpRequest, pk: int, act: str) -> HttpResp
         return {"maintenance": update.maintenance, "maintenance_update": update}
 
     preview = preview_publish(
-        maintenance_notice_kind(chosen.target), run, "console/maintenance/_entry_preview.html"
+        NoticeKind.for_maintenance(chosen.target), run, "console/maintenance/_entry_preview.html"
     )
     context = {"preview": preview, "warnings": form_window_warnings(form)}
     return render(request, "console/_preview.html", context)

@@ -45,7 +45,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifier.channels.base import Channel, TransportError, gives_up
-from notifier.channels.webhook_payload import component_ids, payload
+from notifier.channels.webhook_payload import payload
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
 
@@ -178,7 +178,7 @@ class WebhookChannel(Channel):
         if notice.post_id:
             return WebhookEndpoint.objects.none()
         endpoints = WebhookEndpoint.objects.filter(disabled_at__isnull=True)
-        ids = component_ids(notice)
+        ids = notice.component_ids()
         if ids:
             endpoints = endpoints.filter(Q(components=None) | Q(components__in=ids)).distinct()
         return endpoints
