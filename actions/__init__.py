@@ -6,7 +6,7 @@ lifecycle allows) is written once. Each act also records its notice for the
 fan-out in the same transaction (actions.* -> notifier.ledger).
 """
 
-from actions.common import Author, Channels, ComponentStatuses, EditConflict
+from actions.api_tokens import delete_api_token, issue_api_token, set_api_token_enabled
 from actions.components import (
     create_component,
     create_group,
@@ -45,7 +45,7 @@ from actions.posts import (
     unpublish_post,
     update_post,
 )
-from actions.tokens import delete_api_token, issue_api_token, set_api_token_enabled
+from actions.steps import Author, Channels, ComponentStatuses, EditConflict
 from actions.webhooks import delete_webhook, register_webhook, set_webhook_enabled
 
 __all__ = [

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from actions.common import (
+from actions.steps import (
     Author,
     Channels,
     ComponentStatuses,
@@ -19,7 +19,7 @@ from actions.common import (
     take_version,
     validate_component_statuses,
 )
-from incidents.audit import record_audit, snapshot
+from incidents.auditing import record_audit, snapshot
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
     Component,

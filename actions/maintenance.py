@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from actions.common import (
+from actions.steps import (
     Author,
     Channels,
     apply_component_statuses,
@@ -19,7 +19,7 @@ from actions.common import (
     required_body,
     take_version,
 )
-from incidents.audit import record_audit, snapshot
+from incidents.auditing import record_audit, snapshot
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     Component,

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 import actions
-from actions.common import take_version
-from incidents.audit import record_audit, snapshot
+from actions.steps import take_version
+from incidents.auditing import record_audit, snapshot
 from incidents.clean_text import CleanTextModelForm
 from incidents.models import (
     ApiToken,

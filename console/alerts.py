@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from console.staff import alert_recipients
+from console.accounts import alert_recipients
 from incidents import timefmt
 from incidents.api.serializers import public_id
 from incidents.links import absolute

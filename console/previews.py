@@ -17,8 +17,8 @@ from django.utils.safestring import SafeString
 
 from incidents.models import InvalidTransition
 from notifier.channels.social import SocialChannel
-from notifier.messages import render_email
 from notifier.models import Notice
+from notifier.notice_text import render_email
 from notifier.registry import all_channels
 
 

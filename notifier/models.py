@@ -56,7 +56,7 @@ class Unsubscribed(models.Model):
     stands for one request, and unsubscribing withdraws the requests made before it.
     """
 
-    # An HMAC of the address (notifier.tokens.address_key): no address is stored.
+    # An HMAC of the address (notifier.signed_links.address_key): no address is stored.
     key = models.CharField(max_length=64, unique=True)
     at = models.DateTimeField(db_index=True)
 

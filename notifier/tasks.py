@@ -13,7 +13,7 @@ from django.utils import timezone
 from notifier import dispatch, expansion, journal, subscriptions
 from notifier.models import Delivery, DeliveryState, Expansion
 from notifier.queueing import enqueue_deliveries, queue_once
-from notifier.tokens import SubscribeRequest
+from notifier.signed_links import SubscribeRequest
 
 logger = logging.getLogger(__name__)
 

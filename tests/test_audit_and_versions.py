@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 import actions
-from actions.common import EditConflict
+from actions.steps import EditConflict
 from incidents.models import AuditEntry, ComponentStatus, IncidentStatus
 from notifier.models import Notice
 from tests.factories import make_component, open_incident

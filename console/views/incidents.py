@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from actions.common import EditConflict
+from actions.steps import EditConflict
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.incidents import OpenIncidentForm, UpdateForm

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from actions.common import EditConflict
+from actions.steps import EditConflict
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.maintenance import (

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 import actions
-from actions.common import EditConflict
+from actions.steps import EditConflict
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.posts import PostForm, VersionForm

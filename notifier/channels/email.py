@@ -25,9 +25,9 @@ from notifier.channels.base import Channel, TransportError
 from notifier.channels.email_bytes import MailTemplate, fits
 from notifier.channels.smtp_pipelining import Envelope
 from notifier.mail_headers import SEVEN_BIT_UTF8, list_id, mail_date
-from notifier.messages import UNSUBSCRIBE_MARKER, RenderedEmail, email_for
 from notifier.models import Delivery, Notice, Subscriber
-from notifier.tokens import UnsubscribeSigner, unsubscribe_token
+from notifier.notice_text import UNSUBSCRIBE_MARKER, RenderedEmail, email_for
+from notifier.signed_links import UnsubscribeSigner, unsubscribe_token
 
 # Network trouble: the next try may work. Anything the server refused outright is per message.
 TRANSIENT_ERRORS = (

@@ -52,7 +52,7 @@ from incidents.api.serializers import (
 from incidents.links import absolute
 from incidents.models import MaintenanceStatus, overall_status
 from notifier.models import Notice, WebhookEndpoint
-from notifier.tokens import webhook_unsubscribe_token
+from notifier.signed_links import webhook_unsubscribe_token
 
 Json = dict[str, Any]
 

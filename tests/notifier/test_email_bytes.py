@@ -21,7 +21,7 @@ from notifier import dispatch
 from notifier.channels.email import EmailChannel
 from notifier.channels.email_bytes import MailTemplate, fits
 from notifier.models import Delivery, Expansion, Subscriber
-from notifier.tokens import matches_address, read_unsubscribe_token
+from notifier.signed_links import matches_address, read_unsubscribe_token
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import actions
-from notifier.messages import render_email
 from notifier.models import Notice, NoticeKind
+from notifier.notice_text import render_email
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db

@@ -32,7 +32,7 @@ import actions
 from incidents.models import Component, ComponentStatus, Incident
 from notifier import dispatch, expansion, journal, tasks
 from notifier.models import Delivery, DeliveryState, Expansion, Notice, Subscriber
-from notifier.tokens import SubscribeRequest, read_unsubscribe_token
+from notifier.signed_links import SubscribeRequest, read_unsubscribe_token
 from tests.servers.postgres import PostgresServer
 from tests.servers.redis import RedisServer
 from tests.servers.smtp import SmtpServer

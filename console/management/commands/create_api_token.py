@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from actions import issue_api_token
-from incidents.audit import acting_via
+from incidents.auditing import acting_via
 from incidents.clean_text import cleaned
 from incidents.models import Scope
 
