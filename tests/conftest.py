@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -19,11 +20,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+TEST_SECRET_KEY = "a test key, not the built-in one, long enough for Django"
+# Servers and workers the tests start inherit it, so what they sign the tests can read.
+os.environ["SECRET_KEY"] = TEST_SECRET_KEY
+
+
 @pytest.fixture(autouse=True)
 def _a_secret_key_of_its_own(settings) -> None:
     """As in production: with the built-in key the site serves loopback only, and tests ask
     for other hosts and client addresses. tests/test_local_key.py puts the built-in key back."""
-    settings.SECRET_KEY = "a test key, not the built-in one, long enough for Django"
+    settings.SECRET_KEY = TEST_SECRET_KEY
 
 
 def pytest_report_header(config: pytest.Config) -> str:
