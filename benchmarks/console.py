@@ -74,8 +74,8 @@ def setup_child(out: Path) -> None:
     from django.core.management import call_command
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    import actions
     from console.roles import Role, assign_role
-    from incidents import actions
     from incidents.models import Component, ComponentStatus, Impact, IncidentStatus
     from notifier.models import Subscriber
 

@@ -3,7 +3,7 @@
     python -m benchmarks.fanout            # 1,000 (warm-up), 10,000 and 100,000 subscribers
     python -m benchmarks.fanout --quick    # 1,000 and 5,000; README untouched
 
-The full path is what production runs: `incidents.actions.open_incident` writes the incident
+The full path is what production runs: `actions.open_incident` writes the incident
 and the notice's mailing-list row in PostgreSQL (a throwaway server from
 tests/servers/postgres.py); after commit a task goes to Redis; one Celery worker
 (`--concurrency 2`, prefork, embedded beat) expands the list into delivery rows a chunk at a
@@ -165,7 +165,7 @@ def subscribe_up_to(count: int) -> None:
 
 
 def publish(title: str) -> Any:
-    from incidents import actions
+    import actions
     from incidents.models import Component, ComponentStatus
 
     imap, _ = Component.objects.get_or_create(name="IMAP")

@@ -45,7 +45,7 @@ def breakdown(incident_id: int, sink_host: str, sink_port: int) -> dict[str, flo
 
     # The worker has stopped: write the deliveries here (their tasks go to a queue nobody reads).
     for mailing in Expansion.objects.filter(notice__incident=incident_id):
-        expansion.expand(mailing.pk)
+        expansion.expand_mailing_list(mailing.pk)
     ids = list(
         Delivery.objects.filter(notice__incident=incident_id, channel="email")
         .order_by("id")

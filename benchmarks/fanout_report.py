@@ -45,7 +45,7 @@ def section(results: dict[str, Any]) -> str:
             "### Fan-out",
             "",
             f"`python -m benchmarks.fanout`: notice mails to {sizes} subscribers through the "
-            "full path (publish with `incidents.actions`, the mailing list expanded into "
+            "full path (publish with `actions`, the mailing list expanded into "
             f"delivery rows by the worker in PostgreSQL {results['postgres']}, Redis broker, "
             f"one `{results['worker']}`, the dispatcher building each mail from the batch's "
             "pre-rendered bytes, each mail's content sent with the next one's SMTP envelope, each "

@@ -5,7 +5,7 @@ maintenance windows; --quick: 100, 30, 10) in a throwaway SQLite database:
 
 - **Full build**: `manage.py build_mirror` (every public page, feed, API document and asset
   into a new build, then the swap), in a fresh process: what an operator waits for.
-- **Publish to mirror updated**: from calling `incidents.actions.post_incident_update` to
+- **Publish to mirror updated**: from calling `actions.post_incident_update` to
   MIRROR_LOCAL_DIR/current pointing at a build whose incident page shows the update (the
   swap), and to the call's return (old builds pruned, the next build's links made, the
   delivery recorded). The dispatcher runs in the same process (Celery eager: commit, dispatch

@@ -138,7 +138,7 @@ def child_publishes(
 ) -> dict[str, Any]:
     """Time incident updates (the goal's measure), then new incidents, to the swapped mirror;
     then beat's refresh after a status set alone."""
-    from incidents import actions
+    import actions
     from incidents.models import Component, ComponentStatus, Incident, IncidentStatus
     from statuspage.celery import app
 
@@ -194,7 +194,7 @@ def child_publishes(
 
 def _time_refreshes(component: Any, count: int) -> dict[str, Any]:
     """beat's mirror refresh after a component status set alone (no notice, no delivery)."""
-    from incidents import actions
+    import actions
     from incidents.models import ComponentStatus
     from notifier.mirror.tasks import refresh_mirrors
 

@@ -48,8 +48,8 @@ class Phases:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         from notifier import ledger
-        from notifier.channels import mirror_local
         from notifier.mirror import channel
+        from notifier.mirror import local as mirror_local
 
         patches: list[tuple[Any, str, Any]] = []
 

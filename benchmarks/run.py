@@ -37,8 +37,8 @@ from benchmarks import (  # noqa: E402
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
 DEMO_FILES = [
-    ROOT / "incidents" / "management" / "commands" / "load_demo.py",
-    ROOT / "incidents" / "demo" / "runbox.toml",
+    ROOT / "console" / "management" / "commands" / "load_demo.py",
+    ROOT / "actions" / "demo" / "runbox.toml",
 ]
 DATASETS = ["demo", "history"]
 
@@ -132,7 +132,7 @@ def bench_dataset(name: str, root: Path, opts: argparse.Namespace) -> dict:
     workdir = root / name
     env = dataset_env(workdir)
     if name == "demo" and not demo_ready(opts.wait_demo):
-        return {"skipped": "load_demo or incidents/demo/runbox.toml is not there yet"}
+        return {"skipped": "load_demo or actions/demo/runbox.toml is not there yet"}
     print(f"{name}: building the database …", flush=True)
     build_args = ["build", name, *(["--quick"] if opts.quick else [])]
     try:

@@ -22,9 +22,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from console.staff import alert_recipients
+from console.accounts import alert_recipients
 from incidents import timefmt
 from incidents.api.serializers import public_id
+from incidents.links import absolute
 from incidents.models import Incident, IncidentUpdate
 from notifier.mail_headers import one_off_mail
 
@@ -86,8 +87,8 @@ def _context(update: IncidentUpdate, late: timedelta) -> dict[str, Any]:
         "promised": timefmt.clock_near(promised, update.posted_at),
         "promised_stamp": timefmt.stamp(promised),
         "late_minutes": max(1, int(late.total_seconds() // 60)),
-        "console_url": f"{settings.SITE_URL}{reverse('console:incident', args=[incident.pk])}",
-        "page_url": f"{settings.SITE_URL}{incident.get_absolute_url()}",
+        "console_url": absolute(reverse("console:incident", args=[incident.pk])),
+        "page_url": absolute(incident.get_absolute_url()),
     }
 
 

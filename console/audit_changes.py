@@ -20,7 +20,7 @@ from incidents.models import AuditEntry, Component, ComponentStatus
 
 # Counters and stamps the act itself implies: the "When" column already says when.
 BOOKKEEPING = frozenset({"id", "version", "sequence", "created_at", "updated_at"})
-# What the acts add to an object's own fields (see incidents/audit.py: snapshot).
+# What the acts add to an object's own fields (see incidents/auditing.py: snapshot).
 EXTRA_LABELS = {
     "update": "Update",
     "components": "Components",

@@ -16,10 +16,10 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from incidents.models import InvalidTransition
-from notifier.channels import all_channels
 from notifier.channels.social import SocialChannel
-from notifier.messages import render_email
 from notifier.models import Notice
+from notifier.notice_text import render_email
+from notifier.registry import all_channels
 
 
 @dataclass(frozen=True)

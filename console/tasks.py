@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
+import actions
 from console import alerts
+
+
+@shared_task(name="console.advance_maintenance")
+def advance_maintenance() -> int:
+    """Start due maintenance windows, complete ended ones and put out posts whose scheduled
+    time has come (one tick for everything due on time); returns how many moved."""
+    return len(actions.advance_maintenance()) + len(actions.publish_due_posts())
 
 
 @shared_task(name="console.alert_overdue_updates")

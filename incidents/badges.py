@@ -19,7 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from incidents import pages
-from incidents.models import Component, ComponentStatus
+from incidents.models import Component, ComponentStatus, overall_status
 from incidents.page_cache import cached_page
 from statuspage.csp import embeddable
 
@@ -119,7 +119,7 @@ def _svg(badge: Badge) -> HttpResponse:
 @require_safe
 @cached_page
 def overall_badge(request: HttpRequest) -> HttpResponse:
-    overall = Component.objects.all().overall_status()
+    overall = overall_status()
     return _svg(Badge(settings.SITE_NAME, overall.description, COLOURS[overall.indicator]))
 
 

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from incidents.links import absolute
 from incidents.models import Maintenance, MaintenanceStatus
 from incidents.page_cache import cached_page
 from incidents.plaintext import markdown_to_text
@@ -52,7 +53,7 @@ def _description(maintenance: Maintenance, url: str) -> str:
 
 
 def event(maintenance: Maintenance, produced_at: datetime) -> Event:
-    url = f"{settings.SITE_URL}{maintenance.get_absolute_url()}"
+    url = absolute(maintenance.get_absolute_url())
     item = Event()
     item.add("uid", uid(maintenance))
     item.add("sequence", maintenance.sequence)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django_htmx.http import HttpResponseStopPolling
 
-from notifier.deliveries import delivery_summary, requeue_failed
+from notifier.delivery_summary import delivery_summary, requeue_failed
 from notifier.models import Delivery, DeliveryState, Notice, Subscriber, WebhookEndpoint
 
 

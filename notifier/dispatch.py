@@ -10,7 +10,6 @@ permanent ones are recorded and never retried blindly.
 from __future__ import annotations
 
 import logging
-import random
 import secrets
 import time
 from collections.abc import Sequence
@@ -22,8 +21,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifier import journal
-from notifier.channels import TransportError, channel_named
+from notifier.channels.base import TransportError, backoff, gives_up
 from notifier.models import CLAIMABLE_STATES, Delivery, DeliveryState, Notice
+from notifier.registry import channel_named
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +35,6 @@ class BatchResult:
     # Set when a transient failure stopped the batch: seconds to wait before trying again.
     retry_in: float | None = None
     error: str = ""
-
-
-def backoff(attempt: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with full jitter, capped; a server's own Retry-After wins when longer."""
-    base = settings.DELIVERY_RETRY_BASE_SECONDS
-    cap = settings.DELIVERY_RETRY_MAX_SECONDS
-    delay = random.uniform(base / 2, min(cap, base * 2 ** max(0, attempt - 1)))
-    return max(delay, retry_after or 0.0)
-
-
-def gives_up(delivery: Delivery, error: TransportError) -> bool:
-    """Whether a failure is final: the far end refused for good, or we have tried long enough."""
-    age = timezone.now() - delivery.created_at
-    return error.permanent or age >= timedelta(seconds=settings.DELIVERY_GIVE_UP_AFTER)
 
 
 def claim(delivery_ids: Sequence[int]) -> list[Delivery]:

@@ -24,8 +24,9 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from notifier.channels import channel_named
+from notifier import queueing
 from notifier.models import CLAIMABLE_STATES, Delivery, Expansion
+from notifier.registry import channel_named
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 LATER_CHUNK = 5000
 
 
-def claim(expansion_id: int) -> bool:
+def claim_expansion(expansion_id: int) -> bool:
     """Whether this worker won the expansion (nobody holds it, or its holder died)."""
     now = timezone.now()
     dead = now - timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
@@ -45,11 +46,9 @@ def claim(expansion_id: int) -> bool:
     )
 
 
-def expand(expansion_id: int) -> int:
+def expand_mailing_list(expansion_id: int) -> int:
     """Write and queue the deliveries of one expansion; returns how many were queued."""
-    from notifier.ledger import queue_batches
-
-    if not claim(expansion_id):
+    if not claim_expansion(expansion_id):
         return 0
     expansion = Expansion.objects.select_related("notice").get(pk=expansion_id)
     channel = channel_named(expansion.channel)
@@ -61,7 +60,7 @@ def expand(expansion_id: int) -> int:
         # above those queued before), and at the first pass any a crashed run left.
         fresh = rows.filter(id__gt=last_queued, state__in=CLAIMABLE_STATES)
         ids = list(fresh.order_by("id").values_list("id", flat=True))
-        queued += queue_batches(ids, marked=True)
+        queued += queueing.queue_batches(ids, marked=True)
         last_queued = ids[-1] if ids else last_queued
         # Renewed per chunk, so the sweeper does not take a long list from a live worker.
         Expansion.objects.filter(pk=expansion_id).update(
@@ -93,7 +92,7 @@ def refresh_planner_statistics() -> None:
         logger.warning("Could not ANALYZE the delivery ledger", exc_info=True)
 
 
-def stale(now: datetime, *, queue_moving: bool) -> list[int]:
+def stale_expansions(now: datetime, *, queue_moving: bool) -> list[int]:
     """Expansions nobody works on: never started (the broker was down), or their worker died."""
     pending_for = timedelta(seconds=settings.DELIVERY_STALE_SECONDS)
     sending_for = timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)

@@ -21,8 +21,10 @@ from django.utils import timezone
 from incidents.models import (
     Component,
     Incident,
+    IncidentStatus,
     IncidentUpdate,
     Maintenance,
+    MaintenanceStatus,
     MaintenanceUpdate,
     Post,
 )
@@ -54,7 +56,7 @@ class Unsubscribed(models.Model):
     stands for one request, and unsubscribing withdraws the requests made before it.
     """
 
-    # An HMAC of the address (notifier.tokens.address_key): no address is stored.
+    # An HMAC of the address (notifier.signed_links.address_key): no address is stored.
     key = models.CharField(max_length=64, unique=True)
     at = models.DateTimeField(db_index=True)
 
@@ -151,6 +153,27 @@ class NoticeKind(models.TextChoices):
     POST_PUBLISHED = "post.published", "Post published"
     COMPONENT_UPDATED = "component.updated", "Component status changed"
 
+    @classmethod
+    def for_incident(cls, status: str) -> NoticeKind:
+        """The notice an incident update of `status` records (its opening has its own)."""
+        return cls.INCIDENT_RESOLVED if status == IncidentStatus.RESOLVED else cls.INCIDENT_UPDATED
+
+    @classmethod
+    def for_maintenance(cls, status: str | None) -> NoticeKind:
+        """The notice an act moving a window to `status` records (None: a note, which keeps
+        the state; scheduling has its own)."""
+        return MAINTENANCE_NOTICES.get(status or "", cls.MAINTENANCE_UPDATED)
+
+
+MAINTENANCE_NOTICES = {
+    MaintenanceStatus.IN_PROGRESS: NoticeKind.MAINTENANCE_STARTED,
+    MaintenanceStatus.VERIFYING: NoticeKind.MAINTENANCE_UPDATED,
+    MaintenanceStatus.COMPLETED: NoticeKind.MAINTENANCE_COMPLETED,
+    MaintenanceStatus.POSTPONED: NoticeKind.MAINTENANCE_POSTPONED,
+    MaintenanceStatus.RESCHEDULED: NoticeKind.MAINTENANCE_RESCHEDULED,
+    MaintenanceStatus.CANCELLED: NoticeKind.MAINTENANCE_CANCELLED,
+}
+
 
 class NoticeQuerySet(models.QuerySet["Notice"]):
     def with_tallies(self) -> list[Notice]:
@@ -195,6 +218,16 @@ class Notice(models.Model):
     def subject(self) -> Incident | Maintenance | Post | Component:
         """What the notice is about (for threading and links)."""
         return self.incident or self.maintenance or self.post or self.component  # type: ignore[return-value]
+
+    def component_ids(self) -> list[int]:
+        """The components this notice is about (who subscribed to them hears of it)."""
+        if self.incident_id:
+            return list(self.incident.affected.values_list("component_id", flat=True))  # type: ignore[union-attr]
+        if self.maintenance_id:
+            return list(self.maintenance.components.values_list("id", flat=True))  # type: ignore[union-attr]
+        if self.component_id:
+            return [self.component_id]
+        return []
 
     @property
     def thread_key(self) -> str:

@@ -15,12 +15,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.links import absolute
 from incidents.models import Component
 from notifier.mail_headers import SEVEN_BIT_UTF8, mail_date, new_message_id
-from notifier.messages import absolute
 from notifier.models import Subscriber, Unsubscribed, WebhookEndpoint
 from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
-from notifier.tokens import (
+from notifier.signed_links import (
     BadToken,
     SubscribeRequest,
     address_key,

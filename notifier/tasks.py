@@ -11,9 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from notifier import dispatch, expansion, journal, subscriptions
-from notifier.ledger import enqueue_deliveries, queue_once
 from notifier.models import Delivery, DeliveryState, Expansion
-from notifier.tokens import SubscribeRequest
+from notifier.queueing import enqueue_deliveries, queue_once
+from notifier.signed_links import SubscribeRequest
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,13 @@ def dispatch_notice(notice_id: int) -> int:
     for expansion_id in Expansion.objects.filter(notice_id=notice_id, done_at=None).values_list(
         "id", flat=True
     ):
-        queued += expansion.expand(expansion_id)
+        queued += expansion.expand_mailing_list(expansion_id)
     return queued
 
 
 @shared_task(name="notifier.expand", acks_late=True)
 def expand(expansion_id: int) -> int:
-    return expansion.expand(expansion_id)
+    return expansion.expand_mailing_list(expansion_id)
 
 
 def _run(task: Task, delivery_ids: list[int]) -> int:
@@ -87,7 +87,7 @@ def sweep() -> int:
             pk__in=page, state=DeliveryState.SENDING, claimed_at__lte=dead_claims
         ).update(state=DeliveryState.PENDING, claimed_by="")
         queued += enqueue_deliveries(Delivery.objects.filter(pk__in=page))
-    for expansion_id in expansion.stale(now, queue_moving=moving):
+    for expansion_id in expansion.stale_expansions(now, queue_moving=moving):
         Expansion.objects.filter(pk=expansion_id).update(enqueued_at=now)
         expand.delay(expansion_id)
         logger.info("Sweeper queued the expansion of mailing list %s", expansion_id)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from notifier import subscriptions, tasks
 from notifier.forms import SubscribeForm
 from notifier.ratelimit import Decision
-from notifier.tokens import BadToken, SubscribeRequest, read_webhook_unsubscribe_token
+from notifier.signed_links import BadToken, SubscribeRequest, read_webhook_unsubscribe_token
 from statuspage.client import client_address
 
 

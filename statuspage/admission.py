@@ -26,11 +26,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from statuspage.in_process import IN_PROCESS_RENDER
 from statuspage.staff_identity import is_verified_staff
 from statuspage.staff_presence import StaffPresence
 
-# Set in the WSGI environ by renders that run inside a worker (the mirror), never by a reader.
-IN_PROCESS_RENDER = "statuspage.in_process_render"
 # A staff request slower than this (a large preview) stops holding public readers back.
 STAFF_PRIORITY_SECONDS = 0.5
 # How often a waiting reader looks again for a staff request in another process.

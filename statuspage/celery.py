@@ -20,7 +20,7 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
 
     sender.add_periodic_task(
         float(settings.MAINTENANCE_TICK_SECONDS),
-        sender.signature("incidents.tasks.advance_maintenance"),
+        sender.signature("console.advance_maintenance"),
         name="start and complete maintenance windows on time",
     )
     sender.add_periodic_task(

@@ -19,8 +19,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 
-from statuspage.admission import IN_PROCESS_RENDER
 from statuspage.env import BUILT_IN_SECRET_KEY
+from statuspage.in_process import IN_PROCESS_RENDER
 
 LOOPBACK_NAMES = {"localhost", "testserver"}  # testserver: Django's test client
 PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")

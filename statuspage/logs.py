@@ -12,7 +12,7 @@ import logging
 
 # The tasks statuspage/celery.py schedules (tests/test_serve.py checks the two agree).
 PERIODIC_TASKS = (
-    "incidents.tasks.advance_maintenance",
+    "console.advance_maintenance",
     "notifier.sweep",
     "notifier.mirror.refresh",
     "console.alert_overdue_updates",

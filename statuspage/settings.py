@@ -316,13 +316,13 @@ if MIRROR_BASE_URL and not MIRROR_BASE_URL.endswith("/"):
 # statuses set alone, a new day), and rebuilds it whole when the last full build is this old.
 MIRROR_REFRESH_SECONDS = env_int("MIRROR_REFRESH_SECONDS", 60, minimum=5)
 MIRROR_FULL_BUILD_HOURS = env_int("MIRROR_FULL_BUILD_HOURS", 24, minimum=1)
-# rsync over SSH (notifier/channels/mirror_rsync.py): user@host:/path; the host key must be known.
+# rsync over SSH (notifier/mirror/rsync.py): user@host:/path; the host key must be known.
 MIRROR_RSYNC_TARGET = env_str("MIRROR_RSYNC_TARGET", "")
 MIRROR_RSYNC_SSH_KEY = env_str("MIRROR_RSYNC_SSH_KEY", "")  # a private key file
 MIRROR_RSYNC_PORT = env_int("MIRROR_RSYNC_PORT", 22, minimum=1)
 MIRROR_RSYNC_KNOWN_HOSTS = env_str("MIRROR_RSYNC_KNOWN_HOSTS", "")  # empty: ssh's own files
 MIRROR_RSYNC_TIMEOUT = env_int("MIRROR_RSYNC_TIMEOUT", 30, minimum=1)  # seconds without progress
-# S3-compatible object storage (notifier/channels/mirror_s3.py), through boto3.
+# S3-compatible object storage (notifier/mirror/s3.py), through boto3.
 MIRROR_S3_BUCKET = env_str("MIRROR_S3_BUCKET", "")
 MIRROR_S3_PREFIX = env_str("MIRROR_S3_PREFIX", "")
 MIRROR_S3_ENDPOINT_URL = env_str("MIRROR_S3_ENDPOINT_URL", "")  # empty: AWS

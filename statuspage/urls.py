@@ -59,6 +59,7 @@ admin.site.admin_view = _refusing_admin_view
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("console.urls")),
+    path("", include("staffapi.urls")),
     path("", include("incidents.urls")),
     path("", include("notifier.urls")),
 ]

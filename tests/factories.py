@@ -1,4 +1,4 @@
-"""Small helpers that make what tests need, incidents and maintenance through incidents.actions."""
+"""Small helpers that make what tests need, incidents and maintenance through actions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import (
     Category,
     Component,

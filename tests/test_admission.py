@@ -169,7 +169,7 @@ def test_readers_give_way_to_a_staff_request_in_another_process(settings, tmp_pa
 
 
 def test_renders_inside_a_worker_neither_wait_nor_take_a_slot(one_slot):
-    from statuspage.admission import IN_PROCESS_RENDER
+    from statuspage.in_process import IN_PROCESS_RENDER
 
     started = time.monotonic()
     response = one_slot(RequestFactory().get("/", **{IN_PROCESS_RENDER: True}))

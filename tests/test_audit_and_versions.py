@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents import actions
-from incidents.actions.common import EditConflict
+import actions
+from actions.steps import EditConflict
 from incidents.models import AuditEntry, ComponentStatus, IncidentStatus
 from notifier.models import Notice
 from tests.factories import make_component, open_incident

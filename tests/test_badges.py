@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.badges import COLOURS, LABEL_COLOUR
 from incidents.models import ComponentStatus
 from tests.factories import build_site, make_component

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from icalendar import Calendar
 
-from incidents import actions
+import actions
 from incidents.models import Maintenance
 from tests.factories import OSLO, make_component, oslo, schedule_maintenance, utc
 

@@ -14,12 +14,12 @@ import re
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.api import serializers
 from incidents.calendar import maintenance_calendar
 from incidents.models import ComponentStatus, IncidentUpdate
-from notifier.messages import notice_text
 from notifier.models import Notice
+from notifier.notice_text import notice_text
 from tests.factories import make_component, make_group, open_incident, oslo, schedule_maintenance
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]

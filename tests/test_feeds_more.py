@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from tests.factories import Site, build_site, make_component, open_incident, oslo
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from tests.factories import (
     Site,

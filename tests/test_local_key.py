@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from notifier.models import Subscriber
-from notifier.tokens import SubscribeRequest, confirmation_token
-from statuspage.admission import IN_PROCESS_RENDER
+from notifier.signed_links import SubscribeRequest, confirmation_token
 from statuspage.env import BUILT_IN_SECRET_KEY
+from statuspage.in_process import IN_PROCESS_RENDER
 
 pytestmark = pytest.mark.django_db
 

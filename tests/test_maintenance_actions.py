@@ -1,4 +1,4 @@
-"""Maintenance windows through incidents.actions: the lifecycle, its refusals, the periodic task."""
+"""Maintenance windows through actions: the lifecycle, its refusals, the periodic task."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from incidents import actions
-from incidents.actions import EditConflict
+import actions
+from actions import EditConflict
 from incidents.models import (
     AuditEntry,
     Component,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from actions.posts import MAX_POST_BODY
 from console.forms.incidents import MAX_BODY
-from incidents.actions.posts import MAX_POST_BODY
 from incidents.markup import plain_paragraphs, render_fresh
 from incidents.markup_guard import too_costly
 
@@ -112,7 +112,7 @@ def test_the_longest_body_of_each_worst_case_renders_within_the_bound(name, leng
 
 
 def demo_bodies() -> list[str]:
-    data = tomllib.loads(Path("incidents/demo/runbox.toml").read_text())
+    data = tomllib.loads(Path("actions/demo/runbox.toml").read_text())
     found: list[str] = []
 
     def walk(node: object) -> None:

@@ -1,4 +1,4 @@
-"""Incidents through incidents.actions: the lifecycle, components, refusals.
+"""Incidents through actions: the lifecycle, components, refusals.
 
 Maintenance: test_maintenance_actions.py. Overall status and posts: test_status_and_posts.py.
 """
@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from incidents import actions
+import actions
 from incidents.models import (
     Component,
     ComponentStatus,

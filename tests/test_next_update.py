@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from incidents import actions, timefmt
+import actions
+from incidents import timefmt
 from incidents.models import Incident, IncidentStatus, IncidentUpdate
 from tests.factories import make_component, open_incident, oslo
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from incidents.page_cache import page_key
 from tests.factories import make_component, open_incident

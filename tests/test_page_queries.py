@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import Component, ComponentStatus, IncidentStatus
 from tests.factories import (
     bulk_history,

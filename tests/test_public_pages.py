@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from incidents import actions
+import actions
 from tests.factories import OSLO, Site, build_site, open_incident, oslo, schedule_maintenance
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]

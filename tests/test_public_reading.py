@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import actions, timefmt
+import actions
+from incidents import timefmt
 from incidents.templatetags.statuspage import duration_text
 from tests.factories import open_incident, oslo, schedule_maintenance
 

@@ -140,7 +140,7 @@ def test_it_serves_pages_and_the_worker_starts_maintenance_on_time(
         site_env,
         "shell",
         "-c",
-        "from datetime import datetime; from incidents import actions; "
+        "from datetime import datetime; import actions; "
         f"actions.schedule_maintenance(title='Switch replacement', body='',"
         f" scheduled_start=datetime.fromisoformat('{start.isoformat()}'),"
         f" scheduled_end=datetime.fromisoformat('{(start + timedelta(hours=1)).isoformat()}'))",
@@ -155,7 +155,7 @@ def test_it_serves_pages_and_the_worker_starts_maintenance_on_time(
     log = (Path(site_env["VAR_DIR"]) / "serve.log").read_text()
     assert "celery@" in log and " ready." in log
     assert "Sending due task" not in log
-    assert "incidents.tasks.advance_maintenance[" not in log
+    assert "console.advance_maintenance[" not in log
 
 
 def test_ctrl_c_stops_the_web_server_and_the_worker(

@@ -23,7 +23,7 @@ WRITER = """
 import sys, django
 django.setup()
 from django.db import connection
-from incidents import actions
+import actions
 with connection.cursor() as cursor:
     print("mode", cursor.execute("PRAGMA journal_mode").fetchone()[0], flush=True)
 sys.stdin.readline()

@@ -1,4 +1,4 @@
-"""The overall status and blog posts; incidents and maintenance made through incidents.actions."""
+"""The overall status and blog posts; incidents and maintenance made through actions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from incidents import actions
+import actions
 from incidents.models import (
     Component,
     ComponentStatus,
@@ -16,6 +16,7 @@ from incidents.models import (
     IncidentStatus,
     Maintenance,
     Post,
+    overall_status,
     worst_status,
 )
 from tests.factories import make_component, open_incident, publish_post, schedule_maintenance, utc
@@ -33,7 +34,7 @@ def test_it_reports_all_operational_when_nothing_is_wrong():
     resolved = open_incident(impact=Impact.CRITICAL, at=T0)
     actions.resolve_incident(resolved, body="Fixed.", posted_at=T0 + MINUTE)
 
-    overall = Component.objects.overall_status()
+    overall = overall_status()
 
     assert (overall.indicator, overall.description) == ("none", "All systems operational")
 
@@ -51,14 +52,14 @@ def test_it_takes_the_worst_component_status(component_status, indicator):
     make_component("IMAP")
     make_component("SMTP", status=component_status)
 
-    assert Component.objects.overall_status().indicator == indicator
+    assert overall_status().indicator == indicator
 
 
 def test_it_takes_the_impact_of_an_unresolved_incident_without_components():
     make_component("IMAP")
     open_incident(impact=Impact.CRITICAL, at=T0)
 
-    overall = Component.objects.overall_status()
+    overall = overall_status()
 
     assert (overall.indicator, overall.description) == ("critical", "Major service outage")
 
@@ -66,12 +67,12 @@ def test_it_takes_the_impact_of_an_unresolved_incident_without_components():
 def test_it_counts_maintenance_in_progress_but_not_scheduled_maintenance():
     make_component("IMAP")
     later = schedule_maintenance(start=T0 + timedelta(days=1), end=T0 + timedelta(days=1, hours=1))
-    assert Component.objects.overall_status().indicator == "none"
+    assert overall_status().indicator == "none"
 
     now = schedule_maintenance(start=T0, end=T0 + timedelta(hours=1))
     actions.start_maintenance(now, posted_at=T0)
 
-    assert Component.objects.overall_status().indicator == "maintenance"
+    assert overall_status().indicator == "maintenance"
     assert later.status == "scheduled"
 
 
@@ -80,7 +81,7 @@ def test_it_lets_an_incident_outrank_maintenance():
     actions.start_maintenance(work, posted_at=T0)
     open_incident(impact=Impact.MINOR, at=T0)
 
-    assert Component.objects.overall_status().indicator == "minor"
+    assert overall_status().indicator == "minor"
 
 
 def test_worst_status_picks_the_worst_of_all_three_sources():

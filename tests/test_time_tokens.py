@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from incidents.demo.loader import DEMO_FILE, load_demo
+from actions.demo.loader import DEMO_FILE, load_demo
 from incidents.markup import render_markdown
 from incidents.models import Maintenance, Post
 from incidents.plaintext import markdown_to_text
 from incidents.timetokens import TOKEN, TokenError, parse, token_problems
-from notifier.messages import render_email, short_post
 from notifier.models import Notice, NoticeKind
+from notifier.notice_text import render_email, short_post
 from tests.factories import oslo, schedule_maintenance, utc
 
 DEC_20 = "{{time 2012-12-20 06:30-08:30 CET}}"

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from incidents import timefmt
 from incidents.models import Component, ComponentStatus
-from notifier.channels import all_channels
 from notifier.models import Notice
+from notifier.registry import mirror_targets, reader_channels
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # A clock a minute or two fast on a phone must not turn "now" into "the future".
@@ -71,9 +71,7 @@ def channel_choices(kind: str) -> tuple[list[tuple[str, str]], list[str], dict[s
     """
     probe = Notice(kind=kind)
     choices, initial, off = [], [], {}
-    for channel in all_channels():
-        if channel.name.startswith("mirror"):
-            continue
+    for channel in reader_channels():
         choices.append((channel.name, channel.label))
         if not channel.is_configured():
             off[channel.name] = channel.why_off() or "Not configured."
@@ -84,8 +82,7 @@ def channel_choices(kind: str) -> tuple[list[tuple[str, str]], list[str], dict[s
 
 def chosen_channels(selected: list[str]) -> list[str]:
     """The selected reader channels plus every configured mirror."""
-    mirrors = [c.name for c in all_channels() if c.name.startswith("mirror") and c.is_configured()]
-    return [*mirrors, *selected]
+    return [*(c.name for c in mirror_targets()), *selected]
 
 
 class ChannelsField(forms.MultipleChoiceField):

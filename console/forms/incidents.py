@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+import actions
+from actions import Author, Channels
 from console.forms.fields import (
     ChannelsField,
     SiteDateTimeField,
@@ -14,8 +16,7 @@ from console.forms.fields import (
     component_statuses,
 )
 from console.forms.time_tokens import validate_time_tokens
-from incidents import actions, timefmt
-from incidents.actions import Author, Channels
+from incidents import timefmt
 from incidents.clean_text import CleanTextForm
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,

@@ -11,9 +11,10 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+import actions
 from console.forms.fields import FUTURE_SLACK, ChannelsField, SiteDateTimeField
 from console.forms.incidents import body_field
-from incidents import actions, timefmt
+from incidents import timefmt
 from incidents.clean_text import CleanTextForm
 from incidents.models import Component, Maintenance, MaintenanceStatus, MaintenanceUpdate
 from notifier.models import NoticeKind

@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.text import slugify
 
+from actions.posts import MAX_POST_BODY, MAX_TAG_NAME
 from console.forms.fields import ChannelsField, SiteDateTimeField
 from console.forms.time_tokens import validate_time_tokens
-from incidents.actions.posts import MAX_POST_BODY, MAX_TAG_NAME
 from incidents.clean_text import CleanTextForm
 from incidents.models import MORE_MARKER, Category, Incident, Maintenance, Post, Tag
 from notifier.models import NoticeKind

@@ -20,7 +20,7 @@ from django_otp import login as otp_login
 
 from console.forms.auth import TokenForm
 from console.twofactor import confirmed_device, pending_device, qr_svg, secret_base32
-from incidents.audit import record_audit
+from incidents.auditing import record_audit
 
 
 def _next(request: HttpRequest) -> str:

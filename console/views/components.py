@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+import actions
+from actions.components import component_references
 from console.access import admin_view
 from console.forms.components import ComponentForm, GroupForm, MoveForm, StatusForm
 from console.views.incidents import apply_errors
-from incidents import actions
-from incidents.actions.components import component_references
 from incidents.models import AuditEntry, Component, ComponentGroup, ComponentStatus
 
 

@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from console.access import editor_view
 from console.views.deliveries import live_context, live_notices, recent_notices
-from incidents.models import Component, Incident, Maintenance
+from incidents.models import Component, Incident, Maintenance, overall_status
 
 RECENT_DELIVERIES = "recent-deliveries"
 
@@ -24,7 +24,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "console/dashboard.html",
         {
-            "overall": Component.objects.overall_status(),
+            "overall": overall_status(),
             "open_incidents": Incident.objects.unresolved().prefetch_related("updates"),
             "active_maintenance": Maintenance.objects.active(),
             "upcoming_maintenance": Maintenance.objects.upcoming()[:10],

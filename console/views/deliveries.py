@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from console.access import editor_view
-from incidents.audit import record_audit
-from notifier.deliveries import delivery_summary, requeue_failed
+from incidents.auditing import record_audit
+from notifier.delivery_summary import delivery_summary, requeue_failed
 from notifier.models import Notice
 
 # Published by a publish from an htmx form, so blocks of counts on the page refresh at once.

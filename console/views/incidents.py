@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from actions.steps import EditConflict
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.incidents import OpenIncidentForm, UpdateForm
 from console.previews import preview_publish
 from console.views.deliveries import DELIVERIES_CHANGED
-from incidents.actions.common import EditConflict
-from incidents.models import AuditEntry, Incident, IncidentStatus
+from incidents.models import AuditEntry, Incident
 from notifier.models import Notice, NoticeKind
 
 
@@ -167,11 +167,7 @@ def update_preview(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "console/_preview.html", {"form_errors": form.errors})
     data = form.cleaned_data
-    kind = (
-        NoticeKind.INCIDENT_RESOLVED
-        if data["status"] == IncidentStatus.RESOLVED
-        else NoticeKind.INCIDENT_UPDATED
-    )
+    kind = NoticeKind.for_incident(data["status"])
 
     def act() -> dict[str, Any]:
         update = form.post(author=request.user, channels=[], expected_version=None)

@@ -1,5 +1,5 @@
 """Maintenance in the console: schedule a window, then start, note, verify, complete,
-postpone, reschedule or cancel it. The views are thin: the forms validate, incidents.actions
+postpone, reschedule or cancel it. The views are thin: the forms validate, actions
 act, and every act is previewed through the same action before it is published."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from actions.steps import EditConflict
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.maintenance import (
@@ -28,8 +29,6 @@ from console.forms.time_tokens import form_window_warnings
 from console.previews import preview_publish
 from console.views.incidents import apply_errors
 from incidents import timefmt
-from incidents.actions.common import EditConflict
-from incidents.actions.maintenance import maintenance_notice_kind
 from incidents.models import (
     FINISHED_MAINTENANCE_STATUSES,
     AuditEntry,
@@ -169,7 +168,7 @@ def maintenance_act_preview(request: HttpRequest, pk: int, act: str) -> HttpResp
         return {"maintenance": update.maintenance, "maintenance_update": update}
 
     preview = preview_publish(
-        maintenance_notice_kind(chosen.target), run, "console/maintenance/_entry_preview.html"
+        NoticeKind.for_maintenance(chosen.target), run, "console/maintenance/_entry_preview.html"
     )
     context = {"preview": preview, "warnings": form_window_warnings(form)}
     return render(request, "console/_preview.html", context)

@@ -18,7 +18,7 @@ from console.forms.message_templates import (
     fill_template,
 )
 from console.models import MessageTemplate
-from incidents.audit import record_audit, snapshot
+from incidents.auditing import record_audit, snapshot
 
 
 @editor_view

@@ -12,13 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+import actions
+from actions.steps import EditConflict
 from console.access import editor_view
 from console.forms.fields import chosen_channels
 from console.forms.posts import PostForm, VersionForm
 from console.previews import preview_publish
 from console.views.incidents import apply_errors
-from incidents import actions, timefmt
-from incidents.actions.common import EditConflict
+from incidents import timefmt
 from incidents.models import AuditEntry, Post
 from notifier.models import Notice, NoticeKind
 

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
+import actions
 from console.access import admin_view
 from console.forms.integrations import ApiTokenForm
 from console.views.incidents import apply_errors
-from incidents import actions
 from incidents.models import ApiToken
 
 

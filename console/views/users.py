@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from console import staff
+from console import accounts
 from console.access import admin_view
 from console.forms.users import NewStaffForm, RoleForm
 from console.roles import Role, held_role
@@ -25,7 +25,7 @@ def _row(user: Any) -> dict[str, Any]:
     return {
         "user": user,
         "role": held_role(user),
-        "two_factor": staff.two_factor_state(user),
+        "two_factor": accounts.two_factor_state(user),
     }
 
 
@@ -44,7 +44,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         password = data["password"]
         try:
-            user = staff.create_staff_user(
+            user = accounts.create_staff_user(
                 username=data["username"],
                 email=data["email"],
                 role=Role(data["role"]),
@@ -106,7 +106,7 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError("Choose editor or admin.")
         role = Role(form.cleaned_data["role"])
-        staff.change_role(user, role, actor=request.user)
+        accounts.change_role(user, role, actor=request.user)
         return f"{user.get_username()} is now an {role.label.lower()}."
 
     return _act(request, pk, act)
@@ -116,7 +116,7 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def user_reset_2fa(request: HttpRequest, pk: int) -> HttpResponse:
     def act(user: Any) -> str:
-        staff.reset_two_factor(user, actor=request.user)
+        accounts.reset_two_factor(user, actor=request.user)
         return (
             f"{user.get_username()}'s old authenticator no longer works; they set up a new one "
             "at their next login."
@@ -129,7 +129,7 @@ def user_reset_2fa(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     def act(user: Any) -> str:
-        staff.deactivate(user, actor=request.user)
+        accounts.deactivate(user, actor=request.user)
         return (
             f"{user.get_username()} can no longer sign in, and their API tokens are refused;"
             " their history stays."
@@ -142,7 +142,7 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     def act(user: Any) -> str:
-        staff.reactivate(user, actor=request.user)
+        accounts.reactivate(user, actor=request.user)
         return f"{user.get_username()} can sign in again."
 
     return _act(request, pk, act)

@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+import actions
 from console.access import admin_view
 from console.forms.integrations import WebhookForm
 from console.views.incidents import apply_errors
-from incidents import actions
 from notifier.models import WebhookEndpoint
 
 

@@ -18,11 +18,11 @@ from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     OPEN_INCIDENT_STATUSES,
     UPCOMING_MAINTENANCE_STATUSES,
-    Component,
     Incident,
     Maintenance,
     MaintenanceStatus,
     PublicationState,
+    overall_status,
     worst_status,
 )
 
@@ -91,7 +91,7 @@ def summary(updated_at: datetime) -> Json:
 
 
 def status(updated_at: datetime) -> Json:
-    overall = Component.objects.all().overall_status()
+    overall = overall_status()
     return {
         "page": serializers.page(updated_at),
         "status": {

@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 
 from incidents import timefmt
+from incidents.links import absolute
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -93,10 +94,6 @@ def api_time(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return timefmt.in_zone(moment).isoformat(timespec="milliseconds")
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def status_description(indicator: str) -> str:

@@ -25,7 +25,7 @@ from incidents.models.maintenance import (
 )
 from incidents.models.posts import MORE_MARKER, Category, Post, Tag
 from incidents.models.publication import PublicationState
-from incidents.models.status import OverallStatus, worst_status
+from incidents.models.status import OverallStatus, overall_status, worst_status
 from incidents.models.tokens import ApiToken, Scope
 
 __all__ = [
@@ -56,5 +56,6 @@ __all__ = [
     "PublicationState",
     "Scope",
     "Tag",
+    "overall_status",
     "worst_status",
 ]

@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import models
 from django.utils import timezone
-
-if TYPE_CHECKING:
-    from incidents.models.status import OverallStatus
 
 
 class ComponentStatus(models.TextChoices):
@@ -51,18 +46,6 @@ class ComponentQuerySet(models.QuerySet["Component"]):
 
     def not_operational(self) -> ComponentQuerySet:
         return self.exclude(status=ComponentStatus.OPERATIONAL)
-
-    def overall_status(self) -> OverallStatus:
-        """The worst of these components, unresolved incidents and maintenance in progress."""
-        from incidents.models.incidents import Incident
-        from incidents.models.maintenance import Maintenance
-        from incidents.models.status import worst_status
-
-        return worst_status(
-            self.only("status"),
-            Incident.objects.unresolved().only("impact"),
-            Maintenance.objects.active().only("id"),
-        )
 
 
 class Component(models.Model):

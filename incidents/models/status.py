@@ -56,5 +56,15 @@ def worst_status(
     return max(candidates, key=lambda status: status.rank)
 
 
+def overall_status() -> OverallStatus:
+    """The page's status: the worst of the components, unresolved incidents and maintenance
+    in progress."""
+    return worst_status(
+        Component.objects.only("status"),
+        Incident.objects.unresolved().only("impact"),
+        Maintenance.objects.active().only("id"),
+    )
+
+
 def component_status_rank(status: str) -> int:
     return _BY_COMPONENT_STATUS[ComponentStatus(status)].rank

@@ -8,9 +8,14 @@ domain rows and never retries by itself: the dispatcher does that.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from notifier.models import Delivery, Notice
@@ -25,11 +30,27 @@ class TransportError(Exception):
         self.retry_after = retry_after
 
 
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, capped; a server's own Retry-After wins when longer."""
+    base = settings.DELIVERY_RETRY_BASE_SECONDS
+    cap = settings.DELIVERY_RETRY_MAX_SECONDS
+    delay = random.uniform(base / 2, min(cap, base * 2 ** max(0, attempt - 1)))
+    return max(delay, retry_after or 0.0)
+
+
+def gives_up(delivery: Delivery, error: TransportError) -> bool:
+    """Whether a failure is final: the far end refused for good, or we have tried long enough."""
+    age = timezone.now() - delivery.created_at
+    return error.permanent or age >= timedelta(seconds=settings.DELIVERY_GIVE_UP_AFTER)
+
+
 class Channel:
     name: ClassVar[str]
     label: ClassVar[str]
     # Batch channels send many deliveries over one session (one SMTP connection).
     batch: ClassVar[bool] = False
+    # A target of the static mirror: follows every publish, never offered to readers.
+    is_mirror: ClassVar[bool] = False
 
     def is_configured(self) -> bool:
         return True

@@ -19,14 +19,15 @@ from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils.timezone import now
 
+from incidents.links import absolute
 from notifier.channels import smtp_pipelining
 from notifier.channels.base import Channel, TransportError
 from notifier.channels.email_bytes import MailTemplate, fits
 from notifier.channels.smtp_pipelining import Envelope
 from notifier.mail_headers import SEVEN_BIT_UTF8, list_id, mail_date
-from notifier.messages import UNSUBSCRIBE_MARKER, RenderedEmail, absolute, email_for
 from notifier.models import Delivery, Notice, Subscriber
-from notifier.tokens import UnsubscribeSigner, unsubscribe_token
+from notifier.notice_text import UNSUBSCRIBE_MARKER, RenderedEmail, email_for
+from notifier.signed_links import UnsubscribeSigner, unsubscribe_token
 
 # Network trouble: the next try may work. Anything the server refused outright is per message.
 TRANSIENT_ERRORS = (
@@ -59,17 +60,10 @@ class EmailChannel(Channel):
         self._seven_bit = False
         self._notices: dict[int, Notice] = {}
 
-    def component_ids(self, notice: Notice) -> list[int]:
-        if notice.incident_id:
-            return list(notice.incident.affected.values_list("component_id", flat=True))
-        if notice.maintenance_id:
-            return list(notice.maintenance.components.values_list("id", flat=True))
-        return []
-
     def audience(self, notice: Notice) -> Any:
         """Subscribers who chose every component, or one this notice is about."""
         subscribers = Subscriber.objects.all()
-        component_ids = self.component_ids(notice)
+        component_ids = notice.component_ids()
         if component_ids:
             subscribers = subscribers.filter(
                 Q(components=None) | Q(components__in=component_ids)

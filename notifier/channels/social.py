@@ -21,8 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifier.channels.base import Channel, TransportError
-from notifier.messages import short_post
 from notifier.models import Delivery, DeliveryState, Notice
+from notifier.notice_text import short_post
 
 if TYPE_CHECKING:
     import requests

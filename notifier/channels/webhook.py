@@ -44,9 +44,8 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifier import dispatch
-from notifier.channels.base import Channel, TransportError
-from notifier.channels.webhook_payload import component_ids, payload
+from notifier.channels.base import Channel, TransportError, gives_up
+from notifier.channels.webhook_payload import payload
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
 
@@ -179,7 +178,7 @@ class WebhookChannel(Channel):
         if notice.post_id:
             return WebhookEndpoint.objects.none()
         endpoints = WebhookEndpoint.objects.filter(disabled_at__isnull=True)
-        ids = component_ids(notice)
+        ids = notice.component_ids()
         if ids:
             endpoints = endpoints.filter(Q(components=None) | Q(components__in=ids)).distinct()
         return endpoints
@@ -214,8 +213,8 @@ class WebhookChannel(Channel):
             endpoints.update(last_failure_at=timezone.now(), last_failure=str(error)[:500])
             # Counting failures is endpoint bookkeeping (notifier data, not domain rows). It is
             # done here because only the channel knows a 410 from a 404; the dispatcher still
-            # alone decides retry or give up, by the same rule (dispatch.gives_up).
-            if dispatch.gives_up(delivery, error):
+            # alone decides retry or give up, by the same rule (base.gives_up).
+            if gives_up(delivery, error):
                 self.count_failure(endpoint, error, gone=isinstance(error, Refused) and error.gone)
             raise
         endpoints.update(consecutive_failures=0, last_success_at=timezone.now())

@@ -46,25 +46,15 @@ from incidents.api import serializers
 from incidents.api.serializers import (
     MAINTENANCE_STATUS,
     ComponentTree,
-    absolute,
     api_time,
     public_id,
 )
-from incidents.models import Component, MaintenanceStatus
+from incidents.links import absolute
+from incidents.models import MaintenanceStatus, overall_status
 from notifier.models import Notice, WebhookEndpoint
-from notifier.tokens import webhook_unsubscribe_token
+from notifier.signed_links import webhook_unsubscribe_token
 
 Json = dict[str, Any]
-
-
-def component_ids(notice: Notice) -> list[int]:
-    if notice.incident_id:
-        return list(notice.incident.affected.values_list("component_id", flat=True))
-    if notice.maintenance_id:
-        return list(notice.maintenance.components.values_list("id", flat=True))
-    if notice.component_id:
-        return [notice.component_id]
-    return []
 
 
 def unsubscribe_url(endpoint: WebhookEndpoint) -> str | None:
@@ -75,7 +65,7 @@ def unsubscribe_url(endpoint: WebhookEndpoint) -> str | None:
 
 
 def payload(notice: Notice, endpoint: WebhookEndpoint | None = None) -> Json:
-    overall = Component.objects.overall_status()
+    overall = overall_status()
     return {
         "meta": {
             "unsubscribe": unsubscribe_url(endpoint) if endpoint else None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from incidents.models import (
@@ -20,6 +19,7 @@ from incidents.models import (
     MaintenanceUpdate,
     Post,
 )
+from notifier.mirror.targets import configured_targets
 
 # Model -> (kind, the attribute holding the owning page's id).
 OWNERS: dict[type, tuple[str, str]] = {
@@ -33,9 +33,7 @@ OWNERS: dict[type, tuple[str, str]] = {
 
 
 def mirroring() -> bool:
-    return bool(
-        settings.MIRROR_LOCAL_DIR or settings.MIRROR_RSYNC_TARGET or settings.MIRROR_S3_BUCKET
-    )
+    return bool(configured_targets())
 
 
 def _record(kind: str, object_id: int | None) -> None:

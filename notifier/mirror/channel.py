@@ -49,14 +49,10 @@ def os_error(target: str, error: OSError) -> TransportError:
     )
 
 
-def configured_targets() -> list[MirrorChannel]:
-    from notifier.channels import all_channels
-
-    return [c for c in all_channels() if isinstance(c, MirrorChannel) and c.is_configured()]
-
-
 class MirrorChannel(Channel):
     """Renders what a notice changed (everything, the first time) and publishes it atomically."""
+
+    is_mirror = True
 
     def fits(self, notice: Notice) -> bool:
         return True

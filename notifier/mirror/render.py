@@ -20,7 +20,7 @@ from django.utils.html import escape
 
 from incidents.relative_links import relative_to_root
 from notifier.mirror.site import file_for
-from statuspage.admission import IN_PROCESS_RENDER
+from statuspage.in_process import IN_PROCESS_RENDER
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from celery import shared_task
 from django.utils import timezone
 
 from notifier.channels.base import TransportError
-from notifier.mirror.channel import configured_targets
 from notifier.mirror.models import MirrorTarget
 from notifier.mirror.refresh import forget_shown_changes
+from notifier.mirror.targets import configured_targets
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError
 from django.test import Client
 
-from incidents import actions
+import actions
 from incidents.api import documents
 from tests.api.conftest import STAFF
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import (
     ComponentStatus,
     Impact,

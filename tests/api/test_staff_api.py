@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from incidents import actions
+import actions
 from incidents.models import (
     ApiToken,
     Component,
@@ -52,7 +52,7 @@ def test_a_monitor_opens_an_incident_that_readers_see_at_once(api, client, autho
 
 def test_updates_and_resolution_go_through_the_actions(api, monkeypatch):
     calls = []
-    from incidents.actions import incidents as incident_actions
+    from actions import incidents as incident_actions
 
     for name in ("open_incident", "post_incident_update", "resolve_incident"):
         real = getattr(actions, name)

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.api.serializers import api_time
 from incidents.models import ComponentStatus, Impact
 from tests.factories import make_component, open_incident, schedule_maintenance

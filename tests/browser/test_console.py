@@ -19,8 +19,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from actions import advance_maintenance
 from console.roles import Role
-from incidents.actions import advance_maintenance
 from incidents.models import (
     Component,
     ComponentStatus,

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from tests.factories import make_component, make_group, oslo, schedule_maintenance, utc
 

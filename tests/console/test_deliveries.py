@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident
 from notifier.models import (
     Delivery,

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+import actions
 from console.forms.fields import site_local
 from console.forms.maintenance import (
     ACTS,
@@ -21,8 +22,7 @@ from console.forms.maintenance import (
     act_form,
 )
 from console.roles import Role
-from incidents import actions, timefmt
-from incidents.actions.maintenance import maintenance_notice_kind
+from incidents import timefmt
 from incidents.models import AuditEntry, ComponentStatus, Maintenance, MaintenanceStatus
 from notifier.models import Notice, NoticeKind
 from tests.console.conftest import make_staff
@@ -559,7 +559,7 @@ def test_the_detail_page_wires_a_preview_under_every_act_it_offers(signed_in, ed
 
 def test_every_act_offers_the_channels_of_the_notice_it_records():
     for act in ACTS.values():
-        assert act.form.kind == maintenance_notice_kind(act.target), act.name
+        assert act.form.kind == NoticeKind.for_maintenance(act.target), act.name
 
 
 def test_a_preview_shows_the_draft_with_its_blanks_but_publishing_refuses_them(

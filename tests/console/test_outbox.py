@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier import dispatch
 from notifier.channels.email import EmailChannel

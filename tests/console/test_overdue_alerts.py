@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.contrib.auth import get_user_model
 
+import actions
 from console.alerts import alert_overdue_updates
 from console.roles import Role, assign_role
-from incidents import actions
 from incidents.models import IncidentUpdate
 from tests.factories import open_incident, oslo
 from tests.servers.smtp import SmtpServer

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+import actions
 from console.forms.fields import site_local
-from incidents import actions
 from incidents.models import AuditEntry, Post, Tag
 from notifier.models import Notice, NoticeKind
 from tests.console.conftest import make_staff
@@ -298,7 +298,7 @@ def test_api_and_demo_path_still_publish_at_once():
 
 
 def test_the_periodic_tick_puts_out_due_posts():
-    from incidents.tasks import advance_maintenance
+    from console.tasks import advance_maintenance
 
     post = actions.save_post_draft(title="Later", slug="later", body="Soon.")
     actions.publish_draft(post, at=timezone.now() + timedelta(hours=1))

@@ -19,7 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import Component, ComponentStatus, Incident, IncidentStatus, Maintenance
 from notifier import dispatch
 from notifier.models import Delivery, DeliveryState

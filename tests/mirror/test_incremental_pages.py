@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import IncidentStatus
 from incidents.pages import history_keys
 from notifier.mirror.site import urls_for

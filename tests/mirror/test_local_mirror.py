@@ -21,11 +21,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from notifier import dispatch
-from notifier.channels import mirror_local
 from notifier.mirror import channel as mirror_channel
+from notifier.mirror import local as mirror_local
 from notifier.mirror.site import every_url, file_for
 from notifier.models import Delivery, DeliveryState, Notice
 from tests.factories import build_site, open_incident, publish_post, schedule_maintenance

@@ -31,7 +31,7 @@ NEWS = "Logins work again for most accounts; we are watching the IMAP servers."
 
 PUBLISH = f"""
 import json
-from incidents import actions
+import actions
 from incidents.models import Component, ComponentStatus
 from notifier.models import Delivery
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
-from notifier.channels import mirror_local
 from notifier.mirror import channel as mirror_channel
+from notifier.mirror import local as mirror_local
 from notifier.mirror import lock
 from notifier.mirror.models import MirrorChange, MirrorTarget
 from notifier.mirror.tasks import refresh_mirrors

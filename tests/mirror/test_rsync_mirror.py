@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch
-from notifier.channels import channel_named
 from notifier.channels.base import TransportError
-from notifier.channels.mirror_rsync import RsyncMirrorChannel
+from notifier.mirror.rsync import RsyncMirrorChannel
 from notifier.models import Delivery, DeliveryState
+from notifier.registry import channel_named
 from tests.factories import make_component, open_incident
 from tests.servers.sshd import SshServer
 

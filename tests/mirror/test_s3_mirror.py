@@ -19,10 +19,10 @@ import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 from django.core import mail
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch
-from notifier.channels.mirror_s3 import LONG_CACHE, SHORT_CACHE, S3MirrorChannel
+from notifier.mirror.s3 import LONG_CACHE, SHORT_CACHE, S3MirrorChannel
 from notifier.models import Delivery, DeliveryState
 from tests.factories import make_component, open_incident
 from tests.servers.postgres import free_port

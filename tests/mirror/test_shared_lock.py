@@ -14,9 +14,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from notifier.channels.mirror_local import LocalMirrorChannel
 from notifier.mirror import channel as mirror_channel
 from notifier.mirror import lock
+from notifier.mirror.local import LocalMirrorChannel
 from notifier.mirror.models import MirrorTarget
 from notifier.models import DeliveryState
 from tests.mirror.test_local_mirror import deliver_pending, latest_delivery, post_news

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.api.serializers import ComponentTree, page_id
 from incidents.models import ComponentStatus
 from notifier import dispatch

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from notifier.channels.email import EmailChannel
 from notifier.models import Delivery, DeliveryState, Notice, Subscriber
 from tests.factories import make_component

@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier import dispatch
 from notifier.channels.email import EmailChannel
 from notifier.channels.email_bytes import MailTemplate, fits
 from notifier.models import Delivery, Expansion, Subscriber
-from notifier.tokens import matches_address, read_unsubscribe_token
+from notifier.signed_links import matches_address, read_unsubscribe_token
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from django.test import Client
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from notifier import dispatch
 from notifier.channels.email import EmailChannel

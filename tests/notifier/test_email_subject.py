@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from incidents import actions
-from notifier.messages import render_email
+import actions
 from notifier.models import Notice, NoticeKind
+from notifier.notice_text import render_email
 from tests.factories import open_incident
 
 pytestmark = pytest.mark.django_db

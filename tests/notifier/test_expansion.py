@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident
-from notifier import dispatch, expansion, ledger, tasks
+from notifier import dispatch, expansion, queueing, tasks
 from notifier.models import Delivery, DeliveryState, Expansion, Subscriber
 from tests.factories import make_component
 
@@ -43,14 +43,14 @@ def test_the_publish_writes_one_row_and_the_worker_writes_a_delivery_per_subscri
     assert not Delivery.objects.exists()
     [mailing] = Expansion.objects.all()
 
-    assert expansion.expand(mailing.pk) == 7
+    assert expansion.expand_mailing_list(mailing.pk) == 7
 
     targets = sorted(int(t) for t in Delivery.objects.values_list("target", flat=True))
     assert targets == sorted(Subscriber.objects.values_list("id", flat=True))
     assert sorted(queued) == sorted(Delivery.objects.values_list("id", flat=True))
     mailing.refresh_from_db()
     assert mailing.done_at is not None
-    assert expansion.expand(mailing.pk) == 0  # done: a duplicate task does nothing
+    assert expansion.expand_mailing_list(mailing.pk) == 0  # done: a duplicate task does nothing
 
 
 def test_an_expansion_that_crashed_halfway_is_finished_by_the_next_without_duplicates(
@@ -62,7 +62,7 @@ def test_an_expansion_that_crashed_halfway_is_finished_by_the_next_without_dupli
     publish()
     [mailing] = Expansion.objects.all()
     calls = {"n": 0}
-    queue_batches = ledger.queue_batches
+    queue_batches = queueing.queue_batches
 
     def dies_on_the_second_chunk(ids: list[int], **options: bool) -> int:
         calls["n"] += 1
@@ -70,16 +70,16 @@ def test_an_expansion_that_crashed_halfway_is_finished_by_the_next_without_dupli
             raise SystemExit("SIGKILL")
         return queue_batches(ids, **options)
 
-    monkeypatch.setattr(ledger, "queue_batches", dies_on_the_second_chunk)
+    monkeypatch.setattr(queueing, "queue_batches", dies_on_the_second_chunk)
     with pytest.raises(SystemExit):
-        expansion.expand(mailing.pk)
-    monkeypatch.setattr(ledger, "queue_batches", queue_batches)
+        expansion.expand_mailing_list(mailing.pk)
+    monkeypatch.setattr(queueing, "queue_batches", queue_batches)
     assert Delivery.objects.count() == 5 and len(queued) == 2
 
-    assert expansion.expand(mailing.pk) == 0  # the claim is alive: hands off
+    assert expansion.expand_mailing_list(mailing.pk) == 0  # the claim is alive: hands off
     a_while_ago = timezone.now() - timedelta(seconds=settings.DELIVERY_SENDING_TIMEOUT_SECONDS)
     Expansion.objects.update(claimed_at=a_while_ago)
-    assert expansion.expand(mailing.pk) == 8
+    assert expansion.expand_mailing_list(mailing.pk) == 8
 
     assert Delivery.objects.count() == 10
     assert sorted(queued) == sorted(Delivery.objects.values_list("id", flat=True))
@@ -107,7 +107,7 @@ def test_with_the_broker_down_at_publish_the_sweeper_expands_the_list(queued, mo
 def test_the_sweeper_leaves_batches_waiting_their_turn_while_the_workers_are_busy(queued):
     subscribe(6)
     publish()
-    expansion.expand(Expansion.objects.get().pk)
+    expansion.expand_mailing_list(Expansion.objects.get().pk)
     queued.clear()
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Delivery.objects.update(created_at=an_hour_ago, enqueued_at=an_hour_ago)
@@ -128,7 +128,7 @@ def test_a_transient_failure_retries_until_the_delivery_is_too_old_however_many_
 ):
     subscribe(1)
     publish()
-    expansion.expand(Expansion.objects.get().pk)
+    expansion.expand_mailing_list(Expansion.objects.get().pk)
     delivery = Delivery.objects.get()
     Delivery.objects.update(attempts=50)
     port = settings.EMAIL_PORT

@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from notifier import dispatch, tasks
 from notifier.channels import smtp_pipelining

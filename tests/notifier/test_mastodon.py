@@ -10,11 +10,11 @@ import pytest
 import requests
 import responses
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch, tasks
-from notifier.channels import channel_named
 from notifier.models import Delivery, DeliveryState, Notice
+from notifier.registry import channel_named
 from tests.factories import make_component, oslo, schedule_maintenance, utc
 
 pytestmark = [pytest.mark.django_db]

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus, IncidentUpdate
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.x import XChannel
-from notifier.messages import render_email
 from notifier.models import Notice, Subscriber
+from notifier.notice_text import render_email
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db]

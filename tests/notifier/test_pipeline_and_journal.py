@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from django.core import signing
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier import dispatch, journal
 from notifier.channels.email import EmailChannel
 from notifier.channels.smtp_pipelining import quoted
 from notifier.models import Delivery, DeliveryState, Expansion, Subscriber
-from notifier.tokens import UNSUBSCRIBE_SALT, _address_hash, unsubscribe_token
+from notifier.signed_links import UNSUBSCRIBE_SALT, _address_hash, unsubscribe_token
 from tests.factories import make_component
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]

@@ -11,10 +11,10 @@ import json
 import pytest
 import responses
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
-from notifier.channels import channel_named
 from notifier.models import Notice, Subscriber
+from notifier.registry import channel_named
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db]

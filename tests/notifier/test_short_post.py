@@ -7,12 +7,12 @@ import unicodedata
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, IncidentStatus
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.x import XChannel, x_length
-from notifier.messages import short_post
 from notifier.models import Notice
+from notifier.notice_text import short_post
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db]

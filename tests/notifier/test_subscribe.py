@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 
 from notifier.models import Subscriber
-from notifier.tokens import SubscribeRequest, confirmation_token, unsubscribe_token
+from notifier.signed_links import SubscribeRequest, confirmation_token, unsubscribe_token
 from tests.factories import make_component
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus
 from notifier import dispatch
 from notifier.models import Notice, WebhookEndpoint
-from notifier.tokens import webhook_unsubscribe_token
+from notifier.signed_links import webhook_unsubscribe_token
 from tests.notifier.test_webhooks import (  # noqa: F401 (fixtures)
     endpoint_for,
     imap,

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from incidents import actions
+import actions
 from incidents.api.serializers import ComponentTree, page_id
 from incidents.api.serializers import incident as serialize_incident
 from incidents.models import Component, ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch
-from notifier.channels import channel_named
 from notifier.models import Delivery, DeliveryState, Notice, WebhookEndpoint
+from notifier.registry import channel_named
 from tests.factories import make_component, oslo, publish_post, schedule_maintenance, utc
 
 pytestmark = [pytest.mark.django_db]

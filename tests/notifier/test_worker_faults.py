@@ -28,11 +28,11 @@ from django.db.models import Count, QuerySet
 from django.db.utils import load_backend
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import Component, ComponentStatus, Incident
 from notifier import dispatch, expansion, journal, tasks
 from notifier.models import Delivery, DeliveryState, Expansion, Notice, Subscriber
-from notifier.tokens import SubscribeRequest, read_unsubscribe_token
+from notifier.signed_links import SubscribeRequest, read_unsubscribe_token
 from tests.servers.postgres import PostgresServer
 from tests.servers.redis import RedisServer
 from tests.servers.smtp import SmtpServer
@@ -384,7 +384,7 @@ def test_a_mail_server_refusing_our_login_fails_the_deliveries_at_once(
         subscribe(3)
         incident = publish_ddos()
         for mailing in Expansion.objects.filter(notice__incident=incident):
-            expansion.expand(mailing.pk)  # its batch goes to a broker no worker reads
+            expansion.expand_mailing_list(mailing.pk)  # its batch goes to a broker no worker reads
 
         dispatch.run(list(mail_deliveries(incident).values_list("id", flat=True)))
 
@@ -421,7 +421,7 @@ def test_the_sweeper_takes_a_long_outage_a_page_at_a_time_and_queues_each_delive
     subscribe(35)
     incident = publish_ddos(channels=["email"])
     [mailing] = Expansion.objects.filter(notice__incident=incident)
-    expansion.expand(mailing.pk)
+    expansion.expand_mailing_list(mailing.pk)
     queued.clear()
     # An hour ago, with the broker down since: written, never queued.
     an_hour_ago = timezone.now() - timedelta(hours=1)

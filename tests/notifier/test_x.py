@@ -12,13 +12,13 @@ import requests
 import responses
 from django.utils import timezone
 
-from incidents import actions
+import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch, tasks
-from notifier.channels import channel_named
 from notifier.channels.x import x_length
 from notifier.ledger import default_channels
 from notifier.models import Delivery, DeliveryState, Notice
+from notifier.registry import channel_named
 from tests.factories import make_component, oslo
 
 pytestmark = [pytest.mark.django_db]

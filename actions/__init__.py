@@ -3,11 +3,11 @@
 The admin, the staff console, the API, management commands and periodic
 tasks all call these, so a rule (which components change, what the
 lifecycle allows) is written once. Each act also records its notice for the
-fan-out in the same transaction (incidents.actions.* -> notifier.ledger).
+fan-out in the same transaction (actions.* -> notifier.ledger).
 """
 
-from incidents.actions.common import Author, Channels, ComponentStatuses, EditConflict
-from incidents.actions.components import (
+from actions.api_tokens import delete_api_token, issue_api_token, set_api_token_enabled
+from actions.components import (
     create_component,
     create_group,
     delete_component,
@@ -17,14 +17,14 @@ from incidents.actions.components import (
     update_component,
     update_group,
 )
-from incidents.actions.incidents import (
+from actions.incidents import (
     open_incident,
     post_incident_update,
     promise_in,
     resolve_incident,
     set_component_status,
 )
-from incidents.actions.maintenance import (
+from actions.maintenance import (
     advance_maintenance,
     cancel_maintenance,
     complete_maintenance,
@@ -35,7 +35,7 @@ from incidents.actions.maintenance import (
     start_maintenance,
     verify_maintenance,
 )
-from incidents.actions.posts import (
+from actions.posts import (
     delete_draft,
     publish_draft,
     publish_due_posts,
@@ -45,8 +45,8 @@ from incidents.actions.posts import (
     unpublish_post,
     update_post,
 )
-from incidents.actions.tokens import delete_api_token, issue_api_token, set_api_token_enabled
-from incidents.actions.webhooks import delete_webhook, register_webhook, set_webhook_enabled
+from actions.steps import Author, Channels, ComponentStatuses, EditConflict
+from actions.webhooks import delete_webhook, register_webhook, set_webhook_enabled
 
 __all__ = [
     "Author",

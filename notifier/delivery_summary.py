@@ -10,8 +10,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifier.ledger import enqueue_deliveries
 from notifier.models import Delivery, DeliveryState, Notice
+from notifier.queueing import enqueue_deliveries
 
 
 def delivery_summary(notice: Notice) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 
-from incidents.actions.common import Author
-from incidents.audit import Snapshot, record_audit, snapshot
+from actions.steps import Author
+from incidents.auditing import Snapshot, record_audit, snapshot
 from incidents.models import Component, ComponentGroup, IncidentComponent, Maintenance
 
 UP, DOWN = -1, 1

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.actions.common import (
+from actions.steps import (
     Author,
     Channels,
     ComponentStatuses,
@@ -19,7 +19,7 @@ from incidents.actions.common import (
     take_version,
     validate_component_statuses,
 )
-from incidents.audit import record_audit, snapshot
+from incidents.auditing import record_audit, snapshot
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
     Component,
@@ -206,11 +206,7 @@ def post_incident_update(
         component_changes=changes,
         next_update_by=next_update_by,
     )
-    kind = (
-        NoticeKind.INCIDENT_RESOLVED
-        if status == IncidentStatus.RESOLVED
-        else NoticeKind.INCIDENT_UPDATED
-    )
+    kind = NoticeKind.for_incident(status)
     record_notice(kind, channels=channels, incident=incident, incident_update=update)
     record_audit(
         "incident.resolved" if kind == NoticeKind.INCIDENT_RESOLVED else "incident.updated",

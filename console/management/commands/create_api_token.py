@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.actions import issue_api_token
-from incidents.audit import acting_via
+from actions import issue_api_token
+from incidents.auditing import acting_via
 from incidents.clean_text import cleaned
 from incidents.models import Scope
 

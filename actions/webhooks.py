@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from incidents.actions.common import Author
-from incidents.audit import Snapshot, record_audit, snapshot
+from actions.steps import Author
+from incidents.auditing import Snapshot, record_audit, snapshot
 from incidents.models import Component
 from notifier.models import WebhookEndpoint
 

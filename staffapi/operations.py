@@ -1,4 +1,4 @@
-"""The staff write API: each operation parses its body and calls one of incidents.actions.
+"""The staff write API: each operation parses its body and calls one of actions.
 
 Answers use the public v2 shapes, so what a monitor posts reads back the
 way readers see it; maintenance adds its own lifecycle status (postponed,
@@ -12,10 +12,21 @@ from typing import Any, TypeVar
 
 from django.db import models
 
-from incidents import actions
+import actions
 from incidents.api import serializers
-from incidents.api.router import Call, Operation, Param, not_found
-from incidents.api.schema import (
+from incidents.api.serializers import ComponentTree, parse_public_id
+from incidents.models import (
+    OPEN_INCIDENT_STATUSES,
+    Component,
+    ComponentStatus,
+    Impact,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    Scope,
+)
+from staffapi.router import Call, Operation, Param, not_found
+from staffapi.schema import (
     BadInput,
     Body,
     Boolean,
@@ -27,17 +38,6 @@ from incidents.api.schema import (
     Markdown,
     Moment,
     Text,
-)
-from incidents.api.serializers import ComponentTree, parse_public_id
-from incidents.models import (
-    OPEN_INCIDENT_STATUSES,
-    Component,
-    ComponentStatus,
-    Impact,
-    Incident,
-    IncidentStatus,
-    Maintenance,
-    Scope,
 )
 
 M = TypeVar("M", bound=models.Model)

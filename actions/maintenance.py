@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.actions.common import (
+from actions.steps import (
     Author,
     Channels,
     apply_component_statuses,
@@ -19,7 +19,7 @@ from incidents.actions.common import (
     required_body,
     take_version,
 )
-from incidents.audit import record_audit, snapshot
+from incidents.auditing import record_audit, snapshot
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     Component,
@@ -31,20 +31,6 @@ from incidents.models import (
 )
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
-
-MAINTENANCE_NOTICES = {
-    MaintenanceStatus.IN_PROGRESS: NoticeKind.MAINTENANCE_STARTED,
-    MaintenanceStatus.VERIFYING: NoticeKind.MAINTENANCE_UPDATED,
-    MaintenanceStatus.COMPLETED: NoticeKind.MAINTENANCE_COMPLETED,
-    MaintenanceStatus.POSTPONED: NoticeKind.MAINTENANCE_POSTPONED,
-    MaintenanceStatus.RESCHEDULED: NoticeKind.MAINTENANCE_RESCHEDULED,
-    MaintenanceStatus.CANCELLED: NoticeKind.MAINTENANCE_CANCELLED,
-}
-
-
-def maintenance_notice_kind(status: str | None) -> str:
-    """The notice an act moving to `status` records (None: a note, which keeps the state)."""
-    return MAINTENANCE_NOTICES.get(status or "", NoticeKind.MAINTENANCE_UPDATED)
 
 
 def _validate_window(start: datetime, end: datetime) -> None:
@@ -94,7 +80,7 @@ def _move_maintenance(
     maintenance = _locked(maintenance)
     before = snapshot(maintenance)
     posted_at = posted_at or timezone.now()
-    kind = maintenance_notice_kind(status)
+    kind = NoticeKind.for_maintenance(status)
     if status is None:
         status = maintenance.status
     else:

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents.actions.common import Author, Channels, required_body, take_version
-from incidents.audit import Snapshot, record_audit, snapshot
+from actions.steps import Author, Channels, required_body, take_version
+from incidents.auditing import Snapshot, record_audit, snapshot
 from incidents.models import (
     Category,
     Incident,

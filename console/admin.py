@@ -9,8 +9,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from incidents import actions
-from incidents.audit import record_audit, snapshot
+import actions
+from actions.steps import take_version
+from incidents.auditing import record_audit, snapshot
 from incidents.clean_text import CleanTextModelForm
 from incidents.models import (
     ApiToken,
@@ -42,9 +43,9 @@ class AuditedAdmin(admin.ModelAdmin):
         if change:
             stored = type(obj)._default_manager.filter(pk=obj.pk).first()
             before = snapshot(stored) if stored is not None else None
-            if hasattr(obj, "version"):
+            if hasattr(obj, "version") and stored is not None:
                 # A console editor holding the old version is then told someone changed it.
-                obj.version = (stored.version if stored is not None else obj.version) + 1
+                obj.version = take_version(stored, expected=None)
         super().save_model(request, obj, form, change)
         action = "changed" if change else "added"
         label = f"{obj._meta.model_name}.admin_{action}"

@@ -23,9 +23,9 @@ from django.urls import URLPattern, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from incidents.api.public import json_bytes
-from incidents.api.schema import BadInput, Body
-from incidents.audit import acting_via
+from incidents.auditing import acting_via
 from incidents.models import ApiToken, InvalidTransition
+from staffapi.schema import BadInput, Body
 
 logger = logging.getLogger(__name__)
 

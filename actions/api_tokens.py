@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from incidents.actions.common import Author
-from incidents.audit import Snapshot, record_audit, snapshot
+from actions.steps import Author
+from incidents.auditing import Snapshot, record_audit, snapshot
 from incidents.models import ApiToken
 
 

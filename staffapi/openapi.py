@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from incidents.api.public import json_bytes
-from incidents.api.router import Operation
 from incidents.models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, Scope
+from staffapi.router import Operation
 
 API_ROOT = "/api/staff/v1"
 Schema = dict[str, Any]
@@ -238,7 +238,7 @@ def document(operations: list[Operation]) -> Schema:
 
 @cache
 def _document_bytes(site_name: str) -> bytes:
-    from incidents.api.staff import OPERATIONS
+    from staffapi.operations import OPERATIONS
 
     return json_bytes(document(OPERATIONS))
 

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from console.roles import Role, assign_role, held_role, role_of
 from console.twofactor import confirmed_device, pending_device, reset_device
-from incidents.audit import record_audit
+from incidents.auditing import record_audit
 
 
 def _state(user: Any) -> dict[str, object]:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from incidents import timefmt
+from incidents.links import absolute
 from incidents.plaintext import markdown_to_text
 from notifier.mail_headers import message_id
 from notifier.models import Notice, NoticeKind
@@ -42,10 +43,6 @@ class NoticeText:
 
 def site_domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def notice_text(notice: Notice) -> NoticeText:

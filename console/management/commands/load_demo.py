@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from incidents.demo.loader import DEMO_FILE, load_demo
+from actions.demo.loader import DEMO_FILE, load_demo
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
-from incidents import actions
+import actions
 from incidents.models import (
     Category,
     Component,

@@ -1,0 +1,49 @@
+"""The channel registry: every channel and mirror target, looked up by name.
+
+Adding a channel: its module in notifier/channels/, one line in CLASSES, its settings and
+the README (a mirror target: see notifier/mirror/targets.py).
+"""
+
+from __future__ import annotations
+
+from notifier.channels.base import Channel
+from notifier.channels.email import EmailChannel
+from notifier.channels.mastodon import MastodonChannel
+from notifier.channels.webhook import WebhookChannel
+from notifier.channels.x import XChannel
+from notifier.mirror.channel import MirrorChannel
+from notifier.mirror.targets import TARGETS, configured_targets
+
+# Single sends are queued in this order; the mirror first, so the fallback is current soonest.
+CLASSES: dict[str, type[Channel]] = {
+    cls.name: cls
+    for cls in (
+        *TARGETS,
+        EmailChannel,
+        XChannel,
+        MastodonChannel,
+        WebhookChannel,
+    )
+}
+
+
+def all_channels() -> list[Channel]:
+    """Fresh instances, so each reads its settings when used, never at import time."""
+    return [cls() for cls in CLASSES.values()]
+
+
+def channel_named(name: str) -> Channel:
+    try:
+        return CLASSES[name]()
+    except KeyError:
+        raise KeyError(f"no channel called {name!r}") from None
+
+
+def reader_channels() -> list[Channel]:
+    """The channels readers subscribe to (the mirror follows every publish on its own)."""
+    return [c for c in all_channels() if not c.is_mirror]
+
+
+def mirror_targets() -> list[MirrorChannel]:
+    """Every configured mirror target."""
+    return configured_targets()
