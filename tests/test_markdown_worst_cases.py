@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from actions.posts import MAX_POST_BODY
-from console.forms.incidents import MAX_BODY
+from console.forms.fields import MAX_BODY
 from incidents.markup import plain_paragraphs, render_fresh
 from incidents.markup_guard import too_costly
 

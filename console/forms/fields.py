@@ -1,19 +1,24 @@
-"""Form fields every console form shares: times in the site zone, channels, components."""
+"""What every console form shares: fields (times in the site zone, channels, components, the
+markdown body), the check of a key, and putting an action's refusal on the form."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from console.forms.time_tokens import validate_time_tokens
 from incidents import timefmt
 from incidents.models import Component, ComponentStatus
 from notifier.models import Notice
 from notifier.registry import mirror_targets, reader_channels
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_BODY = 20_000
+BODY_HELP = "Markdown. Say what happened, what you are doing, and when you will update next."
 # A clock a minute or two fast on a phone must not turn "now" into "the future".
 FUTURE_SLACK = timedelta(minutes=5)
 
@@ -131,3 +136,33 @@ def component_statuses(form: forms.Form, names: list[str]) -> dict[Component, st
         for name in names
         if form.cleaned_data.get(name)
     }
+
+
+def body_field(**kwargs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=kwargs.pop("label", "Message"),
+        max_length=MAX_BODY,
+        help_text=kwargs.pop("help_text", BODY_HELP),
+        widget=forms.Textarea(attrs={"rows": 6, "data-markdown-preview": ""}),
+        validators=[validate_time_tokens],
+        error_messages={
+            "required": "Write what is happening: the message cannot be empty.",
+            "max_length": f"Keep the message under {MAX_BODY:,} characters.",
+        },
+        **kwargs,
+    )
+
+
+def small_pk(value: object) -> bool:
+    """A primary key the database can be asked about: digits of a 64-bit size at most."""
+    text = str(value).strip()
+    return text.isdigit() and len(text) <= 18
+
+
+def apply_errors(form: Any, error: ValidationError) -> None:
+    """Put an action's ValidationError on the form: on its field when the form has one."""
+    if hasattr(error, "error_dict"):
+        for name, problems in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, problems)
+    else:
+        form.add_error(None, error)

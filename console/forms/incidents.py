@@ -12,10 +12,10 @@ from actions import Author, Channels
 from console.forms.fields import (
     ChannelsField,
     SiteDateTimeField,
+    body_field,
     component_status_fields,
     component_statuses,
 )
-from console.forms.time_tokens import validate_time_tokens
 from incidents import timefmt
 from incidents.clean_text import CleanTextForm
 from incidents.models import (
@@ -27,25 +27,6 @@ from incidents.models import (
     IncidentUpdate,
 )
 from notifier.models import NoticeKind
-
-MAX_BODY = 20_000
-BODY_HELP = "Markdown. Say what happened, what you are doing, and when you will update next."
-
-
-def body_field(**kwargs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=kwargs.pop("label", "Message"),
-        max_length=MAX_BODY,
-        help_text=BODY_HELP,
-        widget=forms.Textarea(attrs={"rows": 6, "data-markdown-preview": ""}),
-        validators=[validate_time_tokens],
-        error_messages={
-            "required": "Write what is happening: the message cannot be empty.",
-            "max_length": f"Keep the message under {MAX_BODY:,} characters.",
-        },
-        **kwargs,
-    )
-
 
 # The intervals on-call staff promise most, one tap each; minutes as the value.
 PROMISE_CHOICES = [

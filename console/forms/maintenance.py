@@ -12,8 +12,13 @@ from django import forms
 from django.utils import timezone
 
 import actions
-from console.forms.fields import FUTURE_SLACK, ChannelsField, SiteDateTimeField
-from console.forms.incidents import body_field
+from console.forms.fields import (
+    FUTURE_SLACK,
+    ChannelsField,
+    SiteDateTimeField,
+    body_field,
+    small_pk,
+)
 from incidents import timefmt
 from incidents.clean_text import CleanTextForm
 from incidents.models import Component, Maintenance, MaintenanceStatus, MaintenanceUpdate
@@ -58,12 +63,6 @@ def check_unfilled(body: str) -> str:
 
 
 BODY_HELP = "Markdown. Readers see this under the window; keep the three sections."
-
-
-def small_pk(value: object) -> bool:
-    """A primary key the database can be asked about: digits of a 64-bit size at most."""
-    text = str(value).strip()
-    return text.isdigit() and len(text) <= 18
 
 
 class ComponentsField(forms.ModelMultipleChoiceField):

@@ -11,8 +11,8 @@ from django.core.validators import MaxLengthValidator
 from django.http import QueryDict
 from django.utils import timezone
 
-from console.forms.incidents import MAX_BODY, body_field
-from console.forms.maintenance import WindowForm, small_pk, untouched
+from console.forms.fields import MAX_BODY, body_field, small_pk
+from console.forms.maintenance import WindowForm, untouched
 from console.forms.time_tokens import validate_time_tokens
 from console.models import MessageTemplate
 from incidents import timefmt

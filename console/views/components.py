@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +17,7 @@ import actions
 from actions.components import component_references
 from console.access import admin_view
 from console.forms.components import ComponentForm, GroupForm, MoveForm, StatusForm
-from console.views.incidents import apply_errors
+from console.forms.fields import apply_errors
 from incidents.models import AuditEntry, Component, ComponentGroup, ComponentStatus
 
 
@@ -50,60 +52,92 @@ def component_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _component_fields(form: ComponentForm) -> dict[str, Any]:
-    return {name: form.cleaned_data[name] for name in form.fields}
+def _form_page(
+    request: HttpRequest,
+    form: ComponentForm | GroupForm,
+    save: Callable[[dict[str, Any]], Model],
+    saved: Callable[[Model], tuple[str, str]],
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A component's or a group's form: saved through `save`, then back to the list at the
+    anchor `saved` names, with its message; the form again, with the errors, otherwise."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = save(form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            message, anchor = saved(item)
+            messages.success(request, message)
+            return _back_to(anchor)
+    return render(
+        request,
+        "console/components/form.html",
+        {"form": form, **context},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _move(
+    request: HttpRequest,
+    item: Component | ComponentGroup,
+    move: Callable[..., bool],
+    name: str,
+    anchor: str,
+) -> HttpResponse:
+    form = MoveForm(request.POST)
+    if form.is_valid() and move(item, form.step, author=request.user):
+        messages.success(request, f"Moved {name} {form.cleaned_data['direction']}.")
+    else:
+        messages.error(request, f"{name[:1].upper()}{name[1:]} cannot move that way.")
+    return _back_to(anchor)
+
+
+def _delete(
+    request: HttpRequest,
+    item: Component | ComponentGroup,
+    delete: Callable[..., None],
+    name: str,
+    page: str,
+) -> HttpResponse:
+    try:
+        delete(item, author=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(page, item.pk)
+    messages.success(request, f"Deleted {name}.")
+    return redirect("console:components")
 
 
 @admin_view
 def component_new(request: HttpRequest) -> HttpResponse:
     form = ComponentForm(request.POST or None, initial={"group": request.GET.get("group")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            component = actions.create_component(**_component_fields(form), author=request.user)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Added {component.name}, operational.")
-            return _back_to(f"component-{component.pk}")
-    return render(
+    return _form_page(
         request,
-        "console/components/form.html",
-        {"form": form, "noun": "component"},
-        status=400 if form.is_bound else 200,
+        form,
+        lambda fields: actions.create_component(**fields, author=request.user),
+        lambda component: (f"Added {component.name}, operational.", f"component-{component.pk}"),
+        {"noun": "component"},
     )
 
 
 @admin_view
 def component_edit(request: HttpRequest, pk: int) -> HttpResponse:
     component = get_object_or_404(Component, pk=pk)
-    initial = {
-        "name": component.name,
-        "description": component.description,
-        "group": component.group_id,
-        "showcase": component.showcase,
-        "only_show_if_degraded": component.only_show_if_degraded,
-    }
-    form = ComponentForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_component(component, **_component_fields(form), author=request.user)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Saved {form.cleaned_data['name']}.")
-            return _back_to(f"component-{component.pk}")
-    return render(
+    initial = {name: getattr(component, name) for name in ComponentForm.base_fields}
+    initial["group"] = component.group_id
+    return _form_page(
         request,
-        "console/components/form.html",
+        ComponentForm(request.POST or None, initial=initial),
+        lambda fields: actions.update_component(component, **fields, author=request.user),
+        lambda saved: (f"Saved {saved.name}.", f"component-{component.pk}"),
         {
-            "form": form,
             "noun": "component",
             "component": component,
             "references": component_references(component),
             "status_form": StatusForm(initial={"status": component.status}),
             "audit": AuditEntry.objects.about(component)[:20],
         },
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -124,70 +158,41 @@ def component_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def component_move(request: HttpRequest, pk: int) -> HttpResponse:
     component = get_object_or_404(Component, pk=pk)
-    form = MoveForm(request.POST)
-    if form.is_valid() and actions.move_component(component, form.step, author=request.user):
-        messages.success(request, f"Moved {component.name} {form.cleaned_data['direction']}.")
-    else:
-        messages.error(request, f"{component.name} cannot move that way.")
-    return _back_to(f"component-{component.pk}")
+    return _move(
+        request, component, actions.move_component, component.name, f"component-{component.pk}"
+    )
 
 
 @admin_view
 @require_POST
 def component_delete(request: HttpRequest, pk: int) -> HttpResponse:
     component = get_object_or_404(Component, pk=pk)
-    try:
-        actions.delete_component(component, author=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("console:component", component.pk)
-    messages.success(request, f"Deleted {component.name}.")
-    return redirect("console:components")
+    return _delete(
+        request, component, actions.delete_component, component.name, "console:component"
+    )
 
 
 @admin_view
 def group_new(request: HttpRequest) -> HttpResponse:
-    form = GroupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            group = actions.create_group(**form.cleaned_data, author=request.user)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Added the group {group.name}.")
-            return _back_to(f"group-{group.pk}")
-    return render(
+    return _form_page(
         request,
-        "console/components/form.html",
-        {"form": form, "noun": "group"},
-        status=400 if form.is_bound else 200,
+        GroupForm(request.POST or None),
+        lambda fields: actions.create_group(**fields, author=request.user),
+        lambda group: (f"Added the group {group.name}.", f"group-{group.pk}"),
+        {"noun": "group"},
     )
 
 
 @admin_view
 def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(ComponentGroup, pk=pk)
-    form = GroupForm(
-        request.POST or None, initial={"name": group.name, "description": group.description}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_group(group, **form.cleaned_data, author=request.user)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Saved the group {form.cleaned_data['name']}.")
-            return _back_to(f"group-{group.pk}")
-    return render(
+    initial = {"name": group.name, "description": group.description}
+    return _form_page(
         request,
-        "console/components/form.html",
-        {
-            "form": form,
-            "noun": "group",
-            "group": group,
-            "audit": AuditEntry.objects.about(group)[:20],
-        },
-        status=400 if form.is_bound else 200,
+        GroupForm(request.POST or None, initial=initial),
+        lambda fields: actions.update_group(group, **fields, author=request.user),
+        lambda saved: (f"Saved the group {saved.name}.", f"group-{group.pk}"),
+        {"noun": "group", "group": group, "audit": AuditEntry.objects.about(group)[:20]},
     )
 
 
@@ -195,22 +200,11 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def group_move(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(ComponentGroup, pk=pk)
-    form = MoveForm(request.POST)
-    if form.is_valid() and actions.move_group(group, form.step, author=request.user):
-        messages.success(request, f"Moved the group {group.name} {form.cleaned_data['direction']}.")
-    else:
-        messages.error(request, f"The group {group.name} cannot move that way.")
-    return _back_to(f"group-{group.pk}")
+    return _move(request, group, actions.move_group, f"the group {group.name}", f"group-{group.pk}")
 
 
 @admin_view
 @require_POST
 def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(ComponentGroup, pk=pk)
-    try:
-        actions.delete_group(group, author=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("console:group", group.pk)
-    messages.success(request, f"Deleted the group {group.name}.")
-    return redirect("console:components")
+    return _delete(request, group, actions.delete_group, f"the group {group.name}", "console:group")

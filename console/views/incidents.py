@@ -13,7 +13,7 @@ from django_htmx.http import trigger_client_event
 
 from actions.steps import EditConflict
 from console.access import editor_view
-from console.forms.fields import chosen_channels
+from console.forms.fields import apply_errors, chosen_channels
 from console.forms.incidents import OpenIncidentForm, UpdateForm
 from console.previews import preview_publish
 from console.views.deliveries import DELIVERIES_CHANGED
@@ -23,15 +23,6 @@ from notifier.models import Notice, NoticeKind
 
 def _incident(pk: int) -> Incident:
     return get_object_or_404(Incident.objects.prefetch_related("affected__component"), pk=pk)
-
-
-def apply_errors(form: Any, error: ValidationError) -> None:
-    """Put an action's ValidationError on the form: on its field when the form has one."""
-    if hasattr(error, "error_dict"):
-        for name, problems in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, problems)
-    else:
-        form.add_error(None, error)
 
 
 @editor_view

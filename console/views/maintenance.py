@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from actions.steps import EditConflict
 from console.access import editor_view
-from console.forms.fields import chosen_channels
+from console.forms.fields import apply_errors, chosen_channels
 from console.forms.maintenance import (
     ACTS,
     Act,
@@ -27,7 +27,6 @@ from console.forms.maintenance import (
 )
 from console.forms.time_tokens import form_window_warnings
 from console.previews import preview_publish
-from console.views.incidents import apply_errors
 from incidents import timefmt
 from incidents.models import (
     FINISHED_MAINTENANCE_STATUSES,

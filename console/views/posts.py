@@ -15,10 +15,9 @@ from django.views.decorators.http import require_POST
 import actions
 from actions.steps import EditConflict
 from console.access import editor_view
-from console.forms.fields import chosen_channels
+from console.forms.fields import apply_errors, chosen_channels
 from console.forms.posts import PostForm, VersionForm
 from console.previews import preview_publish
-from console.views.incidents import apply_errors
 from incidents import timefmt
 from incidents.models import AuditEntry, Post
 from notifier.models import Notice, NoticeKind

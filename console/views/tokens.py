@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 import actions
 from console.access import admin_view
+from console.forms.fields import apply_errors
 from console.forms.integrations import ApiTokenForm
-from console.views.incidents import apply_errors
 from incidents.models import ApiToken
 
 

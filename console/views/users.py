@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from console import accounts
 from console.access import admin_view
+from console.forms.fields import apply_errors
 from console.forms.users import NewStaffForm, RoleForm
 from console.roles import Role, held_role
-from console.views.incidents import apply_errors
 from incidents.models import AuditEntry
 
 

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 import actions
 from console.access import admin_view
+from console.forms.fields import apply_errors
 from console.forms.integrations import WebhookForm
-from console.views.incidents import apply_errors
 from notifier.models import WebhookEndpoint
 
 

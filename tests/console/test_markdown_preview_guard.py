@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from console.forms.incidents import MAX_BODY
+from console.forms.fields import MAX_BODY
 
 pytestmark = pytest.mark.django_db
 
