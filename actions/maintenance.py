@@ -32,6 +32,13 @@ from incidents.models import (
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
 
+# What an act says when staff write nothing (the periodic task, an empty message); the
+# console offers the same words to start from.
+STARTED_TEXT = "The maintenance has started."
+RESUMED_TEXT = "The work has resumed."
+VERIFYING_TEXT = "The work is done; we are verifying that everything works as it should."
+COMPLETED_TEXT = "The maintenance has been completed."
+
 
 def _validate_window(start: datetime, end: datetime) -> None:
     if timezone.is_naive(start) or timezone.is_naive(end):
@@ -176,7 +183,7 @@ def start_maintenance(
     return _move_maintenance(
         current,
         MaintenanceStatus.IN_PROGRESS,
-        body=body or ("The work has resumed." if resumed else "The maintenance has started."),
+        body=body or (RESUMED_TEXT if resumed else STARTED_TEXT),
         posted_at=posted_at,
         author=author,
         channels=channels,
@@ -222,7 +229,7 @@ def verify_maintenance(
     return _move_maintenance(
         maintenance,
         MaintenanceStatus.VERIFYING,
-        body=body or "The work is done; we are verifying that everything works as it should.",
+        body=body or VERIFYING_TEXT,
         posted_at=posted_at,
         author=author,
         channels=channels,
@@ -244,7 +251,7 @@ def complete_maintenance(
     return _move_maintenance(
         maintenance,
         MaintenanceStatus.COMPLETED,
-        body=body or "The maintenance has been completed.",
+        body=body or COMPLETED_TEXT,
         posted_at=posted_at,
         author=author,
         channels=channels,

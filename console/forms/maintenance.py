@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 
 import actions
+from actions.maintenance import COMPLETED_TEXT, STARTED_TEXT, VERIFYING_TEXT
 from console.forms.fields import (
     FUTURE_SLACK,
     ChannelsField,
@@ -231,7 +232,7 @@ RESUMED = "The work has resumed."
 class StartForm(ActForm):
     kind = NoticeKind.MAINTENANCE_STARTED
     body_required = False
-    initial_body = "The maintenance has started."
+    initial_body = STARTED_TEXT
     action = staticmethod(actions.start_maintenance)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -256,14 +257,14 @@ class NoteForm(ActForm):
 
 class VerifyForm(ActForm):
     body_required = False
-    initial_body = "The work is done; we are verifying that everything works as it should."
+    initial_body = VERIFYING_TEXT
     action = staticmethod(actions.verify_maintenance)
 
 
 class CompleteForm(ActForm):
     kind = NoticeKind.MAINTENANCE_COMPLETED
     body_required = False
-    initial_body = "The maintenance has been completed and all services are operational."
+    initial_body = COMPLETED_TEXT
     action = staticmethod(actions.complete_maintenance)
 
 
