@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -228,6 +229,14 @@ class Notice(models.Model):
         if self.component_id:
             return [self.component_id]
         return []
+
+    def same_thread(self, prefix: str = "") -> Q:
+        """A filter for the notices of this notice's thread (`prefix`: "notice__" from a
+        delivery): the one rule behind thread_key."""
+        for column in ("incident_id", "maintenance_id", "component_id", "post_id"):
+            if value := getattr(self, column):
+                return Q(**{f"{prefix}{column}": value})
+        return Q(pk__in=[])
 
     @property
     def thread_key(self) -> str:

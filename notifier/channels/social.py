@@ -17,7 +17,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
 from django.utils import timezone
 
 from notifier.channels.base import Channel, TransportError
@@ -41,21 +40,15 @@ def timeout_session(timeout: float) -> requests.Session:
     return session
 
 
-def same_thread(notice: Notice) -> Q:
-    if notice.incident_id:
-        return Q(notice__incident_id=notice.incident_id)
-    if notice.maintenance_id:
-        return Q(notice__maintenance_id=notice.maintenance_id)
-    return Q(notice__post_id=notice.post_id)
-
-
 def reply_target(delivery: Delivery) -> str | None:
     """The post this delivery replies to: the newest one sent earlier in its thread, or None.
 
     Raises a transient TransportError while an earlier post of the thread is unsent.
     """
     earlier = Delivery.objects.filter(
-        same_thread(delivery.notice), channel=delivery.channel, notice_id__lt=delivery.notice_id
+        delivery.notice.same_thread("notice__"),
+        channel=delivery.channel,
+        notice_id__lt=delivery.notice_id,
     )
     unsent = list(earlier.filter(state__in=UNSENT_STATES).values_list("next_attempt_at", flat=True))
     if unsent:
