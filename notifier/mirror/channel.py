@@ -16,7 +16,13 @@ from incidents.models import PublicationState
 from notifier.channels.base import Channel, TransportError
 from notifier.mirror.lock import Busy, publishing, renew
 from notifier.mirror.models import MirrorTarget
-from notifier.mirror.refresh import full_build_due, last_change, refresh_due, refresh_urls, shown
+from notifier.mirror.refresh import (
+    full_build_due,
+    newest_change_id,
+    refresh_due,
+    refresh_urls,
+    shown,
+)
 from notifier.mirror.render import MirrorFile, not_found_page, render_pages, static_files
 from notifier.mirror.site import every_url, urls_for
 from notifier.models import Delivery, DeliveryState, Notice
@@ -111,7 +117,7 @@ class MirrorChannel(Channel):
 
     def _build(self, *, full: bool, notice: Notice | None, holder: str) -> str:
         # Read before rendering: a change made during the build moves it again.
-        token, cursor = PublicationState.current_token(), last_change()
+        token, cursor = PublicationState.current_token(), newest_change_id()
         started = timezone.now()
         full = full or notice is None or not self.has_build()
         missed = [] if full else self.missed()
@@ -139,7 +145,11 @@ class MirrorChannel(Channel):
         may be older than a publish's and are dropped: the next tick renders again.
         """
         state, _ = MirrorTarget.objects.get_or_create(name=self.name)
-        token, cursor, started = PublicationState.current_token(), last_change(), timezone.now()
+        token, cursor, started = (
+            PublicationState.current_token(),
+            newest_change_id(),
+            timezone.now(),
+        )
         try:
             if full_build_due(state):
                 return self._locked_full_build()

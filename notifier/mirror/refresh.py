@@ -27,7 +27,8 @@ from notifier.mirror.models import MirrorChange, MirrorTarget
 from notifier.mirror.site import listing_urls
 
 
-def last_change() -> int:
+def newest_change_id() -> int:
+    """The id of the newest recorded page change: a cursor, not a time."""
     return MirrorChange.objects.aggregate(last=Max("id"))["last"] or 0
 
 
