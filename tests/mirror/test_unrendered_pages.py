@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from console.roles import Role
-from incidents import actions, views
+from incidents import actions
 from incidents.models import Impact, IncidentStatus
 from notifier.mirror.render import RenderError, render_pages
 from notifier.mirror.tasks import refresh_mirrors
@@ -35,23 +35,6 @@ def published(mirror):
     site = build_site()
     assert {r.sent for r in deliver_pending()} == {1}
     return site
-
-
-@pytest.fixture
-def broken(monkeypatch):
-    """Make the pages named by the returned set's ids (incidents) or templates raise."""
-    broken_incidents: set[int] = set()
-    broken_templates: set[str] = set()
-    real_render = views.render
-
-    def render(request, template, context=None, *args, **kwargs):
-        incident = (context or {}).get("incident")
-        if template in broken_templates or (incident and incident.pk in broken_incidents):
-            raise ValueError("stored data this page cannot show")
-        return real_render(request, template, context, *args, **kwargs)
-
-    monkeypatch.setattr(views, "render", render)
-    return broken_incidents, broken_templates
 
 
 def test_a_full_build_skips_a_failing_page_and_keeps_its_last_good_copy(
