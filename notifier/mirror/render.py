@@ -91,6 +91,8 @@ def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
             if response.status_code == 200:
                 yield MirrorFile(file_for(url), response.content, response["Content-Type"])
                 continue
+            if response.status_code == 503:  # statuspage.errors: the database refused
+                raise RenderError(f"{url} answered 503: the database is busy or unreachable")
             problem = f"answered {response.status_code}"
         if url in essential:
             raise RenderError(f"{url} could not be rendered ({problem}); the build waits for it")

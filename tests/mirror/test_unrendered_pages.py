@@ -13,11 +13,12 @@ import logging
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
 from console.roles import Role
-from incidents import actions
+from incidents import actions, views
 from incidents.models import Impact, IncidentStatus
 from notifier.mirror.render import RenderError, render_pages
 from notifier.mirror.tasks import refresh_mirrors
@@ -148,3 +149,23 @@ def test_staff_see_the_skipped_pages_on_the_dashboard(published, mirror, broken)
 
     assert "1 page could not be rendered" in page
     assert f"/incidents/{published.active.pk}/" in page
+
+
+def test_a_database_that_refuses_on_any_page_fails_the_delivery(published, mirror, monkeypatch):
+    real_render = views.render
+
+    def render(request, template, context=None, *args, **kwargs):
+        if template == "incidents/incident_detail.html":
+            raise OperationalError("database is locked")
+        return real_render(request, template, context, *args, **kwargs)
+
+    monkeypatch.setattr(views, "render", render)
+    before = mirror.files()
+
+    actions.post_incident_update(published.active, status=IncidentStatus.MONITORING, body=NEWS)
+
+    assert [r.sent for r in deliver_pending()] == [0]
+    delivery = latest_delivery()
+    assert delivery.state == DeliveryState.RETRYING
+    assert "the database is busy or unreachable" in delivery.last_error
+    assert mirror.files() == before
