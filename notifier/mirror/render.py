@@ -12,8 +12,8 @@ the build is retried rather than publishing a mirror without its front page:
   the site's feeds, badge and widget, the API documents; site.summary_urls);
 - most pages failing (more than half of those asked for): the site is broken,
   not one row;
-- the database refusing (OperationalError: locked, gone): no page can be
-  trusted to render, whichever it was.
+- the database refusing (an OperationalError, or the 503 the site answers for
+  one: locked, gone): no page can be trusted to render, whichever it was.
 """
 
 from __future__ import annotations
