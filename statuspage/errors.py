@@ -1,16 +1,23 @@
 """Error pages rendered with the site's layout (Django's defaults skip context processors),
 JSON errors under /api/, and error logs that keep a traceback for the errors that are ours.
+
+A database that is locked or unreachable (any OperationalError: SQLite's "database is
+locked", a lost connection) is a passing condition, not a bug: every request answers
+503 with Retry-After, JSON under /api/ and a short page elsewhere, rendered without the
+database. Every other exception stays a 500.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 API_PREFIX = "/api/"
 # A locked or unreachable database is usually back within seconds.
@@ -45,6 +52,26 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def busy_page(request: HttpRequest) -> HttpResponse:
+    """The HTML 503 for a busy database; no context processors, so no query."""
+    sent_a_form = request.method not in ("GET", "HEAD", "OPTIONS")
+    body = render_to_string("busy.html", {"sent_a_form": sent_a_form})
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def database_busy(request: HttpRequest, exception: OperationalError) -> HttpResponse:
+    request_logger.warning(
+        "Service Unavailable: %s (%s)",
+        request.path,
+        exception,
+        extra={"status_code": 503, "request": request},
+    )
+    return unavailable(request) if is_api(request) else busy_page(request)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return json_error(400, "invalid", "The request could not be read.")
@@ -74,6 +101,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Raised outside a view (a middleware saving the session): Django calls this while
+    # handling the exception, which is still sys.exc_info().
+    if isinstance(sys.exc_info()[1], OperationalError):
+        return unavailable(request) if is_api(request) else busy_page(request)
     if is_api(request):
         return json_error(500, "server_error", "Something went wrong on our side; it is logged.")
     from django.views import defaults
@@ -83,8 +114,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 class ApiErrorsAsJson:
-    """An exception inside /api/ answers JSON: 503 with Retry-After when the database is
-    locked or down (nothing was written), else 500; it is logged as Django would."""
+    """A locked or unreachable database answers 503 with Retry-After on every page (JSON
+    under /api/, busy.html elsewhere); any other exception inside /api/ answers a JSON 500.
+    Each is logged as Django would; other exceptions elsewhere go on to Django's 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -93,16 +125,10 @@ class ApiErrorsAsJson:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError):
+            return database_busy(request, exception)
         if not is_api(request):
             return None
-        if isinstance(exception, OperationalError):
-            request_logger.warning(
-                "Service Unavailable: %s (%s)",
-                request.path,
-                exception,
-                extra={"status_code": 503, "request": request},
-            )
-            return unavailable(request)
         request_logger.error(
             "Internal Server Error: %s",
             request.path,

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from console.access import editor_view
 from console.views.deliveries import live_context, live_notices, recent_notices
 from incidents.models import Component, Incident, Maintenance, overall_status
+from notifier.mirror.models import MirrorTarget
 
 RECENT_DELIVERIES = "recent-deliveries"
 
@@ -31,6 +32,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             # Postponed: readers were promised a new time, so it stays in sight until set.
             "postponed_maintenance": Maintenance.objects.awaiting_new_window()[:10],
             "components": components,
+            # Pages the static mirror holds old or lacks: a stored row its page cannot show.
+            "mirror_gaps": [target for target in MirrorTarget.objects.all() if target.unrendered],
             **live_context(notices, RECENT_DELIVERIES),
         },
     )

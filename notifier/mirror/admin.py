@@ -10,7 +10,14 @@ from notifier.mirror.models import MirrorTarget
 class MirrorTargetAdmin(admin.ModelAdmin):
     """Each mirror target's last refresh and its lock, read-only: the workers write them."""
 
-    list_display = ["name", "last_attempt_at", "last_result", "last_error", "full_build_at"]
+    list_display = [
+        "name",
+        "last_attempt_at",
+        "last_result",
+        "last_error",
+        "unrendered_report",
+        "full_build_at",
+    ]
     readonly_fields = [f.name for f in MirrorTarget._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

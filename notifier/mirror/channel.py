@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import mimetypes
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -19,11 +19,20 @@ from notifier.mirror.models import MirrorTarget
 from notifier.mirror.refresh import (
     full_build_due,
     newest_change_id,
+    note_unrendered,
     refresh_due,
     refresh_urls,
     shown,
 )
-from notifier.mirror.render import MirrorFile, not_found_page, render_pages, static_files
+from notifier.mirror.render import (
+    MirrorFile,
+    SkippedPage,
+    not_found_page,
+    render_pages,
+    skipped_report,
+    split,
+    static_files,
+)
 from notifier.mirror.site import every_url, urls_for
 from notifier.models import Delivery, DeliveryState, Notice
 
@@ -70,9 +79,17 @@ class MirrorChannel(Channel):
         raise NotImplementedError
 
     def publish(
-        self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
+        self,
+        pages: list[MirrorFile],
+        static: list[tuple[str, Path]],
+        *,
+        full: bool,
+        keep: Collection[str] = (),
     ) -> int:
-        """Put the files in place so readers never see half a site; returns how many."""
+        """Put the files in place so readers never see half a site; returns how many.
+
+        `keep`: paths a full build leaves as they are (pages that failed to render).
+        """
         raise NotImplementedError
 
     def last_full_build(self) -> datetime | None:
@@ -127,14 +144,20 @@ class MirrorChannel(Channel):
         else:
             urls = urls_for(notice)  # type: ignore[arg-type]
             urls += [url for earlier in missed or [] for url in urls_for(earlier)]
-        pages = [*render_pages(urls), not_found_page()]
+        pages, skipped = split(render_pages(urls))
         renew(self.name, holder)
-        count = self.publish(pages, list(static_files()), full=full)
+        keep = [page.path for page in skipped]
+        count = self.publish([*pages, not_found_page()], list(static_files()), full=full, keep=keep)
         if full:
             self.full_build_done(started)
             shown(self.name, token, cursor, started, full=True)
+        self._note_unrendered(urls, skipped, full=full)
         caught_up = f", {len(missed)} missed caught up" if missed else ""
-        return f"{count} files ({'full build' if full else 'incremental'}{caught_up})"
+        outcome = f"{count} files ({'full build' if full else 'incremental'}{caught_up})"
+        return "; ".join(filter(None, [outcome, skipped_report(skipped)]))
+
+    def _note_unrendered(self, urls: list[str], skipped: list[SkippedPage], *, full: bool) -> None:
+        note_unrendered(self.name, urls, {page.url: page.error for page in skipped}, full=full)
 
     def refresh(self) -> str:
         """Bring the target up to the live site where publishes did not (see refresh.py).
@@ -157,15 +180,18 @@ class MirrorChannel(Channel):
                 return ""
             if not self.has_build():  # asked only now: for rsync and S3 it is a round trip
                 return self._locked_full_build()
-            pages = [*render_pages(refresh_urls(state, cursor)), not_found_page()]
+            urls = refresh_urls(state, cursor)
+            pages, skipped = split(render_pages(urls))
+            pages.append(not_found_page())
             with publishing(self.name, wait=REFRESH_WAIT_SECONDS), self.local_lock():
                 if PublicationState.current_token() != token:
                     return "the site changed while rendering; the next tick renders again"
                 count = self.publish(pages, list(static_files()), full=False)
                 shown(self.name, token, cursor, started, full=False)
+                self._note_unrendered(urls, skipped, full=False)
         except Busy:
             return "another worker is publishing; the next tick looks again"
-        return f"{count} files (refresh)"
+        return "; ".join(filter(None, [f"{count} files (refresh)", skipped_report(skipped)]))
 
     def _locked_full_build(self) -> str:
         with publishing(self.name, wait=REFRESH_WAIT_SECONDS) as holder, self.local_lock():

@@ -18,7 +18,7 @@ import fcntl
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,15 +99,25 @@ class LocalMirrorChannel(MirrorChannel):
         return self._locked()
 
     def publish(
-        self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
+        self,
+        pages: list[MirrorFile],
+        static: list[tuple[str, Path]],
+        *,
+        full: bool,
+        keep: Collection[str] = (),
     ) -> int:
         try:
-            return self._publish(pages, static, full=full)
+            return self._publish(pages, static, full=full, keep=keep)
         except OSError as error:
             raise os_error(f"Local mirror {self.root}", error) from error
 
     def _publish(
-        self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
+        self,
+        pages: list[MirrorFile],
+        static: list[tuple[str, Path]],
+        *,
+        full: bool,
+        keep: Collection[str],
     ) -> int:
         builds = self.root / "builds"
         builds.mkdir(exist_ok=True)
@@ -122,6 +132,8 @@ class LocalMirrorChannel(MirrorChannel):
                     _link_tree(source, build)
             else:
                 build.mkdir()
+                if self.has_build():
+                    _link_kept(self.current.resolve(), build, keep)
             written = 0
             for path, source in static:
                 target = build / path
@@ -163,6 +175,15 @@ class LocalMirrorChannel(MirrorChannel):
 
 def _staged_for(build: Path) -> Path:
     return build.parent / f".next-{build.name}"
+
+
+def _link_kept(source: Path, build: Path, keep: Collection[str]) -> None:
+    """Into a full build, the last build's copies of the pages that failed to render."""
+    for path in keep:
+        kept = source / path
+        if kept.is_file():
+            (build / path).parent.mkdir(parents=True, exist_ok=True)
+            os.link(kept, build / path)
 
 
 def _link_tree(source: Path, target: Path) -> None:

@@ -23,12 +23,24 @@ class MirrorTarget(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_result = models.CharField(max_length=200, blank=True)
     last_error = models.TextField(blank=True)
+    # Pages that failed to render ({url: error}): the target holds their last good copy, or
+    # none. A full build sets it afresh; other builds drop the pages they rendered this time.
+    unrendered = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def unrendered_report(self) -> str:
+        """What staff read: "2 pages could not be rendered: /incidents/7/ (ValueError: ...)"."""
+        if not self.unrendered:
+            return ""
+        noun = "page" if len(self.unrendered) == 1 else "pages"
+        pages = "; ".join(f"{url} ({error})" for url, error in sorted(self.unrendered.items()))
+        return f"{len(self.unrendered)} {noun} could not be rendered: {pages}"
 
 
 class MirrorChange(models.Model):

@@ -81,6 +81,24 @@ def shown(name: str, token: str, cursor: int, started: datetime, *, full: bool) 
     MirrorTarget.objects.filter(name=name).update(**fields)
 
 
+def note_unrendered(
+    name: str, asked: list[str], skipped: dict[str, str], *, full: bool
+) -> dict[str, str]:
+    """Record which pages the target lacks or holds old because they failed to render.
+
+    A full build asked for every page, so its list replaces the last; any other build
+    clears the pages it asked for and rendered. Returns the target's list now.
+    """
+    state, _ = MirrorTarget.objects.get_or_create(name=name)
+    unrendered = {} if full else dict(state.unrendered)
+    for url in asked:
+        unrendered.pop(url, None)
+    unrendered.update(skipped)
+    if unrendered != state.unrendered:
+        MirrorTarget.objects.filter(name=name).update(unrendered=unrendered)
+    return unrendered
+
+
 def forget_shown_changes(names: list[str]) -> int:
     """Delete the changes every configured target has shown."""
     cursors = MirrorTarget.objects.filter(name__in=names).values_list("change_cursor", flat=True)

@@ -3,6 +3,17 @@
 Each address goes through the same URL routing, views, templates and
 middleware as a reader's request, so a mirrored file is the bytes the live
 site serves at that moment: one renderer, never two.
+
+No single bad row stops a build: a page that fails to render (answers 500 or
+raises) is skipped, logged and reported, and the mirror keeps its last good
+copy of it (or lacks it, if it never had one). What must still fail, so that
+the build is retried rather than publishing a mirror without its front page:
+- an essential page failing: what sums the whole site up (the status page,
+  the site's feeds, badge and widget, the API documents; site.summary_urls);
+- most pages failing (more than half of those asked for): the site is broken,
+  not one row;
+- the database refusing (an OperationalError, or the 503 the site answers for
+  one: locked, gone): no page can be trusted to render, whichever it was.
 """
 
 from __future__ import annotations
@@ -15,11 +26,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db import OperationalError
 from django.test import Client
 from django.utils.html import escape
 
 from incidents.relative_links import relative_to_root
-from notifier.mirror.site import file_for
+from notifier.channels.base import TransportError
+from notifier.mirror.site import file_for, summary_urls
 from statuspage.in_process import IN_PROCESS_RENDER
 
 logger = logging.getLogger(__name__)
@@ -35,8 +48,16 @@ class MirrorFile:
     content_type: str
 
 
-class RenderError(Exception):
-    pass
+@dataclass(frozen=True)
+class SkippedPage:
+    """A page that failed to render: the mirror keeps its last good copy, if it has one."""
+
+    url: str
+    error: str
+
+    @property
+    def path(self) -> str:
+        return file_for(self.url)
 
 
 def _site_is_https() -> bool:
@@ -44,17 +65,68 @@ def _site_is_https() -> bool:
     return urlsplit(settings.SITE_URL).scheme == "https"
 
 
-def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile]:
+class RenderError(TransportError):
+    """The build cannot go on (see the module's docstring); a later try may."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=False)
+
+
+def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
+    """Each page once, in order: its file, or a SkippedPage when it failed to render.
+
+    Raises RenderError when an essential page or most pages fail (see above).
+    """
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
     # Not a reader: the mirror never waits behind staff requests or takes a reader's slot.
     client = Client(HTTP_HOST=host, raise_request_exception=True, **{IN_PROCESS_RENDER: True})
-    for url in dict.fromkeys(urls):  # once each, in order
-        response = client.get(url, secure=_site_is_https())
-        if response.status_code == 404:
-            continue  # removed between listing and rendering
-        if response.status_code != 200:
-            raise RenderError(f"{url} answered {response.status_code} while mirroring")
-        yield MirrorFile(file_for(url), response.content, response["Content-Type"])
+    essential = set(summary_urls())
+    unique = list(dict.fromkeys(urls))
+    failed = 0
+    for url in unique:
+        try:
+            response = client.get(url, secure=_site_is_https())
+        except OperationalError as error:
+            raise RenderError(f"{url}: the database refused ({error}); try again") from error
+        except Exception as error:
+            problem = f"{type(error).__name__}: {error}"
+        else:
+            if response.status_code == 404:
+                continue  # removed between listing and rendering
+            if response.status_code == 200:
+                yield MirrorFile(file_for(url), response.content, response["Content-Type"])
+                continue
+            if response.status_code == 503:  # statuspage.errors: the database refused
+                raise RenderError(f"{url} answered 503: the database is busy or unreachable")
+            problem = f"answered {response.status_code}"
+        if url in essential:
+            raise RenderError(f"{url} could not be rendered ({problem}); the build waits for it")
+        logger.error("Mirror: %s could not be rendered, skipped: %s", url, problem)
+        failed += 1
+        yield SkippedPage(url, problem)
+    if failed * 2 > len(unique):
+        raise RenderError(f"{failed} of {len(unique)} pages could not be rendered")
+
+
+def split(
+    rendered: Iterable[MirrorFile | SkippedPage],
+) -> tuple[list[MirrorFile], list[SkippedPage]]:
+    """The files to publish, and the pages skipped."""
+    files: list[MirrorFile] = []
+    skipped: list[SkippedPage] = []
+    for item in rendered:
+        (skipped if isinstance(item, SkippedPage) else files).append(item)  # type: ignore[arg-type]
+    return files, skipped
+
+
+def skipped_report(skipped: list[SkippedPage], *, most: int = 5) -> str:
+    """ "2 pages could not be rendered: /incidents/7/ /posts/x/" ("" when none)."""
+    if not skipped:
+        return ""
+    shown = " ".join(page.url for page in skipped[:most])
+    more = f" and {len(skipped) - most} more" if len(skipped) > most else ""
+    noun = "page" if len(skipped) == 1 else "pages"
+    return f"{len(skipped)} {noun} could not be rendered: {shown}{more}"
 
 
 def not_found_page() -> MirrorFile:

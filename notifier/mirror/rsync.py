@@ -26,6 +26,7 @@ import shlex
 import signal
 import subprocess
 import tempfile
+from collections.abc import Collection
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -123,7 +124,12 @@ class RsyncMirrorChannel(MirrorChannel):
             raise self._failure(code, err, f"leaving {FULL_BUILD_MARK} on")
 
     def publish(
-        self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
+        self,
+        pages: list[MirrorFile],
+        static: list[tuple[str, Path]],
+        *,
+        full: bool,
+        keep: Collection[str] = (),
     ) -> int:
         self._check_settings()
         with tempfile.TemporaryDirectory(prefix="statuspage-rsync-") as tmp:
@@ -144,6 +150,8 @@ class RsyncMirrorChannel(MirrorChannel):
                 "--stats",
                 # A full build deletes what the site no longer has (its mark is sent after it).
                 *(["--delete-after", f"--filter=protect /{FULL_BUILD_MARK}"] if full else []),
+                # Pages that failed to render: the host keeps the copies it has.
+                *([f"--filter=merge {_protect_list(Path(tmp), keep)}"] if full and keep else []),
                 f"{staging}/",
                 f"{self.target}/",
             ]
@@ -258,3 +266,10 @@ class RsyncMirrorChannel(MirrorChannel):
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_bytes(page.body)
         return len(static) + len(pages)
+
+
+def _protect_list(folder: Path, keep: Collection[str]) -> Path:
+    """An rsync filter file protecting these paths from --delete-after."""
+    rules = folder / "keep.rules"
+    rules.write_text("".join(f"protect /{path}\n" for path in keep))
+    return rules

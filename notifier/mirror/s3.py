@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -168,7 +168,12 @@ class S3MirrorChannel(MirrorChannel):
             raise self._failure(error, f"uploading {key}") from error
 
     def publish(
-        self, pages: list[MirrorFile], static: list[tuple[str, Path]], *, full: bool
+        self,
+        pages: list[MirrorFile],
+        static: list[tuple[str, Path]],
+        *,
+        full: bool,
+        keep: Collection[str] = (),
     ) -> int:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -190,8 +195,9 @@ class S3MirrorChannel(MirrorChannel):
                 uploaded += 1
             if full:
                 doing = "deleting what the site no longer has"
-                keep = self._keys(pages, static) | {self.prefix + FULL_BUILD_MARK}
-                self._delete(set(existing) - keep)
+                kept = {self.prefix + path for path in keep}  # pages that failed to render
+                kept |= self._keys(pages, static) | {self.prefix + FULL_BUILD_MARK}
+                self._delete(set(existing) - kept)
         except (BotoCoreError, ClientError) as error:
             raise self._failure(error, doing) from error
         except OSError as error:  # a static file could not be read here

@@ -85,7 +85,7 @@ def urls_for(notice: Notice) -> list[str]:
     """
     if notice.post_id:
         return [*listing_urls(), *detail_urls(notice)]
-    urls = _summary_urls()
+    urls = summary_urls()
     if notice.component_id:  # a status set with no incident: no history, no posts
         return [*urls, *_component_urls([notice.component_id])]
     kind = notice.kind
@@ -116,7 +116,7 @@ MOVED = {
 }
 
 
-def _summary_urls() -> list[str]:
+def summary_urls() -> list[str]:
     """What sums the whole site up: every publish may change them."""
     from incidents.api.public import DOCUMENTS
 

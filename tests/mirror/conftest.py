@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from incidents import views
 from tests.servers.nginx import NginxServer, make_world_readable_dir
 
 # The live site's address: the mirror renders for this host, and a crawl of the mirror must
@@ -89,3 +90,20 @@ def eager_celery() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def broken(monkeypatch):
+    """Make the pages named by the returned set's ids (incidents) or templates raise."""
+    broken_incidents: set[int] = set()
+    broken_templates: set[str] = set()
+    real_render = views.render
+
+    def render(request, template, context=None, *args, **kwargs):
+        incident = (context or {}).get("incident")
+        if template in broken_templates or (incident and incident.pk in broken_incidents):
+            raise ValueError("stored data this page cannot show")
+        return real_render(request, template, context, *args, **kwargs)
+
+    monkeypatch.setattr(views, "render", render)
+    return broken_incidents, broken_templates

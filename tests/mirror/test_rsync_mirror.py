@@ -297,3 +297,19 @@ def test_exit_codes_and_messages_decide_retry_or_give_up(code, stderr, permanent
     assert error.permanent is permanent
     assert says in str(error)
     assert stderr in str(error)  # the tail of rsync's own words
+
+
+def test_a_full_build_keeps_the_last_good_copy_of_a_page_that_fails_to_render(
+    remote, published, broken
+):
+    incidents, _templates = broken
+    page = f"incidents/{published.pk}/index.html"
+    old = (remote / page).read_bytes()
+    incidents.add(published.pk)
+    actions.post_incident_update(published, status=IncidentStatus.MONITORING, body=NEWS)
+
+    outcome = RsyncMirrorChannel().build(full=True)
+
+    assert outcome.endswith(f"1 page could not be rendered: /{page.removesuffix('index.html')}")
+    assert (remote / page).read_bytes() == old  # protected from --delete-after
+    assert NEWS.encode() in (remote / "index.html").read_bytes()

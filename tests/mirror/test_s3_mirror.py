@@ -379,3 +379,19 @@ def test_a_status_set_alone_reaches_the_bucket_at_the_next_refresh(bucket, publi
 
     assert b"Partial outage" in bucket.get("index.html")["body"]
     assert refresh_mirrors() == {"mirror_s3": ""}  # nothing changed since
+
+
+def test_a_full_build_keeps_the_last_good_copy_of_a_page_that_fails_to_render(
+    bucket, published, broken
+):
+    incidents, _templates = broken
+    page = f"incidents/{published.pk}/index.html"
+    old = bucket.get(page)["body"]
+    incidents.add(published.pk)
+    actions.post_incident_update(published, status=IncidentStatus.MONITORING, body=NEWS)
+
+    outcome = S3MirrorChannel().build(full=True)
+
+    assert outcome.endswith(f"1 page could not be rendered: /{page.removesuffix('index.html')}")
+    assert bucket.get(page)["body"] == old  # not deleted as something the site no longer has
+    assert NEWS.encode() in bucket.get("index.html")["body"]
