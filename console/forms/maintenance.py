@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 import actions
@@ -386,7 +387,8 @@ def act_form(
 
 def refreshed(form: ActForm, act: Act, maintenance: Maintenance, version: int) -> ActForm:
     """The same text on a form that now carries the current version, for a deliberate resend."""
-    data = form.data.copy()
+    # A bound form here was bound to request.POST; its type says only Mapping.
+    data = cast(QueryDict, form.data).copy()
     data[form.add_prefix("version")] = str(version)
     fresh = act_form(act, maintenance, data)
     fresh.is_valid()
