@@ -94,7 +94,7 @@ class ComponentsField(forms.ModelMultipleChoiceField):
                     code="invalid_pk_value",
                     params={"pk": pk},
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private; not in the stubs
 
 
 def check_window(form: forms.Form, *, new: bool) -> None:
@@ -153,7 +153,8 @@ class ScheduleForm(CleanTextForm, forms.Form):
         return body if self.previewing else check_unfilled(body)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         check_window(self, new=True)
         return data
 
@@ -180,7 +181,8 @@ class WindowForm(CleanTextForm, forms.Form):
         window_fields(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         check_window(self, new=False)
         return data
 
@@ -292,7 +294,8 @@ class RescheduleForm(ActForm):
         self.order_fields(["scheduled_start", "scheduled_end", "body"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         check_window(self, new=True)
         return data
 
