@@ -192,7 +192,7 @@ def everything(limit: int) -> list[FeedEntry]:
     incidents = Incident.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
     maintenance = Maintenance.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
     candidates: list[Candidate] = [
-        *((max(p.updated_at, p.published_at), post_entry, p) for p in posts),
+        *((max(p.updated_at, p.published_at or p.updated_at), post_entry, p) for p in posts),
         *((i.updated_at, incident_entry, i) for i in incidents),
         *((m.updated_at, maintenance_entry, m) for m in maintenance),
     ]
@@ -200,7 +200,7 @@ def everything(limit: int) -> list[FeedEntry]:
 
 
 class EverythingRssFeed(Feed):
-    feed_type = WritableRssFeed
+    feed_type: type[WritableFeed] = WritableRssFeed
 
     def title(self) -> str:
         return settings.SITE_NAME
@@ -253,7 +253,7 @@ class EverythingAtomFeed(EverythingRssFeed):
 
 
 class CategoryRssFeed(EverythingRssFeed):
-    def get_object(self, request: HttpRequest, slug: str) -> Category:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, slug: str) -> Category:
         return get_object_or_404(Category, slug=slug)
 
     def title(self, category: Category) -> str:  # type: ignore[override]
@@ -319,7 +319,7 @@ def for_component(component: Component, limit: int) -> list[FeedEntry]:
 
 
 class ComponentRssFeed(EverythingRssFeed):
-    def get_object(self, request: HttpRequest, pk: int) -> Component:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, pk: int) -> Component:
         return get_object_or_404(Component, pk=pk)
 
     def title(self, component: Component) -> str:  # type: ignore[override]
