@@ -165,7 +165,7 @@ class NoticeKind(models.TextChoices):
         return MAINTENANCE_NOTICES.get(status or "", cls.MAINTENANCE_UPDATED)
 
 
-MAINTENANCE_NOTICES = {
+MAINTENANCE_NOTICES: dict[str, NoticeKind] = {
     MaintenanceStatus.IN_PROGRESS: NoticeKind.MAINTENANCE_STARTED,
     MaintenanceStatus.VERIFYING: NoticeKind.MAINTENANCE_UPDATED,
     MaintenanceStatus.COMPLETED: NoticeKind.MAINTENANCE_COMPLETED,

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,6 +22,9 @@ from django.utils.html import escape
 from incidents.relative_links import relative_to_root
 from notifier.mirror.site import file_for
 from statuspage.in_process import IN_PROCESS_RENDER
+
+# The WSGI environ key that marks the mirror's own requests.
+_IN_PROCESS: dict[str, Any] = {IN_PROCESS_RENDER: True}
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def _site_is_https() -> bool:
 def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile]:
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
     # Not a reader: the mirror never waits behind staff requests or takes a reader's slot.
-    client = Client(HTTP_HOST=host, raise_request_exception=True, **{IN_PROCESS_RENDER: True})
+    client = Client(HTTP_HOST=host, raise_request_exception=True, **_IN_PROCESS)
     for url in dict.fromkeys(urls):  # once each, in order
         response = client.get(url, secure=_site_is_https())
         if response.status_code == 404:
@@ -65,7 +69,7 @@ def not_found_page() -> MirrorFile:
     the mirror however deep the missing address and whatever the prefix.
     """
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
-    client = Client(HTTP_HOST=host, **{IN_PROCESS_RENDER: True})
+    client = Client(HTTP_HOST=host, **_IN_PROCESS)
     response = client.get("/mirror-has-no-such-page/", secure=_site_is_https())
     body = response.content
     base = settings.MIRROR_BASE_URL
