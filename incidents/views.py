@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -106,7 +107,7 @@ def _canonical_page(request: HttpRequest, number: int) -> HttpResponse | None:
 
 def _post_listing(
     request: HttpRequest,
-    posts: object,
+    posts: QuerySet[Post],
     heading: str,
     extra: dict[str, object],
     *,
