@@ -37,6 +37,7 @@ def timeout_session(timeout: float) -> requests.Session:
     import requests
 
     session = requests.Session()
+    # Rebinding a method on the instance is what its type forbids; a subclass would do the same.
     session.request = partial(session.request, timeout=timeout)  # type: ignore[method-assign]
     return session
 
