@@ -37,7 +37,7 @@ def timeout_session(timeout: float) -> requests.Session:
     import requests
 
     session = requests.Session()
-    # Rebinding a method on the instance is what its type forbids; a subclass would do the same.
+    # The stubs forbid rebinding a method on an instance; requests calls it as it is.
     session.request = partial(session.request, timeout=timeout)  # type: ignore[method-assign]
     return session
 
