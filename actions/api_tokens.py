@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from actions.steps import Author
@@ -21,7 +21,7 @@ def issue_api_token(
     *,
     name: str,
     scopes: list[str],
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     author: Author = None,
 ) -> tuple[ApiToken, str]:
     """A new token and its secret, which is seen this once: only its hash is stored."""

@@ -19,7 +19,7 @@ from actions.steps import (
     take_version,
     validate_component_statuses,
 )
-from incidents.auditing import record_audit, snapshot
+from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
     Component,
@@ -116,7 +116,7 @@ def open_incident(
         status=status,
         body=body,
         posted_at=posted_at,
-        author=author,
+        author=authenticated_user(author),
         component_changes=changes,
         next_update_by=next_update_by,
     )
@@ -202,7 +202,7 @@ def post_incident_update(
         status=status,
         body=body,
         posted_at=posted_at,
-        author=author,
+        author=authenticated_user(author),
         component_changes=changes,
         next_update_by=next_update_by,
     )

@@ -19,7 +19,7 @@ from actions.steps import (
     required_body,
     take_version,
 )
-from incidents.auditing import record_audit, snapshot
+from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     Component,
@@ -63,7 +63,7 @@ def _record_maintenance_update(
         window_start=maintenance.scheduled_start,
         window_end=maintenance.scheduled_end,
         component_changes=changes or [],
-        author=author,
+        author=authenticated_user(author),
     )
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from actions.steps import Author, Channels, required_body, take_version
-from incidents.auditing import Snapshot, record_audit, snapshot
+from incidents.auditing import Snapshot, authenticated_user, record_audit, snapshot
 from incidents.models import (
     Category,
     Incident,
@@ -117,7 +117,7 @@ def save_post_draft(
         published_at=None,
         incident=incident,
         maintenance=maintenance,
-        author=author,
+        author=authenticated_user(author),
         created_at=now,
         updated_at=now,
     )
@@ -275,7 +275,7 @@ def publish_post(
         published_at=published_at,
         incident=incident,
         maintenance=maintenance,
-        author=author,
+        author=authenticated_user(author),
         created_at=published_at,
         updated_at=published_at,
         scheduled_notice=None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
@@ -24,7 +24,8 @@ from incidents.models.status import component_status_rank
 ComponentStatuses = Mapping[Component, str]
 # Which channels carry a publish: None for every one that fits, [] for none (backfill, demo).
 Channels = Iterable[str] | None
-Author = AbstractBaseUser | None
+# request.user as views hand it over; the actions store only an authenticated one.
+Author = AbstractBaseUser | AnonymousUser | None
 
 
 def validate_component_statuses(statuses: ComponentStatuses) -> None:

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 import actions
 from actions.steps import take_version
-from incidents.auditing import record_audit, snapshot
+from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.clean_text import CleanTextModelForm
 from incidents.models import (
     ApiToken,
@@ -184,22 +184,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
         token, secret = actions.issue_api_token(
             name=obj.name,
             scopes=obj.scopes,
-            user=obj.created_by or request.user,  # type: ignore[arg-type]
-            author=request.user,  # type: ignore[arg-type]
+            user=obj.created_by or authenticated_user(request.user),
+            author=request.user,
         )
         obj.pk = token.pk
         obj.refresh_from_db()  # what the admin shows and logs next
         messages.warning(request, f"Copy this token now; it will not be shown again: {secret}")
 
     def delete_model(self, request: HttpRequest, obj: ApiToken) -> None:
-        actions.delete_api_token(obj, author=request.user)  # type: ignore[arg-type]
+        actions.delete_api_token(obj, author=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
-            actions.delete_api_token(token, author=request.user)  # type: ignore[arg-type]
+            actions.delete_api_token(token, author=request.user)
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
-            actions.set_api_token_enabled(token, False, author=request.user)  # type: ignore[arg-type]
+            actions.set_api_token_enabled(token, False, author=request.user)
         messages.success(request, f"Revoked {queryset.count()} token(s).")

@@ -76,10 +76,13 @@ def _references(entries: list[AuditEntry]) -> dict[type[models.Model], set[str]]
         fields = _fields_by_attname(_model_of(entry))
         for key, before, after in entry.changes():
             field = fields.get(key)
-            if field is not None and field.is_relation and field.related_model is not None:
+            # related_model is a model class once the apps are loaded ("self" only before).
+            if field is not None and field.is_relation and isinstance(field.related_model, type):
                 wanted[field.related_model].update(str(v) for v in (before, after) if v)
             elif key == "components":
-                wanted[Component].update(str(v) for v in (before or []) + (after or []))
+                for ids in (before, after):
+                    if isinstance(ids, list):
+                        wanted[Component].update(str(v) for v in ids)
     return wanted
 
 
@@ -130,7 +133,7 @@ def _label(key: str, field: models.Field | None) -> str:
 def _value(value: object, key: str, field: models.Field | None, names: Names) -> str:
     if value is None or value == "" or value == []:
         return EMPTY
-    if field is not None and field.is_relation and field.related_model is not None:
+    if field is not None and field.is_relation and isinstance(field.related_model, type):
         return names.get((field.related_model, str(value)), f"#{value} (deleted)")
     if key == "components" and isinstance(value, list):
         return ", ".join(names.get((Component, str(v)), f"#{v} (deleted)") for v in value)

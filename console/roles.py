@@ -6,8 +6,9 @@ A role is membership of a Django group; superusers are admins.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission, User
 from django.db.models import Q
 
 # What the Admins group may do in the Django admin, as the README promises: webhook endpoints,
@@ -35,7 +36,7 @@ class Role(StrEnum):
         return {Role.EDITOR: "Editor", Role.ADMIN: "Admin"}[self]
 
 
-def held_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+def held_role(user: User | AnonymousUser) -> Role | None:
     """The role an account holds, whether or not it is active."""
     if user.is_superuser:
         return Role.ADMIN
@@ -50,7 +51,18 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     """The role a signed-in, active user may use now."""
     if not user.is_authenticated or not user.is_active:
         return None
-    return held_role(user)
+    # AUTH_USER_MODEL is auth.User, so a signed-in user is one.
+    return held_role(cast(User, user))
+
+
+class _VerifiableUser(Protocol):
+    def is_verified(self) -> bool: ...
+
+
+def second_factor_verified(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether this session passed a second factor (django_otp's middleware decides it)."""
+    # OTPMiddleware gives request.user, signed in or not, an is_verified() no type declares.
+    return cast(_VerifiableUser, user).is_verified()
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
@@ -58,7 +70,7 @@ def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
     return held is not None and (held == role or held == Role.ADMIN)
 
 
-def assign_role(user: AbstractBaseUser, role: Role) -> None:
+def assign_role(user: User, role: Role) -> None:
     """Make `user` an editor or an admin (admins may also use the Django admin)."""
     groups = [Group.objects.get_or_create(name=r.group_name)[0] for r in Role]
     user.groups.remove(*groups)

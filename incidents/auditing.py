@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -39,6 +39,14 @@ def snapshot(obj: models.Model, **extra: object) -> Snapshot:
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
+def authenticated_user(user: AbstractBaseUser | AnonymousUser | None) -> User | None:
+    """The user to store as actor or author: nobody when the user is anonymous."""
+    if user is None or not user.is_authenticated:
+        return None
+    # AUTH_USER_MODEL is auth.User, so an authenticated user is one.
+    return cast(User, user)
+
+
 def record_audit(
     action: str,
     obj: models.Model,
@@ -47,13 +55,12 @@ def record_audit(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    if actor is not None and not actor.is_authenticated:
-        actor = None
-    name = actor.get_username() if actor is not None else ""
+    user = authenticated_user(actor)
+    name = user.get_username() if user is not None else ""
     if via := _via.get():
         name = f"{name} ({via})" if name else via
     return AuditEntry.objects.create(
-        actor=actor,
+        actor=user,
         actor_name=name[:150],
         action=action,
         object_type=obj._meta.label_lower,

@@ -192,27 +192,17 @@ def everything(limit: int) -> list[FeedEntry]:
     incidents = Incident.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
     maintenance = Maintenance.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
     candidates: list[Candidate] = [
-        *((max(p.updated_at, p.published_at), post_entry, p) for p in posts),
+        *((max(p.updated_at, p.published_at or p.updated_at), post_entry, p) for p in posts),
         *((i.updated_at, incident_entry, i) for i in incidents),
         *((m.updated_at, maintenance_entry, m) for m in maintenance),
     ]
     return _newest(candidates, limit)
 
 
-class EverythingRssFeed(Feed):
-    feed_type = WritableRssFeed
+class SiteFeed(Feed):
+    """What every feed here shares: its format, its author, how an entry is read."""
 
-    def title(self) -> str:
-        return settings.SITE_NAME
-
-    def link(self) -> str:
-        return reverse("status_page")
-
-    def description(self) -> str:
-        return f"Incidents, maintenance and news from {settings.SITE_NAME}."
-
-    def feed_url(self) -> str:
-        return reverse("feed_rss")
+    feed_type: type[WritableFeed] = WritableRssFeed
 
     # RFC 4287 4.1.1: an Atom feed needs an author (RSS 2.0 has no place for it on the channel).
     def author_name(self) -> str:
@@ -220,10 +210,6 @@ class EverythingRssFeed(Feed):
 
     def author_link(self) -> str:
         return settings.SITE_URL
-
-    def items(self) -> list[FeedEntry]:
-        limit = settings.FEED_ITEMS
-        return shared(f"everything:{limit}", lambda: everything(limit))
 
     def item_title(self, item: FeedEntry) -> str:
         return item.title
@@ -244,6 +230,24 @@ class EverythingRssFeed(Feed):
         return item.categories
 
 
+class EverythingRssFeed(SiteFeed):
+    def title(self) -> str:
+        return settings.SITE_NAME
+
+    def link(self) -> str:
+        return reverse("status_page")
+
+    def description(self) -> str:
+        return f"Incidents, maintenance and news from {settings.SITE_NAME}."
+
+    def feed_url(self) -> str:
+        return reverse("feed_rss")
+
+    def items(self) -> list[FeedEntry]:
+        limit = settings.FEED_ITEMS
+        return shared(f"everything:{limit}", lambda: everything(limit))
+
+
 class EverythingAtomFeed(EverythingRssFeed):
     feed_type = WritableAtomFeed
     subtitle = EverythingRssFeed.description
@@ -252,23 +256,23 @@ class EverythingAtomFeed(EverythingRssFeed):
         return reverse("feed_atom")
 
 
-class CategoryRssFeed(EverythingRssFeed):
-    def get_object(self, request: HttpRequest, slug: str) -> Category:  # type: ignore[override]
+class CategoryRssFeed(SiteFeed):
+    def get_object(self, request: HttpRequest, slug: str) -> Category:
         return get_object_or_404(Category, slug=slug)
 
-    def title(self, category: Category) -> str:  # type: ignore[override]
+    def title(self, category: Category) -> str:
         return f"{settings.SITE_NAME}: {category.name}"
 
-    def link(self, category: Category) -> str:  # type: ignore[override]
+    def link(self, category: Category) -> str:
         return category.get_absolute_url()
 
-    def description(self, category: Category) -> str:  # type: ignore[override]
+    def description(self, category: Category) -> str:
         return category.description or f"Posts in {category.name}."
 
-    def feed_url(self, category: Category) -> str:  # type: ignore[override]
+    def feed_url(self, category: Category) -> str:
         return reverse("blog_category_rss", args=[category.slug])
 
-    def items(self, category: Category) -> list[FeedEntry]:  # type: ignore[override]
+    def items(self, category: Category) -> list[FeedEntry]:
         def build() -> list[FeedEntry]:
             posts = Post.objects.published().filter(categories=category).for_listing()
             return [post_entry(p) for p in posts[:limit]]
@@ -281,7 +285,7 @@ class CategoryAtomFeed(CategoryRssFeed):
     feed_type = WritableAtomFeed
     subtitle = CategoryRssFeed.description
 
-    def feed_url(self, category: Category) -> str:  # type: ignore[override]
+    def feed_url(self, category: Category) -> str:
         return reverse("blog_category_atom", args=[category.slug])
 
 
@@ -295,7 +299,7 @@ class EverythingJsonFeed(EverythingRssFeed):
 class CategoryJsonFeed(CategoryRssFeed):
     feed_type = JsonFeed
 
-    def feed_url(self, category: Category) -> str:  # type: ignore[override]
+    def feed_url(self, category: Category) -> str:
         return reverse("blog_category_json", args=[category.slug])
 
 
@@ -318,20 +322,23 @@ def for_component(component: Component, limit: int) -> list[FeedEntry]:
     return _newest(candidates, limit)
 
 
-class ComponentRssFeed(EverythingRssFeed):
-    def get_object(self, request: HttpRequest, pk: int) -> Component:  # type: ignore[override]
+class ComponentRssFeed(SiteFeed):
+    def get_object(self, request: HttpRequest, pk: int) -> Component:
         return get_object_or_404(Component, pk=pk)
 
-    def title(self, component: Component) -> str:  # type: ignore[override]
+    def link(self) -> str:
+        return reverse("status_page")
+
+    def title(self, component: Component) -> str:
         return f"{settings.SITE_NAME}: {component.name}"
 
-    def description(self, component: Component) -> str:  # type: ignore[override]
+    def description(self, component: Component) -> str:
         return f"Incidents and maintenance affecting {component.name}."
 
-    def feed_url(self, component: Component) -> str:  # type: ignore[override]
+    def feed_url(self, component: Component) -> str:
         return reverse("component_rss", args=[component.pk])
 
-    def items(self, component: Component) -> list[FeedEntry]:  # type: ignore[override]
+    def items(self, component: Component) -> list[FeedEntry]:
         limit = settings.FEED_ITEMS
         return shared(f"component:{component.pk}:{limit}", lambda: for_component(component, limit))
 
@@ -340,12 +347,12 @@ class ComponentAtomFeed(ComponentRssFeed):
     feed_type = WritableAtomFeed
     subtitle = ComponentRssFeed.description
 
-    def feed_url(self, component: Component) -> str:  # type: ignore[override]
+    def feed_url(self, component: Component) -> str:
         return reverse("component_atom", args=[component.pk])
 
 
 class ComponentJsonFeed(ComponentRssFeed):
     feed_type = JsonFeed
 
-    def feed_url(self, component: Component) -> str:  # type: ignore[override]
+    def feed_url(self, component: Component) -> str:
         return reverse("component_json", args=[component.pk])

@@ -134,6 +134,8 @@ def _time_element(token: TimeToken) -> etree.Element:
 
 
 class _TimeTokenPattern(InlineProcessor):
+    # The stubs give InlineProcessor a handleMatch unlike its base Pattern's; any override
+    # of it conflicts with the one it shadows.
     def handleMatch(  # type: ignore[override]
         self, m: re.Match[str], data: str
     ) -> tuple[etree.Element | None, int | None, int | None]:

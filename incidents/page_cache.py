@@ -21,7 +21,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.core.cache import caches
@@ -32,6 +32,10 @@ from django.utils import timezone
 from incidents import timefmt
 from incidents.models import PublicationState
 from incidents.relative_links import LINKS_RELATIVE, make_links_relative
+
+if TYPE_CHECKING:
+    # What a QueryDict is when not made mutable, as request.GET is; the stubs alone name it.
+    from django.http.request import _ImmutableQueryDict
 
 CACHE_ALIAS = "pages"
 View = Callable[..., HttpResponse]
@@ -62,7 +66,7 @@ def _response(stored: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
     return response
 
 
-def only(query: QueryDict, names: tuple[str, ...]) -> QueryDict:
+def only(query: QueryDict, names: tuple[str, ...]) -> _ImmutableQueryDict:
     """`query` keeping only the parameters `names`, in a fixed order."""
     return QueryDict(urlencode([(n, v) for n in sorted(names) for v in query.getlist(n)]))
 

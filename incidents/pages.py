@@ -6,9 +6,11 @@ Views stay thin: they validate the request, call one of these, and render.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
+from typing import Any
 
 from django.core.exceptions import BadRequest
 from django.core.paginator import EmptyPage, Page, Paginator
@@ -51,9 +53,9 @@ def page_path(first_page: str, number: int) -> str:
     return first_page if number == 1 else f"{first_page}page/{number}/"
 
 
-def paginate(items: object, per_page: int, number: int) -> Page:
+def paginate(items: Sequence[Any] | QuerySet[Any], per_page: int, number: int) -> Page:
     try:
-        return Paginator(items, per_page).page(number)  # type: ignore[arg-type]
+        return Paginator(items, per_page).page(number)
     except EmptyPage:
         raise Http404("There is no such page.") from None
 

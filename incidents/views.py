@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from incidents import pages
 from incidents.models import Category, Incident, Maintenance, Post, Tag
 from incidents.page_cache import cached_page, cached_page_reading
+from statuspage.http_types import HtmxRequest
 
 PAGE_SUFFIX = re.compile(r"page/[0-9]+/$")
 
@@ -25,7 +27,7 @@ PAGE_SUFFIX = re.compile(r"page/[0-9]+/$")
 @require_safe
 @cached_page
 @vary_on_headers("HX-Request")
-def status_page(request: HttpRequest) -> HttpResponse:
+def status_page(request: HtmxRequest) -> HttpResponse:
     page = pages.status_page()
     template = "incidents/_status_body.html" if request.htmx else "incidents/status_page.html"
     return render(request, template, {"page": page, "updated_at": page.updated_at})
@@ -105,7 +107,7 @@ def _canonical_page(request: HttpRequest, number: int) -> HttpResponse | None:
 
 def _post_listing(
     request: HttpRequest,
-    posts: object,
+    posts: QuerySet[Post],
     heading: str,
     extra: dict[str, object],
     *,

@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from notifier.delivery_summary import delivery_summary, requeue_failed
 from notifier.models import Delivery, DeliveryState, Notice, Subscriber, WebhookEndpoint
+from statuspage.http_types import HtmxRequest
 
 
 @admin.action(description="Retry the failed deliveries of the selected notices")
@@ -23,8 +24,15 @@ class DeliveryInline(admin.TabularInline):
     model = Delivery
     extra = 0
     can_delete = False
-    fields = ["channel", "target", "state", "attempts", "last_error", "reference", "sent_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "channel",
+        "target",
+        "state",
+        "attempts",
+        "last_error",
+        "reference",
+        "sent_at",
+    )
     show_change_link = False
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -55,7 +63,7 @@ class NoticeAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def deliveries(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def deliveries(self, request: HtmxRequest, pk: int) -> HttpResponse:
         """The live counts (an htmx target): polling stops once nothing is left to send."""
         summary = delivery_summary(get_object_or_404(Notice, pk=pk))
         response = render(request, "notifier/_deliveries.html", summary)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Protocol, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -25,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifier import queueing
-from notifier.models import CLAIMABLE_STATES, Delivery, Expansion
+from notifier.models import CLAIMABLE_STATES, Delivery, Expansion, Notice
 from notifier.registry import channel_named
 
 logger = logging.getLogger(__name__)
@@ -46,16 +47,21 @@ def claim_expansion(expansion_id: int) -> bool:
     )
 
 
+class _ListChannel(Protocol):
+    def expand_page(self, notice: Notice, after: int, limit: int) -> list[int]: ...
+
+
 def expand_mailing_list(expansion_id: int) -> int:
     """Write and queue the deliveries of one expansion; returns how many were queued."""
     if not claim_expansion(expansion_id):
         return 0
     expansion = Expansion.objects.select_related("notice").get(pk=expansion_id)
-    channel = channel_named(expansion.channel)
+    # Only a mailing-list channel (email) has expansions.
+    channel = cast(_ListChannel, channel_named(expansion.channel))
     rows = Delivery.objects.filter(notice_id=expansion.notice_id, channel=expansion.channel)
     queued, after, size, chunks = 0, 0, settings.DELIVERY_BATCH_SIZE, 0
     last_queued = expansion.queued_through
-    while page := channel.expand_page(expansion.notice, after, size):  # type: ignore[attr-defined]
+    while page := channel.expand_page(expansion.notice, after, size):
         # Every row of this notice not yet queued: the chunk just written (its ids are
         # above those queued before), and at the first pass any a crashed run left.
         fresh = rows.filter(id__gt=last_queued, state__in=CLAIMABLE_STATES)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -55,11 +55,10 @@ class SubscribeForm(forms.Form):
         error_messages={"invalid_choice": "One of the chosen services does not exist."},
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["components"].queryset = Component.objects.for_status_page().filter(  # type: ignore[attr-defined]
-            showcase=True
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        components = cast(ComponentChoiceField, self.fields["components"])
+        components.queryset = Component.objects.for_status_page().filter(showcase=True)
 
     def clean_email(self) -> str:
         local, _, domain = self.cleaned_data["email"].strip().rpartition("@")

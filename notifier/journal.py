@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -54,7 +55,7 @@ def write_to_ledger(lines: Sequence[tuple[int, str, datetime]]) -> None:
         return
     table = connection.ops.quote_name(Delivery._meta.db_table)
     rows = ", ".join(["(%s, %s, %s)"] * len(lines))
-    params: list[object] = []
+    params: list[Any] = []
     for delivery_id, reference, sent_at in lines:
         params += [delivery_id, connection.ops.adapt_datetimefield_value(sent_at), reference[:200]]
     # Whatever the row says (the sweeper may have taken a stalled claim back), a mail the

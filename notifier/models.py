@@ -166,7 +166,7 @@ class NoticeKind(models.TextChoices):
         return MAINTENANCE_NOTICES.get(status or "", cls.MAINTENANCE_UPDATED)
 
 
-MAINTENANCE_NOTICES = {
+MAINTENANCE_NOTICES: dict[str, NoticeKind] = {
     MaintenanceStatus.IN_PROGRESS: NoticeKind.MAINTENANCE_STARTED,
     MaintenanceStatus.VERIFYING: NoticeKind.MAINTENANCE_UPDATED,
     MaintenanceStatus.COMPLETED: NoticeKind.MAINTENANCE_COMPLETED,
@@ -218,14 +218,15 @@ class Notice(models.Model):
     @property
     def subject(self) -> Incident | Maintenance | Post | Component:
         """What the notice is about (for threading and links)."""
+        # Every notice is about one of the four (they are nullable only as a set).
         return self.incident or self.maintenance or self.post or self.component  # type: ignore[return-value]
 
     def component_ids(self) -> list[int]:
         """The components this notice is about (who subscribed to them hears of it)."""
-        if self.incident_id:
-            return list(self.incident.affected.values_list("component_id", flat=True))  # type: ignore[union-attr]
-        if self.maintenance_id:
-            return list(self.maintenance.components.values_list("id", flat=True))  # type: ignore[union-attr]
+        if self.incident_id and self.incident is not None:
+            return list(self.incident.affected.values_list("component_id", flat=True))
+        if self.maintenance_id and self.maintenance is not None:
+            return list(self.maintenance.components.values_list("id", flat=True))
         if self.component_id:
             return [self.component_id]
         return []

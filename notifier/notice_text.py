@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from incidents import timefmt
 from incidents.links import absolute
+from incidents.models import Incident, IncidentUpdate, Maintenance, MaintenanceUpdate
 from incidents.plaintext import markdown_to_text
 from notifier.mail_headers import message_id
 from notifier.models import Notice, NoticeKind
@@ -60,12 +61,18 @@ def notice_text(notice: Notice) -> NoticeText:
             when=timefmt.clock(post.published_at),
             components=(),
         )
+    subject: Incident | Maintenance | None
+    update: IncidentUpdate | MaintenanceUpdate | None
     if notice.incident_id:
-        subject, update = notice.incident, notice.incident_update
-        components = tuple(row.component.name for row in subject.affected_components())
+        incident = subject = notice.incident
+        update = notice.incident_update
+        assert incident is not None
+        components = tuple(row.component.name for row in incident.affected_components())
     else:
-        subject, update = notice.maintenance, notice.maintenance_update
-        components = tuple(c.name for c in subject.affected_components())
+        maintenance = subject = notice.maintenance
+        update = notice.maintenance_update
+        assert maintenance is not None
+        components = tuple(c.name for c in maintenance.affected_components())
     assert subject is not None and update is not None
     body_markdown = update.body or getattr(subject, "body", "")
     status = update.get_status_display()

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 # Mails read for the Outbox page at most: the newest, so a long-running demo stays quick.
 LIST_LIMIT = 500
@@ -116,7 +116,8 @@ def caught_mails(directory: Path, limit: int = LIST_LIMIT) -> list[CaughtMail]:
     for key in keys:
         try:
             with box.get_file(key) as handle:
-                headers = parser.parse(handle)
+                # A mailbox file proxy reads as a binary file; its stub lacks what parse() lists.
+                headers = parser.parse(cast(BinaryIO, handle))
         except (KeyError, OSError):  # removed while we read
             continue
         message_id = "".join(_MESSAGE_ID.findall(str(headers.get("Message-ID", "")))[:1])
@@ -163,7 +164,7 @@ def caught_mail(directory: Path, key: str) -> MailParts | None:
         return None
     try:
         with box.get_file(key) as handle:
-            message = BytesParser(policy=email.policy.default).parse(handle)
+            message = BytesParser(policy=email.policy.default).parse(cast(BinaryIO, handle))
     except (KeyError, OSError):
         return None
     assert isinstance(message, EmailMessage)

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis
 from django.conf import settings
@@ -125,7 +125,11 @@ class RedisStore:
 
     def _hit(self, name: str, now: float, limit: int, window: float) -> Decision:
         def attempt(pipe: redis.client.Pipeline) -> Decision:
-            logged = pipe.zrangebyscore(name, now - window, "+inf", withscores=True)
+            # After WATCH, before MULTI, a pipeline answers at once; its type says it queues.
+            logged = cast(
+                "list[tuple[bytes, float]]",
+                pipe.zrangebyscore(name, now - window, "+inf", withscores=True),
+            )
             decision, kept = decide([score for _, score in logged], now, limit, window)
             pipe.multi()
             pipe.zremrangebyscore(name, "-inf", now - window)
@@ -135,7 +139,14 @@ class RedisStore:
             return decision
 
         # EXEC fails if another process changed the set since WATCH; then it is read again.
-        return self.client.transaction(attempt, name, value_from_callable=True)
+        # With value_from_callable, transaction() returns what attempt returns; the stubs
+        # know neither the callable's return nor the value.
+        decision = self.client.transaction(
+            attempt,  # type: ignore[arg-type]
+            name,
+            value_from_callable=True,
+        )
+        return cast(Decision, decision)
 
 
 class RateLimit:

@@ -15,16 +15,14 @@ from notifier.mirror.channel import MirrorChannel
 from notifier.mirror.targets import TARGETS, configured_targets
 
 # Single sends are queued in this order; the mirror first, so the fallback is current soonest.
-CLASSES: dict[str, type[Channel]] = {
-    cls.name: cls
-    for cls in (
-        *TARGETS,
-        EmailChannel,
-        XChannel,
-        MastodonChannel,
-        WebhookChannel,
-    )
-}
+_IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
+    *TARGETS,
+    EmailChannel,
+    XChannel,
+    MastodonChannel,
+    WebhookChannel,
+)
+CLASSES: dict[str, type[Channel]] = {cls.name: cls for cls in _IN_QUEUE_ORDER}
 
 
 def all_channels() -> list[Channel]:

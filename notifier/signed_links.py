@@ -77,7 +77,7 @@ class UnsubscribeSigner:
         signer = signing.Signer(salt=UNSUBSCRIBE_SALT)
         self._separator = signer.sep
         hasher = getattr(hashlib, signer.algorithm)
-        key = hasher(force_bytes(f"{signer.salt}signer") + force_bytes(signer.key)).digest()
+        key = hasher(force_bytes(signer.salt) + b"signer" + force_bytes(signer.key)).digest()
         self._keyed = hmac.new(key, digestmod=hasher)
 
     def token(self, subscriber_id: int, email: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import timedelta
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -17,7 +18,7 @@ from notifier.signed_links import SubscribeRequest
 
 logger = logging.getLogger(__name__)
 
-RETRYING_TASK = {"bind": True, "acks_late": True, "max_retries": None}
+RETRYING_TASK: dict[str, Any] = {"bind": True, "acks_late": True, "max_retries": None}
 SWEEP_PAGE = 2000
 
 

@@ -9,6 +9,8 @@ addresses readers (or attackers) ask for.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from threading import Lock
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -16,6 +18,11 @@ from django.core.cache.backends.locmem import LocMemCache
 
 
 class BoundedLocMemCache(LocMemCache):
+    # LocMemCache's own state, which its stubs leave out.
+    _lock: Lock
+    _cache: OrderedDict[str, bytes]
+    _expire_info: dict[str, float | None]
+
     def __init__(self, name: str, params: dict[str, Any]) -> None:
         super().__init__(name, params)
         self.max_bytes = int(params.get("OPTIONS", {}).get("MAX_BYTES", 0))
@@ -26,7 +33,7 @@ class BoundedLocMemCache(LocMemCache):
 
     def _set(self, key: str, value: bytes, timeout: Any = DEFAULT_TIMEOUT) -> None:
         # Called with the lock held, on a miss only: summing a few thousand lengths is cheap.
-        super()._set(key, value, timeout)
+        super()._set(key, value, timeout)  # type: ignore[misc]  # private; not in the stubs
         if not self.max_bytes:
             return
         held = sum(map(len, self._cache.values()))

@@ -25,6 +25,7 @@ def allow_methods(methods: Iterable[str]) -> Callable[[ViewFunction], ViewFuncti
     """Declare the methods a view answers (it must refuse the others itself)."""
 
     def mark(view: ViewFunction) -> ViewFunction:
+        # An attribute on a function, which no type declares; read by the method gate.
         view.allowed_methods = tuple(m.upper() for m in methods)  # type: ignore[attr-defined]
         return view
 

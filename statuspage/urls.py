@@ -8,14 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path, reverse
 
-from console.roles import Role, role_of
+from console.roles import Role, role_of, second_factor_verified
 
 admin.site.site_header = "Status page administration"
 
 
 def _verified_staff(request: HttpRequest) -> bool:
     user = request.user
-    return user.is_active and user.is_staff and user.is_verified()
+    return user.is_active and user.is_staff and second_factor_verified(user)
 
 
 def _signed_in_without_admin(request: HttpRequest) -> HttpResponse | None:
@@ -24,7 +24,7 @@ def _signed_in_without_admin(request: HttpRequest) -> HttpResponse | None:
     Sent to the login page instead, they would be sent straight back here, round and round.
     """
     user = request.user
-    if not (user.is_authenticated and user.is_verified()) or _verified_staff(request):
+    if not (user.is_authenticated and second_factor_verified(user)) or _verified_staff(request):
         return None
     role = role_of(user)
     context = {"needed": Role.ADMIN, "console_role": role.value if role else ""}
@@ -52,9 +52,10 @@ def _refusing_admin_view(view: Callable[..., HttpResponse], cacheable: bool = Fa
 
 
 # The admin asks for the same password and second factor as the console, through its login.
-admin.site.has_permission = _verified_staff
-admin.site.login = _console_login
-admin.site.admin_view = _refusing_admin_view
+# Replacing the default site's methods keeps admin.site (which apps register on) as it is.
+admin.site.has_permission = _verified_staff  # type: ignore[method-assign]
+admin.site.login = _console_login  # type: ignore[method-assign]
+admin.site.admin_view = _refusing_admin_view  # type: ignore[method-assign, assignment]
 
 urlpatterns = [
     path("admin/", admin.site.urls),

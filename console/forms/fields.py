@@ -4,7 +4,7 @@ markdown body), the check of a key, and putting an action's refusal on the form.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -32,7 +32,7 @@ class SiteDateTimeField(forms.DateTimeField):
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT)
 
-    def __init__(self, *, not_in_future: bool = False, **kwargs: object) -> None:
+    def __init__(self, *, not_in_future: bool = False, **kwargs: Any) -> None:
         self.not_in_future = not_in_future
         kwargs.setdefault("input_formats", [LOCAL_INPUT_FORMAT, "%Y-%m-%d %H:%M"])
         super().__init__(**kwargs)
@@ -42,7 +42,7 @@ class SiteDateTimeField(forms.DateTimeField):
             return site_local(value)
         return value
 
-    def to_python(self, value: object) -> datetime | None:
+    def to_python(self, value: Any) -> datetime | None:
         if isinstance(value, datetime) and timezone.is_aware(value):
             return value
         naive = super().to_python(value)
@@ -93,21 +93,35 @@ def chosen_channels(selected: list[str]) -> list[str]:
 class ChannelsField(forms.MultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
-    def __init__(self, kind: str, **kwargs: object) -> None:
+    def __init__(self, kind: str, **kwargs: Any) -> None:
         choices, initial, off = channel_choices(kind)
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", "Tell")
         super().__init__(choices=choices, initial=initial, **kwargs)
+        self.labels = dict(choices)
         self.off = off
 
     def validate(self, value: list[str]) -> None:
         super().validate(value)
         for name in value:
             if name in self.off:
-                raise ValidationError(f"{dict(self.choices)[name]} is off: {self.off[name]}")
+                raise ValidationError(f"{self.labels[name]} is off: {self.off[name]}")
 
 
 NO_CHANGE = ""
+
+
+class ComponentStatusField(forms.ChoiceField):
+    """One component's status select: it knows its component."""
+
+    def __init__(self, component: Component, **kwargs: Any) -> None:
+        super().__init__(label=component.name, **kwargs)
+        self.component = component
+
+
+def component_field(form: forms.Form, name: str) -> ComponentStatusField:
+    """A field component_status_fields added (form.fields is typed as holding any Field)."""
+    return cast(ComponentStatusField, form.fields[name])
 
 
 def component_status_fields(
@@ -119,20 +133,19 @@ def component_status_fields(
         "group__position", "position", "name"
     ):
         name = f"component_{component.pk}"
-        form.fields[name] = forms.ChoiceField(
-            label=component.name,
+        form.fields[name] = ComponentStatusField(
+            component,
             choices=[(NO_CHANGE, blank_label), *ComponentStatus.choices],
             required=False,
             initial=(initial or {}).get(component.pk, NO_CHANGE),
         )
-        form.fields[name].component = component
         names.append(name)
     return names
 
 
 def component_statuses(form: forms.Form, names: list[str]) -> dict[Component, str]:
     return {
-        form.fields[name].component: form.cleaned_data[name]
+        component_field(form, name).component: form.cleaned_data[name]
         for name in names
         if form.cleaned_data.get(name)
     }

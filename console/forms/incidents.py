@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -13,6 +13,7 @@ from console.forms.fields import (
     ChannelsField,
     SiteDateTimeField,
     body_field,
+    component_field,
     component_status_fields,
     component_statuses,
 )
@@ -57,7 +58,8 @@ class PromiseFields(CleanTextForm, forms.Form):
         self.fields["next_update_by"].help_text = f"An exact time instead, in {zone} time."
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("next_update_in") and data.get("next_update_by"):
             self.add_error(
                 "next_update_by", "Choose an interval or give a time, not both: clear one of them."
@@ -130,13 +132,13 @@ class UpdateForm(PromiseFields):
         super().__init__(*args, **kwargs)
         self.incident = incident
         allowed = {incident.status, *Incident.TRANSITIONS[incident.status]}
-        self.fields["status"].choices = [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             (value, label) for value, label in IncidentStatus.choices if value in allowed
         ]
         current = {row.component_id: row.status for row in incident.affected.all()}
         self.component_fields = component_status_fields(self)
         for name in self.component_fields:
-            field = self.fields[name]
+            field = component_field(self, name)
             if field.component.pk in current:
                 field.help_text = "Affected"
         self.fields["channels"] = ChannelsField(NoticeKind.INCIDENT_UPDATED)

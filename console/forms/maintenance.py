@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 import actions
@@ -93,7 +94,7 @@ class ComponentsField(forms.ModelMultipleChoiceField):
                     code="invalid_pk_value",
                     params={"pk": pk},
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private; not in the stubs
 
 
 def check_window(form: forms.Form, *, new: bool) -> None:
@@ -152,7 +153,8 @@ class ScheduleForm(CleanTextForm, forms.Form):
         return body if self.previewing else check_unfilled(body)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         check_window(self, new=True)
         return data
 
@@ -179,7 +181,8 @@ class WindowForm(CleanTextForm, forms.Form):
         window_fields(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         check_window(self, new=False)
         return data
 
@@ -291,7 +294,8 @@ class RescheduleForm(ActForm):
         self.order_fields(["scheduled_start", "scheduled_end", "body"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         check_window(self, new=True)
         return data
 
@@ -386,7 +390,8 @@ def act_form(
 
 def refreshed(form: ActForm, act: Act, maintenance: Maintenance, version: int) -> ActForm:
     """The same text on a form that now carries the current version, for a deliberate resend."""
-    data = form.data.copy()
+    # A bound form here was bound to request.POST; its type says only Mapping.
+    data = cast(QueryDict, form.data).copy()
     data[form.add_prefix("version")] = str(version)
     fresh = act_form(act, maintenance, data)
     fresh.is_valid()

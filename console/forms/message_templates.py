@@ -85,7 +85,8 @@ class FillForm(CleanTextForm, forms.Form):
 
     @property
     def prefix_of_body(self) -> str | None:
-        return BODY_NAME.match(self.cleaned_data["field"])["prefix"]
+        match = BODY_NAME.match(self.cleaned_data["field"])
+        return match["prefix"] if match else None
 
 
 def _named_components(data: QueryDict, fill: FillForm) -> list[str]:

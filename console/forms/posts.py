@@ -117,7 +117,8 @@ class PostForm(CleanTextForm, forms.Form):
         return names
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("slug") and data.get("title"):
             data["slug"] = slugify(data["title"])[:200]
             if not data["slug"]:

@@ -49,7 +49,8 @@ class NewStaffForm(CleanTextForm, forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password_mode") == CHOOSE and not data.get("password"):
             self.add_error("password", "Type the password, or let one be generated.")
         if data.get("password_mode") == GENERATE:

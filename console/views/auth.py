@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from console.forms.auth import TokenForm
+from console.roles import second_factor_verified
 from console.twofactor import confirmed_device, pending_device, qr_svg, secret_base32
 from incidents.auditing import record_audit
 
@@ -36,7 +37,7 @@ def _next(request: HttpRequest) -> str:
 @csrf_protect
 @never_cache
 def login(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():
+    if request.user.is_authenticated and second_factor_verified(request.user):
         return redirect(_next(request))
     if request.user.is_authenticated and request.method == "GET":
         return redirect(f"{reverse('console:verify')}?{urlencode({'next': _next(request)})}")
@@ -55,7 +56,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect("console:login")
-    if user.is_verified():
+    if second_factor_verified(user):
         return redirect(_next(request))
     device = confirmed_device(user)
     enrolling = device is None

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +18,8 @@ from console.access import admin_view
 from console.forms.components import ComponentForm, GroupForm, MoveForm, StatusForm
 from console.forms.fields import apply_errors
 from incidents.models import AuditEntry, Component, ComponentGroup, ComponentStatus
+
+Item = TypeVar("Item", Component, ComponentGroup)
 
 
 def _back_to(anchor: str) -> HttpResponse:
@@ -55,8 +56,8 @@ def component_list(request: HttpRequest) -> HttpResponse:
 def _form_page(
     request: HttpRequest,
     form: ComponentForm | GroupForm,
-    save: Callable[[dict[str, Any]], Model],
-    saved: Callable[[Model], tuple[str, str]],
+    save: Callable[[dict[str, Any]], Item],
+    saved: Callable[[Item], tuple[str, str]],
     context: dict[str, Any],
 ) -> HttpResponse:
     """A component's or a group's form: saved through `save`, then back to the list at the

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from console.access import editor_view
 from console.views.deliveries import live_context, live_notices, recent_notices
 from incidents.models import Component, Incident, Maintenance, overall_status
 from notifier.mirror.models import MirrorTarget
+from statuspage.http_types import HtmxRequest
 
 RECENT_DELIVERIES = "recent-deliveries"
 
 
 @editor_view
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxRequest) -> HttpResponse:
     notices = recent_notices(10)
     if request.htmx.target == RECENT_DELIVERIES:
         return live_notices(request, notices, RECENT_DELIVERIES)

@@ -14,6 +14,7 @@ from console.access import editor_view
 from incidents.auditing import record_audit
 from notifier.delivery_summary import delivery_summary, requeue_failed
 from notifier.models import Notice
+from statuspage.http_types import HtmxRequest
 
 # Published by a publish from an htmx form, so blocks of counts on the page refresh at once.
 DELIVERIES_CHANGED = "deliveries-changed"
@@ -35,21 +36,21 @@ def live_context(notices: list[Notice], live_id: str) -> dict[str, Any]:
     }
 
 
-def live_notices(request: HttpRequest, notices: list[Notice], live_id: str) -> HttpResponse:
+def live_notices(request: HtmxRequest, notices: list[Notice], live_id: str) -> HttpResponse:
     """A table of notices that refreshes itself (an htmx target) while any is unfinished."""
     context = live_context(notices, live_id)
     response = render(request, "console/deliveries/_live_notices.html", context)
     return stop_polling_when(context["final"], request, response)
 
 
-def stop_polling_when(final: bool, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def stop_polling_when(final: bool, request: HtmxRequest, response: HttpResponse) -> HttpResponse:
     if request.htmx and final:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
 
 @editor_view
-def notice_list(request: HttpRequest) -> HttpResponse:
+def notice_list(request: HtmxRequest) -> HttpResponse:
     notices = recent_notices(NOTICE_LIST_LIMIT)
     if request.htmx.target == "notices":
         return live_notices(request, notices, "notices")
@@ -63,7 +64,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @editor_view
-def notice_counts(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_counts(request: HtmxRequest, pk: int) -> HttpResponse:
     """The live counts (an htmx target): polling stops once nothing is left to send."""
     summary = delivery_summary(get_object_or_404(Notice, pk=pk))
     response = render(request, "console/deliveries/_counts.html", summary)

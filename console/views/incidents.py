@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
@@ -19,6 +19,7 @@ from console.previews import preview_publish
 from console.views.deliveries import DELIVERIES_CHANGED
 from incidents.models import AuditEntry, Incident
 from notifier.models import Notice, NoticeKind
+from statuspage.http_types import HtmxRequest
 
 
 def _incident(pk: int) -> Incident:
@@ -100,7 +101,7 @@ def update_form(request: HttpRequest, pk: int) -> HttpResponse:
 
 @editor_view
 @require_POST
-def post_update(request: HttpRequest, pk: int) -> HttpResponse:
+def post_update(request: HtmxRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     form = UpdateForm(request.POST, incident=incident)
     inline = request.POST.get("inline") == "1"
@@ -176,7 +177,8 @@ def _conflict_context(incident: Incident, error: EditConflict) -> dict[str, Any]
 def _refreshed(form: UpdateForm, incident: Incident, version: int) -> UpdateForm:
     """The same text on a form that now carries the current version, for a deliberate resend."""
     incident.refresh_from_db()
-    data = form.data.copy()
+    # A bound form here was bound to request.POST; its type says only Mapping.
+    data = cast(QueryDict, form.data).copy()
     data["version"] = str(version)
     fresh = UpdateForm(data, incident=incident)
     fresh.is_valid()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -123,7 +123,8 @@ def _edit_context(post: Post, form: PostForm, conflict: dict | None) -> dict[str
 def _conflict(post: Post, error: EditConflict, form: PostForm) -> dict[str, Any]:
     """Who changed the post, and the editor's text on a form carrying the current version."""
     post.refresh_from_db()
-    data = form.data.copy()
+    # A bound form here was bound to request.POST; its type says only Mapping.
+    data = cast(QueryDict, form.data).copy()
     data["version"] = str(error.current_version)
     fresh = PostForm(data, post=post)
     fresh.is_valid()

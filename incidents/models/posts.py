@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -44,7 +46,7 @@ class Tag(models.Model):
 
 
 class PostQuerySet(models.QuerySet["Post"]):
-    def published(self, now: timezone.datetime | None = None) -> PostQuerySet:
+    def published(self, now: datetime | None = None) -> PostQuerySet:
         return self.filter(published_at__isnull=False, published_at__lte=now or timezone.now())
 
     def for_listing(self) -> PostQuerySet:

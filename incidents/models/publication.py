@@ -7,6 +7,7 @@ and a busy status page costs one small query per request.
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from django.db import connection, models
 from django.utils import timezone
@@ -32,7 +33,8 @@ class PublicationState(models.Model):
                 f"SELECT token FROM {connection.ops.quote_name(cls._meta.db_table)} WHERE id = 1"  # noqa: S608
             )
             row = cursor.fetchone()
-        return str(cls._meta.get_field("token").to_python(row[0])) if row else "empty"
+        token_field = cast(models.UUIDField, cls._meta.get_field("token"))
+        return str(token_field.to_python(row[0])) if row else "empty"
 
     @classmethod
     def bump(cls) -> None:

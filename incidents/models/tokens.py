@@ -11,11 +11,15 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 TOKEN_PREFIX = "sp_"
 # How stale last_used_at may get before a request writes it again (one write per minute at most).
@@ -83,7 +87,7 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(
-        cls, name: str, scopes: list[str], *, created_by: models.Model | None = None
+        cls, name: str, scopes: list[str], *, created_by: User | None = None
     ) -> tuple[ApiToken, str]:
         """Create a token; the returned secret is the only time it is ever seen."""
         scopes = sorted(set(scopes))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Protocol
 
 from django import template
 from django.utils.html import format_html
@@ -9,6 +10,24 @@ from django.utils.safestring import SafeString
 from incidents import timefmt
 from incidents.markup import render_markdown
 from incidents.models import ComponentStatus
+
+
+class _Posted(Protocol):
+    """An incident or maintenance update (only incident updates promise a next one)."""
+
+    @property
+    def posted_at(self) -> datetime: ...
+
+
+class _Window(Protocol):
+    """A maintenance (the notice mails show its window)."""
+
+    @property
+    def scheduled_start(self) -> datetime: ...
+
+    @property
+    def scheduled_end(self) -> datetime: ...
+
 
 register = template.Library()
 
@@ -32,7 +51,7 @@ def time_el(moment: datetime | None, style: str = "stamp") -> SafeString | str:
 
 
 @register.filter
-def next_update_el(update: object) -> SafeString | str:
+def next_update_el(update: _Posted) -> SafeString | str:
     """'Next update by <time>01:15 CET</time>' for an update that promises one."""
     promised = getattr(update, "next_update_by", None)
     if promised is None:
@@ -40,7 +59,7 @@ def next_update_el(update: object) -> SafeString | str:
     return format_html(
         'Next update by <time datetime="{}" data-local>{}</time>',
         timefmt.iso_utc(promised),
-        timefmt.clock_near(promised, update.posted_at),  # type: ignore[attr-defined]
+        timefmt.clock_near(promised, update.posted_at),
     )
 
 
@@ -103,11 +122,11 @@ def component_status_label(value: str) -> str:
 
 
 @register.filter
-def window_lines(maintenance: object) -> str:
+def window_lines(maintenance: _Window) -> str:
     """A maintenance window in the site zone and every extra zone, on one line (emails)."""
     main, others = timefmt.window_everywhere(
-        maintenance.scheduled_start,  # type: ignore[attr-defined]
-        maintenance.scheduled_end,  # type: ignore[attr-defined]
+        maintenance.scheduled_start,
+        maintenance.scheduled_end,
     )
     return " / ".join([main, *(other.text for other in others)])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from email.message import Message
 from itertools import pairwise
@@ -131,7 +131,7 @@ class EmailChannel(Channel):
     def _build_templates(self) -> None:
         date = self._date or mail_date(now())
         self._templates = {
-            pk: MailTemplate.build(lambda to, url, n=notice: self._flatten(n, to, url, date))
+            pk: MailTemplate.build(self._flattener(notice, date))
             for pk, notice in self._notices.items()
         }
 
@@ -223,6 +223,9 @@ class EmailChannel(Channel):
             message.encoding = SEVEN_BIT_UTF8
         return message
 
+    def _flattener(self, notice: Notice, date: str) -> Callable[[str, str], tuple[Message, bytes]]:
+        return lambda to, unsubscribe: self._flatten(notice, to, unsubscribe, date)
+
     def _flatten(
         self, notice: Notice, to: str, unsubscribe: str, date: str
     ) -> tuple[Message, bytes]:
@@ -275,7 +278,7 @@ class EmailChannel(Channel):
         """The next mail's envelope, its bytes kept for its turn; None if it will not be sent."""
         self._ahead = None
         following = self._next.get(delivery.pk)
-        subscriber = following and self._subscribers.get(int(following.target))
+        subscriber = self._subscribers.get(int(following.target)) if following is not None else None
         if following is None or subscriber is None:
             return None
         sender, recipient, raw = self.envelope(following, subscriber)

@@ -118,7 +118,7 @@ class Pipeline:
                 smtp.close()
                 self.announced = None
             elif self.announced is None:
-                smtp._rset()
+                smtp._rset()  # type: ignore[attr-defined]  # smtplib's private, quiet RSET
             raise smtplib.SMTPDataError(code, message)
 
     def _read_envelope_replies(self, envelope: Envelope) -> None:
@@ -143,7 +143,7 @@ class Pipeline:
         if code == 421:
             self.smtp.close()
         else:
-            self.smtp._rset()
+            self.smtp._rset()  # type: ignore[attr-defined]  # smtplib's private, quiet RSET
 
     def end(self) -> None:
         """Before QUIT: with an envelope announced, drop the connection instead.

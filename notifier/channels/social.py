@@ -36,6 +36,7 @@ def timeout_session(timeout: float) -> requests.Session:
     import requests
 
     session = requests.Session()
+    # The stubs forbid rebinding a method on an instance; requests calls it as it is.
     session.request = partial(session.request, timeout=timeout)  # type: ignore[method-assign]
     return session
 

@@ -51,6 +51,7 @@ from notifier.models import Delivery, Notice, WebhookEndpoint
 
 if TYPE_CHECKING:
     import requests
+    from requests.adapters import _HostParams, _PoolKwargs  # the stubs alone name them
 
 logger = logging.getLogger(__name__)
 
@@ -98,15 +99,16 @@ def pinned_session(address: str) -> Any:
     class PinnedAddress(HTTPAdapter):
         def build_connection_pool_key_attributes(
             self, request: Any, verify: Any, cert: Any = None
-        ) -> tuple[dict[str, Any], dict[str, Any]]:
+        ) -> tuple[_HostParams, _PoolKwargs]:
             host_params, pool_kwargs = super().build_connection_pool_key_attributes(
                 request, verify, cert
             )
             name = host_params["host"]
             host_params["host"] = address
             if host_params["scheme"] == "https":
-                pool_kwargs["server_hostname"] = name
-                pool_kwargs["assert_hostname"] = name
+                # urllib3 takes both; the stubs' TypedDict lists fewer of its keys.
+                pool_kwargs["server_hostname"] = name  # type: ignore[typeddict-unknown-key]
+                pool_kwargs["assert_hostname"] = name  # type: ignore[typeddict-unknown-key]
             return host_params, pool_kwargs
 
         def add_headers(self, request: Any, **kwargs: Any) -> None:

@@ -139,10 +139,10 @@ class MirrorChannel(Channel):
         full = full or notice is None or not self.has_build()
         missed = [] if full else self.missed()
         full = full or missed is None
-        if full:
+        if full or notice is None:  # (no notice already means full)
             urls = every_url()
         else:
-            urls = urls_for(notice)  # type: ignore[arg-type]
+            urls = urls_for(notice)
             urls += [url for earlier in missed or [] for url in urls_for(earlier)]
         pages, skipped = split(render_pages(urls))
         renew(self.name, holder)

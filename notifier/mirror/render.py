@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -34,6 +35,9 @@ from incidents.relative_links import relative_to_root
 from notifier.channels.base import TransportError
 from notifier.mirror.site import file_for, summary_urls
 from statuspage.in_process import IN_PROCESS_RENDER
+
+# The WSGI environ key that marks the mirror's own requests.
+_IN_PROCESS: dict[str, Any] = {IN_PROCESS_RENDER: True}
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +83,7 @@ def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
     """
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
     # Not a reader: the mirror never waits behind staff requests or takes a reader's slot.
-    client = Client(HTTP_HOST=host, raise_request_exception=True, **{IN_PROCESS_RENDER: True})
+    client = Client(HTTP_HOST=host, raise_request_exception=True, **_IN_PROCESS)
     essential = set(summary_urls())
     unique = list(dict.fromkeys(urls))
     failed = 0
@@ -137,7 +141,7 @@ def not_found_page() -> MirrorFile:
     the mirror however deep the missing address and whatever the prefix.
     """
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
-    client = Client(HTTP_HOST=host, **{IN_PROCESS_RENDER: True})
+    client = Client(HTTP_HOST=host, **_IN_PROCESS)
     response = client.get("/mirror-has-no-such-page/", secure=_site_is_https())
     body = response.content
     base = settings.MIRROR_BASE_URL

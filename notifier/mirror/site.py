@@ -91,18 +91,18 @@ def urls_for(notice: Notice) -> list[str]:
     kind = notice.kind
     if notice.incident_id:
         urls += _history_urls(("incident", notice.incident_id), inserted=kind in INSERTED)
-        components = IncidentComponent.objects.filter(incident_id=notice.incident_id)
-        urls += _component_urls(components.values_list("component_id", flat=True))
+        affected = IncidentComponent.objects.filter(incident_id=notice.incident_id)
+        urls += _component_urls(affected.values_list("component_id", flat=True))
         posts = Post.objects.published().filter(incident_id=notice.incident_id)
     else:
+        maintenance_id = notice.maintenance_id
+        assert maintenance_id is not None  # a notice is about one thing: here maintenance
         urls.append(reverse("maintenance_ics"))
-        key = ("maintenance", notice.maintenance_id)
+        key = ("maintenance", maintenance_id)
         urls += _history_urls(key, inserted=kind in INSERTED, moved=kind in MOVED)
-        components = Maintenance.components.through.objects.filter(
-            maintenance_id=notice.maintenance_id
-        )
-        urls += _component_urls(components.values_list("component_id", flat=True))
-        posts = Post.objects.published().filter(maintenance_id=notice.maintenance_id)
+        held = Maintenance.components.through.objects.filter(maintenance_id=maintenance_id)
+        urls += _component_urls(held.values_list("component_id", flat=True))
+        posts = Post.objects.published().filter(maintenance_id=maintenance_id)
     urls += _post_list_urls(list(posts.prefetch_related("categories", "tags")))
     return [*urls, *detail_urls(notice)]
 
@@ -195,7 +195,11 @@ def detail_urls(notice: Notice) -> list[str]:
         details.append(reverse("maintenance_detail", args=[notice.maintenance_id]))
         posts = Post.objects.published().filter(maintenance_id=notice.maintenance_id)
     else:
-        posts = Post.objects.published().filter(pk=notice.post_id)
+        posts = (
+            Post.objects.published().filter(pk=notice.post_id)
+            if notice.post_id is not None
+            else Post.objects.none()
+        )
         post = posts.first()
         if post is not None and post.incident_id:
             details.append(reverse("incident_detail", args=[post.incident_id]))
