@@ -26,8 +26,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from statuspage.client import client_address
 from statuspage.in_process import IN_PROCESS_RENDER
-from statuspage.staff_identity import is_verified_staff
+from statuspage.staff_door import StaffDoor, door_closed
+from statuspage.staff_identity import is_staff_path, is_verified_staff
 from statuspage.staff_presence import StaffPresence
 
 # A staff request slower than this (a large preview) stops holding public readers back.
@@ -46,11 +48,18 @@ class PublicAdmissionMiddleware:
         self.staff_running = 0
         self.watcher: int | None = None  # the waiting thread that polls other processes
         self.presence = StaffPresence(Path(settings.VAR_DIR) / "staff-requests.lock")
+        self.door = StaffDoor(settings.STAFF_DOOR_PER_MINUTE)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_verified_staff(request):
             return self._staff(request)
-        if not self.limit or request.META.get(IN_PROCESS_RENDER):
+        if request.META.get(IN_PROCESS_RENDER):
+            return self.get_response(request)
+        if is_staff_path(request.path_info) and (
+            wait := self.door.wait_for(client_address(request))
+        ):
+            return door_closed(request.path_info, wait)
+        if not self.limit:
             return self.get_response(request)
         if not self._admit_public():
             return busy()

@@ -119,6 +119,9 @@ PUBLIC_QUEUE_SECONDS = env_int("PUBLIC_QUEUE_SECONDS", 30, minimum=1)
 # Readers allowed to wait at once per process; the next gets a 503 at once, so server threads
 # stay free for staff. Keep granian's --blocking-threads above this plus PUBLIC_CONCURRENCY.
 PUBLIC_QUEUE_LENGTH = env_int("PUBLIC_QUEUE_LENGTH", 48, minimum=0)
+# Anonymous requests to /staff/, /admin/ and /api/staff/ per client address in any minute,
+# per web process (statuspage/staff_door.py); 0: no limit.
+STAFF_DOOR_PER_MINUTE = env_int("STAFF_DOOR_PER_MINUTE", 30, minimum=0)
 # Forms and API bodies are small; anything larger is refused with a 400 before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200

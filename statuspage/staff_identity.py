@@ -37,6 +37,10 @@ API_PREFIX = "/api/staff/"
 ACTIVE_TOKENS_SECONDS = 10.0
 
 
+def is_staff_path(path: str) -> bool:
+    return path.startswith((*SESSION_PREFIXES, API_PREFIX))
+
+
 def is_verified_staff(request: HttpRequest) -> bool:
     path = request.path_info
     if path.startswith(API_PREFIX):

@@ -23,6 +23,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 TEST_SECRET_KEY = "a test key, not the built-in one, long enough for Django"
 # Servers and workers the tests start inherit it, so what they sign the tests can read.
 os.environ["SECRET_KEY"] = TEST_SECRET_KEY
+# Tests sign in from one address far more often than a person does; tests/test_staff_door.py
+# and the journeys (make run's defaults) keep the limit.
+os.environ["STAFF_DOOR_PER_MINUTE"] = "0"
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +33,7 @@ def _a_secret_key_of_its_own(settings) -> None:
     """As in production: with the built-in key the site serves loopback only, and tests ask
     for other hosts and client addresses. tests/test_local_key.py puts the built-in key back."""
     settings.SECRET_KEY = TEST_SECRET_KEY
+    settings.STAFF_DOOR_PER_MINUTE = 0
 
 
 def pytest_report_header(config: pytest.Config) -> str:
