@@ -55,20 +55,26 @@ class PublicAdmissionMiddleware:
             return self._staff(request)
         if request.META.get(IN_PROCESS_RENDER):
             return self.get_response(request)
-        if is_staff_path(request.path_info) and (
-            wait := self.door.wait_for(client_address(request))
-        ):
-            return door_closed(request.path_info, wait)
         if not self.limit:
-            return self.get_response(request)
+            return self._past_the_door(request)
         if not self._admit_public():
             return busy()
         try:
-            return self.get_response(request)
+            # Refused in a public slot like any reader: a refusal is cheap, but answered at
+            # once it would let a flood loop as fast as the cores allow.
+            return self._past_the_door(request)
         finally:
             with self.changed:
                 self.public_running -= 1
                 self.changed.notify()
+
+    def _past_the_door(self, request: HttpRequest) -> HttpResponse:
+        """The response, or a 429 for an address that asked the staff door too often."""
+        if is_staff_path(request.path_info) and (
+            wait := self.door.wait_for(client_address(request))
+        ):
+            return door_closed(request.path_info, wait)
+        return self.get_response(request)
 
     def _staff(self, request: HttpRequest) -> HttpResponse:
         with self.changed:

@@ -5,7 +5,8 @@ made-up token is looked up before it is refused, so every anonymous request to /
 /admin/ or /api/staff/ costs work that a cached public page does not. Flooded from one
 address, those renders took a quarter of the readers' pace. Each web process therefore lets
 a client address make STAFF_DOOR_PER_MINUTE such requests in any sliding minute; the next
-get a 429 at once, before a session, a template or the database is touched. Verified staff
+get a 429 before a session, a template or the database is touched, in a public slot
+(statuspage.admission) like any reader, so the flood still waits its turn. Verified staff
 (statuspage.staff_identity) are never counted, and a person signing in needs a handful.
 """
 
