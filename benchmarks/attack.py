@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import console, report, servers  # noqa: E402
+from benchmarks.child import run_module  # noqa: E402
 from benchmarks.console_browser import Staff  # noqa: E402
 
 HERE = ROOT / "benchmarks"
@@ -308,24 +309,7 @@ def write_readme(text: str) -> None:
 
 def in_child(workdir: Path, quick: bool, timeout: float = 600) -> dict[str, Any]:
     """For run.py: this benchmark in a fresh process, its figures read back (or why not)."""
-    out = workdir / "attack-results.json"
-    command = [sys.executable, "-m", "benchmarks.attack", "--no-readme", "--out", str(out)]
-    child = subprocess.Popen([*command, *(["--quick"] if quick else [])], cwd=ROOT)
-    try:
-        child.wait(timeout)
-    except BaseException as error:
-        child.terminate()  # it stops its server and attackers on SIGTERM
-        try:
-            child.wait(30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        if not isinstance(error, subprocess.TimeoutExpired):
-            raise
-        return {"skipped": f"did not finish within {timeout:.0f} s"}
-    if child.returncode != 0 or not out.exists():
-        return {"skipped": f"benchmarks/attack.py exited with {child.returncode}"}
-    return dict(json.loads(out.read_text()))
+    return run_module("attack", workdir / "attack-results.json", quick, timeout)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

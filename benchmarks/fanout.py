@@ -26,7 +26,6 @@ import re
 import shutil
 import signal
 import smtplib
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.child import run_module  # noqa: E402
 from benchmarks.fanout_profile import breakdown  # noqa: E402
 from benchmarks.fanout_report import section, update_readme  # noqa: E402
 from tests.servers.postgres import PostgresServer  # noqa: E402
@@ -390,25 +390,7 @@ def summary_line(full: dict[str, Any], bare: dict[str, Any]) -> str:
 
 def in_child(workdir: Path, quick: bool, timeout: float = 3600) -> dict[str, Any]:
     """Run this benchmark in a fresh process for run.py; SIGTERM it if we are stopped first."""
-    out = workdir / "fanout.json"
-    command = [sys.executable, "-m", "benchmarks.fanout", "--no-readme", "--out", str(out)]
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    child = subprocess.Popen([*command, *(["--quick"] if quick else [])], cwd=ROOT, env=env)
-    try:
-        child.wait(timeout)
-    except BaseException as error:
-        child.terminate()  # it stops its servers and worker on SIGTERM
-        try:
-            child.wait(30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        if not isinstance(error, subprocess.TimeoutExpired):
-            raise
-        return {"skipped": f"did not finish within {timeout:.0f} s"}
-    if child.returncode != 0 or not out.exists():
-        return {"skipped": f"benchmarks/fanout.py exited with {child.returncode}"}
-    return dict(json.loads(out.read_text()))
+    return run_module("fanout", workdir / "fanout.json", quick, timeout)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.child import run_module  # noqa: E402
 from benchmarks.mirror_report import (  # noqa: E402 (after the path is set)
     PREFIX,
     readme_block,
@@ -145,25 +146,7 @@ def bench(opts: argparse.Namespace) -> dict[str, Any]:
 
 def in_child(workdir: Path, quick: bool, timeout: float = 3600) -> dict[str, Any]:
     """For run.py: this benchmark in a fresh process; SIGTERM it if we are stopped first."""
-    out = workdir / "mirror-results.json"
-    command = [sys.executable, "-m", "benchmarks.mirror", "--no-readme", "--out", str(out)]
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    child = subprocess.Popen([*command, *(["--quick"] if quick else [])], cwd=ROOT, env=env)
-    try:
-        child.wait(timeout)
-    except BaseException as error:
-        child.terminate()  # it stops its servers on SIGTERM
-        try:
-            child.wait(30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        if not isinstance(error, subprocess.TimeoutExpired):
-            raise
-        return {"skipped": f"did not finish within {timeout:.0f} s"}
-    if child.returncode != 0 or not out.exists():
-        return {"skipped": f"benchmarks/mirror.py exited with {child.returncode}"}
-    return dict(json.loads(out.read_text()))
+    return run_module("mirror", workdir / "mirror-results.json", quick, timeout)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
