@@ -24,7 +24,10 @@ from incidents.models import (
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
 
-MAX_POST_BODY = 100_000
+# Five times the longest post of the seed history; Python-Markdown's cost is linear in the
+# length, and at this length the densest text renders in well under 100 ms
+# (benchmarks/README.md, "Markdown worst cases").
+MAX_POST_BODY = 30_000
 MAX_TAG_NAME = 60
 
 
