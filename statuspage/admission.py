@@ -48,7 +48,7 @@ class PublicAdmissionMiddleware:
         self.staff_running = 0
         self.watcher: int | None = None  # the waiting thread that polls other processes
         self.presence = StaffPresence(Path(settings.VAR_DIR) / "staff-requests.lock")
-        self.door = StaffDoor(settings.STAFF_DOOR_PER_MINUTE)
+        self.door = StaffDoor()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_verified_staff(request):

@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpResponse
 
 from statuspage.errors import json_error
@@ -28,15 +29,25 @@ MAX_ADDRESSES = 10_000
 
 
 class StaffDoor:
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
+    def __init__(
+        self, per_minute: int | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        # None: STAFF_DOOR_PER_MINUTE as it is at each request.
+        self._per_minute = per_minute
         self.clock = clock
         self._lock = threading.Lock()
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
 
+    @property
+    def per_minute(self) -> int:
+        if self._per_minute is None:
+            return int(settings.STAFF_DOOR_PER_MINUTE)
+        return self._per_minute
+
     def wait_for(self, address: str) -> float:
         """0 when `address` may come in now (and counts it); else the seconds until it may."""
-        if not self.per_minute:
+        per_minute = self.per_minute
+        if not per_minute:
             return 0.0
         now = self.clock()
         with self._lock:
@@ -46,7 +57,7 @@ class StaffDoor:
             self._seen[address] = times
             if len(self._seen) > MAX_ADDRESSES:
                 self._seen.popitem(last=False)
-            if len(times) >= self.per_minute:
+            if len(times) >= per_minute:
                 return times[0] + WINDOW_SECONDS - now
             times.append(now)
             return 0.0
