@@ -231,24 +231,24 @@ class Notice(models.Model):
             return [self.component_id]
         return []
 
-    def same_thread(self, prefix: str = "") -> Q:
-        """A filter for the notices of this notice's thread (`prefix`: "notice__" from a
-        delivery): the one rule behind thread_key."""
+    def _thread(self) -> tuple[str, int | None]:
+        """The column naming this notice's thread (mail, X, Mastodon), and its value."""
         for column in ("incident_id", "maintenance_id", "component_id", "post_id"):
             if value := getattr(self, column):
-                return Q(**{f"{prefix}{column}": value})
-        return Q(pk__in=[])
+                return column, value
+        return "post_id", None
+
+    def same_thread(self, prefix: str = "") -> Q:
+        """A filter for the notices of this notice's thread (`prefix`: "notice__" from a
+        delivery)."""
+        column, value = self._thread()
+        return Q(**{f"{prefix}{column}": value}) if value is not None else Q(pk__in=[])
 
     @property
     def thread_key(self) -> str:
-        """Shared by every notice about one incident or maintenance (mail, X, Mastodon threads)."""
-        if self.incident_id:
-            return f"incident-{self.incident_id}"
-        if self.maintenance_id:
-            return f"maintenance-{self.maintenance_id}"
-        if self.component_id:
-            return f"component-{self.component_id}"
-        return f"post-{self.post_id}"
+        """Shared by every notice of one thread: 'incident-5', 'maintenance-2', ..."""
+        column, value = self._thread()
+        return f"{column.removesuffix('_id')}-{value}"
 
     @cached_property
     def delivery_tallies(self) -> list[ChannelTally]:
