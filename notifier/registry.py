@@ -11,8 +11,7 @@ from notifier.channels.email import EmailChannel
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.channels.x import XChannel
-from notifier.mirror.channel import MirrorChannel
-from notifier.mirror.targets import TARGETS, configured_targets
+from notifier.mirror.targets import TARGETS
 
 # Single sends are queued in this order; the mirror first, so the fallback is current soonest.
 _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
@@ -40,8 +39,3 @@ def channel_named(name: str) -> Channel:
 def reader_channels() -> list[Channel]:
     """The channels readers subscribe to (the mirror follows every publish on its own)."""
     return [c for c in all_channels() if not c.is_mirror]
-
-
-def mirror_targets() -> list[MirrorChannel]:
-    """Every configured mirror target."""
-    return configured_targets()

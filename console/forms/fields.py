@@ -13,8 +13,9 @@ from django.utils import timezone
 from console.forms.time_tokens import validate_time_tokens
 from incidents import timefmt
 from incidents.models import Component, ComponentStatus
+from notifier.mirror.targets import configured_targets
 from notifier.models import Notice
-from notifier.registry import mirror_targets, reader_channels
+from notifier.registry import reader_channels
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_BODY = 20_000
@@ -87,7 +88,7 @@ def channel_choices(kind: str) -> tuple[list[tuple[str, str]], list[str], dict[s
 
 def chosen_channels(selected: list[str]) -> list[str]:
     """The selected reader channels plus every configured mirror."""
-    return [*(c.name for c in mirror_targets()), *selected]
+    return [*(c.name for c in configured_targets()), *selected]
 
 
 class ChannelsField(forms.MultipleChoiceField):

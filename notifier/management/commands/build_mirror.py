@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifier.channels.base import TransportError
-from notifier.registry import mirror_targets
+from notifier.mirror.targets import configured_targets
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--target", help="Only this target (a channel name).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        targets = mirror_targets()
+        targets = configured_targets()
         if options["target"]:
             targets = [c for c in targets if c.name == options["target"]]
         if not targets:
