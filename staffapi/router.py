@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from incidents.api.public import json_bytes
 from incidents.auditing import acting_via
 from incidents.models import ApiToken, InvalidTransition
+from incidents.models.tokens import bearer_token
 from staffapi.schema import BadInput, Body
 
 logger = logging.getLogger(__name__)
@@ -106,11 +107,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def _authenticate(request: HttpRequest) -> ApiToken:
-    header = request.headers.get("Authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
+    presented = bearer_token(request.headers.get("Authorization", ""))
+    if not presented:
         raise ApiError(401, "unauthorized", "Send a token: Authorization: Bearer <token>.")
-    token = ApiToken.authenticate(presented.strip())
+    token = ApiToken.authenticate(presented)
     if token is None:
         raise ApiError(
             401,

@@ -51,12 +51,12 @@ def is_verified_staff(request: HttpRequest) -> bool:
 
 
 def _holds_active_token(request: HttpRequest) -> bool:
-    from incidents.models.tokens import ApiToken
+    from incidents.models.tokens import ApiToken, bearer_token
 
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not ApiToken.well_formed(presented.strip()):
+    presented = bearer_token(request.headers.get("Authorization", ""))
+    if not ApiToken.well_formed(presented):
         return False
-    return ApiToken.digest(presented.strip()) in active_tokens.hashes()
+    return ApiToken.digest(presented) in active_tokens.hashes()
 
 
 def _verified_staff_session(request: HttpRequest) -> bool:

@@ -41,6 +41,12 @@ def validate_scopes(value: object) -> None:
         raise ValidationError(f"Unknown scope: {unknown[0]} (use {', '.join(Scope.values)}).")
 
 
+def bearer_token(authorization: str) -> str:
+    """The token an `Authorization: Bearer <token>` header presents ("" when it presents none)."""
+    scheme, _, presented = authorization.partition(" ")
+    return presented.strip() if scheme.lower() == "bearer" else ""
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
