@@ -61,13 +61,14 @@ def mail_date(moment: datetime) -> str:
     return format_datetime(timefmt.in_zone(moment))
 
 
+def one_off_headers() -> dict[str, str]:
+    """Date and Message-ID of a mail sent once (not a notice): this site's, not Django's
+    defaults ("-0000" and the machine's host name)."""
+    return {"Date": mail_date(timezone.now()), "Message-ID": new_message_id()}
+
+
 def one_off_mail(subject: str, body: str, recipient: str) -> EmailMessage:
-    """A plain mail to one person (a staff alert, an endpoint's contact) with this site's
-    Date and Message-ID, not Django's defaults ("-0000" and the machine's host name)."""
+    """A plain mail to one person (a staff alert, an endpoint's contact)."""
     return EmailMessage(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [recipient],
-        headers={"Date": mail_date(timezone.now()), "Message-ID": new_message_id()},
+        subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], headers=one_off_headers()
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from incidents.links import absolute
 from incidents.models import Component
-from notifier.mail_headers import SEVEN_BIT_UTF8, mail_date, new_message_id
+from notifier.mail_headers import SEVEN_BIT_UTF8, one_off_headers
 from notifier.models import Subscriber, Unsubscribed, WebhookEndpoint
 from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
 from notifier.signed_links import (
@@ -102,11 +102,7 @@ def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
     hours = settings.SUBSCRIBE_CONFIRM_MAX_AGE // 3600
     context["valid_for"] = f"{hours} hours" if hours < 72 else f"{hours // 24} days"
     subject = " ".join(render_to_string("emails/confirm-subject.txt", context).split())
-    headers = {
-        "Auto-Submitted": "auto-generated",
-        "Date": mail_date(timezone.now()),
-        "Message-ID": new_message_id(),
-    }
+    headers = {"Auto-Submitted": "auto-generated", **one_off_headers()}
     mail = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/confirm-body.txt", context),
