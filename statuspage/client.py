@@ -26,7 +26,8 @@ def _trusted(entries: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
-def _address(text: str) -> Address | None:
+def parse_address(text: str) -> Address | None:
+    """An address as a header or REMOTE_ADDR writes it: [::1], and ::ffff:127.0.0.1 as IPv4."""
     text = text.strip().removeprefix("[").removesuffix("]")
     try:
         address = ipaddress.ip_address(text)
@@ -45,14 +46,14 @@ def client_address(request: HttpRequest) -> str:
     """The client's IP address: REMOTE_ADDR, or what a trusted proxy says it was reached from."""
     peer = request.META.get("REMOTE_ADDR", "")
     trusted = _trusted(tuple(settings.TRUSTED_PROXIES))
-    peer_address = _address(peer)
+    peer_address = parse_address(peer)
     if peer_address is None or not trusted or not _is_trusted(peer_address, trusted):
         return peer
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop for hop in forwarded.split(",") if hop.strip()]
     client = peer_address
     for hop in reversed(hops):
-        address = _address(hop)
+        address = parse_address(hop)
         if address is None:
             # A trusted proxy writes addresses; junk here means the header is not one of
             # theirs, so go no further than the last hop that is known.

@@ -12,13 +12,13 @@ proxy forwarded it.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 
+from statuspage.client import parse_address
 from statuspage.env import BUILT_IN_SECRET_KEY
 from statuspage.in_process import IN_PROCESS_RENDER
 
@@ -36,16 +36,10 @@ Set the SECRET_KEY environment variable to a long random value and restart it.</
 
 
 def _is_loopback(host: str) -> bool:
-    host = host.strip().lower().removeprefix("[").removesuffix("]")
-    if host in LOOPBACK_NAMES:
+    if host.strip().lower() in LOOPBACK_NAMES:
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    # A dual-stack listener reports an IPv4 peer as ::ffff:127.0.0.1.
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_loopback
+    address = parse_address(host)  # a dual-stack listener reports ::ffff:127.0.0.1
+    return address is not None and address.is_loopback
 
 
 def served_locally(request: HttpRequest) -> bool:
