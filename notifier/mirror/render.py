@@ -84,12 +84,13 @@ def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
     # Not a reader: the mirror never waits behind staff requests or takes a reader's slot.
     client = Client(HTTP_HOST=host, raise_request_exception=True, **_IN_PROCESS)
+    secure = _site_is_https()
     essential = set(summary_urls())
     unique = list(dict.fromkeys(urls))
     failed = 0
     for url in unique:
         try:
-            response = client.get(url, secure=_site_is_https())
+            response = client.get(url, secure=secure)
         except OperationalError as error:
             raise RenderError(f"{url}: the database refused ({error}); try again") from error
         except Exception as error:
