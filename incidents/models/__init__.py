@@ -5,6 +5,7 @@ from incidents.models.components import (
     ComponentQuerySet,
     ComponentStatus,
 )
+from incidents.models.history import PeriodCause, StatusPeriod, UptimeDay
 from incidents.models.incidents import (
     CLOSED_INCIDENT_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -24,6 +25,15 @@ from incidents.models.maintenance import (
     MaintenanceUpdate,
 )
 from incidents.models.posts import MORE_MARKER, Category, Post, Tag
+from incidents.models.probes import (
+    DnsRecordType,
+    Probe,
+    ProbeAlert,
+    ProbeHour,
+    ProbeKind,
+    ProbeResult,
+    TlsMode,
+)
 from incidents.models.publication import PublicationState
 from incidents.models.status import OverallStatus, overall_status, worst_status
 from incidents.models.tokens import ApiToken, Scope
@@ -42,6 +52,7 @@ __all__ = [
     "ComponentGroup",
     "ComponentQuerySet",
     "ComponentStatus",
+    "DnsRecordType",
     "Impact",
     "Incident",
     "IncidentComponent",
@@ -52,10 +63,19 @@ __all__ = [
     "MaintenanceStatus",
     "MaintenanceUpdate",
     "OverallStatus",
+    "PeriodCause",
     "Post",
+    "Probe",
+    "ProbeAlert",
+    "ProbeHour",
+    "ProbeKind",
+    "ProbeResult",
     "PublicationState",
     "Scope",
+    "StatusPeriod",
     "Tag",
+    "TlsMode",
+    "UptimeDay",
     "overall_status",
     "worst_status",
 ]
