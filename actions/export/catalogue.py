@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
@@ -27,14 +28,17 @@ class Exported:
     secret_fields: written only with --with-secrets; without them a restored row gets what
     the callable returns (None: the field's own default, such as a fresh webhook secret).
     secret_only: the whole row is a secret (a credential), written only with --with-secrets.
-    seeded: (field, values) of rows the migrations create on every new site; a restore
-    treats them as absent (the site is still empty) and replaces them with the file's rows.
+    fresh_fields: never written; a restored row gets the field's default (a new cache token).
+    seeded: (field, values) of rows the migrations create on every new site, or EVERY_ROW for
+    bookkeeping any site has; a restore treats them as absent (the site is still empty) and
+    replaces them with the file's rows.
     """
 
     label: str
     secret_fields: dict[str, Callable[[], object] | None] = field(default_factory=dict)
     secret_only: bool = False
-    seeded: tuple[str, frozenset[str]] | None = None
+    fresh_fields: frozenset[str] = frozenset()
+    seeded: tuple[str, frozenset[str]] | Literal["every row"] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -53,6 +57,7 @@ SEEDED_TEMPLATE_NAMES = frozenset(
     }
 )
 SEEDED_GROUP_NAMES = frozenset({"Editors", "Admins"})
+EVERY_ROW: Literal["every row"] = "every row"
 
 # Dependency order: a row comes after every row it points to.
 EXPORTED: tuple[Exported, ...] = (
@@ -75,10 +80,11 @@ EXPORTED: tuple[Exported, ...] = (
     Exported("notifier.unsubscribed"),
     Exported("notifier.webhookendpoint", secret_fields={"secret": None}),
     Exported("incidents.auditentry"),
+    # When anything public last changed: the API's page.updated_at and Last-Modified.
+    Exported("incidents.publicationstate", fresh_fields=frozenset({"token"}), seeded=EVERY_ROW),
 )
 
 EXCLUDED: dict[str, str] = {
-    "incidents.publicationstate": "A cache token, not content: a restore moves it anew.",
     "notifier.notice": "The delivery ledger: what this site's workers were asked to send. "
     "Restored, its pending rows would be sent again; the audit log keeps who published what.",
     "notifier.delivery": "Transient delivery state of the notices (see notifier.notice).",

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, models, transaction
 
-from actions.export.catalogue import EXPORTED, Exported, entry_for
+from actions.export.catalogue import EVERY_ROW, EXPORTED, Exported, entry_for
 from actions.export.rows import (
     RowError,
     concrete_fields,
@@ -49,6 +49,8 @@ def _seeded_rows(entry: Exported) -> models.QuerySet[Any]:
     rows = entry.model._default_manager.all()
     if entry.seeded is None:
         return rows.none()
+    if entry.seeded == EVERY_ROW:
+        return rows
     key, values = entry.seeded
     return rows.filter(**{f"{key}__in": values})
 
@@ -247,5 +249,6 @@ def restore_export(lines: Iterable[bytes | str]) -> RestoreReport:
     _check_counts(header, loader.counts)
     _check_references()
     _reset_sequences()
-    PublicationState.bump()
+    if not PublicationState.objects.exists():  # an export from before any change
+        PublicationState.bump()
     return RestoreReport(loader.counts)

@@ -29,7 +29,7 @@ def written(entry: Exported, with_secrets: bool) -> bool:
 
 def _rows(entry: Exported, with_secrets: bool) -> Iterator[dict[str, object]]:
     model = entry.model
-    skipped = set() if with_secrets else set(entry.secret_fields)
+    skipped = set(entry.fresh_fields) | (set() if with_secrets else set(entry.secret_fields))
     m2m = plain_m2m(model)
     prefetches: list[str | models.Prefetch[Any]] = []
     for relation in m2m:
