@@ -25,6 +25,7 @@ from actions.export import export_lines, restore_export
 from benchmarks.history import generate_history
 from incidents.models import Incident, PublicationState
 from notifier.models import Notice
+from tests.export_render import empty_the_database
 from tests.export_render import render_site as render_at
 from tests.factories import make_component
 
@@ -41,11 +42,6 @@ def render_site() -> dict[str, bytes]:
 
 def export_text(*, with_secrets: bool = False) -> str:
     return "".join(export_lines(with_secrets=with_secrets))
-
-
-def empty_the_database() -> None:
-    call_command("flush", interactive=False, verbosity=0)
-    assert not Incident.objects.exists()
 
 
 def restore_text(text: str) -> None:
