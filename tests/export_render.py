@@ -2,7 +2,7 @@
 
 Imported by tests/test_export_round_trip.py; also run as a script (in a process of its own,
 on another database) to write a site's pages into a JSON file:
-    python tests/export_render.py PAGES.json ISO-INSTANT
+    python -m tests.export_render PAGES.json ISO-INSTANT
 Pages that say "now" (a feed with no entries is as new as the moment it is read) are read
 with the clock stopped, so two renders of the same data are the same bytes.
 """
@@ -29,7 +29,7 @@ def frozen_clock(instant: datetime.datetime) -> Iterator[None]:
 
     class StoppedDatetime(datetime.datetime):
         @classmethod
-        def now(cls, tz: datetime.tzinfo | None = None) -> StoppedDatetime:  # type: ignore[override]
+        def now(cls, tz: datetime.tzinfo | None = None) -> StoppedDatetime:
             moment = instant.astimezone(tz) if tz else instant.replace(tzinfo=None)
             return cls.fromisoformat(moment.isoformat())
 

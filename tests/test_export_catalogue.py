@@ -69,5 +69,5 @@ def test_the_seeded_names_are_the_ones_the_migrations_make():
     groups = importlib.import_module("console.migrations.0002_role_groups")
 
     assert {t["name"] for t in templates.TEMPLATES} == SEEDED_TEMPLATE_NAMES
-    source = Path(groups.__file__).read_text()
+    source = Path(str(groups.__file__)).read_text()
     assert all(f'"{name}"' in source for name in SEEDED_GROUP_NAMES)

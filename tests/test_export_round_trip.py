@@ -32,7 +32,6 @@ from tests.factories import make_component
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
 ROOT = Path(__file__).resolve().parent.parent
-RENDER_SCRIPT = Path(__file__).with_name("export_render.py")
 NOW = timezone.now()
 
 
@@ -131,7 +130,7 @@ def test_a_sqlite_export_restores_into_postgresql(tmp_path):
     )
     rendered = tmp_path / "pages.json"
     subprocess.run(
-        [sys.executable, str(RENDER_SCRIPT), str(rendered), NOW.isoformat()],
+        [sys.executable, "-m", "tests.export_render", str(rendered), NOW.isoformat()],
         cwd=ROOT,
         env=environment,
         check=True,

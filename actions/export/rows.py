@@ -53,8 +53,9 @@ def to_json(value: object) -> object:
 
 
 def row_fields(
-    obj: models.Model, skipped: set[str], m2m: list[models.ManyToManyField[Any, Any]]
+    obj: models.Model, skipped: set[str], m2m: dict[str, list[Any]]
 ) -> dict[str, object]:
+    """The row's concrete fields (less `skipped`) and its many-to-many members (`m2m`)."""
     fields: dict[str, object] = {}
     for field in concrete_fields(type(obj)):
         if field.name in skipped:
@@ -65,15 +66,29 @@ def row_fields(
             fields[field.name] = field.value_from_object(obj)
         else:
             fields[field.name] = to_json(field.value_from_object(obj))
-    for relation in m2m:
-        related = relation.related_model
-        assert not isinstance(related, str)  # resolved once the apps are ready
-        if by_natural_key(related):
-            members = getattr(obj, relation.name).all()
-            fields[relation.name] = sorted(list(member.natural_key()) for member in members)
-        else:
-            fields[relation.name] = sorted(m.pk for m in getattr(obj, relation.name).all())
+    fields.update(m2m)
     return fields
+
+
+def m2m_members(relation: models.ManyToManyField[Any, Any], pks: list[Any]) -> dict[Any, list[Any]]:
+    """For each of the rows `pks`, the keys of its members, sorted (one query or two)."""
+    through = through_model(relation)
+    source, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+    pairs = list(
+        through._default_manager.filter(**{f"{source}_id__in": pks}).values_list(
+            f"{source}_id", f"{target}_id"
+        )
+    )
+    related = relation.related_model
+    assert not isinstance(related, str)  # resolved once the apps are ready
+    keys: dict[Any, Any] = {}
+    if by_natural_key(related):
+        members = related._default_manager.select_related().filter(pk__in={b for _, b in pairs})
+        keys = {member.pk: list(member.natural_key()) for member in members}  # type: ignore[attr-defined]
+    grouped: dict[Any, list[Any]] = {}
+    for owner, member in pairs:
+        grouped.setdefault(owner, []).append(keys.get(member, member))
+    return {owner: sorted(members) for owner, members in grouped.items()}
 
 
 def python_value(field: models.Field[Any, Any], value: object) -> object:

@@ -8,15 +8,16 @@ the file with an update whose incident it lacks.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from actions.export.catalogue import EXPORTED, Exported
-from actions.export.rows import by_natural_key, plain_m2m, row_fields
+from actions.export.rows import m2m_members, plain_m2m, row_fields
 
 FORMAT = "statuspage-export"
 VERSION = 1
@@ -31,18 +32,13 @@ def _rows(entry: Exported, with_secrets: bool) -> Iterator[dict[str, object]]:
     model = entry.model
     skipped = set(entry.fresh_fields) | (set() if with_secrets else set(entry.secret_fields))
     m2m = plain_m2m(model)
-    prefetches: list[str | models.Prefetch[Any]] = []
-    for relation in m2m:
-        related = relation.related_model
-        assert not isinstance(related, str)
-        if by_natural_key(related):  # its natural key may follow its own relations
-            queryset = related._default_manager.select_related()
-            prefetches.append(models.Prefetch(relation.name, queryset=queryset))
-        else:
-            prefetches.append(relation.name)
-    rows = model._default_manager.order_by("pk").prefetch_related(*prefetches)
-    for obj in rows.iterator(chunk_size=CHUNK):
-        yield {"model": entry.label, "pk": obj.pk, "fields": row_fields(obj, skipped, m2m)}
+    rows = model._default_manager.order_by("pk").iterator(chunk_size=CHUNK)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        pks = [obj.pk for obj in chunk]
+        members = {relation.name: m2m_members(relation, pks) for relation in m2m}
+        for obj in chunk:
+            values = {name: of_row.get(obj.pk, []) for name, of_row in members.items()}
+            yield {"model": entry.label, "pk": obj.pk, "fields": row_fields(obj, skipped, values)}
 
 
 @contextlib.contextmanager
