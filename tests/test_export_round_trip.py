@@ -24,6 +24,7 @@ from actions.demo.loader import load_demo
 from actions.export import export_lines, restore_export
 from benchmarks.history import generate_history
 from incidents.models import Incident, PublicationState
+from notifier.mirror.models import MirrorChange
 from notifier.models import Notice
 from tests.export_render import empty_the_database
 from tests.export_render import render_site as render_at
@@ -75,6 +76,7 @@ def test_a_restore_sends_no_notice_and_moves_the_publication_token():
     restore_text(text)
 
     assert not Notice.objects.exists()
+    assert not MirrorChange.objects.exists()
     assert PublicationState.current_token() != token
 
 
