@@ -220,6 +220,16 @@ def test_the_commands_write_a_file_and_load_it(site, tmp_path):
     assert Incident.objects.get().title == "Webmail is slow"
 
 
+def test_the_export_command_writes_to_standard_output_by_default(site, capsys):
+    Component.objects.filter(name="IMAP").update(description="Mail for Ålesund")
+
+    call_command("export")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert json.loads(lines[0])["format"] == "statuspage-export"
+    assert any("Mail for Ålesund" in line for line in lines)
+
+
 def test_the_import_command_says_what_is_wrong_and_that_nothing_was_imported(site, tmp_path):
     path = tmp_path / "site.jsonl"
     path.write_bytes(b'{"format": "statuspage-export", "version": 1, "counts": {}}\n\xff\xfe\n')

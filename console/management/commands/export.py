@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -33,6 +34,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with_secrets: bool = options["with_secrets"]
         if options["output"] == "-":
+            if isinstance(sys.stdout, io.TextIOWrapper):  # the file is UTF-8 whatever the locale
+                sys.stdout.reconfigure(encoding="utf-8")
             counts = write_export(sys.stdout, with_secrets=with_secrets)
         else:
             counts = _write_file(Path(options["output"]), with_secrets)
