@@ -74,6 +74,13 @@ EXPORTED: tuple[Exported, ...] = (
     Exported("incidents.maintenance"),
     Exported("incidents.maintenanceupdate"),
     Exported("incidents.post"),
+    # The evidence: a component's status history, its days, and what its probes saw.
+    Exported("incidents.probe"),
+    Exported("incidents.statusperiod"),
+    Exported("incidents.uptimeday"),
+    Exported("incidents.proberesult"),
+    Exported("incidents.probehour"),
+    Exported("incidents.probealert"),
     Exported("console.messagetemplate", seeded=("name", SEEDED_TEMPLATE_NAMES)),
     Exported("incidents.apitoken", secret_only=True),
     Exported("notifier.subscriber"),
