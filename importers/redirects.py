@@ -1,0 +1,1 @@
+"""Old addresses keep working: WordPress permalinks lead to the rows they were imported as."""
