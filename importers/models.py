@@ -107,7 +107,7 @@ class SourceKey(models.Model):
 
     @property
     def target(self) -> models.Model:
-        return getattr(self, self.kind)  # type: ignore[no-any-return]
+        return getattr(self, self.kind)
 
 
 class ImportReview(models.Model):
