@@ -34,6 +34,8 @@ LEFT_OUT_STATUSES = {"trash", "auto-draft", "inherit"}
 STATE_IN_TITLE = re.compile(r"^\s*\[(resolved|completed|postponed)\]\s*", re.IGNORECASE)
 POST, INCIDENT, MAINTENANCE, SKIP = "post", "incident", "maintenance", "skip"
 KINDS = (POST, INCIDENT, MAINTENANCE)
+# kind, possible kinds, state, title without the state, intro, timed updates, note
+Proposal = tuple[str, list[str], str, str, str, list[dict[str, str]], str]
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ def _updates(item: WxrItem, published_at: datetime) -> tuple[str, list[dict[str,
     return split.intro, updates
 
 
-def _proposal(item: WxrItem, publication: str, published_at: datetime | None, options: Options):  # type: ignore[no-untyped-def]
+def _proposal(
+    item: WxrItem, publication: str, published_at: datetime | None, options: Options
+) -> Proposal:
     """(kind, possible kinds, state, title, intro, updates, note) for a post."""
     state_match = STATE_IN_TITLE.match(item.title)
     state = state_match.group(1).lower() if state_match else ""

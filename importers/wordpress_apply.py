@@ -127,18 +127,23 @@ def _maintenance(source: str, entry: Mapping[str, Any], author: Author) -> Maint
         channels=NOBODY,
     )
     first, *middle, last = updates
-    moved = {"author": author, "channels": NOBODY}
-    actions.start_maintenance(maintenance, body=first["body"], posted_at=start, **moved)
+    actions.start_maintenance(
+        maintenance, body=first["body"], posted_at=start, author=author, channels=NOBODY
+    )
     for update in middle:
         actions.post_maintenance_note(
-            maintenance, body=update["body"], posted_at=_at(update["at"]), **moved
+            maintenance,
+            body=update["body"],
+            posted_at=_at(update["at"]),
+            author=author,
+            channels=NOBODY,
         )
     finish = (
         actions.postpone_maintenance
         if entry["state"] == "postponed"
         else actions.complete_maintenance
     )
-    finish(maintenance, body=last["body"], posted_at=end, **moved)
+    finish(maintenance, body=last["body"], posted_at=end, author=author, channels=NOBODY)
     return maintenance
 
 

@@ -1,4 +1,4 @@
-"""Applying a WordPress plan: through the actions, backdated, telling nobody, once, all or nothing."""
+"""Applying a WordPress plan: through the actions, backdated, telling nobody, all or nothing."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_importing_again_updates_and_never_duplicates():
 
 def test_a_failure_midway_leaves_nothing_written():
     publish_post(slug="spam-filter-upgrades-and-policies")  # taken: the 9th item is refused
-    with pytest.raises(ItemError, match="post 109.*already exists"):
+    with pytest.raises(ItemError, match=r"post 109.*already exists"):
         apply(runbox_plan())
     assert Post.objects.count() == 1
     assert not Incident.objects.exists() and not Maintenance.objects.exists()
@@ -105,7 +105,7 @@ def test_staff_choices_change_a_kind_and_skip_an_item():
 
 
 def test_a_kind_the_item_cannot_become_is_refused():
-    with pytest.raises(ItemError, match="post 102.*cannot become 'maintenance'"):
+    with pytest.raises(ItemError, match=r"post 102.*cannot become 'maintenance'"):
         apply(runbox_plan(), {"102": "maintenance"})
     assert not Post.objects.exists()
 
