@@ -46,7 +46,7 @@ def front_door(request: HttpRequest) -> HttpResponse:
         address = _address(_keys().filter(source_id=post_id).first())
         if address:
             return HttpResponsePermanentRedirect(address)
-    return status_page(request)  # type: ignore[arg-type]
+    return status_page(request)
 
 
 @require_safe
