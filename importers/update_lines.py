@@ -106,8 +106,8 @@ def _timed(paragraph: str, previous: datetime) -> TimedUpdate | None:
     at = datetime.combine(day, clock, tzinfo=zone)
     if written_day is None and at < previous:
         at += timedelta(days=1)  # past midnight since the update before
-    written = paragraph[: match.start("text")].strip().rstrip(":").strip()
-    written = re.sub(r"</?(?:strong|b)>|^update\s*", "", written, flags=re.IGNORECASE).strip()
+    written = re.sub(r"</?(?:strong|b)>", "", paragraph[: match.start("text")])
+    written = re.sub(r"^\s*update\s*", "", written, flags=re.IGNORECASE).strip().rstrip(":")
     return TimedUpdate(at=at, written=written, body=match["text"].strip())
 
 

@@ -141,6 +141,7 @@ def read_wxr(stream: IO[bytes], file_name: str, channel: WxrChannel) -> Iterator
     depth = 0
     number = 0
     root: Element | None = None
+    parent: Element | None = None  # the <channel> the items hang from
     try:
         events: Any = iterparse(
             stream, events=("start", "end"), forbid_dtd=False, forbid_entities=True
@@ -151,14 +152,16 @@ def read_wxr(stream: IO[bytes], file_name: str, channel: WxrChannel) -> Iterator
                 depth += 1
                 if root is None:
                     root = element
+                elif depth == 2:
+                    parent = element
                 continue
             depth -= 1
             if name == "item" and not namespace and depth == 2:
                 number += 1
                 yield _item(element, number, file_name)
                 element.clear()
-                if root is not None:
-                    root.clear()  # drop the cleared items the channel still holds
+                if parent is not None:
+                    parent.remove(element)  # the parser's channel would keep every item
             elif name == "link" and not namespace and depth == 2:
                 channel.site_url = channel.site_url or (element.text or "").strip()
             elif name == "base_site_url" and _is_wp(namespace) and depth == 2:
