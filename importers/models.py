@@ -120,6 +120,8 @@ class ImportReview(models.Model):
     file_name = models.CharField(max_length=300)
     zone = models.CharField(max_length=64, help_text="The zone the plan's times are shown in.")
     plan = models.JSONField()
+    # Staff's decision per item (source id -> kind or "skip"); an item not here keeps its proposal.
+    choices = models.JSONField(default=dict, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
