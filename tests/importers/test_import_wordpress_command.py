@@ -55,3 +55,17 @@ def test_an_unknown_zone_and_a_missing_file_are_clear_errors(tmp_path):
         run(str(RUNBOX_WXR), "--zone", "Mars/Olympus")
     with pytest.raises(CommandError, match=r"nowhere.xml: No such file"):
         run(str(tmp_path / "nowhere.xml"))
+
+
+def test_a_bad_item_late_in_the_streamed_file_leaves_nothing_written(tmp_path):
+    # Items are written as they are read; the 9th repeats the 4th's slug, after 8 are written.
+    text = RUNBOX_WXR.read_text(encoding="utf-8").replace(
+        "<![CDATA[spam-filter-upgrades-and-policies]]>",
+        "<![CDATA[email-services-down-because-of-ddos]]>",
+    )
+    export = tmp_path / "late.xml"
+    export.write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError, match=r"late.xml, item 9 \(post 109.*already used by item 4"):
+        run(str(export))
+    assert not Post.objects.exists() and not Incident.objects.exists()
+    assert not SourceKey.objects.exists()
