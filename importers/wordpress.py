@@ -170,6 +170,7 @@ def read_plan_items(
             raise SourceError(options.file_name, item.label, "repeats a post id seen before")
         ids.add(item.post_id)
         entry = plan_item(item, options)
+        entry["author_name"] = channel.authors.get(item.author, item.author)
         if entry["slug"] in slugs:
             raise SourceError(
                 options.file_name,

@@ -27,6 +27,7 @@ def test_the_review_shows_each_item_and_nothing_is_written_before_apply(signed_i
     assert response["Location"] == f"/staff/imports/{review.pk}/"
     page = client.get(response["Location"]).content.decode()
     assert "Times are shown in Europe/Oslo" in page
+    assert "by Geir" in page  # the author's display name from the export
     assert "an incident, resolved: “Email services down because of DDoS”" in page
     assert "Fri 25 Jan 2013, 00:45 CET [00:45 CET]" in page
     assert "a maintenance window, postponed" in page
