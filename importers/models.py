@@ -93,6 +93,8 @@ class SourceKey(models.Model):
     objects = SourceKeyQuerySet.as_manager()
 
     class Meta:
+        # The old-link redirects look a WordPress post up by its id alone (`/?p=123`).
+        indexes = [models.Index(fields=["source_id"], name="source_key_by_source_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "kind", "source_id"], name="source_key_once_per_source"
