@@ -36,6 +36,7 @@ from actions.maintenance import (
     verify_maintenance,
 )
 from actions.posts import (
+    categories_named,
     delete_draft,
     publish_draft,
     publish_due_posts,
@@ -55,6 +56,7 @@ __all__ = [
     "EditConflict",
     "advance_maintenance",
     "cancel_maintenance",
+    "categories_named",
     "complete_maintenance",
     "create_component",
     "create_group",

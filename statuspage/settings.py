@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "incidents",
     "notifier",
     "notifier.mirror",
+    "importers",
     "console",
 ]
 

@@ -62,6 +62,9 @@ def test_the_code_keeps_every_contract(linter_configured):
         ("incidents.models.components", "notifier.models", "domain-knows-no-screen"),
         ("notifier.ledger", "console.roles", "layers"),
         ("actions.incidents", "staffapi.operations", "layers"),
+        ("actions.posts", "importers.models", "layers"),
+        ("importers.models", "console.views", "layers"),
+        ("importers.redirects", "actions.posts", "public-never-writes"),
         ("notifier.queueing", "notifier.tasks", "no-cycles"),
     ],
 )

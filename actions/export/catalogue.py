@@ -87,6 +87,8 @@ EXPORTED: tuple[Exported, ...] = (
     Exported("notifier.unsubscribed"),
     Exported("notifier.webhookendpoint", secret_fields={"secret": None}),
     Exported("incidents.auditentry"),
+    # Which row each imported item became: a later import of the same source updates them.
+    Exported("importers.sourcekey"),
     # When anything public last changed: the API's page.updated_at and Last-Modified.
     Exported("incidents.publicationstate", fresh_fields=frozenset({"token"}), seeded=EVERY_ROW),
 )
@@ -100,6 +102,8 @@ EXCLUDED: dict[str, str] = {
     "mirror.mirrortarget": "The mirror's lock lease and what a target last showed: the new "
     "site builds its mirror afresh.",
     "mirror.mirrorchange": "The mirror refresh's queue of changed pages, read within a minute.",
+    "importers.importreview": "An uploaded plan waiting for staff: upload the file again on "
+    "the restored site.",
     "admin.logentry": "The Django admin's own log; our audit log (incidents.auditentry) is "
     "the record of who did what.",
     "auth.permission": "Made by `migrate` on every site; groups and users name theirs by "
