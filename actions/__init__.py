@@ -18,6 +18,8 @@ from actions.components import (
     update_group,
 )
 from actions.incidents import (
+    amend_incident,
+    amend_incident_update,
     open_incident,
     post_incident_update,
     promise_in,
@@ -54,6 +56,8 @@ __all__ = [
     "ComponentStatuses",
     "EditConflict",
     "advance_maintenance",
+    "amend_incident",
+    "amend_incident_update",
     "cancel_maintenance",
     "complete_maintenance",
     "create_component",
