@@ -54,7 +54,7 @@ SKIPPED_SCHEDULED = IncidentItem(
     impact=Impact.NONE,
     started_at=datetime.min.replace(tzinfo=UTC),
     updates=[],
-    skipped="incidents of status 0 (Cachet's old scheduled maintenance; it keeps those in schedules)",
+    skipped="incidents of status 0 (Cachet's old scheduled maintenance, now in schedules)",
 )
 SECTIONS = {
     "components": ("components",),
@@ -88,7 +88,7 @@ class _Dump:
                     yield file.name, an_object(row, f"{file.name}, an item")
                 return
 
-    def time(self, value: object, where: str):  # type: ignore[no-untyped-def]
+    def time(self, value: object, where: str) -> datetime:
         return read_time(value, self.zone, where)
 
 

@@ -7,9 +7,10 @@ without a zone is read in the zone the importer was given (`--zone`), never gues
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -45,7 +46,7 @@ def optional_time(value: object, zone: ZoneInfo | None, where: str) -> datetime 
     return None if value in (None, "") else read_time(value, zone, where)
 
 
-def known(value: object, allowed: dict[object, str], what: str, where: str) -> str:
+def known(value: object, allowed: Mapping[Any, str], what: str, where: str) -> str:
     """The value `allowed` maps `value` to, or an error listing what was expected."""
     if value not in allowed:
         expected = ", ".join(repr(key) for key in allowed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -36,9 +37,10 @@ from incidents.models import (
     MaintenanceStatus,
 )
 
+Row = TypeVar("Row", bound=models.Model)
 NO_CHANNELS: list[str] = []  # an import tells nobody
 # The status a component the incident lists, but no update moved, had during it.
-STATUS_OF_IMPACT = {
+STATUS_OF_IMPACT: dict[str, str] = {
     Impact.NONE: ComponentStatus.OPERATIONAL,
     Impact.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
     Impact.MAJOR: ComponentStatus.PARTIAL_OUTAGE,
@@ -105,7 +107,7 @@ class HistoryWriter:
             description = fit(item.description, 300)
             key = self.keyed(TargetKind.COMPONENT_GROUP, item.source_id)
             if key is not None:
-                group = key.component_group
+                group = _row(key, ComponentGroup)
                 if (group.name, group.description) != (name, description):
                     group = actions.update_group(group, name=name, description=description)
                     self.report.note("group", "updated", name)
@@ -154,7 +156,7 @@ class HistoryWriter:
             self.remember(TargetKind.COMPONENT, item.source_id, component)
             self.report.note("component", "created", component.name)
             return component
-        component = key.component
+        component = _row(key, Component)
         if any(getattr(component, name) != value for name, value in fields.items()):
             component = actions.update_component(component, **fields)  # type: ignore[arg-type]
             self.report.note("component", "updated", component.name)
@@ -219,7 +221,8 @@ class HistoryWriter:
             self.report.note("incident", "created", f"{title} ({len(updates)} updates)")
             self._post_updates(incident, rest)
             return
-        incident = actions.amend_incident(key.incident, title=title, impact=item.impact)
+        before = _row(key, Incident)
+        incident = actions.amend_incident(before, title=title, impact=item.impact)
         known = dict(
             SourceKey.objects.filter(
                 source=self.source,
@@ -234,7 +237,9 @@ class HistoryWriter:
                 amended += actions.amend_incident_update(row, body=_body(update)) is not row
         new = [u for u in updates if u.source_id not in known]
         self._post_updates(incident, new)
-        changed = new or amended or incident.title != key.incident.title
+        changed = (
+            new or amended or (incident.title, incident.impact) != (before.title, before.impact)
+        )
         self.report.note(
             "incident", "updated" if changed else "unchanged", f"{title} ({len(new)} new updates)"
         )
@@ -264,7 +269,7 @@ class HistoryWriter:
         title = fit(item.title, 200)
         key = self.keyed(TargetKind.MAINTENANCE, item.source_id)
         if key is not None:
-            maintenance = key.maintenance
+            maintenance = _row(key, Maintenance)
             known = set(
                 SourceKey.objects.filter(
                     source=self.source,
@@ -324,6 +329,13 @@ def write_history(history: History, report: ImportReport) -> ImportReport:
         writer.write_maintenance(maintenance)
     writer.settle_component_statuses(history.components)
     return report
+
+
+def _row(key: SourceKey, model: type[Row]) -> Row:
+    row = key.target
+    if not isinstance(row, model):
+        raise TypeError(f"{key} points at {row!r}, not a {model.__name__}")
+    return row
 
 
 def _body(update: UpdateItem) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import ijson
 
@@ -35,7 +35,7 @@ def first(path: Path, prefix: str) -> Any:
             raise _where_broken(path) from None
 
 
-def _opened(path: Path):  # type: ignore[no-untyped-def]
+def _opened(path: Path) -> BinaryIO:
     try:
         return path.open("rb")
     except OSError as error:
@@ -43,7 +43,7 @@ def _opened(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _where_broken(path: Path) -> SourceError:
-    """Find the line and column of the fault: only when it is broken, so reading it whole is fine."""
+    """The line and column of the fault (only when broken, so reading it whole is fine)."""
     try:
         json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as error:

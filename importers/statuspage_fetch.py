@@ -12,7 +12,9 @@ import ipaddress
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPMessage
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -50,7 +52,15 @@ def _loopback(host: str | None) -> bool:
 
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         _check_allowed(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -58,7 +68,8 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
 def _fetch(opener: urllib.request.OpenerDirector, url: str, path: Path) -> Path:
     limit, seconds = settings.IMPORT_FETCH_MAX_BYTES, settings.IMPORT_FETCH_TIMEOUT
     deadline = time.monotonic() + seconds
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    # The scheme was checked: https, or http to loopback when allowed.
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
     try:
         with opener.open(request, timeout=seconds) as response, path.open("wb") as out:
             read = 0

@@ -1,4 +1,4 @@
-"""Importing a Statuspage page from its v2 JSON: what each item becomes, again, and all or nothing."""
+"""Importing a Statuspage page from its v2 JSON: what each item becomes; again; all or nothing."""
 
 from __future__ import annotations
 
@@ -158,8 +158,8 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(capsys):
         ),
         (
             lambda text: text.replace("2024-09-16T21:31:02.798Z", "2024-09-16T21:31:02"),
-            "incident 69sb0f8lydp4, update 9lpqk4965mzb: the time '2024-09-16T21:31:02' carries no zone; say which "
-            "zone the source's times are in with --zone",
+            "incident 69sb0f8lydp4, update 9lpqk4965mzb: the time '2024-09-16T21:31:02' "
+            "carries no zone; say which zone the source's times are in with --zone",
         ),
         (
             lambda text: text.replace('"incidents": [', '"incidents": [,', 1),
