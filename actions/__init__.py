@@ -7,6 +7,7 @@ fan-out in the same transaction (actions.* -> notifier.ledger).
 """
 
 from actions.api_tokens import delete_api_token, issue_api_token, set_api_token_enabled
+from actions.backfill import PastUpdate, backfill_incident
 from actions.components import (
     create_component,
     create_group,
@@ -55,9 +56,11 @@ __all__ = [
     "Channels",
     "ComponentStatuses",
     "EditConflict",
+    "PastUpdate",
     "advance_maintenance",
     "amend_incident",
     "amend_incident_update",
+    "backfill_incident",
     "cancel_maintenance",
     "complete_maintenance",
     "create_component",

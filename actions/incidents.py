@@ -75,15 +75,11 @@ def open_incident(
     next_update_by: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
-    backfill: bool = False,
 ) -> Incident:
     """Open an incident with its first update and set the affected components' statuses.
 
     `started_at` is when the problem began, if earlier than the first update;
-    `next_update_by` is when readers are told to expect the next update.
-    `backfill`: an incident brought in from history may begin resolved (a page that
-    recorded it afterwards has one update, already resolved).
-    """
+    `next_update_by` is when readers are told to expect the next update."""
     component_statuses = dict(component_statuses or {})
     posted_at = posted_at or timezone.now()
     started_at = started_at or posted_at
@@ -93,7 +89,7 @@ def open_incident(
         raise ValidationError({"title": "An incident needs a title."})
     if impact not in Impact.values:
         raise ValidationError({"impact": f"{impact!r} is not an impact."})
-    if status not in OPEN_INCIDENT_STATUSES and not (backfill and status in IncidentStatus.values):
+    if status not in OPEN_INCIDENT_STATUSES:
         raise ValidationError(
             {"status": "A new incident starts as investigating, identified or monitoring."}
         )
@@ -106,7 +102,6 @@ def open_incident(
         status=status,
         started_at=started_at,
         monitoring_at=posted_at if status == IncidentStatus.MONITORING else None,
-        resolved_at=None if status in OPEN_INCIDENT_STATUSES else posted_at,
         created_at=posted_at,
         updated_at=posted_at,
     )

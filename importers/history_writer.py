@@ -92,10 +92,13 @@ class HistoryWriter:
     def keyed(self, kind: str, source_id: str) -> SourceKey | None:
         return SourceKey.objects.of(self.source, kind, source_id)
 
-    def remember(self, kind: str, source_id: str, row: models.Model) -> None:
-        SourceKey.objects.create(
+    def key(self, kind: str, source_id: str, row: models.Model) -> SourceKey:
+        return SourceKey(
             source=self.source, kind=kind, source_id=source_id, imported_at=self.now, **{kind: row}
         )
+
+    def remember(self, kind: str, source_id: str, row: models.Model) -> None:
+        self.key(kind, source_id, row).save()
 
     # Components and groups
 
@@ -199,27 +202,7 @@ class HistoryWriter:
         title = fit(item.title, 200)
         key = self.keyed(TargetKind.INCIDENT, item.source_id)
         if key is None:
-            first, rest = updates[0], updates[1:]
-            statuses = self.statuses(first)
-            named = set().union(*(u.component_statuses for u in updates))
-            for source_id in item.component_ids:
-                if source_id not in named and (component := self.component(source_id)):
-                    statuses[component] = STATUS_OF_IMPACT[item.impact]
-            incident = actions.open_incident(
-                title=title,
-                body=_body(first),
-                impact=item.impact,
-                status=first.status,
-                component_statuses=statuses,
-                posted_at=first.posted_at,
-                started_at=min(item.started_at, first.posted_at),
-                channels=NO_CHANNELS,
-                backfill=True,
-            )
-            self.remember(TargetKind.INCIDENT, item.source_id, incident)
-            self.remember(TargetKind.INCIDENT_UPDATE, first.source_id, incident.updates.get())
-            self.report.note("incident", "created", f"{title} ({len(updates)} updates)")
-            self._post_updates(incident, rest)
+            self._backfill(item, title, updates)
             return
         before = _row(key, Incident)
         incident = actions.amend_incident(before, title=title, impact=item.impact)
@@ -230,10 +213,11 @@ class HistoryWriter:
                 source_id__in=[u.source_id for u in updates],
             ).values_list("source_id", "incident_update")
         )
+        rows = {row.pk: row for row in incident.updates.all()}
         amended = 0
         for update in updates:
             if update.source_id in known:
-                row = incident.updates.get(pk=known[update.source_id])
+                row = rows[known[update.source_id]]
                 amended += actions.amend_incident_update(row, body=_body(update)) is not row
         new = [u for u in updates if u.source_id not in known]
         self._post_updates(incident, new)
@@ -243,6 +227,27 @@ class HistoryWriter:
         self.report.note(
             "incident", "updated" if changed else "unchanged", f"{title} ({len(new)} new updates)"
         )
+
+    def _backfill(self, item: IncidentItem, title: str, updates: list[UpdateItem]) -> None:
+        statuses = [self.statuses(u) for u in updates]
+        named = set().union(*(u.component_statuses for u in updates))
+        for source_id in item.component_ids:
+            if source_id not in named and (component := self.component(source_id)):
+                statuses[0][component] = STATUS_OF_IMPACT[item.impact]
+        past = [
+            actions.PastUpdate(u.status, _body(u), u.posted_at, given)
+            for u, given in zip(updates, statuses, strict=True)
+        ]
+        incident, rows = actions.backfill_incident(
+            title=title, impact=item.impact, started_at=item.started_at, updates=past
+        )
+        keys = [self.key(TargetKind.INCIDENT, item.source_id, incident)]
+        keys += [
+            self.key(TargetKind.INCIDENT_UPDATE, u.source_id, row)
+            for u, row in zip(updates, rows, strict=True)
+        ]
+        SourceKey.objects.bulk_create(keys)
+        self.report.note("incident", "created", f"{title} ({len(updates)} updates)")
 
     def _post_updates(self, incident: Incident, updates: list[UpdateItem]) -> None:
         for update in updates:
