@@ -90,7 +90,10 @@ class HistoryWriter:
         self.groups: dict[str, ComponentGroup] = {}
 
     def keyed(self, kind: str, source_id: str) -> SourceKey | None:
-        return SourceKey.objects.of(self.source, kind, source_id)
+        # Not .first(): its ORDER BY id may lead SQLite to walk the table instead of the
+        # unique index, once per item: quadratic over a long history.
+        found = SourceKey.objects.filter(source=self.source, kind=kind, source_id=source_id)
+        return next(iter(found), None)
 
     def key(self, kind: str, source_id: str, row: models.Model) -> SourceKey:
         return SourceKey(
