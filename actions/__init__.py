@@ -7,7 +7,7 @@ fan-out in the same transaction (actions.* -> notifier.ledger).
 """
 
 from actions.api_tokens import delete_api_token, issue_api_token, set_api_token_enabled
-from actions.backfill import PastUpdate, backfill_incident
+from actions.backfill import PastIncident, PastIncidentRefused, PastUpdate, backfill_incidents
 from actions.components import (
     create_component,
     create_group,
@@ -56,11 +56,13 @@ __all__ = [
     "Channels",
     "ComponentStatuses",
     "EditConflict",
+    "PastIncident",
+    "PastIncidentRefused",
     "PastUpdate",
     "advance_maintenance",
     "amend_incident",
     "amend_incident_update",
-    "backfill_incident",
+    "backfill_incidents",
     "cancel_maintenance",
     "complete_maintenance",
     "create_component",

@@ -1,9 +1,10 @@
-"""An incident from another page's history, written whole in one act.
+"""Incidents from another page's history, written whole in one act.
 
 An import brings thousands of finished incidents. Replaying each update through
 post_incident_update would move the live component statuses back and forth and cost some
-forty queries per update; this act writes the incident, the statuses it gave its components
-and every update in a handful of statements, checking the same lifecycle on the way. It
+forty queries per update; this act writes a batch of incidents, the statuses each gave its
+components and every update in a handful of statements, checking the same lifecycle on the
+way (each update replayed as post_incident_update would take it). It
 tells nobody and leaves the live component statuses alone: the importer sets them to what
 the source shows now, once, at the end.
 """
@@ -29,6 +30,7 @@ from incidents.models import (
     IncidentComponent,
     IncidentStatus,
     IncidentUpdate,
+    PublicationState,
 )
 
 
@@ -40,44 +42,74 @@ class PastUpdate:
     component_statuses: Mapping[Component, str]
 
 
+@dataclass(frozen=True)
+class PastIncident:
+    title: str
+    impact: str
+    started_at: datetime
+    updates: Sequence[PastUpdate]  # oldest first
+
+
+class PastIncidentRefused(ValidationError):
+    """One incident of a batch breaks a rule; `index` says which. Nothing was written."""
+
+    def __init__(self, index: int, error: ValidationError):
+        self.index = index
+        super().__init__(error.messages)
+
+
 @transaction.atomic
-def backfill_incident(
-    *,
-    title: str,
-    impact: str,
-    started_at: datetime,
-    updates: Sequence[PastUpdate],
-    author: Author = None,
-) -> tuple[Incident, list[IncidentUpdate]]:
-    """Write a past incident with its updates (oldest first); returns it and its updates."""
+def backfill_incidents(
+    past: Sequence[PastIncident], *, author: Author = None
+) -> list[tuple[Incident, list[IncidentUpdate]]]:
+    """Write past incidents with their updates; returns each with its updates, in order."""
+    written = []
+    for index, one in enumerate(past):
+        try:
+            written.append(_replay_incident(one))
+        except ValidationError as error:
+            raise PastIncidentRefused(index, error) from None
+    incidents = Incident.objects.bulk_create([incident for incident, _, _ in written])
+    IncidentComponent.objects.bulk_create(
+        IncidentComponent(incident=incident, component=component, status=status)
+        for incident, given, _ in written
+        for component, status in given.items()
+    )
+    for incident, _, rows in written:
+        for row in rows:
+            row.incident = incident
+    IncidentUpdate.objects.bulk_create([row for _, _, rows in written for row in rows])
+    for incident, _, rows in written:
+        record_audit(
+            "incident.imported", incident, actor=author, after=snapshot(incident, updates=len(rows))
+        )
+    if incidents:
+        PublicationState.bump()  # bulk writes send no signal
+    return [(incident, rows) for incident, _, rows in written]
+
+
+def _replay_incident(
+    one: PastIncident,
+) -> tuple[Incident, dict[Component, str], list[IncidentUpdate]]:
+    """The incident (unsaved) as its updates leave it, the statuses it gave, its update rows."""
+    updates = one.updates
     if not updates:
         raise ValidationError({"updates": "An incident needs at least one update."})
-    if not title.strip():
+    if not one.title.strip():
         raise ValidationError({"title": "An incident needs a title."})
-    if impact not in Impact.values:
-        raise ValidationError({"impact": f"{impact!r} is not an impact."})
+    if one.impact not in Impact.values:
+        raise ValidationError({"impact": f"{one.impact!r} is not an impact."})
     incident = Incident(
-        title=title.strip(),
-        impact=impact,
+        title=one.title.strip(),
+        impact=one.impact,
         status=updates[0].status,
-        started_at=min(started_at, updates[0].posted_at),
+        started_at=min(one.started_at, updates[0].posted_at),
         created_at=updates[0].posted_at,
         updated_at=updates[-1].posted_at,
     )
     given: dict[Component, str] = {}
     rows = [_replay(incident, update, given, first=i == 0) for i, update in enumerate(updates)]
-    incident.save()  # its signal moves the publication token; the bulk writes send none
-    IncidentComponent.objects.bulk_create(
-        IncidentComponent(incident=incident, component=component, status=status)
-        for component, status in given.items()
-    )
-    for row in rows:
-        row.incident = incident
-    IncidentUpdate.objects.bulk_create(rows)
-    record_audit(
-        "incident.imported", incident, actor=author, after=snapshot(incident, updates=len(rows))
-    )
-    return incident, rows
+    return incident, given, rows
 
 
 def _replay(

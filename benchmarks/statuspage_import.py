@@ -51,8 +51,8 @@ report = import_statuspage([Path(sys.argv[1])])
 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 import json
-print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rss_before_kib": before, "rss_peak_kib": peak,
-                  "summary": report.summary()}))
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rss_before_kib": before,
+                  "rss_peak_kib": peak, "summary": report.summary()}))
 """
 
 

@@ -19,8 +19,6 @@ import actions
 from importers.history_items import (
     ComponentItem,
     GroupItem,
-    History,
-    IncidentItem,
     MaintenanceItem,
     SourceError,
     UpdateItem,
@@ -31,7 +29,6 @@ from incidents.models import (
     ComponentGroup,
     ComponentStatus,
     Impact,
-    Incident,
     InvalidTransition,
     Maintenance,
     MaintenanceStatus,
@@ -113,7 +110,7 @@ class HistoryWriter:
             description = fit(item.description, 300)
             key = self.keyed(TargetKind.COMPONENT_GROUP, item.source_id)
             if key is not None:
-                group = _row(key, ComponentGroup)
+                group = target_of(key, ComponentGroup)
                 if (group.name, group.description) != (name, description):
                     group = actions.update_group(group, name=name, description=description)
                     self.report.note("group", "updated", name)
@@ -162,7 +159,7 @@ class HistoryWriter:
             self.remember(TargetKind.COMPONENT, item.source_id, component)
             self.report.note("component", "created", component.name)
             return component
-        component = _row(key, Component)
+        component = target_of(key, Component)
         if any(getattr(component, name) != value for name, value in fields.items()):
             component = actions.update_component(component, **fields)  # type: ignore[arg-type]
             self.report.note("component", "updated", component.name)
@@ -187,83 +184,6 @@ class HistoryWriter:
         found = {self.component(c): status for c, status in update.component_statuses.items()}
         return {component: status for component, status in found.items() if component}
 
-    # Incidents
-
-    def write_incident(self, item: IncidentItem) -> None:
-        if item.skipped:
-            self.report.skip(item.skipped)
-            return
-        updates = sorted(item.updates, key=lambda u: u.posted_at)
-        if not updates:
-            raise SourceError(item.where, "the incident has no updates")
-        try:
-            self._write_incident(item, updates)
-        except (ValidationError, InvalidTransition) as error:
-            raise SourceError(item.where, _said(error)) from None
-
-    def _write_incident(self, item: IncidentItem, updates: list[UpdateItem]) -> None:
-        title = fit(item.title, 200)
-        key = self.keyed(TargetKind.INCIDENT, item.source_id)
-        if key is None:
-            self._backfill(item, title, updates)
-            return
-        before = _row(key, Incident)
-        incident = actions.amend_incident(before, title=title, impact=item.impact)
-        known = dict(
-            SourceKey.objects.filter(
-                source=self.source,
-                kind=TargetKind.INCIDENT_UPDATE,
-                source_id__in=[u.source_id for u in updates],
-            ).values_list("source_id", "incident_update")
-        )
-        rows = {row.pk: row for row in incident.updates.all()}
-        amended = 0
-        for update in updates:
-            if update.source_id in known:
-                row = rows[known[update.source_id]]
-                amended += actions.amend_incident_update(row, body=_body(update)) is not row
-        new = [u for u in updates if u.source_id not in known]
-        self._post_updates(incident, new)
-        changed = (
-            new or amended or (incident.title, incident.impact) != (before.title, before.impact)
-        )
-        self.report.note(
-            "incident", "updated" if changed else "unchanged", f"{title} ({len(new)} new updates)"
-        )
-
-    def _backfill(self, item: IncidentItem, title: str, updates: list[UpdateItem]) -> None:
-        statuses = [self.statuses(u) for u in updates]
-        named = set().union(*(u.component_statuses for u in updates))
-        for source_id in item.component_ids:
-            if source_id not in named and (component := self.component(source_id)):
-                statuses[0][component] = STATUS_OF_IMPACT[item.impact]
-        past = [
-            actions.PastUpdate(u.status, _body(u), u.posted_at, given)
-            for u, given in zip(updates, statuses, strict=True)
-        ]
-        incident, rows = actions.backfill_incident(
-            title=title, impact=item.impact, started_at=item.started_at, updates=past
-        )
-        keys = [self.key(TargetKind.INCIDENT, item.source_id, incident)]
-        keys += [
-            self.key(TargetKind.INCIDENT_UPDATE, u.source_id, row)
-            for u, row in zip(updates, rows, strict=True)
-        ]
-        SourceKey.objects.bulk_create(keys)
-        self.report.note("incident", "created", f"{title} ({len(updates)} updates)")
-
-    def _post_updates(self, incident: Incident, updates: list[UpdateItem]) -> None:
-        for update in updates:
-            row = actions.post_incident_update(
-                incident,
-                status=update.status,
-                body=_body(update),
-                component_statuses=self.statuses(update),
-                posted_at=update.posted_at,
-                channels=NO_CHANNELS,
-            )
-            self.remember(TargetKind.INCIDENT_UPDATE, update.source_id, row)
-
     # Maintenance
 
     def write_maintenance(self, item: MaintenanceItem) -> None:
@@ -271,13 +191,13 @@ class HistoryWriter:
         try:
             self._write_maintenance(item, updates)
         except (ValidationError, InvalidTransition) as error:
-            raise SourceError(item.where, _said(error)) from None
+            raise SourceError(item.where, error_text(error)) from None
 
     def _write_maintenance(self, item: MaintenanceItem, updates: list[UpdateItem]) -> None:
         title = fit(item.title, 200)
         key = self.keyed(TargetKind.MAINTENANCE, item.source_id)
         if key is not None:
-            maintenance = _row(key, Maintenance)
+            maintenance = target_of(key, Maintenance)
             known = set(
                 SourceKey.objects.filter(
                     source=self.source,
@@ -321,37 +241,27 @@ class HistoryWriter:
             if act is None or maintenance.status == update.status:
                 act = actions.post_maintenance_note
             row = act(
-                maintenance, body=_body(update), posted_at=update.posted_at, channels=NO_CHANNELS
+                maintenance,
+                body=update_body(update),
+                posted_at=update.posted_at,
+                channels=NO_CHANNELS,
             )
             self.remember(TargetKind.MAINTENANCE_UPDATE, update.source_id, row)
 
 
-def write_history(history: History, report: ImportReport) -> ImportReport:
-    """Write every item of `history` (call inside the import's one transaction)."""
-    writer = HistoryWriter(history.source, report)
-    writer.write_groups(history.groups, history.components_from)
-    writer.write_components(history.components, history.components_from)
-    for incident in history.incidents:
-        writer.write_incident(incident)
-    for maintenance in history.maintenance:
-        writer.write_maintenance(maintenance)
-    writer.settle_component_statuses(history.components)
-    return report
-
-
-def _row(key: SourceKey, model: type[Row]) -> Row:
+def target_of(key: SourceKey, model: type[Row]) -> Row:
     row = key.target
     if not isinstance(row, model):
         raise TypeError(f"{key} points at {row!r}, not a {model.__name__}")
     return row
 
 
-def _body(update: UpdateItem) -> str:
+def update_body(update: UpdateItem) -> str:
     # Statuspage lets an update change only the status; ours always say something.
     return update.body.strip() or f"Status: {update.status.replace('_', ' ')}."
 
 
-def _said(error: Exception) -> str:
+def error_text(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error)

@@ -14,11 +14,28 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from importers.cachet import read_cachet
-from importers.history_writer import ImportReport, write_history
+from importers.history_items import History
+from importers.history_writer import HistoryWriter, ImportReport
+from importers.incident_batches import IncidentBatches
 from importers.statuspage import read_statuspage
 from importers.statuspage_fetch import fetch_statuspage
 from importers.subscriber_writer import SubscriberWriter
 from importers.subscribers_csv import read_subscribers_csv
+
+
+def write_history(history: History, report: ImportReport) -> ImportReport:
+    """Write every item of `history` (call inside the import's one transaction)."""
+    writer = HistoryWriter(history.source, report)
+    writer.write_groups(history.groups, history.components_from)
+    writer.write_components(history.components, history.components_from)
+    incidents = IncidentBatches(writer)
+    for incident in history.incidents:
+        incidents.add(incident)
+    incidents.flush()
+    for maintenance in history.maintenance:
+        writer.write_maintenance(maintenance)
+    writer.settle_component_statuses(history.components)
+    return report
 
 
 def import_statuspage(
