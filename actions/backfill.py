@@ -30,6 +30,7 @@ from incidents.models import (
     IncidentComponent,
     IncidentStatus,
     IncidentUpdate,
+    InvalidTransition,
     PublicationState,
 )
 
@@ -69,6 +70,8 @@ def backfill_incidents(
             written.append(_replay_incident(one))
         except ValidationError as error:
             raise PastIncidentRefused(index, error) from None
+        except InvalidTransition as error:
+            raise PastIncidentRefused(index, ValidationError(str(error))) from None
     incidents = Incident.objects.bulk_create([incident for incident, _, _ in written])
     IncidentComponent.objects.bulk_create(
         IncidentComponent(incident=incident, component=component, status=status)

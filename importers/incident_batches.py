@@ -110,7 +110,9 @@ class IncidentBatches:
         for update in updates:
             if update.source_id in known:
                 row = rows[known[update.source_id]]
-                amended += actions.amend_incident_update(row, body=update_body(update)) is not row
+                if row.body != update_body(update):
+                    actions.amend_incident_update(row, body=update_body(update))
+                    amended += 1
         new = [u for u in updates if u.source_id not in known]
         for update in new:
             posted = actions.post_incident_update(

@@ -192,3 +192,30 @@ def test_two_components_of_one_name_are_refused(example: Path):
     (example / "summary.json").unlink()
     with pytest.raises(SourceError, match="two components are called 'Git operations'"):
         import_statuspage([example])
+
+
+def test_an_impossible_sequence_of_updates_names_its_incident(example: Path):
+    (example / "summary.json").unlink()
+    incidents = json.loads((example / "incidents.json").read_text())
+    updates = incidents["incidents"][1]["incident_updates"]  # newest first
+    updates[1]["status"] = "postmortem"  # straight after "investigating"
+    (example / "incidents.json").write_text(json.dumps(incidents))
+    with pytest.raises(SourceError) as refused:
+        import_statuspage([example])
+    assert str(refused.value) == (
+        "incidents.json, incident 69sb0f8lydp4: "
+        "An incident that is investigating cannot become postmortem."
+    )
+    assert not Incident.objects.exists()
+
+
+def test_a_corrected_update_text_is_corrected_here(example: Path):
+    import_statuspage([example])
+    incidents = json.loads((example / "incidents.json").read_text())
+    incidents["incidents"][1]["incident_updates"][0]["body"] = "Resolved: Actions are healthy."
+    (example / "incidents.json").write_text(json.dumps(incidents))
+    report = import_statuspage([example])
+    assert report.counts[("incident", "updated")] == 1
+    resolved = SourceKey.objects.get(kind="incident_update", source_id="gv96mtfg46fj").target
+    assert resolved.body == "Resolved: Actions are healthy."
+    assert IncidentUpdate.objects.filter(incident=resolved.incident).count() == 6

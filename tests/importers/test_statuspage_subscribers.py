@@ -82,3 +82,11 @@ def test_a_bad_address_is_refused_with_its_line(tmp_path: Path):
     with pytest.raises(SourceError, match=r"subscribers.csv, line 3: 'not an address' is not"):
         import_statuspage([EXAMPLE], subscribers_csv=bad)
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_dry_run_mails_nobody(django_capture_on_commit_callbacks, eager_celery):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_statuspage([EXAMPLE], subscribers_csv=CSV, dry_run=True)
+    assert report.counts[("subscriber", "asked to confirm")] == 3
+    assert mail.outbox == []
+    assert not WebhookEndpoint.objects.exists()
