@@ -11,7 +11,7 @@ from incidents.models import Incident, IncidentUpdate, PublicationState
 from notifier.models import Notice
 from tests.factories import make_component, utc
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
 
 def past(*steps: tuple[str, dict], title: str = "Mail delayed") -> actions.PastIncident:

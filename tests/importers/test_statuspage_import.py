@@ -24,7 +24,7 @@ from incidents.models import (
 from notifier.models import Notice
 from tests.importers.conftest import EXAMPLE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
 CEST = timezone(timedelta(hours=2))
 
