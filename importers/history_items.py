@@ -27,8 +27,11 @@ def read_time(value: object, zone: ZoneInfo | None, where: str) -> datetime:
     """An ISO 8601 time with its offset; one without is read in `zone`, or refused."""
     if not isinstance(value, str) or not value.strip():
         raise SourceError(where, f"expected a time, found {value!r}")
+    text = value.strip()
+    if text.endswith((" UTC", " GMT")):  # as some CSV exports write it
+        text = text[:-4] + "+00:00"
     try:
-        moment = datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise SourceError(where, f"{value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:

@@ -109,21 +109,20 @@ class HistoryWriter:
             name = fit(item.name, 100)
             description = fit(item.description, 300)
             key = self.keyed(TargetKind.COMPONENT_GROUP, item.source_id)
-            if key is not None:
-                group = target_of(key, ComponentGroup)
-                if (group.name, group.description) != (name, description):
-                    group = actions.update_group(group, name=name, description=description)
-                    self.report.note("group", "updated", name)
-                else:
-                    self.report.note("group", "unchanged")
-            elif existing := ComponentGroup.objects.filter(name__iexact=name).first():
-                group = existing
+            group = target_of(key, ComponentGroup) if key else None
+            outcome = "updated"
+            if group is None:
+                group = ComponentGroup.objects.filter(name__iexact=name).first()
+                outcome = "linked to the one of its name here"
+                if group is None:
+                    group = actions.create_group(name=name, description=description)
+                    outcome = "created"
                 self.remember(TargetKind.COMPONENT_GROUP, item.source_id, group)
-                self.report.note("group", "linked", f"{name} (already here)")
-            else:
-                group = actions.create_group(name=name, description=description)
-                self.remember(TargetKind.COMPONENT_GROUP, item.source_id, group)
-                self.report.note("group", "created", name)
+            if outcome != "created" and (group.name, group.description) != (name, description):
+                group = actions.update_group(group, name=name, description=description)
+            elif outcome == "updated":
+                outcome = "unchanged"
+            self.report.note("group", outcome, name)
             self.groups[item.source_id] = group
 
     def write_components(self, components: Iterable[ComponentItem], where: str) -> None:
@@ -141,30 +140,46 @@ class HistoryWriter:
             self.components[item.source_id] = self._write_component(item, group)
 
     def _write_component(self, item: ComponentItem, group: ComponentGroup | None) -> Component:
+        """Create it, or bring the one it became (or one of its name here) to the source's
+        fields: the source is the truth for what it names."""
+        name, description = fit(item.name, 100), fit(item.description, 300)
         fields = {
-            "name": fit(item.name, 100),
-            "description": fit(item.description, 300),
+            "name": name,
+            "description": description,
             "group": group,
             "showcase": item.showcase,
             "only_show_if_degraded": item.only_show_if_degraded,
         }
         key = self.keyed(TargetKind.COMPONENT, item.source_id)
-        if key is None:
-            existing = Component.objects.filter(name__iexact=fields["name"]).first()
-            if existing is not None:
-                self.remember(TargetKind.COMPONENT, item.source_id, existing)
-                self.report.note("component", "linked", f"{existing.name} (already here)")
-                return existing
-            component = actions.create_component(**fields)  # type: ignore[arg-type]
+        component = target_of(key, Component) if key else None
+        outcome = "updated"
+        if component is None:
+            component = Component.objects.filter(name__iexact=name).first()
+            if component is None:
+                component = actions.create_component(
+                    name=name,
+                    description=description,
+                    group=group,
+                    showcase=item.showcase,
+                    only_show_if_degraded=item.only_show_if_degraded,
+                )
+                self.remember(TargetKind.COMPONENT, item.source_id, component)
+                self.report.note("component", "created", component.name)
+                return component
             self.remember(TargetKind.COMPONENT, item.source_id, component)
-            self.report.note("component", "created", component.name)
+            outcome = "linked to the one of its name here"
+        if all(getattr(component, field) == value for field, value in fields.items()):
+            self.report.note("component", "unchanged" if key else outcome)
             return component
-        component = target_of(key, Component)
-        if any(getattr(component, name) != value for name, value in fields.items()):
-            component = actions.update_component(component, **fields)  # type: ignore[arg-type]
-            self.report.note("component", "updated", component.name)
-        else:
-            self.report.note("component", "unchanged")
+        component = actions.update_component(
+            component,
+            name=name,
+            description=description,
+            group=group,
+            showcase=item.showcase,
+            only_show_if_degraded=item.only_show_if_degraded,
+        )
+        self.report.note("component", outcome, component.name)
         return component
 
     def settle_component_statuses(self, components: Iterable[ComponentItem]) -> None:

@@ -22,6 +22,7 @@ from incidents.models import (
     MaintenanceUpdate,
 )
 from notifier.models import Notice
+from tests.factories import make_component
 from tests.importers.conftest import EXAMPLE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
@@ -219,3 +220,13 @@ def test_a_corrected_update_text_is_corrected_here(example: Path):
     resolved = SourceKey.objects.get(kind="incident_update", source_id="gv96mtfg46fj").target
     assert resolved.body == "Resolved: Actions are healthy."
     assert IncidentUpdate.objects.filter(incident=resolved.incident).count() == 6
+
+
+def test_a_component_already_here_by_that_name_is_linked_not_copied():
+    make_component("pages", description="Our own words")
+    report = import_statuspage([EXAMPLE])
+    assert Component.objects.filter(name__iexact="pages").count() == 1
+    pages = Component.objects.get(name="Pages")
+    assert pages.group.name == "Automation"  # the source's fields win
+    assert report.counts[("component", "linked to the one of its name here")] == 1
+    assert SourceKey.objects.get(kind="component", source_id="vg70hn9s2tyj").target == pages
