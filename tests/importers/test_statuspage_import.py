@@ -230,3 +230,10 @@ def test_a_component_already_here_by_that_name_is_linked_not_copied():
     assert pages.group.name == "Automation"  # the source's fields win
     assert report.counts[("component", "linked to the one of its name here")] == 1
     assert SourceKey.objects.get(kind="component", source_id="vg70hn9s2tyj").target == pages
+
+
+def test_the_command_wants_files_or_an_address_not_both():
+    with pytest.raises(CommandError, match="Give either --url or one or more files"):
+        call_command("import_statuspage")
+    with pytest.raises(CommandError, match="Give either --url or one or more files"):
+        call_command("import_statuspage", str(EXAMPLE), "--url", "https://status.example")
