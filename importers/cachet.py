@@ -26,6 +26,7 @@ from importers.history_items import (
     MaintenanceItem,
     SourceError,
     UpdateItem,
+    clean,
     known,
     optional_time,
     read_time,
@@ -122,7 +123,7 @@ def _component(row: dict[str, Any], where: str) -> ComponentItem:
         source_id=str(row.get("id")),
         name=_text(row.get("name"), where),
         status=known(row.get("status"), COMPONENT_STATUSES, "component status", where),
-        description=row.get("description") or "",
+        description=clean(row.get("description"), where),
         group_id=str(group) if group else None,
         position=int(row.get("order") or 0),
         showcase=bool(row.get("enabled", True)),
@@ -149,7 +150,9 @@ def _incident(
     later = [*a_list(row.get("updates"), f"{where}, updates"), *separate]
     first_status = IncidentStatus.INVESTIGATING if later else status
     updates = [
-        UpdateItem(f"incident-{row.get('id')}", first_status, row.get("message") or "", started)
+        UpdateItem(
+            f"incident-{row.get('id')}", first_status, clean(row.get("message"), where), started
+        )
     ]
     for update in later:
         update = an_object(update, f"{where}, an update")
@@ -158,7 +161,7 @@ def _incident(
             UpdateItem(
                 source_id=str(update.get("id")),
                 status=known(update.get("status"), INCIDENT_STATUSES, "incident status", at),
-                body=update.get("message") or "",
+                body=clean(update.get("message"), at),
                 posted_at=dump.time(update.get("created_at"), at),
             )
         )
@@ -192,7 +195,7 @@ def _schedules(dump: _Dump) -> Iterator[MaintenanceItem]:
             source_id=str(row.get("id")),
             where=where,
             title=_text(row.get("name"), where),
-            body=row.get("message") or "",
+            body=clean(row.get("message"), where),
             scheduled_start=start,
             scheduled_end=end,
             created_at=optional_time(row.get("created_at"), dump.zone, where) or start,
@@ -223,4 +226,4 @@ def _subscribers(dump: _Dump, names: dict[str, str]) -> Iterator[SubscriberItem]
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SourceError(where, "has no name")
-    return value
+    return clean(value, where)

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from incidents.clean_text import cleaned
+
 
 class SourceError(ValueError):
     """Input we cannot import; the message names the file and the item, and says why."""
@@ -43,6 +45,18 @@ def read_time(value: object, zone: ZoneInfo | None, where: str) -> datetime:
             )
         moment = moment.replace(tzinfo=zone)
     return moment
+
+
+def clean(value: object, where: str) -> str:
+    """Text as staff would have to type it: newlines normalised, control characters refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SourceError(where, f"expected text, found {type(value).__name__}")
+    try:
+        return cleaned(value)
+    except ValueError as problem:
+        raise SourceError(where, str(problem)) from None
 
 
 def optional_time(value: object, zone: ZoneInfo | None, where: str) -> datetime | None:

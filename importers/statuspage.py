@@ -21,6 +21,7 @@ from importers.history_items import (
     MaintenanceItem,
     SourceError,
     UpdateItem,
+    clean,
     known,
     optional_time,
     read_time,
@@ -101,7 +102,9 @@ def _components(files: list[Path]) -> tuple[list[GroupItem], list[ComponentItem]
         name = _text(row.get("name"), where, "name")
         if row.get("group"):
             groups.append(
-                GroupItem(source_id, name, row.get("description") or "", row.get("position") or 0)
+                GroupItem(
+                    source_id, name, clean(row.get("description"), where), row.get("position") or 0
+                )
             )
             continue
         components.append(
@@ -109,7 +112,7 @@ def _components(files: list[Path]) -> tuple[list[GroupItem], list[ComponentItem]
                 source_id=source_id,
                 name=name,
                 status=known(row.get("status"), COMPONENT_STATUSES, "component status", where),
-                description=row.get("description") or "",
+                description=clean(row.get("description"), where),
                 group_id=str(row["group_id"]) if row.get("group_id") else None,
                 position=row.get("position") or 0,
                 showcase=bool(row.get("showcase", True)),
@@ -167,7 +170,7 @@ class _Items:
                 UpdateItem(
                     source_id=str(update.get("id")),
                     status=known(update.get("status"), statuses, "status", at),
-                    body=update.get("body") or "",
+                    body=clean(update.get("body"), at),
                     posted_at=read_time(
                         update.get("display_at") or update.get("created_at"), self.zone, at
                     ),
@@ -209,4 +212,4 @@ class _Items:
 def _text(value: object, where: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SourceError(where, f"has no {what}")
-    return value
+    return clean(value, where)

@@ -89,6 +89,7 @@ def test_maintenance_windows_follow_their_updates():
         "completed",
     ]
     assert done.scheduled_start == datetime(2015, 9, 22, 8, 0, tzinfo=UTC)
+    assert "\r" not in done.body and "juice wow. Please wait" in done.body  # CRLF read as LF
     upcoming = Maintenance.objects.get(title="Git Operations database upgrade")
     assert upcoming.status == "scheduled"
     assert upcoming.body.startswith("We will upgrade the database")
@@ -237,3 +238,11 @@ def test_the_command_wants_files_or_an_address_not_both():
         call_command("import_statuspage")
     with pytest.raises(CommandError, match="Give either --url or one or more files"):
         call_command("import_statuspage", str(EXAMPLE), "--url", "https://status.example")
+
+
+def test_a_control_character_is_refused_naming_where(example: Path):
+    (example / "summary.json").unlink()
+    path = example / "incidents.json"
+    path.write_text(path.read_text().replace("This incident has been resolved.", "Done\\u001b[0m"))
+    with pytest.raises(SourceError, match=r"incident 69sb0f8lydp4, update [0-9a-z]+: .*ESC"):
+        import_statuspage([example])
