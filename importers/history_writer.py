@@ -58,7 +58,7 @@ class ImportReport:
     def note(self, kind: str, outcome: str, text: str = "") -> None:
         self.counts[(kind, outcome)] += 1
         if self.say is not None and text:
-            self.say(f"{outcome} {kind}: {text}")
+            self.say(f"{kind} {outcome}: {text}")
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1

@@ -146,7 +146,7 @@ def test_a_failure_leaves_nothing_written(example: Path):
 def test_a_dry_run_prints_the_plan_and_writes_nothing(capsys):
     call_command("import_statuspage", str(EXAMPLE), "--dry-run")
     out = capsys.readouterr().out
-    assert "created incident: Incident with Pages and Actions (6 updates)" in out
+    assert "incident created: Incident with Pages and Actions (6 updates)" in out
     assert "incident: 4 created" in out
     assert not Incident.objects.exists() and not Component.objects.exists()
 
