@@ -73,6 +73,10 @@ class ImportReport:
         return lines
 
 
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def fit(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -241,7 +245,9 @@ class HistoryWriter:
             scheduled = maintenance.updates.get()
             self.remember(TargetKind.MAINTENANCE_UPDATE, announcement.source_id, scheduled)
             updates = updates[1:]
-        self.report.note("maintenance", "created", f"{title} ({len(updates) + 1} updates)")
+        self.report.note(
+            "maintenance", "created", f"{title} ({counted(len(updates) + 1, 'update')})"
+        )
         self._move(maintenance, updates)
 
     def _move(self, maintenance: Maintenance, updates: list[UpdateItem]) -> None:

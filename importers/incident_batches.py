@@ -16,6 +16,7 @@ from importers.history_writer import (
     NO_CHANNELS,
     STATUS_OF_IMPACT,
     HistoryWriter,
+    counted,
     error_text,
     fit,
     target_of,
@@ -75,7 +76,9 @@ class IncidentBatches:
                 writer.key(TargetKind.INCIDENT_UPDATE, update.source_id, row)
                 for update, row in zip(updates, rows, strict=True)
             ]
-            writer.report.note("incident", "created", f"{incident.title} ({len(rows)} updates)")
+            writer.report.note(
+                "incident", "created", f"{incident.title} ({counted(len(rows), 'update')})"
+            )
         SourceKey.objects.bulk_create(keys)
 
     def _past(self, item: IncidentItem, updates: list[UpdateItem]) -> actions.PastIncident:
@@ -128,5 +131,7 @@ class IncidentBatches:
             new or amended or (incident.title, incident.impact) != (before.title, before.impact)
         )
         self.writer.report.note(
-            "incident", "updated" if changed else "unchanged", f"{title} ({len(new)} new updates)"
+            "incident",
+            "updated" if changed else "unchanged",
+            f"{title} ({counted(len(new), 'new update')})",
         )
