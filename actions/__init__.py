@@ -7,6 +7,7 @@ fan-out in the same transaction (actions.* -> notifier.ledger).
 """
 
 from actions.api_tokens import delete_api_token, issue_api_token, set_api_token_enabled
+from actions.backfill import PastIncident, PastIncidentRefused, PastUpdate, backfill_incidents
 from actions.components import (
     create_component,
     create_group,
@@ -18,6 +19,8 @@ from actions.components import (
     update_group,
 )
 from actions.incidents import (
+    amend_incident,
+    amend_incident_update,
     open_incident,
     post_incident_update,
     promise_in,
@@ -54,7 +57,13 @@ __all__ = [
     "Channels",
     "ComponentStatuses",
     "EditConflict",
+    "PastIncident",
+    "PastIncidentRefused",
+    "PastUpdate",
     "advance_maintenance",
+    "amend_incident",
+    "amend_incident_update",
+    "backfill_incidents",
     "cancel_maintenance",
     "categories_named",
     "complete_maintenance",

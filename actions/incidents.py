@@ -79,8 +79,7 @@ def open_incident(
     """Open an incident with its first update and set the affected components' statuses.
 
     `started_at` is when the problem began, if earlier than the first update;
-    `next_update_by` is when readers are told to expect the next update.
-    """
+    `next_update_by` is when readers are told to expect the next update."""
     component_statuses = dict(component_statuses or {})
     posted_at = posted_at or timezone.now()
     started_at = started_at or posted_at
@@ -239,7 +238,51 @@ def resolve_incident(
 
 
 @transaction.atomic
-def set_component_status(component: Component, status: str, *, author: Author = None) -> Component:
+def amend_incident(
+    incident: Incident, *, title: str, impact: str, author: Author = None
+) -> Incident:
+    """Correct an incident's title or impact; nobody is told (an import's second pass)."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not title.strip():
+        raise ValidationError({"title": "An incident needs a title."})
+    if impact not in Impact.values:
+        raise ValidationError({"impact": f"{impact!r} is not an impact."})
+    if (incident.title, incident.impact) == (title.strip(), impact):
+        return incident
+    before = snapshot(incident)
+    incident.title, incident.impact = title.strip(), impact
+    incident.save(update_fields=["title", "impact"])
+    record_audit(
+        "incident.amended", incident, actor=author, before=before, after=snapshot(incident)
+    )
+    return incident
+
+
+@transaction.atomic
+def amend_incident_update(
+    update: IncidentUpdate, *, body: str, author: Author = None
+) -> IncidentUpdate:
+    """Correct the text of a posted update; nobody is told (an import's second pass)."""
+    body = required_body(body)
+    if update.body == body:
+        return update
+    before = snapshot(update.incident, update=update.body)
+    update.body = body
+    update.save(update_fields=["body", "updated_at"])
+    record_audit(
+        "incident.amended",
+        update.incident,
+        actor=author,
+        before=before,
+        after=snapshot(update.incident, update=body),
+    )
+    return update
+
+
+@transaction.atomic
+def set_component_status(
+    component: Component, status: str, *, author: Author = None, channels: Channels = None
+) -> Component:
     validate_component_statuses({component: status})
     component.refresh_from_db()
     before = snapshot(component)
@@ -251,6 +294,7 @@ def set_component_status(component: Component, status: str, *, author: Author = 
         )
         record_notice(
             NoticeKind.COMPONENT_UPDATED,
+            channels=channels,
             component=component,
             status_change=(before["status"], component.status),
         )

@@ -32,6 +32,7 @@ from benchmarks import (  # noqa: E402
     mirror,
     report,
     servers,
+    statuspage_import,
 )
 
 HERE = ROOT / "benchmarks"
@@ -185,6 +186,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(benchmarks/attack.py)",
     )
     parser.add_argument(
+        "--statuspage-import",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a Statuspage history of 1,000 and 5,000 incidents imported "
+        "(benchmarks/statuspage_import.py)",
+    )
+    parser.add_argument(
         "--broker",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -241,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                 "broker: embedded broker tasks/s, confirmation mail during a fan-out …", flush=True
             )
             results["broker"] = broker.in_child(opts.quick)
+        if opts.statuspage_import:
+            print("import: a Statuspage history of 1,000 and 5,000 incidents …", flush=True)
+            results["statuspage_import"] = statuspage_import.in_child(root, opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -265,6 +276,12 @@ def main(argv: list[str] | None = None) -> int:
             mirror.write_readme(readme, mirror_text)
     elif mirrored:
         print(f"mirror: {mirrored.get('skipped')}")  # type: ignore[union-attr]
+    imported = results.get("statuspage_import")
+    if isinstance(imported, dict) and "skipped" not in imported:
+        import_text = statuspage_import.section(imported)
+        print(f"\n{import_text}\n")
+        if opts.readme:
+            statuspage_import.write_readme(import_text)
     attacked = results.get("attack")
     if isinstance(attacked, dict) and "skipped" not in attacked:
         attack_text = attack.section(attacked, attacked["machine"])

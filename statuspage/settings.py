@@ -354,6 +354,11 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
     "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
 )
+# Importing a Statuspage page from its address (importers/statuspage_fetch.py): https only;
+# plain http to a loopback address only when allowed (the tests serve a page on 127.0.0.1).
+IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_BYTES", 50_000_000, minimum=1)
+IMPORT_FETCH_TIMEOUT = env_int("IMPORT_FETCH_TIMEOUT", 60, minimum=1)
+IMPORT_ALLOW_HTTP_LOOPBACK = env_bool("IMPORT_ALLOW_HTTP_LOOPBACK", False)
 # Staff alerts when an incident's promised next update is late (console/alerts.py).
 NEXT_UPDATE_ALERTS = env_bool("NEXT_UPDATE_ALERTS", True)
 STAFF_ALERT_WEBHOOK_URL = env_str("STAFF_ALERT_WEBHOOK_URL", "")
