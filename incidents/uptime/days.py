@@ -140,8 +140,8 @@ def count_days(
                 continue
             total.seconds[span.status] = total.seconds.get(span.status, 0) + seconds
             worst = max(worst, span.status, key=RANK.__getitem__)
-            if span.incident_id is not None:
-                ids.add(span.incident_id)
+            if span.incident_id is not None and span.status != "operational":
+                ids.add(span.incident_id)  # not the calm after it: that is nobody's incident
         ids.update(i.incident_id for i in incidents if i.incident_id and _overlap(i, low, high) > 0)
         total.worst_status, total.incident_ids = worst, sorted(ids)
         totals.append(total)
@@ -272,3 +272,21 @@ def uptime_batch() -> Iterator[None]:
     now = timezone.now()
     for component_id, since in pending.items():
         roll_up_days(component_id, day_of(since), day_of(now), now=now)
+
+
+def roll_up_recent(now: datetime | None = None) -> int:
+    """Yesterday's and today's rows of every component (the beat: hourly, so the day that
+    just ended is closed within the hour and today's partial row stays fresh); rows written.
+
+    A component no change has touched yet gets its history first, from its creation.
+    """
+    from incidents.models import Component, StatusPeriod
+
+    now = now or timezone.now()
+    today = day_of(now)
+    written = 0
+    for component in Component.objects.only("pk", "status", "created_at"):
+        first = StatusPeriod.objects.start_history(component, component.status)
+        since = day_of(first.started_at) if first else today - timedelta(days=1)
+        written += len(roll_up_days(component.pk, since, today, now=now))
+    return written
