@@ -189,3 +189,13 @@ def test_the_beat_closes_yesterday_and_starts_the_history_of_untouched_component
     assert StatusPeriod.objects.filter(component=smtp).count() == 1
     assert row(smtp, date(2025, 5, 1)).observed_seconds == 12 * 3600
     assert UptimeDay.objects.filter(component=smtp).count() == 4
+
+
+def test_an_incident_opened_and_resolved_at_once_is_still_named_on_its_day():
+    imap = make_component("IMAP", created_at=oslo(2025, 5, 1))
+    incident = open_incident(components={imap: PARTIAL}, at=oslo(2025, 5, 20, 12))
+    actions.resolve_incident(incident, body="Over already.", posted_at=oslo(2025, 5, 20, 12))
+    roll_up_days(imap.pk, date(2025, 5, 19), date(2025, 5, 21), now=oslo(2025, 6, 1))
+    assert row(imap, date(2025, 5, 20)).incident_ids == [incident.pk]
+    assert row(imap, date(2025, 5, 20)).partial_outage_seconds == 0
+    assert row(imap, date(2025, 5, 21)).incident_ids == []

@@ -96,6 +96,13 @@ def _overlap(span: _Span, low: int, high: int) -> int:
     return end - max(span.start, low)
 
 
+def _touches(span: _Span, low: int, high: int) -> bool:
+    """Whether the span overlaps [low, high); one opened and resolved at once, if in it."""
+    if span.end == span.start:
+        return low <= span.start < high
+    return _overlap(span, low, high) > 0
+
+
 def _days(first: date, last: date) -> Iterator[date]:
     day = first
     while day <= last:
@@ -142,7 +149,7 @@ def count_days(
             worst = max(worst, span.status, key=RANK.__getitem__)
             if span.incident_id is not None and span.status != "operational":
                 ids.add(span.incident_id)  # not the calm after it: that is nobody's incident
-        ids.update(i.incident_id for i in incidents if i.incident_id and _overlap(i, low, high) > 0)
+        ids.update(i.incident_id for i in incidents if i.incident_id and _touches(i, low, high))
         total.worst_status, total.incident_ids = worst, sorted(ids)
         totals.append(total)
     return totals

@@ -13,6 +13,7 @@ class HistoryModels:
     UptimeDay: Any
     IncidentUpdate: Any
     IncidentComponent: Any
+    Maintenance: Any
     MaintenanceUpdate: Any
     AuditEntry: Any
 

@@ -3,19 +3,24 @@
 The actions write periods as statuses change; history written before them (or by bulk
 writers such as benchmarks/history.py) is replayed from the changes the record kept:
 each incident update's and maintenance update's `component_changes` at its posted_at
-(an incident's opening at its started_at, if earlier), staff settings from the audit log,
-and each component's creation. Migrations call it with their historical models.
+(an incident's opening at its started_at, if earlier; a window that recorded none, from
+its moves in and out of progress), staff settings from the audit log, and each
+component's creation. Migrations call it with their historical models.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from incidents.uptime.models import HistoryModels
+
+ACTIVE_MAINTENANCE_STATUSES = ("in_progress", "verifying")
+# A derived end of a window: back to what the component was before it, if still held by it.
+RELEASE = "release"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,45 @@ def _changes_of(component_changes: Any) -> Iterable[tuple[int, str, str]]:
             yield int(change["component_id"]), change["new_status"], change.get("old_status", "")
 
 
+def _maintenance_changes(models: HistoryModels, ids: set[int]) -> Iterable[tuple[int, _Change]]:
+    """What windows did, as recorded; a window none of whose updates recorded a change
+    (written before they did, or in bulk) put its components under maintenance while in
+    progress and released them after."""
+    members: dict[int, list[int]] = defaultdict(list)
+    through = models.Maintenance.components.through.objects.filter(component_id__in=ids)
+    for maintenance_id, component_id in through.values_list("maintenance_id", "component_id"):
+        members[maintenance_id].append(component_id)
+    updates: dict[int, list[tuple[int, datetime, str, Any]]] = defaultdict(list)
+    rows = models.MaintenanceUpdate.objects.order_by("posted_at", "pk").values_list(
+        "pk", "maintenance_id", "posted_at", "status", "component_changes"
+    )
+    for pk, maintenance_id, posted_at, status, component_changes in rows.iterator():
+        updates[maintenance_id].append((pk, posted_at, status, component_changes))
+    for maintenance_id, steps in updates.items():
+        recorded = any(changes for *_, changes in steps)
+        active = False
+        for pk, posted_at, status, changes in steps:
+            if recorded:
+                for component_id, new, old in _changes_of(changes):
+                    if component_id in ids:
+                        yield (
+                            component_id,
+                            _Change(
+                                posted_at, (1, pk), new, old, "maintenance", None, maintenance_id
+                            ),
+                        )
+                continue
+            now_active = status in ACTIVE_MAINTENANCE_STATUSES
+            if now_active != active:
+                new = "under_maintenance" if now_active else RELEASE
+                for component_id in members.get(maintenance_id, []):
+                    yield (
+                        component_id,
+                        _Change(posted_at, (1, pk), new, "", "maintenance", None, maintenance_id),
+                    )
+            active = now_active
+
+
 def _recorded_changes(models: HistoryModels, ids: set[int]) -> dict[int, list[_Change]]:
     found: dict[int, list[_Change]] = defaultdict(list)
     opened: set[int] = set()
@@ -49,17 +93,8 @@ def _recorded_changes(models: HistoryModels, ids: set[int]) -> dict[int, list[_C
                 found[component_id].append(
                     _Change(at, (0, pk), new, old, "incident", incident_id=incident_id)
                 )
-    windows = models.MaintenanceUpdate.objects.values_list(
-        "pk", "posted_at", "maintenance_id", "component_changes"
-    )
-    for pk, posted_at, maintenance_id, component_changes in windows.iterator():
-        for component_id, new, old in _changes_of(component_changes):
-            if component_id in ids:
-                found[component_id].append(
-                    _Change(
-                        posted_at, (1, pk), new, old, "maintenance", maintenance_id=maintenance_id
-                    )
-                )
+    for component_id, change in _maintenance_changes(models, ids):
+        found[component_id].append(change)
     staff = models.AuditEntry.objects.filter(
         action="component.status", object_type="incidents.component"
     ).values_list("pk", "at", "object_id", "before", "after")
@@ -89,6 +124,11 @@ def _periods(models: HistoryModels, component: Any, changes: list[_Change]) -> l
         final.append(_Change(last, (3, 0), component.status, "", "staff"))
     for change in final:
         current = periods[-1]
+        if change.status == RELEASE:
+            if current.maintenance_id != change.maintenance_id:
+                continue  # something else took the component during the window: it keeps it
+            before = periods[-2].status if len(periods) > 1 else "operational"
+            change = replace(change, status=before)
         if change.status == current.status:
             continue
         at = max(change.at, current.started_at)  # out of order in the record: no earlier
