@@ -155,15 +155,21 @@ def count_days(
     return totals
 
 
-def _incident_spans(models: HistoryModels, component_id: int, end: datetime) -> list[_Span]:
-    rows = models.IncidentComponent.objects.filter(
-        component_id=component_id, incident__started_at__lt=end
-    ).values_list(
-        "incident_id",
-        "incident__started_at",
-        "incident__resolved_at",
-        "incident__status",
-        "incident__updated_at",
+def _incident_spans(
+    models: HistoryModels, component_id: int, start: datetime, end: datetime
+) -> list[_Span]:
+    rows = (
+        models.IncidentComponent.objects.filter(
+            component_id=component_id, incident__started_at__lt=end
+        )
+        .exclude(incident__resolved_at__lt=start)
+        .values_list(
+            "incident_id",
+            "incident__started_at",
+            "incident__resolved_at",
+            "incident__status",
+            "incident__updated_at",
+        )
     )
     spans = []
     for incident_id, started, resolved, status, updated in rows:
@@ -200,7 +206,7 @@ def roll_up_days(
     ]
     totals = count_days(
         periods,
-        _incident_spans(models, component_id, high),
+        _incident_spans(models, component_id, low, high),
         first_day,
         last_day,
         now=now,
