@@ -199,3 +199,21 @@ def test_an_incident_opened_and_resolved_at_once_is_still_named_on_its_day():
     assert row(imap, date(2025, 5, 20)).incident_ids == [incident.pk]
     assert row(imap, date(2025, 5, 20)).partial_outage_seconds == 0
     assert row(imap, date(2025, 5, 21)).incident_ids == []
+
+
+def test_beat_rolls_the_days_up_every_uptime_rollup_interval(settings):
+    from statuspage.celery import app
+
+    app.loader.import_default_modules()
+    app.finalize()
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert "console.roll_up_uptime" in app.tasks
+    assert schedule["console.roll_up_uptime"] == float(settings.UPTIME_ROLLUP_SECONDS)
+
+
+def test_the_rollup_task_writes_todays_rows():
+    from console.tasks import roll_up_uptime
+
+    imap = make_component("IMAP", created_at=timezone.now() - 3 * HOUR)
+    assert roll_up_uptime() >= 1
+    assert UptimeDay.objects.filter(component=imap).exists()
