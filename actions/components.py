@@ -97,15 +97,20 @@ def create_component(
     group: ComponentGroup | None = None,
     showcase: bool = True,
     only_show_if_degraded: bool = False,
+    since: datetime | None = None,
     author: Author = None,
 ) -> Component:
-    """A new component, operational, last in its group."""
+    """A new component, operational, last in its group; its history starts now, or at
+    `since` for an importer that then writes its past in time order."""
+    if since is not None and timezone.is_naive(since):
+        raise ValidationError({"since": "Give the time with its time zone."})
     component = Component(
         name=_name(name, Component),
         description=description.strip(),
         group=group,
         showcase=showcase,
         only_show_if_degraded=only_show_if_degraded,
+        **({"created_at": since} if since else {}),
     )
     component.position = _next_position(_siblings(component))
     component.save()
@@ -236,13 +241,19 @@ def set_status_by_probe(
 
     Recorded as caused by the probe, in the audit log as the system's act. Only the mirror
     hears of it, so the static page says what the live one says: no subscriber, not even a
-    webhook, is told anything without a person.
+    webhook, is told anything without a person. `at` is when the probe noticed; if the
+    status changed after that, the probe's change counts from then (never refused).
     """
     validate_component_statuses({component: status})
     component.refresh_from_db()
     before = snapshot(component)
+    at = at or timezone.now()
+    last = StatusPeriod.objects.last_change([component])
     changes = apply_component_statuses(
-        {component: status}, at=at or timezone.now(), cause=PeriodCause.PROBE, probe=probe
+        {component: status},
+        at=at if last is None else max(at, last),
+        cause=PeriodCause.PROBE,
+        probe=probe,
     )
     if not changes:
         return False

@@ -255,3 +255,22 @@ def test_the_beat_starting_a_window_late_never_writes_before_a_later_change():
     assert history(imap)[-1][:2] == (MAINTENANCE, T0 + HOUR)
     assert work.updates.order_by("posted_at").last().posted_at == T0 + HOUR
     assert history(imap)[-1][3] == PeriodCause.MAINTENANCE
+
+
+def test_a_probe_that_noticed_before_a_later_change_counts_from_that_change():
+    imap = made_at("IMAP")
+    actions.set_component_status(imap, PARTIAL, at=T0 + HOUR)
+    actions.set_status_by_probe(imap, MAJOR, probe=make_probe(imap), at=T0)
+    assert history(imap)[-1] == (MAJOR, T0 + HOUR, None, "probe")
+
+
+def test_an_importer_starts_a_component_in_the_past_and_writes_its_history_after():
+    since = T0 - 1000 * HOUR
+    imap = actions.create_component(name="IMAP", since=since)
+    incident = open_incident(components={imap: MAJOR}, at=T0 - 500 * HOUR)
+    actions.resolve_incident(incident, body="Fixed.", posted_at=T0 - 499 * HOUR)
+    assert [p[:2] for p in history(imap)] == [
+        (OPERATIONAL, since),
+        (MAJOR, T0 - 500 * HOUR),
+        (OPERATIONAL, T0 - 499 * HOUR),
+    ]
