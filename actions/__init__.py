@@ -15,6 +15,7 @@ from actions.components import (
     delete_group,
     move_component,
     move_group,
+    set_status_by_probe,
     update_component,
     update_group,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "schedule_maintenance",
     "set_api_token_enabled",
     "set_component_status",
+    "set_status_by_probe",
     "set_webhook_enabled",
     "start_maintenance",
     "tags_named",

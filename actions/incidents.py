@@ -28,6 +28,7 @@ from incidents.models import (
     IncidentComponent,
     IncidentStatus,
     IncidentUpdate,
+    PeriodCause,
 )
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
@@ -109,7 +110,13 @@ def open_incident(
         IncidentComponent(incident=incident, component=component, status=component_status)
         for component, component_status in component_statuses.items()
     )
-    changes = apply_component_statuses(component_statuses)
+    changes = apply_component_statuses(
+        component_statuses,
+        at=posted_at,
+        backdate_to=started_at,
+        cause=PeriodCause.INCIDENT,
+        incident=incident,
+    )
     update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
@@ -181,7 +188,9 @@ def post_incident_update(
             if row.component not in component_statuses
         }
         component_statuses = {**restored, **component_statuses}
-    changes = apply_component_statuses(component_statuses)
+    changes = apply_component_statuses(
+        component_statuses, at=posted_at, cause=PeriodCause.INCIDENT, incident=incident
+    )
 
     fields = ["status", "updated_at"]
     if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
@@ -281,12 +290,19 @@ def amend_incident_update(
 
 @transaction.atomic
 def set_component_status(
-    component: Component, status: str, *, author: Author = None, channels: Channels = None
+    component: Component,
+    status: str,
+    *,
+    author: Author = None,
+    at: datetime | None = None,
+    channels: Channels = None,
 ) -> Component:
+    """Staff set a status without an incident: machines hear of it (webhooks, the mirror),
+    people through an incident only (Channel.fits)."""
     validate_component_statuses({component: status})
     component.refresh_from_db()
     before = snapshot(component)
-    apply_component_statuses({component: status})
+    apply_component_statuses({component: status}, at=at or timezone.now(), cause=PeriodCause.STAFF)
     component.refresh_from_db()
     if before["status"] != component.status:
         record_audit(

@@ -29,6 +29,11 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         name="alert staff when a promised incident update is late",
     )
     sender.add_periodic_task(
+        float(settings.UPTIME_ROLLUP_SECONDS),
+        sender.signature("console.roll_up_uptime"),
+        name="close the day's uptime rows and bring today's up to now",
+    )
+    sender.add_periodic_task(
         float(settings.SWEEP_SECONDS),
         sender.signature("notifier.sweep"),
         name="re-queue deliveries nobody is working on",

@@ -5,7 +5,7 @@ from incidents.models.components import (
     ComponentQuerySet,
     ComponentStatus,
 )
-from incidents.models.history import PeriodCause, StatusPeriod, UptimeDay
+from incidents.models.history import OutOfOrderChange, PeriodCause, StatusPeriod, UptimeDay
 from incidents.models.incidents import (
     CLOSED_INCIDENT_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -62,6 +62,7 @@ __all__ = [
     "Maintenance",
     "MaintenanceStatus",
     "MaintenanceUpdate",
+    "OutOfOrderChange",
     "OverallStatus",
     "PeriodCause",
     "Post",
