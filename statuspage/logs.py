@@ -16,6 +16,9 @@ PERIODIC_TASKS = (
     "notifier.sweep",
     "notifier.mirror.refresh",
     "console.alert_overdue_updates",
+    "probes.tick",
+    "probes.run_due",
+    "probes.roll_up",
 )
 # Where Celery writes those lines: beat, the worker receiving a task, the task's outcome.
 CELERY_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
