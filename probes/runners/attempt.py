@@ -100,6 +100,6 @@ def _certificate_refused(error: ssl.SSLCertVerificationError, attempt: Attempt) 
         if attempt.cert_expires_at:
             return f"certificate expired on {attempt.cert_expires_at:%Y-%m-%d %H:%M} UTC"
         return "certificate expired"
-    if code == 62 or "hostname" in (error.verify_message or "").lower():
+    if code in (62, 64):  # the name or the IP address is not the certificate's
         return f"certificate is not for {attempt.spec.host}"
     return _VERIFY_CODES.get(code, f"certificate not accepted: {error.verify_message}")

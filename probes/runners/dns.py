@@ -5,6 +5,8 @@ PROBE_DNS_RESOLVER ("address" or "address:port") names the resolver; unset, the 
 
 from __future__ import annotations
 
+import re
+
 import dns.asyncresolver
 import dns.exception
 import dns.resolver
@@ -27,7 +29,9 @@ async def check(attempt: Attempt) -> None:
     except dns.resolver.NoAnswer:
         raise ProbeFailure(f"{spec.host} has no {record_type} record") from None
     except dns.resolver.NoNameservers as error:
-        raise ProbeFailure(f"no resolver answered for {spec.host}: {error.msg}") from None
+        answered = re.search(r"answered (\w+)", str(error))
+        how = f"answered {answered.group(1)}" if answered else "gave no answer"
+        raise ProbeFailure(f"the resolver {how} for {spec.host}") from None
     except dns.exception.Timeout:
         raise TimeoutError from None
     found = sorted(_value(record_type, rdata) for rdata in answer)
