@@ -28,7 +28,7 @@ def tick() -> int:
     """Send each location (PROBE_LOCATIONS) its batch; returns how many were sent."""
     seconds = float(settings.PROBE_TICK_SECONDS)
     for location in settings.PROBE_LOCATIONS:
-        run_due.apply_async(args=[location], queue=location_queue(location), expires=seconds)
+        run_due.apply_async(args=(location,), queue=location_queue(location), expires=seconds)
     return len(settings.PROBE_LOCATIONS)
 
 
