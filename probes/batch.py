@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,11 +53,13 @@ def run_due_probes(location: str, *, now: datetime | None = None) -> list[Ran]:
     return ran
 
 
-def batch_bound(runs: list[ClaimedRun], now: float) -> float:
-    """Seconds the whole batch may take: the last due time plus the slowest run's every try."""
+def batch_bound(runs: list[ClaimedRun], now: float, concurrency: int) -> float:
+    """Seconds the whole batch may take: to the last due time, then the slowest run's every
+    try for each round of `concurrency` runs (all of them hanging is the worst case)."""
     last_due = max(run.due_at.timestamp() for run in runs)
     slowest = max(run.spec.timeout_seconds * (1 + run.spec.retries) for run in runs)
-    return max(0.0, last_due - now) + slowest + 1.0
+    rounds = math.ceil(len(runs) / concurrency)
+    return max(0.0, last_due - now) + slowest * rounds + 1.0
 
 
 async def run_batch(runs: list[ClaimedRun], options: RunOptions, concurrency: int) -> list[Ran]:
@@ -72,7 +75,7 @@ async def run_batch(runs: list[ClaimedRun], options: RunOptions, concurrency: in
         done.append(Ran(run, started_at, outcome))
 
     tasks = [asyncio.create_task(one(run)) for run in runs]
-    _, late = await asyncio.wait(tasks, timeout=batch_bound(runs, time.time()))
+    _, late = await asyncio.wait(tasks, timeout=batch_bound(runs, time.time(), concurrency))
     for task in late:
         task.cancel()
     if late:
