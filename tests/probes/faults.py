@@ -47,9 +47,11 @@ class FaultServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.peers.append(writer.get_extra_info("peername")[0])
+        self._handlers.add(asyncio.current_task())  # type: ignore[arg-type]
         try:
             await self.handler(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -66,11 +68,19 @@ class FaultServer:
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
-    def stop(self) -> None:
+    async def _shut(self) -> None:
         if self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
+            self._server.close()
+        handlers = [task for task in self._handlers if not task.done()]
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
     def __enter__(self) -> Self:
         return self.start()
