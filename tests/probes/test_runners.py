@@ -155,6 +155,15 @@ def test_pop_over_tls_greets_and_logs_in(dovecot, options):
     assert outcome.ok, outcome.error
 
 
+@pytest.mark.parametrize("kind", ["imap", "pop"])
+def test_imap_and_pop_upgrade_with_starttls_before_logging_in(dovecot, options, kind: str):
+    port = dovecot.imap_port if kind == "imap" else dovecot.pop3_port
+    outcome = run(probe(kind, port, tls="starttls", login_user=PROBE_USER), options)
+
+    assert outcome.ok, outcome.error
+    assert outcome.cert_expires_at is not None  # the certificate came after the upgrade
+
+
 @pytest.mark.parametrize(("kind", "refusal"), [("imap", "LOGIN refused"), ("pop", "PASS refused")])
 def test_a_refused_login_is_reported_without_the_password(
     dovecot, options, tmp_path: Path, kind: str, refusal: str

@@ -1,7 +1,8 @@
-"""Dovecot serving IMAP over TLS (imaps) and POP3 over TLS (pop3s) on free loopback ports.
+"""Dovecot serving IMAP and POP3 over TLS on free loopback ports.
 
     with DovecotServer(workdir, certificate, key, users={"probe": "secret"}) as dovecot:
-        dovecot.imaps_port, dovecot.pop3s_port
+        dovecot.imaps_port, dovecot.pop3s_port   # TLS from the first byte (993, 995)
+        dovecot.imap_port, dovecot.pop3_port     # STARTTLS / STLS first (143, 110)
 
 Run as root in the foreground (`dovecot -F -c conf`), every path in the temp dir; its login
 processes run as Debian's `dovenull`, mail processes as `nobody`. Users come from a
@@ -47,7 +48,7 @@ mail_location = maildir:~/Maildir
 login_greeting = {greeting}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    port = {imap}
   }}
   inet_listener imaps {{
     port = {imaps}
@@ -56,7 +57,7 @@ service imap-login {{
 }}
 service pop3-login {{
   inet_listener pop3 {{
-    port = 0
+    port = {pop3}
   }}
   inet_listener pop3s {{
     port = {pop3s}
@@ -92,7 +93,7 @@ class DovecotServer(ServerProcess):
         self.certificate, self.key = certificate, key
         self.users = users or {}
         self.greeting = greeting
-        self.imaps_port = self.pop3s_port = 0
+        self.imaps_port = self.pop3s_port = self.imap_port = self.pop3_port = 0
 
     def start(self, timeout: float = 15.0) -> Self:
         if not os.access(DOVECOT, os.X_OK):
@@ -109,6 +110,7 @@ class DovecotServer(ServerProcess):
             "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in self.users.items())
         )
         self.imaps_port, self.pop3s_port = free_port(), free_port()
+        self.imap_port, self.pop3_port = free_port(), free_port()  # STARTTLS / STLS
         config = self.tmpdir / "dovecot.conf"
         config.write_text(
             CONFIG.format(
@@ -117,6 +119,8 @@ class DovecotServer(ServerProcess):
                 key=self.key,
                 imaps=self.imaps_port,
                 pop3s=self.pop3s_port,
+                imap=self.imap_port,
+                pop3=self.pop3_port,
                 greeting=self.greeting,
             )
         )
