@@ -18,7 +18,7 @@ async def check(attempt: Attempt) -> None:
         attempt.step = "HTTP response"
         path = spec.path if spec.path.startswith("/") else f"/{spec.path}"
         request = (
-            f"GET {path} HTTP/1.0\r\nHost: {spec.host}\r\n"
+            f"GET {path} HTTP/1.0\r\nHost: {_host_header(attempt)}\r\n"
             "User-Agent: statuspage-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         )
         writer.write(request.encode("idna" if not spec.host.isascii() else "ascii"))
@@ -37,6 +37,14 @@ async def check(attempt: Attempt) -> None:
                 )
     finally:
         close_quietly(writer)
+
+
+def _host_header(attempt: Attempt) -> str:
+    """The host (an IPv6 address in brackets), with the port when it is not the default."""
+    spec = attempt.spec
+    host = f"[{spec.host}]" if ":" in spec.host else spec.host
+    default = 443 if spec.uses_tls else 80
+    return host if spec.target_port == default else f"{host}:{spec.target_port}"
 
 
 def _status(line: str) -> int:
