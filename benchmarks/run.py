@@ -30,6 +30,7 @@ from benchmarks import (  # noqa: E402
     fanout,
     fanout_report,
     mirror,
+    probe_load,
     report,
     servers,
     statuspage_import,
@@ -198,6 +199,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="embedded broker tasks/s and a confirmation mail's wait (benchmarks/broker.py)",
     )
+    parser.add_argument(
+        "--probes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="1,000 probes at 60 s: one worker's CPU share and lateness (benchmarks/probe_load.py)",
+    )
     opts = parser.parse_args(argv)
     quick = opts.quick
     opts.renders = opts.renders or (10 if quick else 30)
@@ -252,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         if opts.statuspage_import:
             print("import: a Statuspage history of 1,000 and 5,000 incidents …", flush=True)
             results["statuspage_import"] = statuspage_import.in_child(root, opts.quick)
+        if opts.probes:
+            print("probes: 1,000 probes at 60 s against smtp-sink, one worker …", flush=True)
+            results["probes"] = probe_load.in_child(opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -263,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     block = f"{block}\n\n{fanout_block}".rstrip()
     if isinstance(results.get("broker"), dict):
         block = f"{block}\n\n{broker.summary(results['broker'])}"  # type: ignore[arg-type]
+    if isinstance(results.get("probes"), dict):
+        block = f"{block}\n\n{probe_load.summary(results['probes'])}"  # type: ignore[arg-type]
     print(f"\n{block}\n")
     print(f"Raw figures: {report.write_json(OUT, results, opts.quick).relative_to(ROOT)}")
     if opts.readme:

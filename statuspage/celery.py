@@ -43,3 +43,13 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         sender.signature("notifier.mirror.refresh"),
         name="bring the static mirror up to changes no publish re-rendered",
     )
+    sender.add_periodic_task(
+        float(settings.PROBE_TICK_SECONDS),
+        sender.signature("probes.tick"),
+        name="hand each probe location its due checks",
+    )
+    sender.add_periodic_task(
+        float(settings.PROBE_ROLLUP_SECONDS),
+        sender.signature("probes.roll_up"),
+        name="roll probe results up per hour and prune old ones",
+    )

@@ -7,6 +7,8 @@ every variable.
 
 from __future__ import annotations
 
+import re
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
     "notifier",
     "notifier.mirror",
     "importers",
+    "probes",
     "console",
 ]
 
@@ -310,6 +313,27 @@ DELIVERY_STALE_SECONDS = env_int("DELIVERY_STALE_SECONDS", 120, minimum=1)
 DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
 DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 100_000, minimum=1)
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 30, minimum=1)
+
+# Probes (probes/): checks run by the Celery workers. Each worker has a location (a vantage
+# point); beat sends every location in PROBE_LOCATIONS its batch each PROBE_TICK_SECONDS, on
+# the queue probes.<location> that the workers of that location consume.
+PROBE_LOCATION = env_str("PROBE_LOCATION", socket.gethostname().split(".")[0] or "local")
+PROBE_LOCATIONS = env_list("PROBE_LOCATIONS", [PROBE_LOCATION])
+for _location in [PROBE_LOCATION, *PROBE_LOCATIONS]:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", _location):
+        raise ImproperSetting(
+            f"probe location {_location!r}: use letters, digits, '.', '_' or '-' (64 at most)"
+        )
+PROBE_TICK_SECONDS = env_int("PROBE_TICK_SECONDS", 5, minimum=1)
+PROBE_CONCURRENCY = env_int("PROBE_CONCURRENCY", 200, minimum=1)
+PROBE_CA_FILE = env_str("PROBE_CA_FILE", "")  # extra CAs to trust; the system's are trusted
+PROBE_LOGIN_PASSWORD_FILE = env_str("PROBE_LOGIN_PASSWORD_FILE", "")  # IMAP/POP test account
+PROBE_DNS_RESOLVER = env_str("PROBE_DNS_RESOLVER", "")  # "address[:port]"; empty: the system's
+PROBE_SOURCE_ADDRESS = env_str("PROBE_SOURCE_ADDRESS", "")  # local address probes connect from
+PROBE_BODY_BYTES = env_int("PROBE_BODY_BYTES", 65536, minimum=1024)
+PROBE_ROLLUP_SECONDS = env_int("PROBE_ROLLUP_SECONDS", 300, minimum=10)
+PROBE_RESULTS_KEEP_HOURS = env_int("PROBE_RESULTS_KEEP_HOURS", 48, minimum=2)
+PROBE_HOURS_KEEP_DAYS = env_int("PROBE_HOURS_KEEP_DAYS", 365, minimum=1)
 
 # The static fallback mirror (notifier/mirror/). Each target is off until configured.
 MIRROR_LOCAL_DIR = env_str("MIRROR_LOCAL_DIR", "")

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 import actions
+from actions.demo.probes import load_demo_probes
 from incidents.models import (
     Category,
     Component,
@@ -122,6 +123,11 @@ def load_demo(path: Path = DEMO_FILE) -> LoadReport:
             step()
     for row in data.get("posts", []):
         _post(row, categories, incidents, maintenance, report)
+    created, present = load_demo_probes(components)
+    for _ in range(created):
+        report.count("probes", created=True)
+    for _ in range(present):
+        report.count("probes", created=False)
     return report
 
 

@@ -104,6 +104,7 @@ EXCLUDED: dict[str, str] = {
     "mirror.mirrorchange": "The mirror refresh's queue of changed pages, read within a minute.",
     "importers.importreview": "An uploaded plan waiting for staff: upload the file again on "
     "the restored site.",
+    "incidents.probeclaim": "Transient: which worker of a location runs a probe's next slot.",
     "admin.logentry": "The Django admin's own log; our audit log (incidents.auditentry) is "
     "the record of who did what.",
     "auth.permission": "Made by `migrate` on every site; groups and users name theirs by "
