@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 import actions
-from console import alerts
+from console import alerts, probe_alerts
 
 
 @shared_task(name="console.advance_maintenance")
@@ -17,3 +17,9 @@ def advance_maintenance() -> int:
 def alert_overdue_updates() -> int:
     """Tell staff about incident updates promised and not posted; returns alerts sent."""
     return alerts.alert_overdue_updates()
+
+
+@shared_task(name="console.alert_probes")
+def alert_probes() -> int:
+    """Tell staff of new probe alerts and expiring certificates; returns how many were told."""
+    return probe_alerts.tell_staff()

@@ -16,6 +16,7 @@ PERIODIC_TASKS = (
     "notifier.sweep",
     "notifier.mirror.refresh",
     "console.alert_overdue_updates",
+    "console.alert_probes",
 )
 # Where Celery writes those lines: beat, the worker receiving a task, the task's outcome.
 CELERY_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "notifier",
     "notifier.mirror",
     "console",
+    "probes",
 ]
 
 MIDDLEWARE = [
@@ -356,6 +357,10 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
 # Staff alerts when an incident's promised next update is late (console/alerts.py).
 NEXT_UPDATE_ALERTS = env_bool("NEXT_UPDATE_ALERTS", True)
 STAFF_ALERT_WEBHOOK_URL = env_str("STAFF_ALERT_WEBHOOK_URL", "")
+# Probes: an alert opens when at least this many of the locations that ran a probe recently
+# fail it in a row (the probe's retries + 1 results each); certificates warn this many days ahead.
+PROBE_ALERT_MIN_LOCATIONS = env_int("PROBE_ALERT_MIN_LOCATIONS", 1, minimum=1)
+PROBE_CERT_WARNING_DAYS = env_int("PROBE_CERT_WARNING_DAYS", 14, minimum=1)
 
 LOGGING = {
     "version": 1,
