@@ -9,9 +9,11 @@ which shows the status at once, so it must not lag behind it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
+from actions.incidents import open_incident
 from actions.steps import Author, apply_component_statuses
 from incidents import timefmt
 from incidents.auditing import acting_via, record_audit, snapshot
@@ -66,9 +68,13 @@ def delete_probe(probe: Probe, *, author: Author = None) -> None:
 
 
 @transaction.atomic
-def link_alert_to_incident(alert_id: int, incident: Incident) -> bool:
-    """Remember the incident opened from an alert; False when the alert is gone."""
-    return bool(ProbeAlert.objects.filter(pk=alert_id).update(incident=incident))
+def open_incident_from_alert(alert_id: int | None, **incident_fields: Any) -> Incident:
+    """Open an incident (as open_incident does) and link the alert it was opened from,
+    unless the alert is gone or already has its incident."""
+    incident = open_incident(**incident_fields)
+    if alert_id is not None:
+        ProbeAlert.objects.filter(pk=alert_id, incident__isnull=True).update(incident=incident)
+    return incident
 
 
 def probe_actor(probe: Probe) -> str:
