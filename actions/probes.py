@@ -154,7 +154,6 @@ def set_back_after_alert(alert: ProbeAlert) -> bool:
     return _set_status(component, ours.before["status"], alert)
 
 
-
 CERTIFICATE_WARNING = "probe.certificate_warning"
 
 
@@ -163,7 +162,7 @@ def claim_certificate_warning(probe: Probe, expires_at: datetime) -> AuditEntry 
     """Record that staff are warned about this probe's certificate (known by its expiry);
     None when they were already: one warning per probe per certificate."""
     probe = Probe.objects.select_for_update().get(pk=probe.pk)
-    stamp = timefmt.iso_utc(expires_at)
+    stamp = timefmt.iso_utc(expires_at.replace(microsecond=0))
     warned = AuditEntry.objects.about(probe).filter(action=CERTIFICATE_WARNING)
     if warned.filter(after__cert_expires_at=stamp).exists():
         return None

@@ -42,9 +42,12 @@ def alert_probe_failures(now: datetime) -> int:
     told = 0
     untold = ProbeAlert.objects.filter(closed_at__isnull=True, staff_told_at__isnull=True)
     for alert in untold.select_related("probe__component").order_by("opened_at", "pk"):
-        if ProbeAlert.objects.filter(pk=alert.pk, staff_told_at__isnull=True).update(
-            staff_told_at=now
-        ) != 1:
+        if (
+            ProbeAlert.objects.filter(pk=alert.pk, staff_told_at__isnull=True).update(
+                staff_told_at=now
+            )
+            != 1
+        ):
             continue  # another tick is telling it
         if _send_alert(alert):
             told += 1

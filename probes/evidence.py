@@ -69,8 +69,7 @@ def draft_text(alert: ProbeAlert) -> str:
     probe = alert.probe
     rows = evidence_of(alert)
     places = "; ".join(
-        f"from {row.location} since {row.since_text}"
-        + (f" ({row.error})" if row.error else "")
+        f"from {row.location} since {row.since_text}" + (f" ({row.error})" if row.error else "")
         for row in rows
     )
     return (

@@ -139,9 +139,7 @@ class ProbeForm(CleanTextForm, forms.ModelForm):
         if data.get("sets_component_status") and (
             data.get("status_on_failure") == ComponentStatus.OPERATIONAL
         ):
-            self.add_error(
-                "status_on_failure", "Choose a status that says something is wrong."
-            )
+            self.add_error("status_on_failure", "Choose a status that says something is wrong.")
         return data
 
     def _check_kind(self, kind: str, data: dict[str, Any]) -> None:
