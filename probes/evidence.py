@@ -79,7 +79,7 @@ def draft_text(alert: ProbeAlert) -> str:
 
 
 # The impact an incident opened from an alert starts with, from the status the probe names.
-IMPACT_FOR_STATUS = {
+IMPACT_FOR_STATUS: dict[str, str] = {
     ComponentStatus.MAJOR_OUTAGE: Impact.MAJOR,
     ComponentStatus.PARTIAL_OUTAGE: Impact.MINOR,
     ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR,
@@ -91,7 +91,7 @@ def incident_draft(alert: ProbeAlert) -> dict[str, Any]:
     probe = alert.probe
     return {
         "title": f"{probe.component.name}: {probe.name} failing",
-        "impact": IMPACT_FOR_STATUS.get(probe.status_on_failure, Impact.MINOR),
+        "impact": IMPACT_FOR_STATUS.get(probe.status_on_failure, Impact.MINOR.value),
         "body": draft_text(alert),
         f"component_{probe.component_id}": probe.status_on_failure,
     }

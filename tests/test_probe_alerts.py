@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 import actions
-from incidents.timefmt import iso_utc
 from incidents.models import AuditEntry, ComponentStatus, Probe, ProbeAlert, ProbeResult
+from incidents.timefmt import iso_utc
 from notifier.models import Notice
 from probes.alerts import evaluate
 from probes.evidence import draft_text

@@ -129,7 +129,8 @@ class ProbeForm(CleanTextForm, forms.ModelForm):
         return self.cleaned_data["path"].strip()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("kind")
         if kind:
             self._check_kind(kind, data)

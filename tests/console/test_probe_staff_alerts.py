@@ -91,6 +91,7 @@ def test_the_staff_webhook_gets_the_alert_once(settings, smtp, staff, listener, 
 
     assert len(listener.requests) == 1
     path, headers, body = listener.requests[0]
+    assert headers["Content-Type"] == "application/json"
     payload = json.loads(body)
     assert path == "/alerts/on-call"
     assert payload["event"] == "probe.alert_opened"
