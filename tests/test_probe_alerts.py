@@ -11,7 +11,8 @@ from django.utils import timezone
 import actions
 from incidents.models import AuditEntry, ComponentStatus, Probe, ProbeAlert, ProbeResult
 from incidents.timefmt import iso_utc
-from notifier.models import Notice
+from notifier.mirror.targets import configured_targets
+from notifier.models import Delivery, Notice, WebhookEndpoint
 from probes.alerts import evaluate
 from probes.evidence import draft_text
 from probes.signals import results_recorded
@@ -197,6 +198,19 @@ def test_a_probe_set_status_reaches_no_reader_channel(settings):
 
     # No mirror configured: no notice at all, so no webhook or mail could carry it.
     assert not Notice.objects.exists()
+
+
+def test_a_probe_set_status_goes_to_the_mirror_and_no_webhook(settings, tmp_path):
+    settings.MIRROR_LOCAL_DIR = str(tmp_path)
+    WebhookEndpoint.objects.create(url="https://hooks.example.com/status")
+    probe = probe_setting_status()
+    results(probe, "oslo", "xx")
+    evaluate([probe.pk], NOW)
+
+    notice = Notice.objects.get()
+    assert notice.kind == "component.updated"
+    assert notice.channels == [target.name for target in configured_targets()] != []
+    assert set(Delivery.objects.values_list("channel", flat=True)) == set(notice.channels)
 
 
 def test_a_persons_later_status_wins_over_the_set_back():
