@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,3 +226,26 @@ def test_a_bad_alert_in_the_address_opens_an_empty_form(editor, signed_in):
         response = client.get(f"{reverse('console:incident_new')}?alert={value}")
         assert response.status_code == 200
         assert response.context["form"]["title"].value() in (None, "")
+
+
+def test_the_list_costs_the_same_queries_however_many_probes_and_results(
+    editor, signed_in, component
+):
+    client = signed_in(editor)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("console:probes")).status_code == 200
+        return len(captured)
+
+    first = Probe.objects.create(component=component, name="IMAP", kind="imap", host="a.example")
+    result(first, "oslo", 5)
+    few = queries()
+    for n in range(3):
+        probe = Probe.objects.create(
+            component=make_component(f"Service {n}"), name=f"P{n}", kind="tcp", host="b.example"
+        )
+        for minutes in range(0, 600, 10):
+            result(probe, "oslo", minutes)
+            result(probe, "frankfurt", minutes, ok=minutes % 20 == 0)
+    assert queries() == few
