@@ -269,3 +269,13 @@ def test_a_probe_without_the_choice_leaves_the_status_alone():
 
     probe.component.refresh_from_db()
     assert probe.component.status == ComponentStatus.OPERATIONAL
+
+
+def test_healthy_probes_cost_three_queries_however_many(django_assert_num_queries):
+    component = make_component("Webmail")
+    healthy = [make_probe(component=component, name=f"Check {n}") for n in range(20)]
+    for probe in healthy:
+        results(probe, "oslo", "x....")
+
+    with django_assert_num_queries(3):
+        assert evaluate([probe.pk for probe in healthy], NOW) == []
