@@ -15,7 +15,6 @@ from actions.components import (
     delete_group,
     move_component,
     move_group,
-    set_status_by_probe,
     update_component,
     update_group,
 )
@@ -50,6 +49,7 @@ from actions.posts import (
     unpublish_post,
     update_post,
 )
+from actions.probes import set_status_by_probe
 from actions.steps import Author, Channels, ComponentStatuses, EditConflict
 from actions.webhooks import delete_webhook, register_webhook, set_webhook_enabled
 

@@ -19,6 +19,7 @@ NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:message_templates", "Templates", Role.EDITOR),
     ("console:notices", "Deliveries", Role.EDITOR),
     ("console:outbox", "Outbox", Role.EDITOR),  # only with the embedded mail server
+    ("console:probes", "Probes", Role.EDITOR),
     ("console:components", "Components", Role.ADMIN),
     ("console:users", "Staff", Role.ADMIN),
     ("console:webhooks", "Webhooks", Role.ADMIN),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 import actions
-from console import alerts
+from console import alerts, probe_alerts
 from incidents.uptime.days import roll_up_recent
 
 
@@ -24,3 +24,9 @@ def alert_overdue_updates() -> int:
 def roll_up_uptime() -> int:
     """Close yesterday's uptime rows and bring today's partial ones up to now; rows written."""
     return roll_up_recent()
+
+
+@shared_task(name="console.alert_probes")
+def alert_probes() -> int:
+    """Tell staff of new probe alerts and expiring certificates; returns how many were told."""
+    return probe_alerts.tell_staff()

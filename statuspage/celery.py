@@ -34,6 +34,11 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         name="close the day's uptime rows and bring today's up to now",
     )
     sender.add_periodic_task(
+        float(settings.MAINTENANCE_TICK_SECONDS),
+        sender.signature("console.alert_probes"),
+        name="tell staff of probe alerts and expiring certificates",
+    )
+    sender.add_periodic_task(
         float(settings.SWEEP_SECONDS),
         sender.signature("notifier.sweep"),
         name="re-queue deliveries nobody is working on",

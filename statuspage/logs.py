@@ -18,6 +18,7 @@ PERIODIC_TASKS = (
     "console.alert_overdue_updates",
     "probes.tick",
     "probes.roll_up",
+    "console.alert_probes",
 )
 # Tasks a periodic task sends on each run (each location's probe batch, every few seconds).
 SENT_BY_PERIODIC_TASKS = ("probes.run_due",)

@@ -388,6 +388,12 @@ IMPORT_ALLOW_HTTP_LOOPBACK = env_bool("IMPORT_ALLOW_HTTP_LOOPBACK", False)
 # Staff alerts when an incident's promised next update is late (console/alerts.py).
 NEXT_UPDATE_ALERTS = env_bool("NEXT_UPDATE_ALERTS", True)
 STAFF_ALERT_WEBHOOK_URL = env_str("STAFF_ALERT_WEBHOOK_URL", "")
+# Probes: an alert opens when at least this many of the locations that ran a probe recently
+# fail it in a row (the probe's retries + 1 results each); certificates warn this many days ahead.
+PROBE_ALERT_MIN_LOCATIONS = env_int("PROBE_ALERT_MIN_LOCATIONS", 1, minimum=1)
+# Runs in a row that failed (each run already tried 1 + the probe's retries times).
+PROBE_FAILURES_IN_A_ROW = env_int("PROBE_FAILURES_IN_A_ROW", 2, minimum=1)
+PROBE_CERT_WARNING_DAYS = env_int("PROBE_CERT_WARNING_DAYS", 14, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from collections import deque
+from datetime import timedelta
 from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
@@ -24,7 +25,16 @@ from django.utils import timezone
 
 from console.roles import Role
 from incidents.markup import render_fresh
-from incidents.models import Component, ComponentStatus, Incident, Maintenance
+from incidents.models import (
+    Component,
+    ComponentStatus,
+    Incident,
+    Maintenance,
+    Probe,
+    ProbeAlert,
+    ProbeResult,
+)
+from probes.alerts import evaluate
 from tests.console.conftest import make_staff
 from tests.factories import (
     make_tag,
@@ -148,12 +158,38 @@ def test_no_public_page_skips_a_heading_level() -> None:
     assert skips == {}, skips
 
 
+def failing_probe() -> tuple[Probe, ProbeAlert]:
+    """A probe with results from two locations, a certificate about to expire, and an alert."""
+    probe = Probe.objects.create(
+        component=Component.objects.order_by("pk").first(),
+        name="IMAP 993",
+        kind="imap",
+        host="mail.runbox.example",
+        port=993,
+    )
+    now = timezone.now()
+    for minutes in range(0, 180, 10):
+        for location, ok in (("oslo", minutes > 15), ("frankfurt", True)):
+            ProbeResult.objects.create(
+                probe=probe,
+                location=location,
+                started_at=now - timedelta(minutes=minutes),
+                ok=ok,
+                duration_ms=20.0 + minutes % 7,
+                error="" if ok else "Connection refused",
+                cert_expires_at=now + timedelta(days=5),
+            )
+    evaluate([probe.pk], now)
+    return probe, ProbeAlert.objects.get(probe=probe)
+
+
 @pytest.mark.usefixtures("demo_site")
 def test_the_main_console_screens_are_valid_html(tmp_path: Path) -> None:
     client = Client()
     verify_client(client, make_staff("adam", Role.ADMIN))
     incident = Incident.objects.order_by("-pk").first()
     window = Maintenance.objects.order_by("-pk").first()
+    probe, alert = failing_probe()
     paths = [
         "/staff/",
         "/staff/incidents/",
@@ -168,6 +204,10 @@ def test_the_main_console_screens_are_valid_html(tmp_path: Path) -> None:
         "/staff/components/",
         "/staff/posts/",
         "/staff/imports/",
+        "/staff/probes/",
+        "/staff/probes/new/",
+        f"/staff/probes/{probe.pk}/",
+        f"/staff/incidents/new/?alert={alert.pk}",
     ]
     with RUNBOX_WXR.open("rb") as export:
         uploaded = client.post("/staff/imports/", {"export": export, "status_category": "status"})

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 
 import actions
+import actions.probes
 from actions import Author, Channels
 from console.forms.fields import (
     ChannelsField,
@@ -16,6 +17,7 @@ from console.forms.fields import (
     component_field,
     component_status_fields,
     component_statuses,
+    small_pk,
 )
 from incidents import timefmt
 from incidents.clean_text import CleanTextForm
@@ -90,10 +92,18 @@ class OpenIncidentForm(PromiseFields):
         help_text="Empty for now. Fill in to backfill an earlier update.",
     )
 
+    # The probe alert the form was opened from (its button), linked to the incident.
+    alert = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.component_fields = component_status_fields(self, blank_label="Not affected")
         self.fields["channels"] = ChannelsField(NoticeKind.INCIDENT_OPENED)
+
+    def clean_alert(self) -> int | None:
+        # Hidden, so never an error staff cannot see: a value that names no alert links none.
+        value = self.cleaned_data.get("alert", "")
+        return int(value) if small_pk(value) else None
 
     def component_statuses(self) -> dict[Component, str]:
         return component_statuses(self, self.component_fields)
@@ -101,7 +111,8 @@ class OpenIncidentForm(PromiseFields):
     def open(self, *, author: Author, channels: Channels) -> Incident:
         """The incident this valid form describes, opened (or previewed with channels=[])."""
         data = self.cleaned_data
-        return actions.open_incident(
+        return actions.probes.open_incident_from_alert(
+            data.get("alert"),
             title=data["title"],
             body=data["body"],
             impact=data["impact"],

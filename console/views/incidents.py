@@ -13,12 +13,13 @@ from django_htmx.http import trigger_client_event
 
 from actions.steps import EditConflict
 from console.access import editor_view
-from console.forms.fields import apply_errors, chosen_channels
+from console.forms.fields import apply_errors, chosen_channels, small_pk
 from console.forms.incidents import OpenIncidentForm, UpdateForm
 from console.previews import preview_publish
 from console.views.deliveries import DELIVERIES_CHANGED
-from incidents.models import AuditEntry, Incident
+from incidents.models import AuditEntry, Incident, ProbeAlert
 from notifier.models import Notice, NoticeKind
+from probes.evidence import incident_draft
 from statuspage.http_types import HtmxRequest
 
 
@@ -39,9 +40,21 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _from_alert(request: HttpRequest) -> tuple[ProbeAlert | None, dict[str, Any]]:
+    """The probe alert named by ?alert= (the dashboard's button) and the form's draft from it."""
+    pk = request.GET.get("alert", "")
+    if request.method != "GET" or not small_pk(pk):
+        return None, {}
+    alert = ProbeAlert.objects.select_related("probe__component").filter(pk=pk).first()
+    if alert is None:
+        return None, {}
+    return alert, {**incident_draft(alert), "alert": alert.pk}
+
+
 @editor_view
 def incident_new(request: HttpRequest) -> HttpResponse:
-    form = OpenIncidentForm(request.POST or None)
+    alert, draft = _from_alert(request)
+    form = OpenIncidentForm(request.POST or None, initial=draft or None)
     if request.method == "POST" and form.is_valid():
         channels = chosen_channels(form.cleaned_data["channels"])
         try:
@@ -51,7 +64,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Published “{incident.title}”.")
             return redirect("console:incident", incident.pk)
-    return render(request, "console/incidents/new.html", {"form": form})
+    return render(request, "console/incidents/new.html", {"form": form, "alert": alert})
 
 
 @editor_view

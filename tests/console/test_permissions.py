@@ -33,6 +33,7 @@ from incidents.models import (
     Incident,
     Maintenance,
     Post,
+    Probe,
 )
 from notifier.models import Notice, WebhookEndpoint
 from tests.console.conftest import make_staff
@@ -67,6 +68,7 @@ MODEL_BY_SEGMENT: dict[str, type[models.Model]] = {
     "audit": AuditEntry,
     "webhooks": WebhookEndpoint,
     "tokens": ApiToken,
+    "probes": Probe,
 }
 ALLOWED = {200, 302, 405}  # 405: a POST-only page asked with GET
 
@@ -153,6 +155,9 @@ def objects(db) -> dict[type[models.Model], models.Model]:
         get_user_model(): someone,
         WebhookEndpoint: WebhookEndpoint.objects.create(url="https://hooks.example.com/status"),
         ApiToken: ApiToken.issue("Nagios", ["read"])[0],
+        Probe: Probe.objects.create(
+            component=component, name="IMAP 993", kind="imap", host="mail.example", port=993
+        ),
     }
     notice = Notice.objects.order_by("id").first()
     if notice is None:  # no channel configured: a notice row of its own
