@@ -16,6 +16,7 @@ PERIODIC_TASKS = (
     "notifier.sweep",
     "notifier.mirror.refresh",
     "console.alert_overdue_updates",
+    "console.roll_up_uptime",
     "probes.tick",
     "probes.roll_up",
     "console.alert_probes",
