@@ -39,6 +39,7 @@ from actions.maintenance import (
     start_maintenance,
     verify_maintenance,
 )
+from actions.past import importing_history
 from actions.posts import (
     categories_named,
     delete_draft,
@@ -75,6 +76,7 @@ __all__ = [
     "delete_draft",
     "delete_group",
     "delete_webhook",
+    "importing_history",
     "issue_api_token",
     "move_component",
     "move_group",
