@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 
+from actions.past import touched, writing_past
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -21,7 +22,6 @@ from incidents.models import (
     Probe,
     StatusPeriod,
 )
-from actions.past import touched, writing_past
 from incidents.models.status import component_status_rank
 from incidents.uptime.days import refresh_uptime
 

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 import actions
-
 from importers.cachet import read_cachet
 from importers.history_items import History
 from importers.history_writer import HistoryWriter, ImportReport
