@@ -39,7 +39,7 @@ from actions.maintenance import (
     start_maintenance,
     verify_maintenance,
 )
-from actions.past import importing_history
+from actions.past import ImportedHistory, importing_history
 from actions.posts import (
     categories_named,
     delete_draft,
@@ -59,6 +59,7 @@ __all__ = [
     "Channels",
     "ComponentStatuses",
     "EditConflict",
+    "ImportedHistory",
     "PastIncident",
     "PastIncidentRefused",
     "PastUpdate",

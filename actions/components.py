@@ -116,7 +116,7 @@ def create_component(
     component.position = _next_position(_siblings(component))
     component.save()
     if writing_past():
-        touched([component.pk])  # its history is written at the import's end
+        touched([component.pk], created=True)  # its history comes at the import's end
     else:
         StatusPeriod.objects.start_history(component, component.status)
         refresh_uptime([component.pk], component.created_at)
@@ -253,9 +253,10 @@ def set_status_by_probe(
     before = snapshot(component)
     at = at or timezone.now()
     last = StatusPeriod.objects.last_change([component])
+    at = at if last is None else max(at, last)
     changes = apply_component_statuses(
         {component: status},
-        at=at if last is None else max(at, last),
+        at=at,
         cause=PeriodCause.PROBE,
         probe=probe,
     )
@@ -267,7 +268,7 @@ def set_status_by_probe(
         component,
         actor=None,
         before=before,
-        after=snapshot(component, probe=probe.name),
+        after=snapshot(component, probe=probe.name, changed_at=at),
     )
     record_notice(
         NoticeKind.COMPONENT_UPDATED,

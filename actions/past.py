@@ -14,46 +14,67 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 
+from incidents.models import Component
 from incidents.uptime.days import roll_up_history
 from incidents.uptime.replay import replay_periods
 
-# Ids of the components whose history changed, while an import is open.
-_touched: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+
+@dataclass
+class ImportedHistory:
+    touched: set[int] = field(default_factory=set)  # components whose history changed
+    created: set[int] = field(default_factory=set)  # components created under it
+    earliest: datetime | None = None  # the earliest time the source speaks of
+
+    def seen(self, *moments: datetime) -> None:
+        """The source speaks of these times: the components it creates existed by then."""
+        self.earliest = min([*moments, *([self.earliest] if self.earliest else [])])
+
+
+_open: contextvars.ContextVar[ImportedHistory | None] = contextvars.ContextVar(
     "importing_history", default=None
 )
 
 
 def writing_past() -> bool:
     """Whether an import is open: the actions leave the periods to its end."""
-    return _touched.get() is not None
+    return _open.get() is not None
 
 
-def touched(component_ids: Iterable[int]) -> None:
+def touched(component_ids: Iterable[int], *, created: bool = False) -> None:
     """These components' history changed under the open import (nothing outside one)."""
-    pending = _touched.get()
-    if pending is not None:
-        pending.update(component_ids)
+    history = _open.get()
+    if history is not None:
+        ids = set(component_ids)
+        history.touched |= ids
+        if created:
+            history.created |= ids
 
 
 @contextmanager
-def importing_history() -> Iterator[set[int]]:
-    """Write history in any order inside; at the end, in the same transaction, the touched
-    components' periods are rebuilt from the record and their days rolled up (their ids are
-    what it yields). Nested, the outermost rebuilds."""
-    outer = _touched.get()
+def importing_history() -> Iterator[ImportedHistory]:
+    """Write history in any order inside; at the end, in the same transaction, components
+    created inside start at the earliest time `seen`, and the touched components' periods
+    are rebuilt from the record and their days rolled up. Nested, the outermost rebuilds."""
+    outer = _open.get()
     if outer is not None:
         yield outer
         return
-    pending: set[int] = set()
+    history = ImportedHistory()
     with transaction.atomic():
-        token = _touched.set(pending)
+        token = _open.set(history)
         try:
-            yield pending
+            yield history
         finally:
-            _touched.reset(token)
-        if pending:
-            replay_periods(component_ids=pending)
-            roll_up_history(sorted(pending))
+            _open.reset(token)
+        if history.earliest is not None:
+            Component.objects.filter(
+                pk__in=history.created, created_at__gt=history.earliest
+            ).update(created_at=history.earliest)
+        if history.touched:
+            replay_periods(component_ids=history.touched)
+            roll_up_history(sorted(history.touched))

@@ -83,9 +83,12 @@ def fit(text: str, limit: int) -> str:
 
 
 class HistoryWriter:
-    def __init__(self, source: str, report: ImportReport):
+    def __init__(
+        self, source: str, report: ImportReport, imported: actions.ImportedHistory | None = None
+    ):
         self.source = source
         self.report = report
+        self.imported = imported or actions.ImportedHistory()
         self.now = timezone.now()
         self.components: dict[str, Component] = {}
         self.groups: dict[str, ComponentGroup] = {}
@@ -207,6 +210,7 @@ class HistoryWriter:
 
     def write_maintenance(self, item: MaintenanceItem) -> None:
         updates = sorted(item.updates, key=lambda u: u.posted_at)
+        self.imported.seen(item.created_at, *(u.posted_at for u in updates[:1]))
         try:
             self._write_maintenance(item, updates)
         except (ValidationError, InvalidTransition) as error:

@@ -26,8 +26,10 @@ from importers.subscribers_csv import read_subscribers_csv
 
 def write_history(history: History, report: ImportReport) -> ImportReport:
     """Write every item of `history` (call inside the import's one transaction)."""
-    with actions.importing_history():  # the periods are rebuilt from what it wrote, at the end
-        writer = HistoryWriter(history.source, report)
+    # The periods are rebuilt from what it wrote, at the end; the components it creates
+    # are there from the earliest time the source speaks of.
+    with actions.importing_history() as imported:
+        writer = HistoryWriter(history.source, report, imported)
         writer.write_groups(history.groups, history.components_from)
         writer.write_components(history.components, history.components_from)
         incidents = IncidentBatches(writer)
