@@ -116,7 +116,7 @@ def create_component(
     component.position = _next_position(_siblings(component))
     component.save()
     if writing_past():
-        touched([component.pk], created=True)  # its history comes at the import's end
+        touched([component.pk])  # its history comes at the import's end
     else:
         StatusPeriod.objects.start_history(component, component.status)
         refresh_uptime([component.pk], component.created_at)
@@ -268,7 +268,7 @@ def set_status_by_probe(
         component,
         actor=None,
         before=before,
-        after=snapshot(component, probe=probe.name, changed_at=at),
+        after=snapshot(component, probe=probe.name, changed_at=at.isoformat()),
     )
     record_notice(
         NoticeKind.COMPONENT_UPDATED,

@@ -307,7 +307,7 @@ def set_component_status(
     component.refresh_from_db()
     if before["status"] != component.status:
         # changed_at: when the period starts, for a replay of the history from this log
-        after = snapshot(component, changed_at=at)
+        after = snapshot(component, changed_at=at.isoformat())  # to the microsecond
         record_audit("component.status", component, actor=author, before=before, after=after)
         record_notice(
             NoticeKind.COMPONENT_UPDATED,

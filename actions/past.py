@@ -27,7 +27,9 @@ from incidents.uptime.replay import replay_periods
 @dataclass
 class ImportedHistory:
     touched: set[int] = field(default_factory=set)  # components whose history changed
-    created: set[int] = field(default_factory=set)  # components created under it
+    # Components the source describes (created or linked to by name): they existed from
+    # the earliest time it speaks of, if not before.
+    described: set[int] = field(default_factory=set)
     earliest: datetime | None = None  # the earliest time the source speaks of
 
     def seen(self, *moments: datetime) -> None:
@@ -45,21 +47,19 @@ def writing_past() -> bool:
     return _open.get() is not None
 
 
-def touched(component_ids: Iterable[int], *, created: bool = False) -> None:
+def touched(component_ids: Iterable[int]) -> None:
     """These components' history changed under the open import (nothing outside one)."""
     history = _open.get()
     if history is not None:
-        ids = set(component_ids)
-        history.touched |= ids
-        if created:
-            history.created |= ids
+        history.touched.update(component_ids)
 
 
 @contextmanager
 def importing_history() -> Iterator[ImportedHistory]:
-    """Write history in any order inside; at the end, in the same transaction, components
-    created inside start at the earliest time `seen`, and the touched components' periods
-    are rebuilt from the record and their days rolled up. Nested, the outermost rebuilds."""
+    """Write history in any order inside; at the end, in the same transaction, the
+    components `described` start no later than the earliest time `seen`, and the touched
+    ones' periods are rebuilt from the record and their days rolled up. Nested, the
+    outermost rebuilds."""
     outer = _open.get()
     if outer is not None:
         yield outer
@@ -72,9 +72,11 @@ def importing_history() -> Iterator[ImportedHistory]:
         finally:
             _open.reset(token)
         if history.earliest is not None:
-            Component.objects.filter(
-                pk__in=history.created, created_at__gt=history.earliest
-            ).update(created_at=history.earliest)
+            later = Component.objects.filter(
+                pk__in=history.described, created_at__gt=history.earliest
+            )
+            history.touched.update(later.values_list("pk", flat=True))
+            later.update(created_at=history.earliest)
         if history.touched:
             replay_periods(component_ids=history.touched)
             roll_up_history(sorted(history.touched))

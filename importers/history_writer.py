@@ -171,10 +171,12 @@ class HistoryWriter:
                     only_show_if_degraded=item.only_show_if_degraded,
                 )
                 self.remember(TargetKind.COMPONENT, item.source_id, component)
+                self.imported.described.add(component.pk)
                 self.report.note("component", "created", component.name)
                 return component
             self.remember(TargetKind.COMPONENT, item.source_id, component)
             outcome = "linked to the one of its name here"
+        self.imported.described.add(component.pk)
         if all(getattr(component, field) == value for field, value in fields.items()):
             self.report.note("component", "unchanged" if key else outcome)
             return component
