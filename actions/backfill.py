@@ -6,7 +6,8 @@ forty queries per update; this act writes a batch of incidents, the statuses eac
 components and every update in a handful of statements, checking the same lifecycle on the
 way (each update replayed as post_incident_update would take it). It
 tells nobody and leaves the live component statuses alone: the importer sets them to what
-the source shows now, once, at the end.
+the source shows now, once, at the end. The periods of the components named are rebuilt from
+the updates' `component_changes` when the import ends (actions.past.importing_history).
 """
 
 from __future__ import annotations
