@@ -38,6 +38,7 @@ from actions.maintenance import (
     start_maintenance,
     verify_maintenance,
 )
+from actions.past import ImportedHistory, importing_history
 from actions.posts import (
     categories_named,
     delete_draft,
@@ -58,6 +59,7 @@ __all__ = [
     "Channels",
     "ComponentStatuses",
     "EditConflict",
+    "ImportedHistory",
     "PastIncident",
     "PastIncidentRefused",
     "PastUpdate",
@@ -75,6 +77,7 @@ __all__ = [
     "delete_draft",
     "delete_group",
     "delete_webhook",
+    "importing_history",
     "issue_api_token",
     "move_component",
     "move_group",

@@ -6,7 +6,8 @@ forty queries per update; this act writes a batch of incidents, the statuses eac
 components and every update in a handful of statements, checking the same lifecycle on the
 way (each update replayed as post_incident_update would take it). It
 tells nobody and leaves the live component statuses alone: the importer sets them to what
-the source shows now, once, at the end.
+the source shows now, once, at the end. The periods of the components named are rebuilt from
+the updates' `component_changes` when the import ends (actions.past.importing_history).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from actions.past import importing_history, touched
 from actions.steps import Author, required_body, validate_component_statuses
 from incidents.auditing import record_audit, snapshot
 from incidents.models import (
@@ -63,7 +65,17 @@ class PastIncidentRefused(ValidationError):
 def backfill_incidents(
     past: Sequence[PastIncident], *, author: Author = None
 ) -> list[tuple[Incident, list[IncidentUpdate]]]:
-    """Write past incidents with their updates; returns each with its updates, in order."""
+    """Write past incidents with their updates; returns each with its updates, in order.
+
+    The periods of the components they name are rebuilt from their updates' changes (at the
+    end of the import that called it, or before it returns)."""
+    with importing_history():
+        return _backfill(past, author)
+
+
+def _backfill(
+    past: Sequence[PastIncident], author: Author
+) -> list[tuple[Incident, list[IncidentUpdate]]]:
     written = []
     for index, one in enumerate(past):
         try:
@@ -82,6 +94,8 @@ def backfill_incidents(
         for row in rows:
             row.incident = incident
     IncidentUpdate.objects.bulk_create([row for _, _, rows in written for row in rows])
+    # Their component_changes are the record the periods are rebuilt from.
+    touched({component.pk for _, given, _ in written for component in given})
     for incident, _, rows in written:
         record_audit(
             "incident.imported", incident, actor=author, after=snapshot(incident, updates=len(rows))

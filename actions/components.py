@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from actions.past import touched, writing_past
 from actions.steps import Author
 from incidents.auditing import Snapshot, record_audit, snapshot
 from incidents.models import (
@@ -109,8 +110,11 @@ def create_component(
     )
     component.position = _next_position(_siblings(component))
     component.save()
-    StatusPeriod.objects.start_history(component, component.status)
-    refresh_uptime([component.pk], component.created_at)
+    if writing_past():
+        touched([component.pk])  # its history comes at the import's end
+    else:
+        StatusPeriod.objects.start_history(component, component.status)
+        refresh_uptime([component.pk], component.created_at)
     record_audit("component.created", component, actor=author, after=snapshot(component))
     return component
 

@@ -302,12 +302,13 @@ def set_component_status(
     validate_component_statuses({component: status})
     component.refresh_from_db()
     before = snapshot(component)
-    apply_component_statuses({component: status}, at=at or timezone.now(), cause=PeriodCause.STAFF)
+    at = at or timezone.now()
+    apply_component_statuses({component: status}, at=at, cause=PeriodCause.STAFF)
     component.refresh_from_db()
     if before["status"] != component.status:
-        record_audit(
-            "component.status", component, actor=author, before=before, after=snapshot(component)
-        )
+        # changed_at: when the period starts, for a replay of the history from this log
+        after = snapshot(component, changed_at=at.isoformat())  # to the microsecond
+        record_audit("component.status", component, actor=author, before=before, after=after)
         record_notice(
             NoticeKind.COMPONENT_UPDATED,
             channels=channels,

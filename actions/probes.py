@@ -116,9 +116,10 @@ def set_status_by_probe(
     before = snapshot(component)
     at = at or timezone.now()
     last = StatusPeriod.objects.last_change([component])
+    at = at if last is None else max(at, last)
     changes = apply_component_statuses(
         {component: status},
-        at=at if last is None else max(at, last),
+        at=at,
         cause=PeriodCause.PROBE,
         probe=probe,
     )
@@ -132,7 +133,12 @@ def set_status_by_probe(
             actor=None,
             before=before,
             # The alert is named so recovery can find the change to undo (set_back_after_alert).
-            after=snapshot(component, probe=probe.name, probe_alert=alert.pk if alert else None),
+            after=snapshot(
+                component,
+                probe=probe.name,
+                probe_alert=alert.pk if alert else None,
+                changed_at=at.isoformat(),
+            ),
         )
     record_notice(
         NoticeKind.COMPONENT_UPDATED,

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 
+from actions.past import touched, writing_past
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -58,12 +59,26 @@ def apply_component_statuses(
     `at`: when the change happened (the update's posted_at); `backdate_to`: an earlier
     start for the new periods where the history allows it (an incident's started_at).
     `cause` and the incident, maintenance or probe say what made the change. Raises
-    OutOfOrderChange, writing nothing more, for a change dated before a component's last one.
+    OutOfOrderChange, writing nothing more, for a change dated before a component's last one;
+    under `importing_history` the periods are left to the import's end (any order goes).
     """
     changes: list[dict[str, object]] = []
     for component, new_status in statuses.items():
         component.refresh_from_db(fields=["status", "created_at"])
         if component.status == new_status:
+            continue
+        changes.append(
+            {
+                "component_id": component.pk,
+                "name": component.name,
+                "old_status": component.status,
+                "new_status": new_status,
+            }
+        )
+        if writing_past():  # the import rebuilds the periods from these changes at its end
+            touched([component.pk])
+            component.status = new_status
+            component.save(update_fields=["status", "updated_at"])
             continue
         first = StatusPeriod.objects.start_history(
             component, component.status, before=min(at, backdate_to or at)
@@ -78,14 +93,6 @@ def apply_component_statuses(
             incident=incident,
             maintenance=maintenance,
             probe=probe,
-        )
-        changes.append(
-            {
-                "component_id": component.pk,
-                "name": component.name,
-                "old_status": component.status,
-                "new_status": new_status,
-            }
         )
         component.status = new_status
         component.save(update_fields=["status", "updated_at"])

@@ -83,9 +83,12 @@ def fit(text: str, limit: int) -> str:
 
 
 class HistoryWriter:
-    def __init__(self, source: str, report: ImportReport):
+    def __init__(
+        self, source: str, report: ImportReport, imported: actions.ImportedHistory | None = None
+    ):
         self.source = source
         self.report = report
+        self.imported = imported or actions.ImportedHistory()
         self.now = timezone.now()
         self.components: dict[str, Component] = {}
         self.groups: dict[str, ComponentGroup] = {}
@@ -168,10 +171,12 @@ class HistoryWriter:
                     only_show_if_degraded=item.only_show_if_degraded,
                 )
                 self.remember(TargetKind.COMPONENT, item.source_id, component)
+                self.imported.described.add(component.pk)
                 self.report.note("component", "created", component.name)
                 return component
             self.remember(TargetKind.COMPONENT, item.source_id, component)
             outcome = "linked to the one of its name here"
+        self.imported.described.add(component.pk)
         if all(getattr(component, field) == value for field, value in fields.items()):
             self.report.note("component", "unchanged" if key else outcome)
             return component
@@ -207,6 +212,7 @@ class HistoryWriter:
 
     def write_maintenance(self, item: MaintenanceItem) -> None:
         updates = sorted(item.updates, key=lambda u: u.posted_at)
+        self.imported.seen(item.created_at, *(u.posted_at for u in updates[:1]))
         try:
             self._write_maintenance(item, updates)
         except (ValidationError, InvalidTransition) as error:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+import actions
 from importers.cachet import read_cachet
 from importers.history_items import History
 from importers.history_writer import HistoryWriter, ImportReport
@@ -25,16 +26,19 @@ from importers.subscribers_csv import read_subscribers_csv
 
 def write_history(history: History, report: ImportReport) -> ImportReport:
     """Write every item of `history` (call inside the import's one transaction)."""
-    writer = HistoryWriter(history.source, report)
-    writer.write_groups(history.groups, history.components_from)
-    writer.write_components(history.components, history.components_from)
-    incidents = IncidentBatches(writer)
-    for incident in history.incidents:
-        incidents.add(incident)
-    incidents.flush()
-    for maintenance in history.maintenance:
-        writer.write_maintenance(maintenance)
-    writer.settle_component_statuses(history.components)
+    # The periods are rebuilt from what it wrote, at the end; the components it creates
+    # are there from the earliest time the source speaks of.
+    with actions.importing_history() as imported:
+        writer = HistoryWriter(history.source, report, imported)
+        writer.write_groups(history.groups, history.components_from)
+        writer.write_components(history.components, history.components_from)
+        incidents = IncidentBatches(writer)
+        for incident in history.incidents:
+            incidents.add(incident)
+        incidents.flush()
+        for maintenance in history.maintenance:
+            writer.write_maintenance(maintenance)
+        writer.settle_component_statuses(history.components)
     return report
 
 

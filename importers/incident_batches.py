@@ -40,6 +40,7 @@ class IncidentBatches:
         updates = sorted(item.updates, key=lambda u: u.posted_at)
         if not updates:
             raise SourceError(item.where, "the incident has no updates")
+        self.writer.imported.seen(item.started_at, updates[0].posted_at)
         self.pending.append((item, updates))
         if len(self.pending) >= BATCH:
             self.flush()

@@ -151,10 +151,12 @@ def _event(source: str, entry: Mapping[str, Any], kind: str, existing: SourceKey
     if existing is not None:
         return "kept"  # already imported: its updates are history, not rewritten
     author = _author(entry["author"])
-    if kind == INCIDENT:
-        _key(source, entry, TargetKind.INCIDENT, _incident(source, entry, author))
-    else:
-        _key(source, entry, TargetKind.MAINTENANCE, _maintenance(source, entry, author))
+    # Backdated: the periods of any component it names are rebuilt from the record after.
+    with actions.importing_history():
+        if kind == INCIDENT:
+            _key(source, entry, TargetKind.INCIDENT, _incident(source, entry, author))
+        else:
+            _key(source, entry, TargetKind.MAINTENANCE, _maintenance(source, entry, author))
     return "created"
 
 
@@ -186,7 +188,8 @@ def apply_plan(
 ) -> Counter[str]:
     """Write every entry (as staff chose, else as proposed) in one transaction."""
     outcome: Counter[str] = Counter()
-    for entry in entries:
-        kind = (choices or {}).get(entry["source_id"], entry["kind"])
-        outcome[apply_entry(source, entry, kind)] += 1
+    with actions.importing_history():
+        for entry in entries:
+            kind = (choices or {}).get(entry["source_id"], entry["kind"])
+            outcome[apply_entry(source, entry, kind)] += 1
     return outcome

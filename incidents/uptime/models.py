@@ -16,6 +16,7 @@ class HistoryModels:
     Maintenance: Any
     MaintenanceUpdate: Any
     AuditEntry: Any
+    Probe: Any
 
     @classmethod
     def from_apps(cls, apps: Any) -> HistoryModels:

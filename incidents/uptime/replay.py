@@ -4,8 +4,8 @@ The actions write periods as statuses change; history written before them (or by
 writers such as benchmarks/history.py) is replayed from the changes the record kept:
 each incident update's and maintenance update's `component_changes` at its posted_at
 (an incident's opening at its started_at, if earlier; a window that recorded none, from
-its moves in and out of progress), staff settings from the audit log, and each
-component's creation. Migrations call it with their historical models.
+its moves in and out of progress), staff's and probes' settings from the audit log, and
+each component's creation. Migrations call it with their historical models.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class _Change:
     cause: str
     incident_id: int | None = None
     maintenance_id: int | None = None
+    probe_id: int | None = None
 
 
 def _changes_of(component_changes: Any) -> Iterable[tuple[int, str, str]]:
@@ -95,17 +96,48 @@ def _recorded_changes(models: HistoryModels, ids: set[int]) -> dict[int, list[_C
                 )
     for component_id, change in _maintenance_changes(models, ids):
         found[component_id].append(change)
+    for component_id, change in _staff_and_probe_changes(models, ids):
+        found[component_id].append(change)
+    for changes in found.values():
+        changes.sort(key=lambda change: (change.at, change.order))
+    return found
+
+
+def _staff_and_probe_changes(models: HistoryModels, ids: set[int]) -> Iterable[tuple[int, _Change]]:
+    """Statuses set by staff or a probe, from the audit log: at the time the change took
+    (`changed_at`, if the entry kept it: a probe counts from when it noticed), else the
+    entry's own time."""
+    probes = {
+        (component_id, name): pk
+        for pk, component_id, name in models.Probe.objects.filter(component_id__in=ids)
+        .order_by("-pk")
+        .values_list("pk", "component_id", "name")
+    }
     staff = models.AuditEntry.objects.filter(
         action="component.status", object_type="incidents.component"
     ).values_list("pk", "at", "object_id", "before", "after")
     for pk, at, object_id, before, after in staff.iterator():
         component_id = int(object_id) if str(object_id).isdigit() else 0
-        if component_id in ids and isinstance(after, dict) and after.get("status"):
-            old = (before or {}).get("status", "") if isinstance(before, dict) else ""
-            found[component_id].append(_Change(at, (2, pk), after["status"], old, "staff"))
-    for changes in found.values():
-        changes.sort(key=lambda change: (change.at, change.order))
-    return found
+        if component_id not in ids or not isinstance(after, dict) or not after.get("status"):
+            continue
+        old = (before or {}).get("status", "") if isinstance(before, dict) else ""
+        changed_at = _moment(after.get("changed_at")) or at
+        if after.get("probe"):
+            probe_id = probes.get((component_id, after["probe"]))
+            change = _Change(changed_at, (2, pk), after["status"], old, "probe", probe_id=probe_id)
+        else:
+            change = _Change(changed_at, (2, pk), after["status"], old, "staff")
+        yield component_id, change
+
+
+def _moment(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _periods(models: HistoryModels, component: Any, changes: list[_Change]) -> list[Any]:
@@ -137,6 +169,7 @@ def _periods(models: HistoryModels, component: Any, changes: list[_Change]) -> l
             "cause": change.cause,
             "incident_id": change.incident_id,
             "maintenance_id": change.maintenance_id,
+            "probe_id": change.probe_id,
         }
         if at == current.started_at:
             for name, value in what.items():
