@@ -163,11 +163,13 @@ def apply_entry(
         return "skipped"
     if kind not in entry["possible_kinds"]:
         raise ItemError(f"{entry['label']}: cannot become {kind!r}.")
-    existing = (
-        SourceKey.objects.filter(source=source, source_id=entry["source_id"], kind__in=KINDS)
-        .select_related("post")
-        .first()
-    )
+    existing = None
+    if batches is None or not batches.first_import:
+        existing = (
+            SourceKey.objects.filter(source=source, source_id=entry["source_id"], kind__in=KINDS)
+            .select_related("post")
+            .first()
+        )
     if existing is not None and existing.kind != kind:
         return "kept"  # imported before as another kind: left as it is
     if batches is not None and existing is None:

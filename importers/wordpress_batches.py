@@ -52,6 +52,8 @@ class Batches:
         self.categories: dict[tuple[str, str], Category] = {}
         self.tags: dict[str, Tag] = {}
         self.authors: dict[str, AbstractBaseUser | None] = {}
+        # Nothing imported from this site yet: no entry needs looking up.
+        self.first_import = not SourceKey.objects.filter(source=source).exists()
 
     def author(self, login: str) -> AbstractBaseUser | None:
         if login not in self.authors:
