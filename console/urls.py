@@ -82,6 +82,11 @@ urlpatterns = [
     path("imports/history/", history_imports.history_upload, name="history_upload"),
     path("imports/history/<str:token>/", history_imports.history_preview, name="history_preview"),
     path("imports/history/<str:token>/apply/", history_imports.history_apply, name="history_apply"),
+    path(
+        "imports/history/<str:token>/discard/",
+        history_imports.history_discard,
+        name="history_discard",
+    ),
     path("users/", users.user_list, name="users"),
     path("users/new/", users.user_new, name="user_new"),
     path("users/<int:pk>/", users.user_detail, name="user"),

@@ -61,3 +61,11 @@ def history_apply(request: HttpRequest, token: str) -> HttpResponse:
         f"Imported {pending.source_label} ({pending.described}): {done}. Nobody was notified.",
     )
     return redirect("console:history_upload")
+
+
+@admin_view
+@require_POST
+def history_discard(request: HttpRequest, token: str) -> HttpResponse:
+    uploads.discard(token)
+    messages.success(request, "The upload was removed; nothing was imported.")
+    return redirect("console:history_upload")

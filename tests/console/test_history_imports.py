@@ -189,3 +189,12 @@ def test_editors_may_not_import(signed_in, editor, upload_dir):
     response = client.post(URL, {"source": "statuspage", "exports": statuspage_files()})
     assert response.status_code == 403
     assert kept(upload_dir) == [] and not Incident.objects.exists()
+
+
+def test_a_discarded_upload_is_removed_and_nothing_imported(signed_in, admin_user, upload_dir):
+    client = signed_in(admin_user)
+    response = client.post(URL, {"source": "statuspage", "exports": statuspage_files()})
+    assert len(kept(upload_dir)) == 1
+    discarded = client.post(f"{response['Location']}discard/", follow=True)
+    assert "The upload was removed; nothing was imported." in discarded.content.decode()
+    assert kept(upload_dir) == [] and not Incident.objects.exists()
