@@ -21,7 +21,14 @@ import actions
 from actions.backfill_posts import PastPost, PastPostRefused, backfill_posts
 from actions.backfill_windows import PastWindow, PastWindowRefused, backfill_windows
 from importers.models import SourceKey, TargetKind
-from incidents.models import Category, Impact, IncidentStatus, MaintenanceStatus, Tag
+from incidents.models import (
+    Category,
+    Impact,
+    IncidentStatus,
+    IncidentUpdate,
+    MaintenanceStatus,
+    Tag,
+)
 
 BATCH = 200
 Entry = Mapping[str, Any]
@@ -181,6 +188,13 @@ class Batches:
             self._key(entry, TargetKind.INCIDENT, incident=incident)
             for (entry, _), (incident, _) in zip(batch, written, strict=True)
         )
+        # The acts would have signed each update with the post's author.
+        by_author: dict[AbstractBaseUser, list[int]] = {}
+        for (entry, _), (incident, _) in zip(batch, written, strict=True):
+            if (author := self.author(entry["author"])) is not None:
+                by_author.setdefault(author, []).append(incident.pk)
+        for author, incident_ids in by_author.items():
+            IncidentUpdate.objects.filter(incident_id__in=incident_ids).update(author=author)
 
     def _key(self, entry: Entry, kind: str, **row: Any) -> SourceKey:
         return SourceKey(

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from console.roles import Role
 from importers.models import SourceKey
 from importers.wordpress import INCIDENT, MAINTENANCE, POST
 from importers.wordpress_apply import ItemError, apply_entry, apply_plan
 from incidents.models import Incident, Maintenance, Post, PublicationState
+from tests.console.conftest import make_staff
 from tests.importers.wordpress_fixture import runbox_plan
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +39,7 @@ def everything() -> dict[str, Any]:
             i.title, i.status, i.impact, i.started_at, i.created_at, i.updated_at,
             i.resolved_at, i.monitoring_at,
             list(i.updates.order_by("posted_at", "pk").values_list(
-                "status", "body", "posted_at", "component_changes"
+                "status", "body", "posted_at", "component_changes", "author__username"
             )),
         )
         for i in Incident.objects.order_by("title")
@@ -70,10 +72,12 @@ def imported(*, batched: bool) -> dict[str, Any]:
 
 
 def test_batches_write_what_the_acts_one_by_one_write():
+    make_staff("geir", Role.EDITOR)  # the fixture's author of the incidents and windows
     one_by_one, batched = imported(batched=False), imported(batched=True)
     assert {kind for _, kind, _, _ in batched["keys"]} == {POST, INCIDENT, MAINTENANCE}
     assert len(batched["posts"]) == 5 and len(batched["incidents"]) == 3
     assert len(batched["windows"]) == 2
+    assert batched["incidents"][0][-1][0][-1] == "geir"
     assert batched == one_by_one
 
 
