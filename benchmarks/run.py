@@ -34,6 +34,7 @@ from benchmarks import (  # noqa: E402
     report,
     servers,
     statuspage_import,
+    wordpress_import,
 )
 
 HERE = ROOT / "benchmarks"
@@ -194,6 +195,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(benchmarks/statuspage_import.py)",
     )
     parser.add_argument(
+        "--wordpress-import",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a WordPress export of 1,000 and 10,000 posts imported "
+        "(benchmarks/wordpress_import.py)",
+    )
+    parser.add_argument(
         "--broker",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -262,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         if opts.probes:
             print("probes: 1,000 probes at 60 s against smtp-sink, one worker …", flush=True)
             results["probes"] = probe_load.in_child(opts.quick)
+        if opts.wordpress_import:
+            print("import: a WordPress export of 1,000 and 10,000 posts …", flush=True)
+            results["wordpress_import"] = wordpress_import.in_child(root, opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -294,6 +305,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{import_text}\n")
         if opts.readme:
             statuspage_import.write_readme(import_text)
+    wordpress = results.get("wordpress_import")
+    if isinstance(wordpress, dict) and "skipped" not in wordpress:
+        wordpress_text = wordpress_import.section(wordpress)
+        print(f"\n{wordpress_text}\n")
+        if opts.readme:
+            statuspage_import.write_readme(
+                wordpress_text, wordpress_import.START, wordpress_import.END
+            )
     attacked = results.get("attack")
     if isinstance(attacked, dict) and "skipped" not in attacked:
         attack_text = attack.section(attacked, attacked["machine"])

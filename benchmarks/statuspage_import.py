@@ -262,12 +262,13 @@ def section(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, start: str = START, end: str = END) -> None:
+    """Put `text` between the markers `start` and `end` in README.md (at its end if absent)."""
     current = README.read_text()
-    block = f"{START}\n{text.strip()}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        current = f"{head}{block}{rest.split(END, 1)[1]}"
+    block = f"{start}\n{text.strip()}\n{end}"
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        current = f"{head}{block}{rest.split(end, 1)[1]}"
     else:
         current = f"{current.rstrip()}\n\n{block}\n"
     README.write_text(current)

@@ -11,8 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,24 +18,19 @@ from django.utils import timezone
 import actions
 from actions.steps import Author
 from importers.models import SourceKey, TargetKind
-from importers.wordpress import DRAFT, INCIDENT, KINDS, POST, SKIP
+from importers.wordpress import DRAFT, INCIDENT, KINDS, MAINTENANCE, POST, SKIP
+from importers.wordpress_batches import Batches, ItemError, author_named
 from incidents.models import Impact, Incident, IncidentStatus, Maintenance, Post
 
 NOBODY: list[str] = []  # an import never notifies: every act gets no channels
 RESOLVED_WITHOUT_WORDS = "Resolved (marked so in the title of the original post)."
 
 
-class ItemError(ValueError):
-    """An entry of the plan the actions refused; the message names the entry."""
-
-
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _author(login: str) -> AbstractBaseUser | None:
-    # Matched to an existing account by login; an import creates no accounts.
-    return get_user_model().objects.filter(username=login).first() if login else None
+_author = author_named
 
 
 def _key(source: str, entry: Mapping[str, Any], kind: str, row: Any) -> None:
@@ -160,19 +153,37 @@ def _event(source: str, entry: Mapping[str, Any], kind: str, existing: SourceKey
     return "created"
 
 
-def apply_entry(source: str, entry: Mapping[str, Any], kind: str) -> str:
-    """Write one entry as `kind`; what happened ("created", "updated", "kept", "skipped")."""
+def apply_entry(
+    source: str, entry: Mapping[str, Any], kind: str, batches: Batches | None = None
+) -> str:
+    """Write one entry as `kind`; what happened ("created", "updated", "kept", "skipped").
+
+    With `batches`, a new published post or a new incident is queued there (written when
+    the batch is full or flushed) instead of written at once.
+    """
     if kind == SKIP:
         return "skipped"
     if kind not in entry["possible_kinds"]:
         raise ItemError(f"{entry['label']}: cannot become {kind!r}.")
-    existing = (
-        SourceKey.objects.filter(source=source, source_id=entry["source_id"], kind__in=KINDS)
-        .select_related("post")
-        .first()
-    )
+    existing = None
+    if batches is None or not batches.first_import:
+        existing = (
+            SourceKey.objects.filter(source=source, source_id=entry["source_id"], kind__in=KINDS)
+            .select_related("post")
+            .first()
+        )
     if existing is not None and existing.kind != kind:
         return "kept"  # imported before as another kind: left as it is
+    if batches is not None and existing is None:
+        if kind == POST and entry["publication"] != DRAFT:
+            batches.add_post(entry)
+            return "created"
+        if kind == INCIDENT:
+            batches.add_incident(entry)
+            return "created"
+        if kind == MAINTENANCE:
+            batches.add_window(entry)
+            return "created"
     try:
         if kind == POST:
             return _post(source, entry, existing)
@@ -189,7 +200,9 @@ def apply_plan(
     """Write every entry (as staff chose, else as proposed) in one transaction."""
     outcome: Counter[str] = Counter()
     with actions.importing_history():
+        batches = Batches(source, RESOLVED_WITHOUT_WORDS)
         for entry in entries:
             kind = (choices or {}).get(entry["source_id"], entry["kind"])
-            outcome[apply_entry(source, entry, kind)] += 1
+            outcome[apply_entry(source, entry, kind, batches)] += 1
+        batches.flush()
     return outcome

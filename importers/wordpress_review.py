@@ -10,10 +10,33 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from importers.models import ImportReview
-from importers.wordpress import KINDS, SKIP, Options, read_plan
+from importers.models import ImportReview, SourceKey, TargetKind
+from importers.wordpress import KINDS, POST, SKIP, Options, read_plan
 from importers.wordpress_apply import apply_plan
+from incidents.models import Post
 from incidents.timefmt import site_zone
+
+
+def propose_skipping_taken_addresses(plan: dict[str, Any]) -> None:
+    """A post whose address a post here already has (not from this site) is proposed skipped.
+
+    Its old WordPress address then leads to the post already here; staff may still choose
+    otherwise, e.g. import it as an incident.
+    """
+    posts = [entry for entry in plan["items"] if entry["kind"] == POST]
+    ours = SourceKey.objects.filter(source=plan["source"], kind=TargetKind.POST)
+    taken = set(
+        Post.objects.filter(slug__in=[entry["slug"] for entry in posts])
+        .exclude(pk__in=ours.values("post"))
+        .values_list("slug", flat=True)
+    )
+    for entry in posts:
+        if entry["slug"] in taken:
+            entry["kind"] = SKIP
+            entry["note"] = (
+                f"A post at /blog/{entry['slug']}/ is already on this site: skipped, and its old "
+                "address leads there. Import it as something else, or skip it."
+            )
 
 
 def start_review(
@@ -21,6 +44,7 @@ def start_review(
 ) -> ImportReview:
     """Read the export into a plan kept for review; nothing of it is written yet."""
     plan = read_plan(stream, options)
+    propose_skipping_taken_addresses(plan)
     return ImportReview.objects.create(
         source=plan["source"],
         file_name=options.file_name,

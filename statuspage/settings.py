@@ -385,6 +385,11 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
 IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_BYTES", 50_000_000, minimum=1)
 IMPORT_FETCH_TIMEOUT = env_int("IMPORT_FETCH_TIMEOUT", 60, minimum=1)
 IMPORT_ALLOW_HTTP_LOOPBACK = env_bool("IMPORT_ALLOW_HTTP_LOOPBACK", False)
+# Files uploaded to the console's import pages (importers/uploads.py): kept in a private temp
+# folder (never under a public path) from the preview to the apply, then removed.
+IMPORT_UPLOAD_MAX_BYTES = env_int("IMPORT_UPLOAD_MAX_BYTES", 100_000_000, minimum=1)
+IMPORT_UPLOAD_MAX_AGE = env_int("IMPORT_UPLOAD_MAX_AGE", 3600, minimum=60)
+IMPORT_UPLOAD_DIR = env_str("IMPORT_UPLOAD_DIR", "")
 # Staff alerts when an incident's promised next update is late (console/alerts.py).
 NEXT_UPDATE_ALERTS = env_bool("NEXT_UPDATE_ALERTS", True)
 STAFF_ALERT_WEBHOOK_URL = env_str("STAFF_ALERT_WEBHOOK_URL", "")

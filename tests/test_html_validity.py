@@ -212,6 +212,16 @@ def test_the_main_console_screens_are_valid_html(tmp_path: Path) -> None:
     with RUNBOX_WXR.open("rb") as export:
         uploaded = client.post("/staff/imports/", {"export": export, "status_category": "status"})
     paths.append(uploaded["Location"])  # the review of a WordPress export
+    paths.append("/staff/imports/history/")
+    example = Path(__file__).parent / "fixtures" / "statuspage" / "import-example"
+    with (
+        (example / "summary.json").open("rb") as summary,
+        (example / "incidents.json").open("rb") as incidents,
+    ):
+        previewed = client.post(
+            "/staff/imports/history/", {"source": "statuspage", "exports": [summary, incidents]}
+        )
+    paths.append(previewed["Location"])  # the preview of a Statuspage upload
     pages = {}
     for path in paths:
         response = client.get(path)

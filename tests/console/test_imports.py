@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -106,3 +108,28 @@ def test_editors_may_not_import(signed_in, editor):
     response = upload(signed_in(editor), RUNBOX_WXR.read_bytes())
     assert response.status_code == 403
     assert not ImportReview.objects.exists()
+
+
+def test_a_post_whose_address_is_taken_is_proposed_skipped(signed_in, admin_user):
+    existing = Post.objects.create(
+        title="Spam filter upgrades",
+        slug="spam-filter-upgrades-and-policies",
+        body="Here already.",
+        published_at=datetime(2016, 1, 24, 13, tzinfo=UTC),
+    )
+    client = signed_in(admin_user)
+    upload(client, RUNBOX_WXR.read_bytes())
+    review = ImportReview.objects.get()
+    page = client.get(f"/staff/imports/{review.pk}/").content.decode()
+    assert "A post at /blog/spam-filter-upgrades-and-policies/ is already on this site" in page
+    applied = client.post(f"/staff/imports/{review.pk}/apply/", follow=True)
+    assert "Imported runbox.xml: 9 created, 1 skipped." in applied.content.decode()
+    assert Post.objects.filter(slug=existing.slug).get() == existing
+    assert client.get("/2016/01/24/spam-filter-upgrades-and-policies/")["Location"] == (
+        "/blog/spam-filter-upgrades-and-policies/"
+    )
+    # Imported again: its own posts are its own, not "taken".
+    upload(client, RUNBOX_WXR.read_bytes())
+    again = ImportReview.objects.latest("pk")
+    skipped = [e["source_id"] for e in again.plan["items"] if e["kind"] == "skip"]
+    assert skipped == ["109"]
