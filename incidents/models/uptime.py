@@ -1,0 +1,244 @@
+"""The published uptime formula, read from the daily rollups (`UptimeDay`).
+
+uptime = 1 - weighted downtime / (observed seconds - maintenance seconds)
+
+Each second in a status counts as down by that status's weight (settings; by default a
+major outage fully, a partial outage 0.3, degraded performance not at all). Maintenance is
+left out of both sides. A day nobody observed (before the component existed, or a day the
+rollup has not reached) is "no data", never 100%. A group shows the worst of its members.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+
+from incidents.models.components import ComponentStatus
+from incidents.models.history import UptimeDay
+from incidents.models.status import component_status_rank
+
+NO_DATA = "no_data"
+
+
+@dataclass(frozen=True)
+class Weights:
+    major_outage: float
+    partial_outage: float
+    degraded_performance: float
+
+    @classmethod
+    def from_settings(cls) -> Weights:
+        return cls(
+            settings.UPTIME_WEIGHT_MAJOR_OUTAGE,
+            settings.UPTIME_WEIGHT_PARTIAL_OUTAGE,
+            settings.UPTIME_WEIGHT_DEGRADED_PERFORMANCE,
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            ComponentStatus.MAJOR_OUTAGE: self.major_outage,
+            ComponentStatus.PARTIAL_OUTAGE: self.partial_outage,
+            ComponentStatus.DEGRADED_PERFORMANCE: self.degraded_performance,
+            ComponentStatus.UNDER_MAINTENANCE: 0.0,
+        }
+
+
+@dataclass(frozen=True)
+class DaySeconds:
+    """One day's seconds in each status; a day without a row is all zeros (no data)."""
+
+    day: date
+    observed: int = 0
+    major_outage: int = 0
+    partial_outage: int = 0
+    degraded_performance: int = 0
+    under_maintenance: int = 0
+    worst_status: str = NO_DATA
+    incident_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: UptimeDay) -> DaySeconds:
+        return cls(
+            row.day,
+            row.observed_seconds,
+            row.major_outage_seconds,
+            row.partial_outage_seconds,
+            row.degraded_performance_seconds,
+            row.under_maintenance_seconds,
+            row.worst_status if row.observed_seconds else NO_DATA,
+            tuple(int(pk) for pk in row.incident_ids or ()),
+        )
+
+    def weighted_down(self, weights: Weights) -> float:
+        return (
+            self.major_outage * weights.major_outage
+            + self.partial_outage * weights.partial_outage
+            + self.degraded_performance * weights.degraded_performance
+        )
+
+    @property
+    def counted(self) -> int:
+        """The seconds the formula counts: observed, less maintenance."""
+        return max(0, self.observed - self.under_maintenance)
+
+    def seconds_by_status(self) -> dict[str, int]:
+        operational = self.observed - (
+            self.major_outage
+            + self.partial_outage
+            + self.degraded_performance
+            + self.under_maintenance
+        )
+        return {
+            ComponentStatus.OPERATIONAL: max(0, operational),
+            ComponentStatus.DEGRADED_PERFORMANCE: self.degraded_performance,
+            ComponentStatus.PARTIAL_OUTAGE: self.partial_outage,
+            ComponentStatus.MAJOR_OUTAGE: self.major_outage,
+            ComponentStatus.UNDER_MAINTENANCE: self.under_maintenance,
+        }
+
+
+def uptime(days: Iterable[DaySeconds], weights: Weights) -> float | None:
+    """The formula over any days; None when none of their seconds count (no data)."""
+    counted = down = 0.0
+    for day in days:
+        counted += day.counted
+        down += day.weighted_down(weights)
+    if counted <= 0:
+        return None
+    return max(0.0, 1 - down / counted)
+
+
+def worse_status(a: str, b: str) -> str:
+    """The worse of two day statuses; any observed status beats "no data"."""
+    if a == NO_DATA:
+        return b
+    if b == NO_DATA:
+        return a
+    return max(a, b, key=component_status_rank)
+
+
+@dataclass
+class DayUptime:
+    seconds: DaySeconds
+    ratio: float | None
+
+    @property
+    def day(self) -> date:
+        return self.seconds.day
+
+    @property
+    def status(self) -> str:
+        return self.seconds.worst_status
+
+    @property
+    def incident_ids(self) -> tuple[int, ...]:
+        return self.seconds.incident_ids
+
+    @property
+    def is_quiet(self) -> bool:
+        """Nothing to tell: fully up, or no data, and no incident."""
+        return (
+            not self.incident_ids
+            and self.ratio in (None, 1.0)
+            and self.status
+            in (
+                ComponentStatus.OPERATIONAL,
+                NO_DATA,
+            )
+        )
+
+
+@dataclass
+class UptimeHistory:
+    """A component's (or a group's) days, oldest first, and the formula over all of them."""
+
+    days: list[DayUptime]
+    ratio: float | None
+    weights: Weights = field(repr=False)
+
+    @property
+    def first_day(self) -> date:
+        return self.days[0].day
+
+    @property
+    def last_day(self) -> date:
+        return self.days[-1].day
+
+    @property
+    def notable_days(self) -> list[DayUptime]:
+        return [d for d in reversed(self.days) if not d.is_quiet]
+
+    @property
+    def quiet_count(self) -> int:
+        return sum(1 for d in self.days if d.is_quiet)
+
+
+def day_range(last: date, count: int) -> list[date]:
+    return [last - timedelta(days=n) for n in range(count - 1, -1, -1)]
+
+
+def history_from(
+    seconds_by_day: dict[date, DaySeconds], days: Sequence[date], weights: Weights
+) -> UptimeHistory:
+    filled = [seconds_by_day.get(day) or DaySeconds(day) for day in days]
+    return UptimeHistory(
+        [DayUptime(s, uptime([s], weights)) for s in filled], uptime(filled, weights), weights
+    )
+
+
+def histories(
+    component_ids: Iterable[int], last: date, count: int, weights: Weights | None = None
+) -> dict[int, UptimeHistory]:
+    """Each component's last `count` days up to `last`, in one query whatever the history."""
+    weights = weights or Weights.from_settings()
+    ids = list(component_ids)
+    days = day_range(last, count)
+    rows = UptimeDay.objects.filter(component_id__in=ids, day__gte=days[0], day__lte=last)
+    by_component: dict[int, dict[date, DaySeconds]] = {pk: {} for pk in ids}
+    for row in rows.order_by():
+        by_component[row.component_id][row.day] = DaySeconds.from_row(row)
+    return {pk: history_from(by_component[pk], days, weights) for pk in ids}
+
+
+def worst_of(members: Sequence[UptimeHistory]) -> UptimeHistory:
+    """A group's history: each day the worst member's day, and the worst member's total."""
+    if len(members) == 1:
+        return members[0]
+    days = []
+    for member_days in zip(*(m.days for m in members), strict=True):
+        observed = [d for d in member_days if d.ratio is not None]
+        worst = min(observed, key=lambda d: d.ratio or 0.0) if observed else member_days[0]
+        status = NO_DATA
+        for d in member_days:
+            status = worse_status(status, d.status)
+        incidents = sorted({pk for d in member_days for pk in d.incident_ids})
+        seconds = DaySeconds(
+            worst.day,
+            worst.seconds.observed,
+            worst.seconds.major_outage,
+            worst.seconds.partial_outage,
+            worst.seconds.degraded_performance,
+            worst.seconds.under_maintenance,
+            status,
+            tuple(incidents),
+        )
+        days.append(DayUptime(seconds, worst.ratio))
+    ratios = [m.ratio for m in members if m.ratio is not None]
+    return UptimeHistory(days, min(ratios) if ratios else None, members[0].weights)
+
+
+def percent_text(ratio: float | None) -> str:
+    """'99.95%', rounded down so that any downtime shows (never '100.00%' for 99.999%)."""
+    if ratio is None:
+        return "no data"
+    if ratio >= 1:
+        return "100%"
+    return f"{math.floor(ratio * 10000) / 100:.2f}%"
+
+
+def status_text(status: str) -> str:
+    return "no data" if status == NO_DATA else ComponentStatus(status).label.lower()
