@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import timefmt
-from incidents.api.serializers import Json, api_time, public_id
+from incidents.api.serializers import Json, public_id
 from incidents.cors import allow_any_origin
 from incidents.models import Component
 from incidents.models.uptime import DaySeconds, UptimeHistory, histories
@@ -66,7 +66,6 @@ def document(component: Component, history: UptimeHistory, today: date) -> Json:
         "time_zone": settings.SITE_TIME_ZONE,
         "from": history.first_day.isoformat(),
         "to": today.isoformat(),
-        "generated_at": api_time(timezone.now()),
         "totals": {
             "uptime": history.ratio,
             "observed_seconds": sum(d.seconds.observed for d in history.days),
