@@ -69,7 +69,8 @@ def test_it_shows_components_grouped_with_their_status(client, site):
 
     def row(name: str, status: str, label: str) -> str:
         return (
-            rf'<span class="component-name">{name}(<small>[^<]*</small>)?</span>\s*'
+            rf'<span class="component-name"><a href="components/[0-9]+/">{name}</a>'
+            rf'(<small>[^<]*</small>)?</span>\s*'
             rf'<span class="pill component-{status}">{label}</span>'
         )
 
