@@ -23,11 +23,14 @@ from django.test import Client
 from django.utils import timezone
 
 from console.roles import Role
+from incidents import timefmt
 from incidents.markup import render_fresh
 from incidents.models import Component, ComponentStatus, Incident, Maintenance
 from tests.console.conftest import make_staff
 from tests.factories import (
+    make_probe_hours,
     make_tag,
+    make_uptime_day,
     open_incident,
     publish_post,
     schedule_maintenance,
@@ -117,13 +120,21 @@ def demo_site(settings) -> None:
     settings.BLOG_PAGE_SIZE = 4
     call_command("load_demo", stdout=StringIO())
     imap = Component.objects.get(name="IMAP")
-    open_incident(
+    logins = open_incident(
         "Logins fail",
         body="Users cannot **log in**.",
         impact="critical",
         components={imap: ComponentStatus.MAJOR_OUTAGE},
     )
     now = timezone.now()
+    today = timefmt.in_zone(now).date()
+    for n in range(1, 5):
+        make_uptime_day(imap, today - timezone.timedelta(days=n))
+    make_uptime_day(
+        imap, today, major_outage_seconds=3600, incident_ids=[logins.pk], observed_seconds=20000
+    )
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    make_probe_hours(imap, [(hour - timezone.timedelta(hours=h), 40.0, 90.0) for h in (1, 2, 3)])
     start = now + timezone.timedelta(days=3)
     schedule_maintenance("Storage migration", start=start, end=start + timezone.timedelta(hours=2))
     publish_post("New spam filter", slug="new-spam-filter", tags=[make_tag("Spam")])
@@ -132,7 +143,7 @@ def demo_site(settings) -> None:
 @pytest.mark.usefixtures("demo_site")
 def test_every_public_page_is_valid_html(tmp_path: Path) -> None:
     pages = crawl_public_site(Client())
-    kinds = ("/incidents/", "/maintenance/", "/history/", "/blog/", "/subscribe/", "(404)")
+    kinds = ("/components/", "/incidents/", "/maintenance/", "/history/", "/blog/", "/subscribe/", "(404)")
     assert all(any(kind in path for path in pages) for kind in kinds), sorted(pages)
     errors = validation_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)
