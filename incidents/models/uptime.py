@@ -10,12 +10,16 @@ rollup has not reached) is "no data", never 100%. A group shows the worst of its
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from incidents.models.components import ComponentStatus
 from incidents.models.history import UptimeDay
@@ -47,7 +51,7 @@ class Weights:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DaySeconds:
     """One day's seconds in each status; a day without a row is all zeros (no data)."""
 
@@ -71,6 +75,21 @@ class DaySeconds:
             row.under_maintenance_seconds,
             row.worst_status if row.observed_seconds else NO_DATA,
             tuple(int(pk) for pk in row.incident_ids or ()),
+        )
+
+    @classmethod
+    def from_values(cls, values: tuple[Any, ...]) -> DaySeconds:
+        """From a row of ROW_COLUMNS (no model instance: the page reads hundreds)."""
+        day, observed, major, partial, degraded, maintenance, worst, ids = values
+        return cls(
+            day,
+            observed,
+            major,
+            partial,
+            degraded,
+            maintenance,
+            worst if observed else NO_DATA,
+            _incident_ids(ids),
         )
 
     def weighted_down(self, weights: Weights) -> float:
@@ -101,6 +120,13 @@ class DaySeconds:
         }
 
 
+def _incident_ids(raw: str | list[int] | None) -> tuple[int, ...]:
+    if not raw or raw == "[]":
+        return ()
+    ids = json.loads(raw) if isinstance(raw, str) else raw
+    return tuple(int(pk) for pk in ids)
+
+
 def uptime(days: Iterable[DaySeconds], weights: Weights) -> float | None:
     """The formula over any days; None when none of their seconds count (no data)."""
     counted = down = 0.0
@@ -121,34 +147,25 @@ def worse_status(a: str, b: str) -> str:
     return max(a, b, key=component_status_rank)
 
 
-@dataclass
+QUIET_STATUSES = frozenset({ComponentStatus.OPERATIONAL.value, NO_DATA})
+
+
 class DayUptime:
-    seconds: DaySeconds
-    ratio: float | None
+    """A day and its uptime; `is_quiet` when there is nothing to tell (fully up, or no data,
+    and no incident)."""
 
-    @property
-    def day(self) -> date:
-        return self.seconds.day
+    __slots__ = ("day", "incident_ids", "is_quiet", "ratio", "seconds", "status")
 
-    @property
-    def status(self) -> str:
-        return self.seconds.worst_status
-
-    @property
-    def incident_ids(self) -> tuple[int, ...]:
-        return self.seconds.incident_ids
-
-    @property
-    def is_quiet(self) -> bool:
-        """Nothing to tell: fully up, or no data, and no incident."""
-        return (
+    def __init__(self, seconds: DaySeconds, ratio: float | None) -> None:
+        self.seconds = seconds
+        self.ratio = ratio
+        self.day = seconds.day
+        self.status = seconds.worst_status
+        self.incident_ids = seconds.incident_ids
+        self.is_quiet = (
             not self.incident_ids
-            and self.ratio in (None, 1.0)
-            and self.status
-            in (
-                ComponentStatus.OPERATIONAL,
-                NO_DATA,
-            )
+            and (ratio is None or ratio == 1.0)
+            and self.status in QUIET_STATUSES
         )
 
 
@@ -185,9 +202,28 @@ def history_from(
     seconds_by_day: dict[date, DaySeconds], days: Sequence[date], weights: Weights
 ) -> UptimeHistory:
     filled = [seconds_by_day.get(day) or DaySeconds(day) for day in days]
-    return UptimeHistory(
-        [DayUptime(s, uptime([s], weights)) for s in filled], uptime(filled, weights), weights
-    )
+    counted = down = 0.0
+    result = []
+    for seconds in filled:
+        day_counted, day_down = seconds.counted, seconds.weighted_down(weights)
+        counted += day_counted
+        down += day_down
+        ratio = max(0.0, 1 - day_down / day_counted) if day_counted > 0 else None
+        result.append(DayUptime(seconds, ratio))
+    total = max(0.0, 1 - down / counted) if counted > 0 else None
+    return UptimeHistory(result, total, weights)
+
+
+ROW_COLUMNS = (
+    "day",
+    "observed_seconds",
+    "major_outage_seconds",
+    "partial_outage_seconds",
+    "degraded_performance_seconds",
+    "under_maintenance_seconds",
+    "worst_status",
+    "incident_ids",
+)
 
 
 def histories(
@@ -199,34 +235,45 @@ def histories(
     days = day_range(last, count)
     rows = UptimeDay.objects.filter(component_id__in=ids, day__gte=days[0], day__lte=last)
     by_component: dict[int, dict[date, DaySeconds]] = {pk: {} for pk in ids}
-    for row in rows.order_by():
-        by_component[row.component_id][row.day] = DaySeconds.from_row(row)
+    # The ids as text: most days have none, and decoding "[]" for each of hundreds of rows
+    # was a good part of the page's cost.
+    columns = [*ROW_COLUMNS[:-1], "ids_text"]
+    rows = rows.annotate(ids_text=Cast("incident_ids", TextField()))
+    for component_id, *values in rows.order_by().values_list("component_id", *columns):
+        seconds = DaySeconds.from_values(tuple(values))
+        by_component[component_id][seconds.day] = seconds
     return {pk: history_from(by_component[pk], days, weights) for pk in ids}
+
+
+def _worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
+    first = member_days[0]
+    if all(d.is_quiet and d.status == first.status for d in member_days):
+        return first  # the common case: a quiet day in every member
+    observed = [d for d in member_days if d.ratio is not None]
+    worst = min(observed, key=lambda d: d.ratio or 0.0) if observed else first
+    status = NO_DATA
+    for d in member_days:
+        status = worse_status(status, d.status)
+    incidents = tuple(sorted({pk for d in member_days for pk in d.incident_ids}))
+    seconds = worst.seconds
+    merged = DaySeconds(
+        worst.day,
+        seconds.observed,
+        seconds.major_outage,
+        seconds.partial_outage,
+        seconds.degraded_performance,
+        seconds.under_maintenance,
+        status,
+        incidents,
+    )
+    return DayUptime(merged, worst.ratio)
 
 
 def worst_of(members: Sequence[UptimeHistory]) -> UptimeHistory:
     """A group's history: each day the worst member's day, and the worst member's total."""
     if len(members) == 1:
         return members[0]
-    days = []
-    for member_days in zip(*(m.days for m in members), strict=True):
-        observed = [d for d in member_days if d.ratio is not None]
-        worst = min(observed, key=lambda d: d.ratio or 0.0) if observed else member_days[0]
-        status = NO_DATA
-        for d in member_days:
-            status = worse_status(status, d.status)
-        incidents = sorted({pk for d in member_days for pk in d.incident_ids})
-        seconds = DaySeconds(
-            worst.day,
-            worst.seconds.observed,
-            worst.seconds.major_outage,
-            worst.seconds.partial_outage,
-            worst.seconds.degraded_performance,
-            worst.seconds.under_maintenance,
-            status,
-            tuple(incidents),
-        )
-        days.append(DayUptime(seconds, worst.ratio))
+    days = [_worst_day(d) for d in zip(*(m.days for m in members), strict=True)]
     ratios = [m.ratio for m in members if m.ratio is not None]
     return UptimeHistory(days, min(ratios) if ratios else None, members[0].weights)
 
@@ -240,5 +287,8 @@ def percent_text(ratio: float | None) -> str:
     return f"{math.floor(ratio * 10000) / 100:.2f}%"
 
 
+STATUS_TEXT = {NO_DATA: "no data", **{s.value: s.label.lower() for s in ComponentStatus}}
+
+
 def status_text(status: str) -> str:
-    return "no data" if status == NO_DATA else ComponentStatus(status).label.lower()
+    return STATUS_TEXT[status]
