@@ -11,39 +11,23 @@ from incidents.models import Incident
 from incidents.models.probe_times import ProbeTimes
 from incidents.models.uptime import UptimeHistory, percent_text
 from incidents.response_chart import chart
-from incidents.uptime_bars import bars, day_summary
+from incidents.uptime_bars import block
 
 register = template.Library()
 
 
-@register.inclusion_tag("incidents/_uptime.html")
+@register.simple_tag
 def uptime_block(
     history: UptimeHistory | None,
     incidents: Mapping[int, Incident],
     name: str,
     *,
     with_days: bool = True,
-) -> dict[str, object]:
+) -> SafeString:
     """A history's bars, its percentage, and its notable days in text (quiet days folded)."""
     if history is None:
-        return {"history": None}
-    notable = [
-        {
-            "summary": day_summary(day),
-            "incidents": [incidents[pk] for pk in day.incident_ids if pk in incidents],
-        }
-        for day in history.notable_days
-    ]
-    return {
-        "history": history,
-        "bars": bars(history, incidents),
-        "percent": percent_text(history.ratio),
-        "days": len(history.days),
-        "notable": notable if with_days else [],
-        "with_days": with_days,
-        "quiet": history.quiet_count,
-        "name": name,
-    }
+        return SafeString("")
+    return block(history, incidents, name, with_days=with_days)
 
 
 @register.filter
