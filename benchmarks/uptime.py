@@ -10,7 +10,7 @@ rolled-up day (`UptimeDay`) for every component and every day of those ten years
 - **with bars**: cold renders of `/` (fresh connection, every cache emptied, as after a
   publish), wall and CPU time, and the query count;
 - **today's page**: the same renders with the uptime read switched off
-  (`incidents.pages.histories` and `incidents_of` answer nothing, so no bar, percentage or day
+  (`incidents.pages.bar_histories` and `incidents_of` answer nothing, so no bar, percentage or day
   list is written): the page as it was before the bars, in the same process and run; the two
   kinds of render alternate, so the machine's load falls on both alike;
 - **10 days of rows**: every row older than ten days deleted, then the query count and time
@@ -80,7 +80,9 @@ def _spread(
         row = days.setdefault((component_id, local.date()), {"ids": set(), "worst": "operational"})
         column = STATUS_COLUMNS[status]
         row[column] = row.get(column, 0) + int((upto - moment).total_seconds())
-        if (status in RANK and RANK.index(status) > RANK.index(row["worst"])) or (status == "under_maintenance" and row["worst"] == "operational"):
+        if (status in RANK and RANK.index(status) > RANK.index(row["worst"])) or (
+            status == "under_maintenance" and row["worst"] == "operational"
+        ):
             row["worst"] = status
         if incident_id is not None:
             row["ids"].add(incident_id)
@@ -162,13 +164,13 @@ def without_bars():
     """Today's page: the uptime read switched off, so no bar, percentage or day list."""
     from incidents import pages
 
-    saved = pages.histories, pages.incidents_of
-    pages.histories = lambda *args, **kwargs: {}  # type: ignore[assignment]
+    saved = pages.bar_histories, pages.incidents_of
+    pages.bar_histories = lambda *args, **kwargs: {}  # type: ignore[assignment]
     pages.incidents_of = lambda *args, **kwargs: {}  # type: ignore[assignment]
     try:
         yield
     finally:
-        pages.histories, pages.incidents_of = saved
+        pages.bar_histories, pages.incidents_of = saved
 
 
 def _render(client: Any) -> tuple[float, float, int, int]:

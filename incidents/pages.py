@@ -34,7 +34,8 @@ from incidents.models import (
     worst_status,
 )
 from incidents.models.status import component_status_rank
-from incidents.models.uptime import UptimeHistory, Weights, histories, worst_of
+from incidents.models.uptime import UptimeHistory, Weights, worst_of
+from incidents.models.uptime_summary import bar_histories
 
 RECENT_DAYS = 7
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
@@ -128,7 +129,8 @@ def status_page(now: datetime | None = None) -> StatusPage:
 
     today = timefmt.in_zone(now).date()
     weights = Weights.from_settings()
-    uptime = histories([c.pk for s in sections for c in s.components], today, UPTIME_DAYS, weights)
+    shown = [c.pk for s in sections for c in s.components]
+    uptime = bar_histories(shown, today, UPTIME_DAYS, weights)
     for section in sections:
         section.uptime = uptime
     first_day = today - timedelta(days=RECENT_DAYS - 1)

@@ -15,6 +15,7 @@ from incidents.models.uptime import (
     uptime,
     worst_of,
 )
+from incidents.models.uptime_summary import bar_histories
 from tests.factories import DAY_SECONDS, make_component, make_uptime_day
 
 DEFAULT = Weights(major_outage=1.0, partial_outage=0.3, degraded_performance=0.0)
@@ -106,3 +107,46 @@ def test_a_group_shows_each_day_the_worst_of_its_members():
     assert [d.status for d in group.days] == ["partial_outage", "major_outage"]
     assert group.days[0].incident_ids == (1,)
     assert group.ratio == min(found[imap.pk].ratio, found[smtp.pk].ratio)
+
+
+def _same(a, b) -> None:
+    assert [(d.day, d.status, d.incident_ids) for d in a.days] == [
+        (d.day, d.status, d.incident_ids) for d in b.days
+    ]
+    assert [d.ratio for d in a.days] == [pytest.approx(d.ratio) for d in b.days]
+    assert a.ratio == pytest.approx(b.ratio)
+
+
+@pytest.mark.django_db
+def test_the_status_pages_read_tells_the_same_as_the_day_by_day_read():
+    imap, smtp, pop, web = (make_component(n) for n in ("IMAP", "SMTP", "POP", "Web"))
+    for n in range(20):  # IMAP: twenty days, two of them not quiet
+        make_uptime_day(imap, DAY - timedelta(days=n), observed_seconds=80_000 + n)
+    imap.uptime_days.filter(day=DAY - timedelta(days=3)).update(
+        partial_outage_seconds=40_000, worst_status="partial_outage", incident_ids=[4]
+    )
+    imap.uptime_days.filter(day=DAY).update(
+        under_maintenance_seconds=1000, worst_status="under_maintenance"
+    )
+    make_uptime_day(smtp, DAY - timedelta(days=6), major_outage_seconds=500)  # a gap between
+    make_uptime_day(smtp, DAY - timedelta(days=1))
+    make_uptime_day(pop, DAY, observed_seconds=0, worst_status="operational")  # observed nothing
+
+    exact = histories([imap.pk, smtp.pk, pop.pk, web.pk], DAY, 10)
+    summary = bar_histories([imap.pk, smtp.pk, pop.pk, web.pk], DAY, 10)
+
+    for pk in exact:
+        _same(summary[pk], exact[pk])
+    assert summary[smtp.pk].days[-3].status == NO_DATA  # inside the gap
+    assert summary[pop.pk].ratio is None and summary[web.pk].ratio is None
+
+
+@pytest.mark.django_db
+def test_the_status_pages_read_is_one_query_without_gaps(django_assert_num_queries):
+    imap, smtp = make_component("IMAP"), make_component("SMTP")
+    for n in range(30):
+        make_uptime_day(imap, DAY - timedelta(days=n))
+        make_uptime_day(smtp, DAY - timedelta(days=n), incident_ids=[n] if n % 5 == 0 else [])
+
+    with django_assert_num_queries(1):
+        bar_histories([imap.pk, smtp.pk], DAY, 90)
