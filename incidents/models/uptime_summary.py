@@ -16,8 +16,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db.models import CharField, Count, F, IntegerField, Max, Min, Q, Sum, TextField, Value
-from django.db.models.functions import Cast
+from django.db import connection
 
 from incidents.models.history import UptimeDay
 from incidents.models.uptime import (
@@ -31,57 +30,38 @@ from incidents.models.uptime import (
 )
 
 SUMS, DAY = 0, 1
-COLUMNS = [
-    "component_id",
-    "kind",
-    "day_text",
-    "observed",
-    "major",
-    "partial",
-    "degraded",
-    "maintenance",
-    "status",
-    "ids_text",
-]
-QUIET = Q(worst_status="operational", incident_ids=[], observed_seconds__gt=0)
+# Written as SQL, not built with the ORM: building and compiling this union of annotated
+# querysets cost some 3 ms per page on the benchmark machine, three times running it.
+# Portable between SQLite and PostgreSQL; dates and ids are read as text (no converters).
+SQL = """
+SELECT component_id, 0, CAST(MIN(day) AS TEXT), SUM(observed_seconds),
+       SUM(major_outage_seconds), SUM(partial_outage_seconds),
+       SUM(degraded_performance_seconds), SUM(under_maintenance_seconds),
+       CAST(MAX(day) AS TEXT), CAST(COUNT(*) AS TEXT)
+  FROM {table} WHERE component_id IN ({ids}) AND day >= %s AND day <= %s
+ GROUP BY component_id
+UNION ALL
+SELECT component_id, 1, CAST(day AS TEXT), observed_seconds,
+       major_outage_seconds, partial_outage_seconds,
+       degraded_performance_seconds, under_maintenance_seconds,
+       worst_status, CAST(incident_ids AS TEXT)
+  FROM {table} WHERE component_id IN ({ids}) AND day >= %s AND day <= %s
+   AND NOT (worst_status = 'operational' AND CAST(incident_ids AS TEXT) = '[]'
+            AND observed_seconds > 0)
+"""
 
 
-def _query(ids: list[int], first: date, last: date) -> Any:
-    in_range = UptimeDay.objects.filter(component_id__in=ids, day__gte=first, day__lte=last)
-    sums = (
-        in_range.order_by()
-        .values("component_id")
-        .annotate(
-            kind=Value(SUMS, output_field=IntegerField()),
-            day_text=Cast(Min("day"), CharField()),
-            observed=Sum("observed_seconds"),
-            major=Sum("major_outage_seconds"),
-            partial=Sum("partial_outage_seconds"),
-            degraded=Sum("degraded_performance_seconds"),
-            maintenance=Sum("under_maintenance_seconds"),
-            # The last day and the row count, in the columns a day uses for text.
-            status=Cast(Max("day"), CharField()),
-            ids_text=Cast(Count("id"), TextField()),
-        )
-        .values_list(*COLUMNS)
-    )
-    told = (
-        in_range.exclude(QUIET)
-        .order_by()
-        .annotate(
-            kind=Value(DAY, output_field=IntegerField()),
-            day_text=Cast("day", CharField()),
-            observed=F("observed_seconds"),
-            major=F("major_outage_seconds"),
-            partial=F("partial_outage_seconds"),
-            degraded=F("degraded_performance_seconds"),
-            maintenance=F("under_maintenance_seconds"),
-            status=F("worst_status"),
-            ids_text=Cast("incident_ids", TextField()),
-        )
-        .values_list(*COLUMNS)
-    )
-    return sums.union(told, all=True)
+def _query(ids: list[int], first: date, last: date) -> list[tuple[Any, ...]]:
+    """Per component the sums of its days in the range (with its first and last day and how
+    many rows), then the days that are not quiet (fully up, no incident)."""
+    if not ids:
+        return []
+    table = connection.ops.quote_name(UptimeDay._meta.db_table)
+    sql = SQL.format(table=table, ids=", ".join(["%s"] * len(ids)))
+    bounds = [connection.ops.adapt_datefield_value(d) for d in (first, last)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *bounds, *ids, *bounds])
+        return cursor.fetchall()
 
 
 def bar_histories(
