@@ -143,7 +143,15 @@ def demo_site(settings) -> None:
 @pytest.mark.usefixtures("demo_site")
 def test_every_public_page_is_valid_html(tmp_path: Path) -> None:
     pages = crawl_public_site(Client())
-    kinds = ("/components/", "/incidents/", "/maintenance/", "/history/", "/blog/", "/subscribe/", "(404)")
+    kinds = (
+        "/components/",
+        "/incidents/",
+        "/maintenance/",
+        "/history/",
+        "/blog/",
+        "/subscribe/",
+        "(404)",
+    )
     assert all(any(kind in path for path in pages) for kind in kinds), sorted(pages)
     errors = validation_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)

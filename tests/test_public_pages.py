@@ -70,7 +70,7 @@ def test_it_shows_components_grouped_with_their_status(client, site):
     def row(name: str, status: str, label: str) -> str:
         return (
             rf'<span class="component-name"><a href="components/[0-9]+/">{name}</a>'
-            rf'(<small>[^<]*</small>)?</span>\s*'
+            rf"(<small>[^<]*</small>)?</span>\s*"
             rf'<span class="pill component-{status}">{label}</span>'
         )
 

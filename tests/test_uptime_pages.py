@@ -66,7 +66,7 @@ def test_each_component_has_ninety_bars_oldest_first_dated_in_the_site_zone(
 def test_a_bar_with_an_incident_says_its_uptime_and_title_and_links_to_it(
     client, imap_with_a_bad_day
 ):
-    imap, incident, bad_day = imap_with_a_bad_day
+    _imap, incident, bad_day = imap_with_a_bad_day
 
     strip = bars_of(client.get("/").content.decode())[0]
 
@@ -79,7 +79,7 @@ def test_a_bar_with_an_incident_says_its_uptime_and_title_and_links_to_it(
 
 
 def test_the_same_days_are_in_text_for_readers_without_a_mouse(client, imap_with_a_bad_day):
-    imap, incident, bad_day = imap_with_a_bad_day
+    _imap, incident, bad_day = imap_with_a_bad_day
 
     html = client.get("/").content.decode()
 
