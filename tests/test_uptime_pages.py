@@ -223,3 +223,12 @@ def test_the_component_page_costs_the_same_queries_with_a_year_of_rows(client):
     for n in range(1, 400):
         make_uptime_day(imap, today() - timedelta(days=n), incident_ids=[n])
     assert queries() == few
+
+
+def test_the_history_colours_an_incident_by_its_impact_and_says_it(client):
+    open_incident("Logins fail", impact="critical")
+
+    html = client.get("/history/").content.decode()
+
+    assert 'class="history-entry incident impact-critical"' in html
+    assert '<span class="impact-label">Critical impact</span>' in html
