@@ -7,6 +7,7 @@ fan-out in the same transaction (actions.* -> notifier.ledger).
 """
 
 from actions.api_tokens import delete_api_token, issue_api_token, set_api_token_enabled
+from actions.backfill import PastIncident, PastIncidentRefused, PastUpdate, backfill_incidents
 from actions.components import (
     create_component,
     create_group,
@@ -14,10 +15,13 @@ from actions.components import (
     delete_group,
     move_component,
     move_group,
+    set_status_by_probe,
     update_component,
     update_group,
 )
 from actions.incidents import (
+    amend_incident,
+    amend_incident_update,
     open_incident,
     post_incident_update,
     promise_in,
@@ -36,6 +40,7 @@ from actions.maintenance import (
     verify_maintenance,
 )
 from actions.posts import (
+    categories_named,
     delete_draft,
     publish_draft,
     publish_due_posts,
@@ -53,8 +58,15 @@ __all__ = [
     "Channels",
     "ComponentStatuses",
     "EditConflict",
+    "PastIncident",
+    "PastIncidentRefused",
+    "PastUpdate",
     "advance_maintenance",
+    "amend_incident",
+    "amend_incident_update",
+    "backfill_incidents",
     "cancel_maintenance",
+    "categories_named",
     "complete_maintenance",
     "create_component",
     "create_group",
@@ -81,6 +93,7 @@ __all__ = [
     "schedule_maintenance",
     "set_api_token_enabled",
     "set_component_status",
+    "set_status_by_probe",
     "set_webhook_enabled",
     "start_maintenance",
     "tags_named",

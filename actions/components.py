@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from actions.steps import Author
+from actions.steps import Author, apply_component_statuses, validate_component_statuses
 from incidents.auditing import Snapshot, record_audit, snapshot
-from incidents.models import Component, ComponentGroup, IncidentComponent, Maintenance
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    IncidentComponent,
+    Maintenance,
+    PeriodCause,
+    Probe,
+    StatusPeriod,
+)
+from incidents.uptime.days import refresh_uptime
+from notifier.ledger import record_notice
+from notifier.models import NoticeKind
+from notifier.registry import all_channels
 
 UP, DOWN = -1, 1
 # A component or a group: both have a position among their siblings.
@@ -83,18 +97,25 @@ def create_component(
     group: ComponentGroup | None = None,
     showcase: bool = True,
     only_show_if_degraded: bool = False,
+    since: datetime | None = None,
     author: Author = None,
 ) -> Component:
-    """A new component, operational, last in its group."""
+    """A new component, operational, last in its group; its history starts now, or at
+    `since` for an importer that then writes its past in time order."""
+    if since is not None and timezone.is_naive(since):
+        raise ValidationError({"since": "Give the time with its time zone."})
     component = Component(
         name=_name(name, Component),
         description=description.strip(),
         group=group,
         showcase=showcase,
         only_show_if_degraded=only_show_if_degraded,
+        **({"created_at": since} if since else {}),
     )
     component.position = _next_position(_siblings(component))
     component.save()
+    StatusPeriod.objects.start_history(component, component.status)
+    refresh_uptime([component.pk], component.created_at)
     record_audit("component.created", component, actor=author, after=snapshot(component))
     return component
 
@@ -210,3 +231,44 @@ def delete_component(component: Component, *, author: Author = None) -> None:
         )
     record_audit("component.deleted", component, actor=author, before=snapshot(component))
     component.delete()
+
+
+@transaction.atomic
+def set_status_by_probe(
+    component: Component, status: str, *, probe: Probe, at: datetime | None = None
+) -> bool:
+    """A probe sets the component's status (failing, or back on recovery); whether it changed.
+
+    Recorded as caused by the probe, in the audit log as the system's act. Only the mirror
+    hears of it, so the static page says what the live one says: no subscriber, not even a
+    webhook, is told anything without a person. `at` is when the probe noticed; if the
+    status changed after that, the probe's change counts from then (never refused).
+    """
+    validate_component_statuses({component: status})
+    component.refresh_from_db()
+    before = snapshot(component)
+    at = at or timezone.now()
+    last = StatusPeriod.objects.last_change([component])
+    changes = apply_component_statuses(
+        {component: status},
+        at=at if last is None else max(at, last),
+        cause=PeriodCause.PROBE,
+        probe=probe,
+    )
+    if not changes:
+        return False
+    component.refresh_from_db()
+    record_audit(
+        "component.status",
+        component,
+        actor=None,
+        before=before,
+        after=snapshot(component, probe=probe.name),
+    )
+    record_notice(
+        NoticeKind.COMPONENT_UPDATED,
+        channels=[channel.name for channel in all_channels() if channel.is_mirror],
+        component=component,
+        status_change=(before["status"], component.status),
+    )
+    return True

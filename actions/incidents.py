@@ -28,6 +28,7 @@ from incidents.models import (
     IncidentComponent,
     IncidentStatus,
     IncidentUpdate,
+    PeriodCause,
 )
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
@@ -79,8 +80,7 @@ def open_incident(
     """Open an incident with its first update and set the affected components' statuses.
 
     `started_at` is when the problem began, if earlier than the first update;
-    `next_update_by` is when readers are told to expect the next update.
-    """
+    `next_update_by` is when readers are told to expect the next update."""
     component_statuses = dict(component_statuses or {})
     posted_at = posted_at or timezone.now()
     started_at = started_at or posted_at
@@ -110,7 +110,13 @@ def open_incident(
         IncidentComponent(incident=incident, component=component, status=component_status)
         for component, component_status in component_statuses.items()
     )
-    changes = apply_component_statuses(component_statuses)
+    changes = apply_component_statuses(
+        component_statuses,
+        at=posted_at,
+        backdate_to=started_at,
+        cause=PeriodCause.INCIDENT,
+        incident=incident,
+    )
     update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
@@ -182,7 +188,9 @@ def post_incident_update(
             if row.component not in component_statuses
         }
         component_statuses = {**restored, **component_statuses}
-    changes = apply_component_statuses(component_statuses)
+    changes = apply_component_statuses(
+        component_statuses, at=posted_at, cause=PeriodCause.INCIDENT, incident=incident
+    )
 
     fields = ["status", "updated_at"]
     if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
@@ -239,11 +247,62 @@ def resolve_incident(
 
 
 @transaction.atomic
-def set_component_status(component: Component, status: str, *, author: Author = None) -> Component:
+def amend_incident(
+    incident: Incident, *, title: str, impact: str, author: Author = None
+) -> Incident:
+    """Correct an incident's title or impact; nobody is told (an import's second pass)."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not title.strip():
+        raise ValidationError({"title": "An incident needs a title."})
+    if impact not in Impact.values:
+        raise ValidationError({"impact": f"{impact!r} is not an impact."})
+    if (incident.title, incident.impact) == (title.strip(), impact):
+        return incident
+    before = snapshot(incident)
+    incident.title, incident.impact = title.strip(), impact
+    incident.save(update_fields=["title", "impact"])
+    record_audit(
+        "incident.amended", incident, actor=author, before=before, after=snapshot(incident)
+    )
+    return incident
+
+
+@transaction.atomic
+def amend_incident_update(
+    update: IncidentUpdate, *, body: str, author: Author = None
+) -> IncidentUpdate:
+    """Correct the text of a posted update; nobody is told (an import's second pass)."""
+    body = required_body(body)
+    if update.body == body:
+        return update
+    before = snapshot(update.incident, update=update.body)
+    update.body = body
+    update.save(update_fields=["body", "updated_at"])
+    record_audit(
+        "incident.amended",
+        update.incident,
+        actor=author,
+        before=before,
+        after=snapshot(update.incident, update=body),
+    )
+    return update
+
+
+@transaction.atomic
+def set_component_status(
+    component: Component,
+    status: str,
+    *,
+    author: Author = None,
+    at: datetime | None = None,
+    channels: Channels = None,
+) -> Component:
+    """Staff set a status without an incident: machines hear of it (webhooks, the mirror),
+    people through an incident only (Channel.fits)."""
     validate_component_statuses({component: status})
     component.refresh_from_db()
     before = snapshot(component)
-    apply_component_statuses({component: status})
+    apply_component_statuses({component: status}, at=at or timezone.now(), cause=PeriodCause.STAFF)
     component.refresh_from_db()
     if before["status"] != component.status:
         record_audit(
@@ -251,6 +310,7 @@ def set_component_status(component: Component, status: str, *, author: Author = 
         )
         record_notice(
             NoticeKind.COMPONENT_UPDATED,
+            channels=channels,
             component=component,
             status_change=(before["status"], component.status),
         )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from actions.steps import (
     Author,
     Channels,
+    ComponentStatuses,
     apply_component_statuses,
     later,
     release_components,
@@ -28,6 +29,8 @@ from incidents.models import (
     Maintenance,
     MaintenanceStatus,
     MaintenanceUpdate,
+    PeriodCause,
+    StatusPeriod,
 )
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
@@ -99,13 +102,15 @@ def _move_maintenance(
     maintenance.save(update_fields=[*fields, "updated_at"])
 
     components = list(maintenance.components.all())
+    statuses: ComponentStatuses
     if status in ACTIVE_MAINTENANCE_STATUSES:
-        changes = apply_component_statuses(
-            {c: ComponentStatus.UNDER_MAINTENANCE for c in components}
-        )
+        statuses = {c: ComponentStatus.UNDER_MAINTENANCE for c in components}
     else:
         holding = [c for c in components if c.status == ComponentStatus.UNDER_MAINTENANCE]
-        changes = apply_component_statuses(release_components(holding, ignoring=maintenance))
+        statuses = release_components(holding, ignoring=maintenance)
+    changes = apply_component_statuses(
+        statuses, at=posted_at, cause=PeriodCause.MAINTENANCE, maintenance=maintenance
+    )
     update = _record_maintenance_update(maintenance, status, body, posted_at, author, changes)
     record_notice(kind, channels=channels, maintenance=maintenance, maintenance_update=update)
     record_audit(
@@ -341,6 +346,13 @@ def cancel_maintenance(
     )
 
 
+def _on_time(maintenance: Maintenance, scheduled: datetime) -> datetime:
+    """The scheduled time, or the last change of its components if one came later (the beat
+    was late): history is written in time order."""
+    last = StatusPeriod.objects.last_change(maintenance.components.all())
+    return scheduled if last is None else max(scheduled, last)
+
+
 def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
     """Start windows that are due and complete those that have ended (the periodic task)."""
     now = now or timezone.now()
@@ -351,7 +363,7 @@ def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
                 start_maintenance(
                     maintenance,
                     body="The scheduled maintenance has started.",
-                    posted_at=maintenance.scheduled_start,
+                    posted_at=_on_time(maintenance, maintenance.scheduled_start),
                 )
             )
     for maintenance in Maintenance.objects.due_to_complete(now):
@@ -360,7 +372,7 @@ def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
                 complete_maintenance(
                     maintenance,
                     body="The scheduled maintenance has been completed.",
-                    posted_at=maintenance.scheduled_end,
+                    posted_at=_on_time(maintenance, maintenance.scheduled_end),
                 )
             )
     return updates

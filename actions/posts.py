@@ -75,6 +75,23 @@ def tags_named(names: Iterable[str | Tag]) -> list[Tag]:
     return list(tags.values())
 
 
+def categories_named(pairs: Iterable[tuple[str, str]]) -> list[Category]:
+    """The categories with these (slug, name) pairs, creating the new ones (an import)."""
+    found: dict[int, Category] = {}
+    for raw_slug, raw_name in pairs:
+        name = " ".join(raw_name.split())[:60]
+        slug = slugify(raw_slug or name)[:60]
+        if not slug:
+            continue
+        category = (
+            Category.objects.filter(slug=slug).first()
+            or Category.objects.filter(name=name).first()
+            or Category.objects.create(slug=slug, name=name or slug)
+        )
+        found[category.pk] = category
+    return list(found.values())
+
+
 def _post_snapshot(post: Post) -> Snapshot:
     return snapshot(
         post,

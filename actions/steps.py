@@ -18,8 +18,11 @@ from incidents.models import (
     Incident,
     IncidentComponent,
     Maintenance,
+    Probe,
+    StatusPeriod,
 )
 from incidents.models.status import component_status_rank
+from incidents.uptime.days import refresh_uptime
 
 ComponentStatuses = Mapping[Component, str]
 # Which channels carry a publish: None for every one that fits, [] for none (backfill, demo).
@@ -40,12 +43,42 @@ def later(current: datetime, candidate: datetime) -> datetime:
     return candidate if candidate > current else current
 
 
-def apply_component_statuses(statuses: ComponentStatuses) -> list[dict[str, object]]:
+def apply_component_statuses(
+    statuses: ComponentStatuses,
+    *,
+    at: datetime,
+    cause: str,
+    backdate_to: datetime | None = None,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+    probe: Probe | None = None,
+) -> list[dict[str, object]]:
+    """Set the statuses that differ, each with its period in the history; the changes made.
+
+    `at`: when the change happened (the update's posted_at); `backdate_to`: an earlier
+    start for the new periods where the history allows it (an incident's started_at).
+    `cause` and the incident, maintenance or probe say what made the change. Raises
+    OutOfOrderChange, writing nothing more, for a change dated before a component's last one.
+    """
     changes: list[dict[str, object]] = []
     for component, new_status in statuses.items():
-        component.refresh_from_db(fields=["status"])
+        component.refresh_from_db(fields=["status", "created_at"])
         if component.status == new_status:
             continue
+        first = StatusPeriod.objects.start_history(
+            component, component.status, before=min(at, backdate_to or at)
+        )
+        period = StatusPeriod.objects.record_change(
+            component,
+            new_status,
+            at=at,
+            cause=cause,
+            status_before=component.status,
+            backdate_to=backdate_to,
+            incident=incident,
+            maintenance=maintenance,
+            probe=probe,
+        )
         changes.append(
             {
                 "component_id": component.pk,
@@ -56,6 +89,7 @@ def apply_component_statuses(statuses: ComponentStatuses) -> list[dict[str, obje
         )
         component.status = new_status
         component.save(update_fields=["status", "updated_at"])
+        refresh_uptime([component.pk], (first or period).started_at)
     return changes
 
 

@@ -1,5 +1,7 @@
 """A deterministic ten-year history for benchmarks, written with bulk_create (no actions).
 
+Status periods and daily uptime are then replayed from the updates' component changes.
+
 Same seed, same rows: every instant is an offset from `now`, so the status page always has
 a week of recent incidents, one unresolved incident and one upcoming maintenance window.
 """
@@ -31,6 +33,8 @@ from incidents.models import (
     PublicationState,
     Tag,
 )
+from incidents.uptime.days import roll_up_history
+from incidents.uptime.replay import replay_periods
 
 YEARS = 10
 GROUPS = {
@@ -80,7 +84,7 @@ class _Rows:
     maintenance_components: list[tuple[Maintenance, Component]] = field(default_factory=list)
 
 
-def _components() -> list[Component]:
+def _components(since: datetime) -> list[Component]:
     components = []
     for g_pos, (group_name, names) in enumerate(GROUPS.items()):
         group, _ = ComponentGroup.objects.get_or_create(
@@ -88,7 +92,7 @@ def _components() -> list[Component]:
         )
         for pos, name in enumerate(names):
             component, _ = Component.objects.get_or_create(
-                name=name, defaults={"group": group, "position": pos}
+                name=name, defaults={"group": group, "position": pos, "created_at": since}
             )
             components.append(component)
     return components
@@ -267,8 +271,8 @@ def generate_history(
     """Fill the database with YEARS of history; return how many rows of each kind were made."""
     rng = random.Random(seed)
     now = now or timezone.now()
-    components = _components()
     span = timedelta(days=365 * YEARS).total_seconds()
+    components = _components(now - timedelta(seconds=span))
     rows = _Rows()
     for _ in range(incidents - 1):
         statuses = _incident_statuses(rng)
@@ -293,6 +297,9 @@ def generate_history(
     for component in components:
         component.status = held.get(component.pk, ComponentStatus.OPERATIONAL)
     Component.objects.bulk_update(components, ["status"])
+    # No action wrote these changes: their periods and days come from the record.
+    replayed = replay_periods(component_ids=[c.pk for c in components])
+    roll_up_history(replayed, now=now)
     _add_posts(rng, posts, now, [*rows.incidents[:-1], *rows.maintenance[:-1]])
     # bulk_create sends no post_save: move the publication token so no cached page survives.
     PublicationState.bump()

@@ -30,8 +30,10 @@ from benchmarks import (  # noqa: E402
     fanout,
     fanout_report,
     mirror,
+    probe_load,
     report,
     servers,
+    statuspage_import,
 )
 
 HERE = ROOT / "benchmarks"
@@ -185,10 +187,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(benchmarks/attack.py)",
     )
     parser.add_argument(
+        "--statuspage-import",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a Statuspage history of 1,000 and 5,000 incidents imported "
+        "(benchmarks/statuspage_import.py)",
+    )
+    parser.add_argument(
         "--broker",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="embedded broker tasks/s and a confirmation mail's wait (benchmarks/broker.py)",
+    )
+    parser.add_argument(
+        "--probes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="1,000 probes at 60 s: one worker's CPU share and lateness (benchmarks/probe_load.py)",
     )
     opts = parser.parse_args(argv)
     quick = opts.quick
@@ -241,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
                 "broker: embedded broker tasks/s, confirmation mail during a fan-out …", flush=True
             )
             results["broker"] = broker.in_child(opts.quick)
+        if opts.statuspage_import:
+            print("import: a Statuspage history of 1,000 and 5,000 incidents …", flush=True)
+            results["statuspage_import"] = statuspage_import.in_child(root, opts.quick)
+        if opts.probes:
+            print("probes: 1,000 probes at 60 s against smtp-sink, one worker …", flush=True)
+            results["probes"] = probe_load.in_child(opts.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     table = report.tables(results)
@@ -252,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     block = f"{block}\n\n{fanout_block}".rstrip()
     if isinstance(results.get("broker"), dict):
         block = f"{block}\n\n{broker.summary(results['broker'])}"  # type: ignore[arg-type]
+    if isinstance(results.get("probes"), dict):
+        block = f"{block}\n\n{probe_load.summary(results['probes'])}"  # type: ignore[arg-type]
     print(f"\n{block}\n")
     print(f"Raw figures: {report.write_json(OUT, results, opts.quick).relative_to(ROOT)}")
     if opts.readme:
@@ -265,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
             mirror.write_readme(readme, mirror_text)
     elif mirrored:
         print(f"mirror: {mirrored.get('skipped')}")  # type: ignore[union-attr]
+    imported = results.get("statuspage_import")
+    if isinstance(imported, dict) and "skipped" not in imported:
+        import_text = statuspage_import.section(imported)
+        print(f"\n{import_text}\n")
+        if opts.readme:
+            statuspage_import.write_readme(import_text)
     attacked = results.get("attack")
     if isinstance(attacked, dict) and "skipped" not in attacked:
         attack_text = attack.section(attacked, attacked["machine"])

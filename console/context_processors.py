@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[str, str, Role]] = [
     ("console:users", "Staff", Role.ADMIN),
     ("console:webhooks", "Webhooks", Role.ADMIN),
     ("console:tokens", "API tokens", Role.ADMIN),
+    ("console:imports", "Import", Role.ADMIN),
     ("console:audit", "Audit log", Role.ADMIN),
 ]
 

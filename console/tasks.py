@@ -4,6 +4,7 @@ from celery import shared_task
 
 import actions
 from console import alerts
+from incidents.uptime.days import roll_up_recent
 
 
 @shared_task(name="console.advance_maintenance")
@@ -17,3 +18,9 @@ def advance_maintenance() -> int:
 def alert_overdue_updates() -> int:
     """Tell staff about incident updates promised and not posted; returns alerts sent."""
     return alerts.alert_overdue_updates()
+
+
+@shared_task(name="console.roll_up_uptime")
+def roll_up_uptime() -> int:
+    """Close yesterday's uptime rows and bring today's partial ones up to now; rows written."""
+    return roll_up_recent()

@@ -29,6 +29,11 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         name="alert staff when a promised incident update is late",
     )
     sender.add_periodic_task(
+        float(settings.UPTIME_ROLLUP_SECONDS),
+        sender.signature("console.roll_up_uptime"),
+        name="close the day's uptime rows and bring today's up to now",
+    )
+    sender.add_periodic_task(
         float(settings.SWEEP_SECONDS),
         sender.signature("notifier.sweep"),
         name="re-queue deliveries nobody is working on",
@@ -37,4 +42,14 @@ def schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         float(settings.MIRROR_REFRESH_SECONDS),
         sender.signature("notifier.mirror.refresh"),
         name="bring the static mirror up to changes no publish re-rendered",
+    )
+    sender.add_periodic_task(
+        float(settings.PROBE_TICK_SECONDS),
+        sender.signature("probes.tick"),
+        name="hand each probe location its due checks",
+    )
+    sender.add_periodic_task(
+        float(settings.PROBE_ROLLUP_SECONDS),
+        sender.signature("probes.roll_up"),
+        name="roll probe results up per hour and prune old ones",
     )

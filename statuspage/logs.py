@@ -16,7 +16,11 @@ PERIODIC_TASKS = (
     "notifier.sweep",
     "notifier.mirror.refresh",
     "console.alert_overdue_updates",
+    "probes.tick",
+    "probes.roll_up",
 )
+# Tasks a periodic task sends on each run (each location's probe batch, every few seconds).
+SENT_BY_PERIODIC_TASKS = ("probes.run_due",)
 # Where Celery writes those lines: beat, the worker receiving a task, the task's outcome.
 CELERY_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
@@ -26,4 +30,7 @@ class QuietPeriodicTasks(logging.Filter):
         if record.levelno >= logging.WARNING:
             return True
         message = record.getMessage()
-        return not any(f"{task}[" in message or f"({task})" in message for task in PERIODIC_TASKS)
+        return not any(
+            f"{task}[" in message or f"({task})" in message
+            for task in PERIODIC_TASKS + SENT_BY_PERIODIC_TASKS
+        )

@@ -7,6 +7,8 @@ every variable.
 
 from __future__ import annotations
 
+import re
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -87,6 +89,8 @@ INSTALLED_APPS = [
     "incidents",
     "notifier",
     "notifier.mirror",
+    "importers",
+    "probes",
     "console",
 ]
 
@@ -269,6 +273,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4 if CELERY_BROKER_URL.startswith("sqla+") e
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 MAINTENANCE_TICK_SECONDS = env_int("MAINTENANCE_TICK_SECONDS", 30, minimum=1)
+# Changes roll their days up at once; beat closes the day and refreshes today's partial row.
+UPTIME_ROLLUP_SECONDS = env_int("UPTIME_ROLLUP_SECONDS", 3600, minimum=60)
 # A publish must not hang on a broker that is down: fail fast, the sweeper re-queues.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
@@ -316,6 +322,27 @@ DELIVERY_SENDING_TIMEOUT_SECONDS = env_int("DELIVERY_SENDING_TIMEOUT_SECONDS", 3
 DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 100_000, minimum=1)
 SWEEP_SECONDS = env_int("SWEEP_SECONDS", 30, minimum=1)
 
+# Probes (probes/): checks run by the Celery workers. Each worker has a location (a vantage
+# point); beat sends every location in PROBE_LOCATIONS its batch each PROBE_TICK_SECONDS, on
+# the queue probes.<location> that the workers of that location consume.
+PROBE_LOCATION = env_str("PROBE_LOCATION", socket.gethostname().split(".")[0] or "local")
+PROBE_LOCATIONS = env_list("PROBE_LOCATIONS", [PROBE_LOCATION])
+for _location in [PROBE_LOCATION, *PROBE_LOCATIONS]:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", _location):
+        raise ImproperSetting(
+            f"probe location {_location!r}: use letters, digits, '.', '_' or '-' (64 at most)"
+        )
+PROBE_TICK_SECONDS = env_int("PROBE_TICK_SECONDS", 5, minimum=1)
+PROBE_CONCURRENCY = env_int("PROBE_CONCURRENCY", 200, minimum=1)
+PROBE_CA_FILE = env_str("PROBE_CA_FILE", "")  # extra CAs to trust; the system's are trusted
+PROBE_LOGIN_PASSWORD_FILE = env_str("PROBE_LOGIN_PASSWORD_FILE", "")  # IMAP/POP test account
+PROBE_DNS_RESOLVER = env_str("PROBE_DNS_RESOLVER", "")  # "address[:port]"; empty: the system's
+PROBE_SOURCE_ADDRESS = env_str("PROBE_SOURCE_ADDRESS", "")  # local address probes connect from
+PROBE_BODY_BYTES = env_int("PROBE_BODY_BYTES", 65536, minimum=1024)
+PROBE_ROLLUP_SECONDS = env_int("PROBE_ROLLUP_SECONDS", 300, minimum=10)
+PROBE_RESULTS_KEEP_HOURS = env_int("PROBE_RESULTS_KEEP_HOURS", 48, minimum=2)
+PROBE_HOURS_KEEP_DAYS = env_int("PROBE_HOURS_KEEP_DAYS", 365, minimum=1)
+
 # The static fallback mirror (notifier/mirror/). Each target is off until configured.
 MIRROR_LOCAL_DIR = env_str("MIRROR_LOCAL_DIR", "")
 # Where readers reach the mirror ("/status-mirror/" or "https://mirror.example/"): lets its
@@ -361,6 +388,11 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
     "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
 )
+# Importing a Statuspage page from its address (importers/statuspage_fetch.py): https only;
+# plain http to a loopback address only when allowed (the tests serve a page on 127.0.0.1).
+IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_BYTES", 50_000_000, minimum=1)
+IMPORT_FETCH_TIMEOUT = env_int("IMPORT_FETCH_TIMEOUT", 60, minimum=1)
+IMPORT_ALLOW_HTTP_LOOPBACK = env_bool("IMPORT_ALLOW_HTTP_LOOPBACK", False)
 # Staff alerts when an incident's promised next update is late (console/alerts.py).
 NEXT_UPDATE_ALERTS = env_bool("NEXT_UPDATE_ALERTS", True)
 STAFF_ALERT_WEBHOOK_URL = env_str("STAFF_ALERT_WEBHOOK_URL", "")

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import include, path, reverse
 
 from console.roles import Role, role_of, second_factor_verified
+from importers import redirects as wordpress_redirects
 
 admin.site.site_header = "Status page administration"
 
@@ -58,11 +59,19 @@ admin.site.login = _console_login  # type: ignore[method-assign]
 admin.site.admin_view = _refusing_admin_view  # type: ignore[method-assign, assignment]
 
 urlpatterns = [
+    # `/?p=ID` (a WordPress link) is redirected; anything else at `/` is the status page.
+    path("", wordpress_redirects.front_door, name="status_page"),
     path("admin/", admin.site.urls),
     path("staff/", include("console.urls")),
     path("", include("staffapi.urls")),
     path("", include("incidents.urls")),
     path("", include("notifier.urls")),
+    # Old WordPress permalinks, after every route of ours so none is shadowed.
+    path(
+        "<int:year>/<int:month>/<int:day>/<str:slug>/",
+        wordpress_redirects.permalink,
+        name="wordpress_permalink",
+    ),
 ]
 
 handler400 = "statuspage.errors.bad_request"

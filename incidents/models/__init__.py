@@ -5,7 +5,7 @@ from incidents.models.components import (
     ComponentQuerySet,
     ComponentStatus,
 )
-from incidents.models.history import PeriodCause, StatusPeriod, UptimeDay
+from incidents.models.history import OutOfOrderChange, PeriodCause, StatusPeriod, UptimeDay
 from incidents.models.incidents import (
     CLOSED_INCIDENT_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -29,6 +29,7 @@ from incidents.models.probes import (
     DnsRecordType,
     Probe,
     ProbeAlert,
+    ProbeClaim,
     ProbeHour,
     ProbeKind,
     ProbeResult,
@@ -62,11 +63,13 @@ __all__ = [
     "Maintenance",
     "MaintenanceStatus",
     "MaintenanceUpdate",
+    "OutOfOrderChange",
     "OverallStatus",
     "PeriodCause",
     "Post",
     "Probe",
     "ProbeAlert",
+    "ProbeClaim",
     "ProbeHour",
     "ProbeKind",
     "ProbeResult",

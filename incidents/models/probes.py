@@ -156,3 +156,29 @@ class ProbeAlert(models.Model):
     def __str__(self) -> str:
         state = "open" if self.closed_at is None else "closed"
         return f"{self.probe_id} alert since {self.opened_at:%Y-%m-%d %H:%M} ({state})"
+
+
+class ProbeClaim(models.Model):
+    """One location's claim on one run of a probe: the row whose insert wins runs it.
+
+    A probe's runs fall on fixed times (`due_at`, one per interval); the unique constraint
+    makes the insert the lock, so however many workers share a location, one of them runs
+    each slot. Kept a day, then pruned with the raw results' sweep.
+    """
+
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="claims")
+    location = models.CharField(max_length=64)
+    due_at = models.DateTimeField()
+    # Which worker's batch won the insert (a random token per batch).
+    claimed_by = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["probe", "location", "due_at"], name="one_claim_per_probe_slot"
+            )
+        ]
+        indexes = [models.Index(fields=["location", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.probe_id} from {self.location} due {self.due_at:%Y-%m-%d %H:%M:%S}"

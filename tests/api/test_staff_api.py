@@ -460,3 +460,24 @@ def test_a_deactivated_authors_token_is_refused_and_acts_for_nobody(api, author)
     author.is_active = True
     author.save()
     assert api.call("GET", "/components").status_code == 200
+
+
+def test_an_update_dated_before_the_components_last_change_is_refused_and_writes_nothing(api):
+    imap = make_component("IMAP")
+    incident = open_incident(components={imap: ComponentStatus.MAJOR_OUTAGE})
+    response = api.call(
+        "POST",
+        f"/incidents/i{incident.pk}/updates",
+        {
+            "status": "identified",
+            "body": "Found it.",
+            "components": {f"c{imap.pk}": "partial_outage"},
+            "display_at": "2013-01-25T00:45:00+01:00",
+        },
+    )
+    assert response.status_code == 400, response.data
+    assert response.data["field"] == "display_at"
+    assert "time order" in response.data["message"]
+    assert incident.updates.count() == 1
+    imap.refresh_from_db()
+    assert imap.status == ComponentStatus.MAJOR_OUTAGE

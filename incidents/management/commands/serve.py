@@ -57,7 +57,10 @@ class Command(BaseCommand):
         worker = [
             sys.executable, "-m", "celery", "--app", "statuspage", "worker", "--beat",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            "--queues", WORKER_QUEUES, "--concurrency", "2", "--loglevel", "INFO",
+            "--queues", f"{WORKER_QUEUES},probes.{settings.PROBE_LOCATION}",
+            # A probe batch holds a process for about a tick (it waits for each run's due
+            # time); the third keeps two free for deliveries and the rest.
+            "--concurrency", "3", "--loglevel", "INFO",
         ]  # fmt: skip
         commands = [web] if options["no_worker"] else [web, worker]
 

@@ -1,0 +1,112 @@
+"""Bringing subscribers in: asked to confirm again unless the source proves their consent.
+
+A `Subscriber` here is a confirmed address (nothing is stored before confirmation), so an
+imported address gets the ordinary confirmation mail, queued after the import commits, and
+becomes a subscriber when it follows the link. With `keep_consent` and a consent time in the
+source, the address is stored confirmed at that time and gets no mail. Webhooks become
+subscriber-owned endpoints (a new secret: the old one stays with the old page). SMS and chat
+subscriptions have no channel here yet: they are counted as skipped, never dropped unsaid.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from importers.history_items import SourceError
+from importers.history_writer import ImportReport
+from importers.models import SourceKey, TargetKind
+from incidents.models import Component
+from notifier.models import Subscriber, WebhookEndpoint, validate_webhook_url
+from notifier.signed_links import SubscribeRequest
+from notifier.tasks import request_confirmation
+
+
+@dataclass(frozen=True)
+class SubscriberItem:
+    where: str
+    kind: str  # email, webhook, sms, slack, teams
+    address: str
+    contact_email: str = ""
+    consented_at: datetime | None = None
+    component_names: list[str] = field(default_factory=list)
+
+
+class SubscriberWriter:
+    def __init__(self, source: str, report: ImportReport, *, keep_consent: bool = False):
+        self.source = source
+        self.report = report
+        self.keep_consent = keep_consent
+        self.components = {c.name.casefold(): c for c in Component.objects.all()}
+
+    def write(self, items: Iterable[SubscriberItem]) -> None:
+        for item in items:
+            if item.kind == "email":
+                self._email(item)
+            elif item.kind == "webhook":
+                self._webhook(item)
+            elif item.kind == "unverified":
+                self.report.skip("subscribers who never confirmed their address at the source")
+            else:
+                self.report.skip(f"{item.kind} subscribers (no {item.kind} channel here yet)")
+
+    def _chosen(self, item: SubscriberItem) -> list[Component]:
+        chosen = []
+        for name in item.component_names:
+            component = self.components.get(" ".join(name.split()).casefold())
+            if component is None:
+                self.report.skip("subscriptions to a component that is not here")
+            else:
+                chosen.append(component)
+        return chosen
+
+    def _email(self, item: SubscriberItem) -> None:
+        email = item.address.strip()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise SourceError(item.where, f"{email!r} is not an email address") from None
+        if Subscriber.objects.filter(email__iexact=email).exists():
+            self.report.note("subscriber", "already here", email)
+            return
+        chosen = self._chosen(item)
+        if self.keep_consent and item.consented_at is not None:
+            subscriber = Subscriber.objects.create(email=email, confirmed_at=item.consented_at)
+            subscriber.components.set(chosen)
+            SourceKey.objects.create(
+                source=self.source,
+                kind=TargetKind.SUBSCRIBER,
+                source_id=email.casefold(),
+                imported_at=timezone.now(),
+                subscriber=subscriber,
+            )
+            self.report.note("subscriber", "kept with their consent", email)
+            return
+        wish = SubscribeRequest(email, tuple(c.pk for c in chosen), issued_at=time.time())
+        transaction.on_commit(lambda: request_confirmation(wish))
+        self.report.note("subscriber", "asked to confirm", email)
+
+    def _webhook(self, item: SubscriberItem) -> None:
+        url = item.address.strip()
+        try:
+            validate_webhook_url(url)
+            if item.contact_email:
+                validate_email(item.contact_email)
+        except ValidationError as error:
+            raise SourceError(item.where, " ".join(error.messages)) from None
+        owned = WebhookEndpoint.objects.filter(owner=WebhookEndpoint.Owner.SUBSCRIBER, url=url)
+        if owned.exists():
+            self.report.note("webhook", "already here", url)
+            return
+        endpoint = WebhookEndpoint.objects.create(
+            url=url, owner=WebhookEndpoint.Owner.SUBSCRIBER, contact_email=item.contact_email
+        )
+        endpoint.components.set(self._chosen(item))
+        self.report.note("webhook", "created", url)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+EXAMPLE = FIXTURES / "statuspage" / "import-example"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the Statuspage example a test may change."""
+    copy = tmp_path / "page"
+    shutil.copytree(EXAMPLE, copy)
+    return copy
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    from statuspage.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
