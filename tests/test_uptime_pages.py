@@ -232,3 +232,19 @@ def test_the_history_colours_an_incident_by_its_impact_and_says_it(client):
 
     assert 'class="history-entry incident impact-critical"' in html
     assert '<span class="impact-label">Critical impact</span>' in html
+
+
+def test_the_hourly_rollup_renews_cached_pages_without_claiming_a_change(client):
+    from console.tasks import roll_up_uptime
+    from incidents.models import PublicationState
+
+    make_component("IMAP", created_at=timezone.now() - timedelta(hours=3))
+    client.get("/")
+    before = PublicationState.objects.get(pk=1)
+
+    assert roll_up_uptime() >= 1
+
+    after = PublicationState.objects.get(pk=1)
+    assert after.token != before.token
+    assert after.changed_at == before.changed_at
+    assert "uptime over the last 90 days" in client.get("/").content.decode()
