@@ -16,7 +16,7 @@ from notifier.mirror.models import MirrorTarget
 from notifier.mirror.site import every_url, urls_for
 from notifier.mirror.tasks import refresh_mirrors
 from notifier.models import Notice
-from tests.factories import DAY_SECONDS, build_site, make_uptime_day
+from tests.factories import DAY_SECONDS, build_site
 from tests.mirror.test_local_mirror import deliver_pending, stale_pages
 
 pytestmark = [pytest.mark.django_db]
@@ -73,19 +73,14 @@ def test_an_incident_renews_the_pages_of_the_components_it_affects(published):
 
 
 def test_a_new_day_renews_every_components_bars(published, mirror):
-    today = timefmt.in_zone(timezone.now()).date()
-    # A rollup written by bulk (no signal, no token): only the day's turn reaches it.
-    UptimeDay.objects.bulk_create(
-        [
-            UptimeDay(
-                component=published.imap,
-                day=today - timedelta(days=1),
-                observed_seconds=DAY_SECONDS,
-                major_outage_seconds=DAY_SECONDS // 2,
-                worst_status="major_outage",
-                computed_at=timezone.now(),
-            )
-        ]
+    # Rollups written in bulk (no signal, no token): only the day's turn reaches them.
+    UptimeDay.objects.filter(component=published.imap).update(
+        observed_seconds=DAY_SECONDS,
+        major_outage_seconds=DAY_SECONDS // 2,
+        partial_outage_seconds=0,
+        degraded_performance_seconds=0,
+        under_maintenance_seconds=0,
+        worst_status="major_outage",
     )
     assert refresh_mirrors() == {"mirror_local": ""}
     # A new day: the target last refreshed yesterday, and the page cache's keys carry the
@@ -102,7 +97,19 @@ def test_a_new_day_renews_every_components_bars(published, mirror):
 
 def test_a_rollup_saved_as_a_model_moves_the_token_so_the_next_tick_renders_it(published, mirror):
     today = timefmt.in_zone(timezone.now()).date()
-    make_uptime_day(published.smtp, today, partial_outage_seconds=DAY_SECONDS)
+    UptimeDay.objects.update_or_create(  # saved as a model: its signal moves the token
+        component=published.smtp,
+        day=today,
+        defaults={
+            "observed_seconds": DAY_SECONDS,
+            "partial_outage_seconds": DAY_SECONDS,
+            "major_outage_seconds": 0,
+            "degraded_performance_seconds": 0,
+            "under_maintenance_seconds": 0,
+            "worst_status": "partial_outage",
+            "computed_at": timezone.now(),
+        },
+    )
 
     assert refresh_mirrors()["mirror_local"].endswith("files (refresh)")
 
