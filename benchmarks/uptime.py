@@ -16,11 +16,11 @@ rolled-up day (`UptimeDay`) for every component and every day of those ten years
 - **10 days of rows**: every row older than ten days deleted, then the query count and time
   again: the count must not depend on the history's length.
 
-The rows come from the history helper's rollup (`incidents.uptime.days.roll_up_history`)
-when generate_history writes them; on a branch without it, `fill_days` below writes them
-from the generated incidents and maintenance (each affected component in the incident's
-status from its start to its resolution, under maintenance for a completed window), which is
-the same number of rows and the same read.
+The rows come from the history code's rollup (`incidents.uptime.days.roll_up_history`),
+which generate_history calls; if it wrote none (a branch without it), `fill_days` below writes
+them from the generated incidents and maintenance (each affected component in the incident's
+status from its start to its resolution, under maintenance for a completed window): the same
+number of rows and the same read.
 """
 
 from __future__ import annotations
