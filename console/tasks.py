@@ -4,6 +4,7 @@ from celery import shared_task
 
 import actions
 from console import alerts, probe_alerts
+from incidents.models import PublicationState
 from incidents.uptime.days import roll_up_recent
 
 
@@ -22,8 +23,14 @@ def alert_overdue_updates() -> int:
 
 @shared_task(name="console.roll_up_uptime")
 def roll_up_uptime() -> int:
-    """Close yesterday's uptime rows and bring today's partial ones up to now; rows written."""
-    return roll_up_recent()
+    """Close yesterday's uptime rows and bring today's partial ones up to now; rows written.
+
+    The rows are written in bulk (no signal), so the pages showing them (the bars, the
+    component pages, uptime.json) are told here: cached copies and the mirror renew."""
+    written = roll_up_recent()
+    if written:
+        PublicationState.renew_token()
+    return written
 
 
 @shared_task(name="console.alert_probes")

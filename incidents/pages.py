@@ -34,10 +34,13 @@ from incidents.models import (
     worst_status,
 )
 from incidents.models.status import component_status_rank
+from incidents.models.uptime import UptimeHistory, Weights, worst_of
+from incidents.models.uptime_summary import bar_histories
 
 RECENT_DAYS = 7
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 LATEST_POSTS = 3
+UPTIME_DAYS = 90
 
 
 def page_number(query: QueryDict) -> int:
@@ -69,10 +72,29 @@ def newest(*moments: datetime | None) -> datetime | None:
 class ComponentSection:
     group: ComponentGroup | None
     components: list[Component]
+    uptime: dict[int, UptimeHistory] = field(default_factory=dict)
 
     @property
     def worst(self) -> str:
         return max((c.status for c in self.components), key=component_status_rank)
+
+    @property
+    def rows(self) -> list[tuple[Component, UptimeHistory | None]]:
+        return [(c, self.uptime.get(c.pk)) for c in self.components]
+
+    @property
+    def group_uptime(self) -> UptimeHistory | None:
+        """The worst of the members' histories (a group has no history of its own)."""
+        members = [self.uptime[c.pk] for c in self.components if c.pk in self.uptime]
+        return worst_of(members) if self.group and members else None
+
+
+def incidents_of(*uptimes: UptimeHistory) -> dict[int, Incident]:
+    """The incidents the days mention, for their titles and links (one query)."""
+    ids = {pk for history in uptimes for day in history.days for pk in day.incident_ids}
+    if not ids:
+        return {}
+    return Incident.objects.only("id", "title", "impact").in_bulk(ids)
 
 
 @dataclass
@@ -92,6 +114,8 @@ class StatusPage:
     recent_days: list[DayOfIncidents]
     latest_posts: list[Post]
     updated_at: datetime | None = field(default=None)
+    uptime_incidents: dict[int, Incident] = field(default_factory=dict)
+    weights: Weights | None = None
 
 
 def status_page(now: datetime | None = None) -> StatusPage:
@@ -104,6 +128,11 @@ def status_page(now: datetime | None = None) -> StatusPage:
     ]
 
     today = timefmt.in_zone(now).date()
+    weights = Weights.from_settings()
+    shown = [c.pk for s in sections for c in s.components]
+    uptime = bar_histories(shown, today, UPTIME_DAYS, weights)
+    for section in sections:
+        section.uptime = uptime
     first_day = today - timedelta(days=RECENT_DAYS - 1)
     window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=timefmt.site_zone())
     incidents = list(
@@ -144,6 +173,8 @@ def status_page(now: datetime | None = None) -> StatusPage:
         postponed_maintenance=[m for m in maintenance if m.status == MaintenanceStatus.POSTPONED],
         recent_days=recent_days,
         latest_posts=latest_posts,
+        uptime_incidents=incidents_of(*uptime.values()),
+        weights=weights,
     )
     page.updated_at = newest(
         *(c.updated_at for c in components),

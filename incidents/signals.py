@@ -21,6 +21,7 @@ from incidents.models import (
     Post,
     PublicationState,
     Tag,
+    UptimeDay,
 )
 
 PUBLIC_MODELS = (
@@ -34,6 +35,8 @@ PUBLIC_MODELS = (
     MaintenanceUpdate,
     Post,
     Tag,
+    # The bars: a rollup written at the day's end changes pages with no other save.
+    UptimeDay,
 )
 
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("feed.atom", public_read(cached_page(feeds.EverythingAtomFeed())), name="feed_atom"),
     path("feed.rss", public_read(cached_page(feeds.EverythingRssFeed())), name="feed_rss"),
     path("feed.json", public_read(cached_page(feeds.EverythingJsonFeed())), name="feed_json"),
+    path("components/<int:pk>/", views.component_detail, name="component_detail"),
     path(
         "components/<int:pk>/feed.atom",
         public_read(cached_page(feeds.ComponentAtomFeed())),

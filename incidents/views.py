@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from incidents import pages
+from incidents.component_page import component_page
 from incidents.models import Category, Incident, Maintenance, Post, Tag
 from incidents.page_cache import cached_page, cached_page_reading
 from statuspage.http_types import HtmxRequest
@@ -175,4 +176,15 @@ def blog_post(request: HttpRequest, slug: str) -> HttpResponse:
     post = get_object_or_404(Post.objects.published().for_listing(), slug=slug)
     return render(
         request, "incidents/post_detail.html", {"post": post, "updated_at": post.updated_at}
+    )
+
+
+@require_safe
+@cached_page
+def component_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    page = component_page(pk)
+    return render(
+        request,
+        "incidents/component_detail.html",
+        {"page": page, "component": page.component, "updated_at": page.updated_at},
     )

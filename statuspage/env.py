@@ -64,6 +64,25 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperSetting(f"{name}={value!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ImproperSetting(f"{name}={value!r} is not a finite number")
+    if minimum is not None and number < minimum:
+        raise ImproperSetting(f"{name}={value} is below the minimum {minimum}")
+    if maximum is not None and number > maximum:
+        raise ImproperSetting(f"{name}={value} is above the maximum {maximum}")
+    return number
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None:

@@ -18,6 +18,7 @@ from statuspage.env import (
     ImproperSetting,
     embedded_smtp_port,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_networks,
@@ -65,6 +66,13 @@ EXTRA_TIME_ZONES = env_zones("EXTRA_TIME_ZONES", ["UTC", "America/New_York", "Am
 HISTORY_PAGE_SIZE = env_int("HISTORY_PAGE_SIZE", 25, minimum=1)
 BLOG_PAGE_SIZE = env_int("BLOG_PAGE_SIZE", 10, minimum=1)
 FEED_ITEMS = env_int("FEED_ITEMS", 50, minimum=1)
+# The published uptime formula (incidents/models/uptime.py): how much of a second in each
+# status counts as down. Maintenance is left out of the count altogether.
+UPTIME_WEIGHT_MAJOR_OUTAGE = env_float("UPTIME_WEIGHT_MAJOR_OUTAGE", 1.0, minimum=0, maximum=1)
+UPTIME_WEIGHT_PARTIAL_OUTAGE = env_float("UPTIME_WEIGHT_PARTIAL_OUTAGE", 0.3, minimum=0, maximum=1)
+UPTIME_WEIGHT_DEGRADED_PERFORMANCE = env_float(
+    "UPTIME_WEIGHT_DEGRADED_PERFORMANCE", 0.0, minimum=0, maximum=1
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

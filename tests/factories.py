@@ -25,8 +25,11 @@ from incidents.models import (
     MaintenanceStatus,
     MaintenanceUpdate,
     Post,
+    Probe,
+    ProbeHour,
     PublicationState,
     Tag,
+    UptimeDay,
 )
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -304,3 +307,51 @@ def verify_client(client, user) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+DAY_SECONDS = 86400
+
+
+def make_uptime_day(component: Component, day, **seconds: int | list[int] | str) -> UptimeDay:
+    """A component's rolled-up day: observed all day unless told, worst status from the seconds."""
+    fields: dict[str, object] = {"observed_seconds": DAY_SECONDS, **seconds}
+    if "worst_status" not in fields:
+        worst = ComponentStatus.OPERATIONAL
+        for status in (
+            ComponentStatus.UNDER_MAINTENANCE,
+            ComponentStatus.DEGRADED_PERFORMANCE,
+            ComponentStatus.PARTIAL_OUTAGE,
+            ComponentStatus.MAJOR_OUTAGE,
+        ):
+            if fields.get(f"{status}_seconds"):
+                worst = status
+        fields["worst_status"] = worst
+    return UptimeDay.objects.create(
+        component=component, day=day, computed_at=timezone.now(), **fields
+    )
+
+
+def make_probe_hours(
+    component: Component, hours: Iterable[tuple[datetime, float, float]], **probe: object
+) -> Probe:
+    """A probe of the component with one rollup per (hour, median, p95) from one location."""
+    made = Probe.objects.create(
+        component=component,
+        name=str(probe.pop("name", "IMAP login")),
+        kind=str(probe.pop("kind", "imap")),
+        host="imap.example.test",
+        **probe,
+    )
+    ProbeHour.objects.bulk_create(
+        ProbeHour(
+            probe=made,
+            location="oslo",
+            hour=hour,
+            count=60,
+            failures=0,
+            median_ms=median,
+            p95_ms=p95,
+        )
+        for hour, median, p95 in hours
+    )
+    return made

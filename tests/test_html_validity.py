@@ -24,6 +24,7 @@ from django.test import Client
 from django.utils import timezone
 
 from console.roles import Role
+from incidents import timefmt
 from incidents.markup import render_fresh
 from incidents.models import (
     Component,
@@ -33,10 +34,12 @@ from incidents.models import (
     Probe,
     ProbeAlert,
     ProbeResult,
+    UptimeDay,
 )
 from probes.alerts import evaluate
 from tests.console.conftest import make_staff
 from tests.factories import (
+    make_probe_hours,
     make_tag,
     open_incident,
     publish_post,
@@ -128,13 +131,28 @@ def demo_site(settings) -> None:
     settings.BLOG_PAGE_SIZE = 4
     call_command("load_demo", stdout=StringIO())
     imap = Component.objects.get(name="IMAP")
-    open_incident(
+    logins = open_incident(
         "Logins fail",
         body="Users cannot **log in**.",
         impact="critical",
         components={imap: ComponentStatus.MAJOR_OUTAGE},
     )
     now = timezone.now()
+    # The demo wrote its uptime days; today's names the incident (as the next rollup will),
+    # so a bar links to it. A probe has response times, so the component page draws a chart.
+    UptimeDay.objects.update_or_create(
+        component=imap,
+        day=timefmt.in_zone(now).date(),
+        defaults={
+            "observed_seconds": 20000,
+            "major_outage_seconds": 3600,
+            "worst_status": ComponentStatus.MAJOR_OUTAGE,
+            "incident_ids": [logins.pk],
+            "computed_at": now,
+        },
+    )
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    make_probe_hours(imap, [(hour - timezone.timedelta(hours=h), 40.0, 90.0) for h in (1, 2, 3)])
     start = now + timezone.timedelta(days=3)
     schedule_maintenance("Storage migration", start=start, end=start + timezone.timedelta(hours=2))
     publish_post("New spam filter", slug="new-spam-filter", tags=[make_tag("Spam")])
@@ -143,7 +161,15 @@ def demo_site(settings) -> None:
 @pytest.mark.usefixtures("demo_site")
 def test_every_public_page_is_valid_html(tmp_path: Path) -> None:
     pages = crawl_public_site(Client())
-    kinds = ("/incidents/", "/maintenance/", "/history/", "/blog/", "/subscribe/", "(404)")
+    kinds = (
+        "/components/",
+        "/incidents/",
+        "/maintenance/",
+        "/history/",
+        "/blog/",
+        "/subscribe/",
+        "(404)",
+    )
     assert all(any(kind in path for path in pages) for kind in kinds), sorted(pages)
     errors = validation_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)

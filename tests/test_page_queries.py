@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import actions
-from incidents.models import Component, ComponentStatus, IncidentStatus
+from incidents import timefmt
+from incidents.models import Component, ComponentStatus, IncidentStatus, UptimeDay
 from tests.factories import (
     bulk_history,
     make_category,
@@ -156,3 +157,48 @@ def test_a_detail_page_costs_the_same_queries_with_ten_times_the_updates(client,
     large = queries_for(client, make(20))
 
     assert large == small
+
+
+def _uptime_history(components: list[Component], days: int, incident: int) -> None:
+    """`days` rolled-up days per component, ending today, each naming an incident."""
+    today = timefmt.in_zone(timezone.now()).date()
+    UptimeDay.objects.bulk_create(
+        UptimeDay(
+            component=component,
+            day=today - timedelta(days=n),
+            observed_seconds=86400,
+            partial_outage_seconds=600 * (n % 3),
+            worst_status="partial_outage" if n % 3 else "operational",
+            incident_ids=[incident],
+            computed_at=timezone.now(),
+        )
+        for component in components
+        for n in range(days)
+    )
+
+
+@pytest.mark.parametrize("url", ["/", "/components/{pk}/", "/api/v2/components/{pk}/uptime.json"])
+def test_uptime_costs_the_same_queries_with_10_or_1000_days_of_history(client, db, url):
+    components = [make_component(f"Service {n}") for n in range(6)]
+    incident = open_incident(components={components[0]: ComponentStatus.PARTIAL_OUTAGE})
+    url = url.format(pk=components[0].pk)
+    _uptime_history(components, 10, incident.pk)
+    short = queries_for(client, url)
+
+    UptimeDay.objects.all().delete()
+    _uptime_history(components, 1000, incident.pk)
+    long = queries_for(client, url)
+
+    assert long == short
+
+
+def test_the_status_page_reads_every_components_days_in_one_query(client, db):
+    components = [make_component(f"Service {n}") for n in range(6)]
+    _uptime_history(components, 30, 1)
+    caches["pages"].clear()
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/")
+
+    uptime_queries = [q for q in captured.captured_queries if "uptimeday" in q["sql"].lower()]
+    assert len(uptime_queries) == 1

@@ -69,7 +69,8 @@ def test_it_shows_components_grouped_with_their_status(client, site):
 
     def row(name: str, status: str, label: str) -> str:
         return (
-            rf'<span class="component-name">{name}(<small>[^<]*</small>)?</span>\s*'
+            rf'<span class="component-name"><a href="components/[0-9]+/">{name}</a>'
+            rf"(<small>[^<]*</small>)?</span>\s*"
             rf'<span class="pill component-{status}">{label}</span>'
         )
 
@@ -147,7 +148,11 @@ def test_it_shows_an_incident_with_its_timeline(client, site):
         '<time datetime="2013-01-24T23:15:00Z" data-local>Fri 25 Jan 2013, 00:15 CET</time>' in html
     )
     assert "(after 30 min)" in html
-    assert 'SMTP <span class="quiet">(partial outage)</span>' in html
+    assert re.search(
+        r'<a href="../../components/[0-9]+/">SMTP</a> '
+        r'<span class="quiet">\(partial outage\)</span>',
+        html,
+    )
     assert "Incoming mail is <strong>queued</strong>." in html
     assert "<li>SMTP: partial outage</li>" in html and "<li>SMTP: operational</li>" in html
     assert html.index("All queued mail") < html.index("Incoming mail")  # newest first

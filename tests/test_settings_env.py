@@ -15,6 +15,7 @@ import pytest
 from statuspage.env import (
     ImproperSetting,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -49,6 +50,10 @@ def env(monkeypatch):
         (lambda: env_zone("X", "UTC"), "Mars/Olympus"),
         (lambda: env_zone("X", "UTC"), "../../etc/passwd"),
         (lambda: env_zones("X", ["UTC"]), "UTC, Mars/Olympus"),
+        (lambda: env_float("X", 0.3), "thirty percent"),
+        (lambda: env_float("X", 0.3), "nan"),
+        (lambda: env_float("X", 0.3, minimum=0, maximum=1), "1.5"),
+        (lambda: env_float("X", 0.3, minimum=0, maximum=1), "-0.1"),
     ],
     ids=[
         "bool-maybe",
@@ -59,6 +64,10 @@ def env(monkeypatch):
         "zone-mars",
         "zone-path",
         "zones-one-bad",
+        "float-words",
+        "float-nan",
+        "float-above-maximum",
+        "float-below-minimum",
     ],
 )
 def test_it_fails_loudly_on_a_bad_value(env, read, value):
@@ -92,6 +101,14 @@ def test_it_reads_booleans(env, value, expected):
     env(X=value)
 
     assert env_bool("X", not expected) is expected
+
+
+def test_it_reads_fractions(env):
+    env(X="0.25")
+    assert env_float("X", 0.3, minimum=0, maximum=1) == 0.25
+
+    env(X="1")
+    assert env_float("X", 0.3, minimum=0, maximum=1) == 1.0
 
 
 def test_it_reads_whole_numbers_zones_and_lists(env):
@@ -250,6 +267,7 @@ def test_the_site_answers_at_its_own_address_by_default(load_settings, values, h
         {"DEBUG": "maybe"},
         {"REQUIRE_SECRET_KEY": "true"},
         {"TRUSTED_PROXIES": "127.0.0.1,nginx.internal"},
+        {"UPTIME_WEIGHT_PARTIAL_OUTAGE": "2"},
     ],
     ids=[
         "site-zone",
@@ -259,11 +277,23 @@ def test_the_site_answers_at_its_own_address_by_default(load_settings, values, h
         "debug",
         "missing-secret-key",
         "trusted-proxies",
+        "uptime-weight",
     ],
 )
 def test_the_settings_refuse_to_load_with_a_bad_value(load_settings, values):
     with pytest.raises(ImproperSetting):
         load_settings(**values)
+
+
+def test_the_uptime_weights_default_to_the_published_formula_and_read_the_environment(
+    load_settings,
+):
+    defaults = load_settings()
+    assert [defaults[f"UPTIME_WEIGHT_{s}"] for s in ("MAJOR_OUTAGE", "PARTIAL_OUTAGE")] == [1, 0.3]
+    assert defaults["UPTIME_WEIGHT_DEGRADED_PERFORMANCE"] == 0
+    assert load_settings(UPTIME_WEIGHT_DEGRADED_PERFORMANCE="0.1")[
+        "UPTIME_WEIGHT_DEGRADED_PERFORMANCE"
+    ] == pytest.approx(0.1)
 
 
 def test_https_redirect_and_hsts_are_off_for_make_run_and_read_from_the_environment(

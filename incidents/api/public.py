@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.urls import path
+from django.urls import path, re_path
 from django.utils.http import http_date
 
-from incidents.api import documents
+from incidents.api import documents, uptime
 from incidents.api.serializers import parse_public_id
 from incidents.cors import allow_any_origin
 from incidents.models import Incident, Maintenance
@@ -107,3 +107,11 @@ def api_id_redirect(request: HttpRequest, code: str) -> HttpResponse:
 
 
 urlpatterns = [path(route, document_view(build), name=name) for route, name, build in DOCUMENTS]
+urlpatterns += [
+    path(
+        "components/<int:pk>/uptime.json",
+        uptime.component_uptime,
+        name="api_v2_component_uptime",
+    ),
+    re_path(r"^components/c(?P<pk>[0-9]{1,18})/uptime\.json$", uptime.component_uptime_by_api_id),
+]

@@ -41,3 +41,11 @@ class PublicationState(models.Model):
         updated = cls.objects.filter(pk=1).update(token=uuid.uuid4(), changed_at=timezone.now())
         if not updated:
             cls.objects.get_or_create(pk=1)
+
+    @classmethod
+    def renew_token(cls) -> None:
+        """A new token, so cached pages render again, without a new `changed_at`: for
+        figures that move with the clock (the uptime rollups), not a change anyone made
+        (the API's `updated_at` and `Last-Modified` stay the last real change)."""
+        if not cls.objects.filter(pk=1).update(token=uuid.uuid4()):
+            cls.objects.get_or_create(pk=1)

@@ -54,9 +54,9 @@ def listing_urls() -> list[str]:
     for tag in Tag.objects.all():
         count = published.filter(tags=tag).count()
         urls += _pages(tag.get_absolute_url(), count, settings.BLOG_PAGE_SIZE)
-    for component_id in Component.objects.values_list("pk", flat=True):
-        urls += [reverse(f"component_{kind}", args=[component_id]) for kind in FEEDS]
-        urls.append(reverse("component_badge", args=[component_id]))
+    # The component pages and uptime.json show the last days' bars: the daily refresh
+    # (refresh.py renders every listing when the day turns) keeps them current.
+    urls += _component_urls(Component.objects.values_list("pk", flat=True))
     return urls
 
 
@@ -155,10 +155,13 @@ def _history_urls(key: tuple[str, int], *, inserted: bool, moved: bool = False) 
 
 
 def _component_urls(component_ids: Iterable[int]) -> list[str]:
+    """A component's page, feeds, badge and uptime.json: its status or history changed."""
     urls = []
     for component_id in sorted(set(component_ids)):
+        urls.append(reverse("component_detail", args=[component_id]))
         urls += [reverse(f"component_{kind}", args=[component_id]) for kind in FEEDS]
         urls.append(reverse("component_badge", args=[component_id]))
+        urls.append(reverse("api_v2_component_uptime", args=[component_id]))
     return urls
 
 

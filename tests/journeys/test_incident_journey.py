@@ -147,3 +147,35 @@ def test_a_reader_follows_an_imap_incident_from_subscribing_to_its_resolution(
     assert listed["status"] == "resolved"
     assert RESOLVED in listed["incident_updates"][0]["body"]
     wait_until(lambda: RESOLVED in product.mirrored(f"incidents/{incident_id}/"), "the mirror")
+
+    follow_imap_from_its_bars(reader, incident_id)
+
+
+def follow_imap_from_its_bars(reader: Page, incident_id: int) -> None:
+    """The IMAP row's 90 days of bars and its uptime; its own page, from the row's link."""
+    reader.goto("/")
+    link = reader.get_by_role("link", name="IMAP", exact=True)
+    imap = reader.locator("li.component").filter(has=link)
+    expect(imap.locator(".bars > *")).to_have_count(90)
+    expect(imap.locator(".uptime-total")).to_have_text(
+        re.compile(r"^(\d+(\.\d\d)?% uptime over|No uptime data for) the last 90 days$")
+    )
+    expect(imap.locator(".bars > *").last).to_have_attribute(
+        "title", re.compile(r"^\w{3} \d+ \w{3}")
+    )
+    # A phone shows the last 30 days, and the page does not scroll sideways.
+    reader.set_viewport_size({"width": 390, "height": 844})
+    visible = imap.locator(".bars > *").evaluate_all(
+        "bars => bars.filter(b => b.getBoundingClientRect().width > 0).length"
+    )
+    assert visible == 30
+    assert reader.evaluate("document.documentElement.scrollWidth") <= 390
+    reader.set_viewport_size({"width": 1280, "height": 900})
+    imap.get_by_role("link", name="IMAP", exact=True).click()
+    expect(reader).to_have_url(re.compile(r"/components/\d+/$"))
+    expect(reader.get_by_role("heading", level=1)).to_have_text("IMAP")
+    expect(reader.locator("dl.facts")).to_contain_text("Uptime, 365 days")
+    recent = reader.locator("ul.history")
+    expect(recent.get_by_role("link", name=TITLE)).to_have_attribute(
+        "href", re.compile(rf"incidents/{incident_id}/$")
+    )

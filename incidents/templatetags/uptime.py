@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from django import template
+from django.conf import settings
+from django.utils.safestring import SafeString
+
+from incidents.models import Incident
+from incidents.models.probe_times import ProbeTimes
+from incidents.models.uptime import UptimeHistory, percent_text
+from incidents.response_chart import chart
+from incidents.uptime_bars import block
+
+register = template.Library()
+
+
+@register.simple_tag
+def uptime_block(
+    history: UptimeHistory | None,
+    incidents: Mapping[int, Incident],
+    name: str,
+    *,
+    with_days: bool = True,
+) -> SafeString:
+    """A history's bars, its percentage, and its notable days in text (quiet days folded)."""
+    if history is None:
+        return SafeString("")
+    return block(history, incidents, name, with_days=with_days)
+
+
+@register.filter
+def percent(ratio: float | None) -> str:
+    return percent_text(ratio)
+
+
+@register.filter
+def weight(value: float) -> str:
+    """0.3 -> '30%'"""
+    return f"{round(value * 100, 2):g}%"
+
+
+@register.simple_tag
+def site_time_zone() -> str:
+    return settings.SITE_TIME_ZONE
+
+
+@register.simple_tag
+def response_chart(times: ProbeTimes, start: datetime, end: datetime) -> SafeString:
+    return chart(times, start, end, f"chart-{times.probe.pk}")
+
+
+@register.filter
+def ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} ms"
