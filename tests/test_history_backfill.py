@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 import actions
 from actions.demo.loader import load_demo, read_demo
@@ -21,6 +22,7 @@ from incidents.models import (
     StatusPeriod,
     UptimeDay,
 )
+from incidents.uptime.days import day_of
 from incidents.uptime.models import HistoryModels
 from incidents.uptime.replay import replay_periods
 from tests.factories import make_component, open_incident, oslo, schedule_maintenance
@@ -169,6 +171,8 @@ def test_the_demo_history_of_2012_to_2016_has_days_with_downtime():
     for component in Component.objects.all():
         current = StatusPeriod.objects.current().get(component=component)
         assert current.status == component.status
+        # Every component has its days up to today, even one no story ever changed.
+        assert UptimeDay.objects.filter(component=component, day=day_of(timezone.now()))
     # Loading again makes nothing twice, history included.
     periods = all_periods()
     load_demo()

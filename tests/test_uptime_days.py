@@ -191,6 +191,17 @@ def test_the_beat_closes_yesterday_and_starts_the_history_of_untouched_component
     assert UptimeDay.objects.filter(component=smtp).count() == 4
 
 
+def test_the_beat_fills_the_days_of_a_component_whose_status_never_changed():
+    # Its first period was written when it was made, but no change ever rolled its days up.
+    blog = Component.objects.create(name="Blog", created_at=oslo(2025, 5, 1, 12))
+    periods(blog, (OPERATIONAL, oslo(2025, 5, 1, 12), None))
+    roll_up_recent(now=oslo(2025, 5, 11, 0, 30))
+    days = UptimeDay.objects.filter(component=blog).order_by("day")
+    assert [d.day for d in days] == [date(2025, 5, n) for n in range(1, 12)]
+    roll_up_recent(now=oslo(2025, 5, 20, 0, 30))
+    assert UptimeDay.objects.filter(component=blog).count() == 20
+
+
 def test_an_incident_opened_and_resolved_at_once_is_still_named_on_its_day():
     imap = make_component("IMAP", created_at=oslo(2025, 5, 1))
     incident = open_incident(components={imap: PARTIAL}, at=oslo(2025, 5, 20, 12))

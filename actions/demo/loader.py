@@ -33,7 +33,7 @@ from incidents.models import (
     StatusPeriod,
     Tag,
 )
-from incidents.uptime.days import uptime_batch
+from incidents.uptime.days import refresh_uptime, uptime_batch
 
 DEMO_FILE = Path(__file__).with_name("runbox.toml")
 # History is loaded, not announced: no notice goes out for it.
@@ -172,6 +172,8 @@ def _component(
     )
     if created:
         StatusPeriod.objects.start_history(component, component.status)
+        # A component no story changes still has its days, from the history's start.
+        refresh_uptime([component.pk], component.created_at)
     report.count("components", created=created)
     return component
 

@@ -293,13 +293,34 @@ def roll_up_recent(now: datetime | None = None) -> int:
 
     A component no change has touched yet gets its history first, from its creation.
     """
-    from incidents.models import Component, StatusPeriod
+    from incidents.models import Component, StatusPeriod, UptimeDay
 
     now = now or timezone.now()
     today = day_of(now)
+    yesterday = today - timedelta(days=1)
     written = 0
     for component in Component.objects.only("pk", "status", "created_at"):
         first = StatusPeriod.objects.start_history(component, component.status)
-        since = day_of(first.started_at) if first else today - timedelta(days=1)
+        if first is not None:
+            since = day_of(first.started_at)
+        else:
+            # A component whose status never changed has days nobody rolled up yet: fill
+            # them from its last row (or its history's start), never leaving a gap behind.
+            last_row = (
+                UptimeDay.objects.filter(component=component)
+                .order_by("-day")
+                .values_list("day", flat=True)
+                .first()
+            )
+            if last_row is None:
+                started = (
+                    StatusPeriod.objects.filter(component=component)
+                    .order_by("started_at")
+                    .values_list("started_at", flat=True)
+                    .first()
+                )
+                since = day_of(started) if started else yesterday
+            else:
+                since = min(last_row, yesterday)
         written += len(roll_up_days(component.pk, since, today, now=now))
     return written
