@@ -18,6 +18,7 @@ OUTBOUND_ALLOW_LOOPBACK lets subscriber URLs reach loopback addresses, plain htt
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import http.client
@@ -233,9 +234,7 @@ class Client:
             connection.close()
         self._connections.clear()
 
-    def post(
-        self, url: str, body: bytes, headers: dict[str, str], *, policy: Policy
-    ) -> Answer:
+    def post(self, url: str, body: bytes, headers: dict[str, str], *, policy: Policy) -> Answer:
         """POST once; Refused when the URL may not be reached, Unreachable when it failed."""
         seconds = settings.OUTBOUND_HTTP_TIMEOUT
         deadline = time.monotonic() + seconds
@@ -270,7 +269,7 @@ class Client:
         if key in self._connections:
             return self._connections[key]
         connection = http.client.HTTPConnection(target.host, target.port)
-        sock = socket.create_connection((target.address, target.port), timeout=remaining(deadline))
+        sock = connect(target.address, target.port, deadline)
         if target.scheme == "https":
             sock = tls_context().wrap_socket(sock, server_hostname=target.host)
         connection.sock = sock  # so http.client never connects (nor resolves) by itself
@@ -300,6 +299,20 @@ class Client:
         return Answer(response.status, response.reason, response.msg, answer)
 
 
+def connect(address: str, port: int, deadline: float) -> socket.socket:
+    """A TCP connection to the address itself (no resolver is asked, not even for a literal)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(remaining(deadline))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def remaining(deadline: float) -> float:
     return max(0.001, deadline - time.monotonic())
 
@@ -327,8 +340,6 @@ class Watchdog:
 
     def _cut(self) -> None:
         if self.sock is not None:
-            try:
-                # The plain socket's shutdown, also under TLS: a blocked read returns at once.
+            # The plain socket's shutdown, also under TLS: a blocked read returns at once.
+            with contextlib.suppress(OSError):
                 socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-            except OSError:
-                pass

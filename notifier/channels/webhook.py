@@ -179,7 +179,9 @@ class WebhookChannel(Channel):
         try:
             answer = client.post(endpoint.url, body, headers, policy=policy(endpoint))
         except outbound.Refused as error:
-            raise TransportError(f"Cannot post to {endpoint.url}: {error}", permanent=True) from None
+            raise TransportError(
+                f"Cannot post to {endpoint.url}: {error}", permanent=True
+            ) from None
         except outbound.Unreachable as error:
             raise TransportError(str(error), permanent=False) from None
         return outcome(answer)
