@@ -138,6 +138,12 @@ def allowed(address: Address) -> bool:
     return kind is None or (kind == "a loopback address" and settings.OUTBOUND_ALLOW_LOOPBACK)
 
 
+def shown(address: Address) -> str:
+    """The address as people write it (::ffff:10.0.0.5, not ::ffff:a00:5)."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return f"::ffff:{mapped}" if mapped else str(address)
+
+
 def resolve(host: str, port: int) -> list[Address]:
     """Every address `host` resolves to (the seam tests answer for)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -174,7 +180,8 @@ def check(url: str, policy: Policy) -> Target:
     """Where a post to `url` may connect: resolved once now, every address checked."""
     scheme, host, port, path = split(url)
     try:
-        addresses = resolve(host, port)
+        given = literal(host)
+        addresses = [given] if given else resolve(host, port)
     except (OSError, UnicodeError, ValueError) as error:
         # Maybe a passing DNS fault: the caller may try again later.
         raise Unreachable(f"{host} does not resolve ({error})") from None
@@ -183,7 +190,7 @@ def check(url: str, policy: Policy) -> Target:
     if policy is Policy.SUBSCRIBER:
         for address in addresses:
             if not allowed(address):
-                said = f"{host} is" if literal(host) else f"{host} resolves to {address},"
+                said = f"{host} is" if given else f"{host} resolves to {shown(address)},"
                 raise Refused(f"refused: {said} {address_class(address)}")
         loopback_only = all(address_class(a) == "a loopback address" for a in addresses)
         if scheme != "https" and not loopback_only:
