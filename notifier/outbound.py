@@ -303,6 +303,9 @@ class Client:
             finished = response.isclosed() or response.read(1) == b""
             if not finished or response.will_close:
                 self._drop(key)  # unread answer left: the connection cannot carry another
+        if watchdog.fired:
+            # What was read before the cut may look whole (headers ended by the close).
+            raise TimeoutError("the time limit cut the connection")
         return Answer(response.status, response.reason, response.msg, answer)
 
 
@@ -330,6 +333,7 @@ class Watchdog:
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.sock: socket.socket | None = None
+        self.fired = False
         self.timer = threading.Timer(remaining(deadline), self._cut)
         self.timer.daemon = True
 
@@ -346,6 +350,7 @@ class Watchdog:
             self._cut()
 
     def _cut(self) -> None:
+        self.fired = True
         if self.sock is not None:
             # The plain socket's shutdown, also under TLS: a blocked read returns at once.
             with contextlib.suppress(OSError):
