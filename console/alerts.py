@@ -27,6 +27,7 @@ from incidents import timefmt
 from incidents.api.serializers import public_id
 from incidents.links import absolute
 from incidents.models import Incident, IncidentUpdate
+from notifier import outbound
 from notifier.mail_headers import one_off_mail
 
 logger = logging.getLogger(__name__)
@@ -131,17 +132,22 @@ def webhook_payload(update: IncidentUpdate, late: timedelta) -> dict[str, Any]:
 
 
 def _post(update: IncidentUpdate, late: timedelta) -> None:
-    import requests
+    post_to_staff_webhook(webhook_payload(update, late))
 
-    response = requests.post(
-        settings.STAFF_ALERT_WEBHOOK_URL,
-        data=json.dumps(webhook_payload(update, late)).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": f"{settings.SITE_NAME} staff alerts ({settings.SITE_URL})",
-        },
-        timeout=settings.OUTBOUND_HTTP_TIMEOUT,
-        allow_redirects=False,
-    )
-    if not 200 <= response.status_code < 300:
-        raise RuntimeError(f"The staff alert webhook answered {response.status_code}")
+
+def post_to_staff_webhook(body: dict[str, Any]) -> None:
+    """One JSON POST to STAFF_ALERT_WEBHOOK_URL: staff's own, so it may be an inside address;
+    bounded in time and answer like every outbound call (notifier/outbound.py)."""
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"{settings.SITE_NAME} staff alerts ({settings.SITE_URL})",
+    }
+    with outbound.Client() as client:
+        answer = client.post(
+            settings.STAFF_ALERT_WEBHOOK_URL,
+            json.dumps(body).encode(),
+            headers,
+            policy=outbound.Policy.STAFF,
+        )
+    if not 200 <= answer.status < 300:
+        raise RuntimeError(f"The staff alert webhook answered {answer.status}")

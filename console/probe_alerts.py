@@ -9,7 +9,6 @@ by its expiry), recorded in the audit log. Failures are logged, never raised.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 import actions.probes
 from console.accounts import alert_recipients
+from console.alerts import post_to_staff_webhook
 from incidents import timefmt
 from incidents.links import absolute
 from incidents.models import ProbeAlert
@@ -133,20 +133,7 @@ def alert_webhook_payload(alert: ProbeAlert, context: dict[str, Any]) -> dict[st
 
 
 def _post_alert(alert: ProbeAlert, context: dict[str, Any]) -> None:
-    import requests
-
-    response = requests.post(
-        settings.STAFF_ALERT_WEBHOOK_URL,
-        data=json.dumps(alert_webhook_payload(alert, context)).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": f"{settings.SITE_NAME} staff alerts ({settings.SITE_URL})",
-        },
-        timeout=settings.OUTBOUND_HTTP_TIMEOUT,
-        allow_redirects=False,
-    )
-    if not 200 <= response.status_code < 300:
-        raise RuntimeError(f"The staff alert webhook answered {response.status_code}")
+    post_to_staff_webhook(alert_webhook_payload(alert, context))
 
 
 def warn_expiring_certificates(now: datetime) -> int:

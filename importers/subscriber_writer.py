@@ -25,6 +25,7 @@ from importers.history_writer import ImportReport
 from importers.models import SourceKey, TargetKind
 from incidents.models import Component
 from notifier.models import Subscriber, WebhookEndpoint, validate_webhook_url
+from notifier.outbound import validate_subscriber_url
 from notifier.signed_links import SubscribeRequest
 from notifier.tasks import request_confirmation
 
@@ -97,6 +98,7 @@ class SubscriberWriter:
         url = item.address.strip()
         try:
             validate_webhook_url(url)
+            validate_subscriber_url(url)  # the endpoint will be the subscriber's
             if item.contact_email:
                 validate_email(item.contact_email)
         except ValidationError as error:

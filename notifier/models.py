@@ -29,6 +29,7 @@ from incidents.models import (
     MaintenanceUpdate,
     Post,
 )
+from notifier.outbound import validate_subscriber_url
 
 
 class Subscriber(models.Model):
@@ -123,6 +124,15 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        # A subscriber's address is held to more at the edge than a staff one (and checked
+        # again at every send, after resolving its name: notifier/outbound.py).
+        if self.owner == self.Owner.SUBSCRIBER and self.url:
+            try:
+                validate_subscriber_url(self.url)
+            except ValidationError as error:
+                raise ValidationError({"url": error.messages}) from None
 
     @property
     def is_enabled(self) -> bool:

@@ -372,6 +372,9 @@ MIRROR_S3_READ_TIMEOUT = env_int("MIRROR_S3_READ_TIMEOUT", 30, minimum=1)  # sec
 
 # X, Mastodon and webhooks (notifier/channels/). X and Mastodon are off until their keys are set.
 OUTBOUND_HTTP_TIMEOUT = env_int("OUTBOUND_HTTP_TIMEOUT", 10, minimum=1)  # seconds, every call
+# Subscriber-given URLs go to public addresses only (notifier/outbound.py); this lets them reach
+# loopback (plain http included), for tests and a receiver on this machine.
+OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", False)
 X_API_KEY = env_str("X_API_KEY", "")
 X_API_SECRET = env_str("X_API_SECRET", "")
 X_ACCESS_TOKEN = env_str("X_ACCESS_TOKEN", "")

@@ -18,6 +18,12 @@ the mapping). Headers:
 A consumer recomputes the HMAC over the timestamp, a dot and the raw body,
 compares in constant time, and refuses old timestamps (replays).
 
+Where: through notifier/outbound.py. An endpoint registered for a subscriber is
+posted only over https to a name whose every address is public, checked when
+sending and then connected to (a refusal fails the delivery for good, with the
+reason shown to staff); staff's own endpoints may be private or plain http. Both
+are bounded: OUTBOUND_HTTP_TIMEOUT for the whole exchange, 64 KiB of the answer.
+
 Answers: 2xx is sent. A redirect is not followed and counts as a refusal
 (Statuspage does the same). 410 Gone disables the endpoint at once; other
 4xx fail for good; 5xx, timeouts and lost connections are retried by the
@@ -29,29 +35,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from notifier import outbound
 from notifier.channels.base import Channel, TransportError, gives_up
 from notifier.channels.webhook_payload import payload
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
-
-if TYPE_CHECKING:
-    import requests
-    from requests.adapters import _HostParams, _PoolKwargs  # the stubs alone name them
+from notifier.outbound import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -64,64 +65,6 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1
-    return (mapped or address).is_global
-
-
-def checked_address(host: str) -> str:
-    """The one address a subscriber's webhook is posted to: `host` resolved once, all public.
-
-    The post then connects to this address (pinned_session), so a name that answers a public
-    address to the check and a private one to the connection (DNS rebinding) gains nothing.
-    """
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    except (OSError, ValueError) as error:
-        # Maybe a passing DNS fault: retried, and failed for good after the dispatcher's tries.
-        raise TransportError(f"{host} does not resolve ({error}).", permanent=False) from None
-    if not addresses or not all(is_public_address(a) for a in addresses):
-        raise TransportError(
-            f"{host} is not a public address; subscriber webhooks must be.", permanent=True
-        )
-    return str(addresses[0])
-
-
-def pinned_session(address: str) -> Any:
-    """A requests session that connects to `address` whatever the URL's name resolves to.
-
-    The URL keeps the name: the Host header, TLS SNI and the certificate check all use it.
-    """
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    class PinnedAddress(HTTPAdapter):
-        def build_connection_pool_key_attributes(
-            self, request: Any, verify: Any, cert: Any = None
-        ) -> tuple[_HostParams, _PoolKwargs]:
-            host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-                request, verify, cert
-            )
-            name = host_params["host"]
-            host_params["host"] = address
-            if host_params["scheme"] == "https":
-                # urllib3 takes both; the stubs' TypedDict lists fewer of its keys.
-                pool_kwargs["server_hostname"] = name  # type: ignore[typeddict-unknown-key]
-                pool_kwargs["assert_hostname"] = name  # type: ignore[typeddict-unknown-key]
-            return host_params, pool_kwargs
-
-        def add_headers(self, request: Any, **kwargs: Any) -> None:
-            # Without it urllib3 would name the address in Host, not the endpoint's name.
-            request.headers.setdefault("Host", urlsplit(request.url).netloc.rpartition("@")[2])
-
-    session = requests.Session()
-    session.trust_env = False  # a proxy from the environment would resolve the name again
-    session.mount("http://", PinnedAddress())
-    session.mount("https://", PinnedAddress())
-    return session
-
-
 class Refused(TransportError):
     """What the endpoint answered instead of 2xx; `gone`: 410, disable it at once."""
 
@@ -132,35 +75,35 @@ class Refused(TransportError):
         self.gone = gone
 
 
-def outcome(response: requests.Response, answer: bytes) -> str:
+def outcome(answer: Answer) -> str:
     """The reference of a 2xx answer; any other answer raised as the error it is."""
-    code = response.status_code
-    text = answer.decode("utf-8", "replace").strip()[:200]
-    said = f"{code} {response.reason}" + (f": {text}" if text else "")
+    code = answer.status
+    text = answer.body[:ANSWER_BYTES].decode("utf-8", "replace").strip()[:200]
+    said = f"{code} {answer.reason}" + (f": {text}" if text else "")
     if 200 <= code < 300:
-        return f"{code} {response_id(response, answer)}".strip()
+        return f"{code} {response_id(answer)}".strip()
     if 300 <= code < 400:
-        where = response.headers.get("Location", "?")
+        where = answer.headers.get("Location", "?")
         raise Refused(f"{said} (redirects to {where}; webhooks do not follow)", permanent=True)
     if code == 410:
         raise Refused(said, permanent=True, gone=True)
     if code == 429 or code >= 500:
-        raise Refused(said, permanent=False, retry_after=retry_after(response))
+        raise Refused(said, permanent=False, retry_after=retry_after(answer))
     raise Refused(said, permanent=True)
 
 
-def retry_after(response: requests.Response) -> float | None:
+def retry_after(answer: Answer) -> float | None:
     """Seconds from a Retry-After header given in seconds (the HTTP-date form is ignored)."""
-    value = response.headers.get("Retry-After", "")
+    value = answer.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
 
 
-def response_id(response: requests.Response, answer: bytes) -> str:
+def response_id(answer: Answer) -> str:
     """A short id the endpoint gave its receipt, from a request-id header or a JSON `id`."""
-    found = response.headers.get("X-Request-Id") or response.headers.get("X-Request-ID")
+    found = answer.headers.get("X-Request-Id")  # header names match in any case
     if not found:
         try:
-            found = json.loads(answer).get("id")
+            found = json.loads(answer.body).get("id")
         except (ValueError, AttributeError):
             found = None
     return str(found)[:60] if found else ""
@@ -192,9 +135,7 @@ class WebhookChannel(Channel):
         self._endpoints = WebhookEndpoint.objects.in_bulk([int(d.target) for d in deliveries])
 
     def session(self) -> AbstractContextManager[Any]:
-        import requests  # where used: see notifier/channels/social.py
-
-        return requests.Session()
+        return outbound.Client()
 
     def preview(self, notice: Notice) -> str:
         count = self.endpoints(notice).count()
@@ -222,17 +163,7 @@ class WebhookChannel(Channel):
         endpoints.update(consecutive_failures=0, last_success_at=timezone.now())
         return reference
 
-    def post(self, delivery: Delivery, endpoint: WebhookEndpoint, session: Any) -> str:
-        host = urlsplit(endpoint.url).hostname or ""
-        if endpoint.owner != WebhookEndpoint.Owner.SUBSCRIBER:
-            return self.post_with(session, delivery, endpoint)
-        with pinned_session(checked_address(host)) as pinned:
-            return self.post_with(pinned, delivery, endpoint)
-
-    def post_with(self, session: Any, delivery: Delivery, endpoint: WebhookEndpoint) -> str:
-        import requests
-
-        host = urlsplit(endpoint.url).hostname or ""
+    def post(self, delivery: Delivery, endpoint: WebhookEndpoint, client: outbound.Client) -> str:
         body = json.dumps(
             payload(delivery.notice, endpoint), separators=(",", ":"), ensure_ascii=False
         ).encode()
@@ -246,22 +177,14 @@ class WebhookChannel(Channel):
             "X-Statuspage-Signature": signature(endpoint.secret, timestamp, body),
         }
         try:
-            with session.post(
-                endpoint.url,
-                data=body,
-                headers=headers,
-                timeout=settings.OUTBOUND_HTTP_TIMEOUT,
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                answer = next(response.iter_content(ANSWER_BYTES), b"")
-        except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as error:
+            answer = client.post(endpoint.url, body, headers, policy=policy(endpoint))
+        except outbound.Refused as error:
             raise TransportError(
                 f"Cannot post to {endpoint.url}: {error}", permanent=True
-            ) from error
-        except requests.RequestException as error:
-            raise TransportError(f"Cannot reach {host}: {error!r}", permanent=False) from error
-        return outcome(response, answer)
+            ) from None
+        except outbound.Unreachable as error:
+            raise TransportError(str(error), permanent=False) from None
+        return outcome(answer)
 
     def count_failure(self, endpoint: WebhookEndpoint, error: TransportError, gone: bool) -> None:
         """One more failure in a row; disable the endpoint once it is gone or has too many."""
@@ -280,6 +203,13 @@ class WebhookChannel(Channel):
         if disabled:
             logger.warning("Disabled webhook endpoint %s: %s", endpoint.pk, why)
             tell_contact(endpoint, why, str(error))
+
+
+def policy(endpoint: WebhookEndpoint) -> outbound.Policy:
+    """Subscribers' endpoints go to public https addresses only; staff may post inside."""
+    if endpoint.owner == WebhookEndpoint.Owner.STAFF:
+        return outbound.Policy.STAFF
+    return outbound.Policy.SUBSCRIBER
 
 
 def tell_contact(endpoint: WebhookEndpoint, why: str, last_error: str) -> None:

@@ -78,6 +78,20 @@ def test_an_admin_registers_a_webhook_in_the_admin(monkeypatch, db):
     assert endpoint.secret not in again.content.decode()
 
 
+def test_the_admin_refuses_a_subscriber_endpoint_at_a_private_address_and_says_why(monkeypatch, db):
+    client = created_with_the_command("adam", Role.ADMIN, monkeypatch)
+    add = reverse("admin:notifier_webhookendpoint_add")
+
+    private = client.post(add, {"url": "https://10.1.2.3/in", "owner": "subscriber"})
+    plain = client.post(add, {"url": "http://hooks.example.com/in", "owner": "subscriber"})
+    staffs = client.post(add, {"url": "http://10.1.2.3/in", "owner": "staff"})
+
+    assert "10.1.2.3 is a private address; give a public address." in private.content.decode()
+    assert "The address must start with https://." in plain.content.decode()
+    assert staffs.status_code == 302  # staff may post inside
+    assert list(WebhookEndpoint.objects.values_list("owner", flat=True)) == ["staff"]
+
+
 def test_an_editor_made_with_create_staff_is_refused_the_admin(monkeypatch, rows):
     client = created_with_the_command("erika", Role.EDITOR, monkeypatch)
     for name in PROMISED_PAGES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,4 +90,22 @@ def test_a_dry_run_mails_nobody(django_capture_on_commit_callbacks, eager_celery
         report = import_statuspage([EXAMPLE], subscribers_csv=CSV, dry_run=True)
     assert report.counts[("subscriber", "asked to confirm")] == 3
     assert mail.outbox == []
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("http://hooks.example.org/status", "The address must start with https://."),
+        ("https://169.254.169.254/latest", "169.254.169.254 is a cloud metadata address"),
+        ("https://10.1.2.3/in", "10.1.2.3 is a private address; give a public address."),
+    ],
+)
+def test_a_subscriber_webhook_that_is_not_public_https_is_refused_with_its_line(
+    tmp_path: Path, address: str, said: str
+):
+    bad = tmp_path / "subscribers.csv"
+    bad.write_text(f"email,ola@example.no,no\nwebhook,{address},ops@example.org\n")
+    with pytest.raises(SourceError, match=rf"subscribers.csv, line 2: {re.escape(said)}"):
+        import_statuspage([EXAMPLE], subscribers_csv=bad)
     assert not WebhookEndpoint.objects.exists()

@@ -28,10 +28,10 @@ pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture(autouse=True)
-def loopback_allowed(monkeypatch):
-    # The receiver is on loopback; subscriber endpoints must be public, so the guard is told
-    # that loopback is (the guard itself is tested in test_webhooks.py).
-    monkeypatch.setattr("notifier.channels.webhook.is_public_address", lambda address: True)
+def loopback_allowed(settings):
+    # The receiver is on loopback; subscriber endpoints must be public unless this allows it
+    # (the guard itself is tested in test_outbound.py and test_webhook_address_guard.py).
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
 
 
 def bodies_after_an_outage(receiver, imap) -> dict[str, dict]:

@@ -471,8 +471,21 @@ def test_a_subscriber_endpoint_may_not_point_at_a_private_address(receiver, imap
     dispatch.run([webhook_delivery(notice).pk])
 
     assert webhook_delivery(notice).state == DeliveryState.FAILED
-    assert "127.0.0.1 is not a public address" in webhook_delivery(notice).last_error
+    assert "refused: 127.0.0.1 is a loopback address" in webhook_delivery(notice).last_error
     assert receiver.received == []
+
+
+def test_a_subscriber_endpoint_on_loopback_is_posted_when_the_setting_allows(
+    settings, receiver, imap
+):
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    endpoint_for(receiver, owner=WebhookEndpoint.Owner.SUBSCRIBER)
+
+    notice = Notice.objects.get(incident=open_ddos(imap))
+    dispatch.run([webhook_delivery(notice).pk])
+
+    assert webhook_delivery(notice).state == DeliveryState.SENT
+    assert len(receiver.received) == 1
 
 
 def test_blog_posts_are_not_sent_to_webhooks(receiver):
