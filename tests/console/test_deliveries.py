@@ -257,7 +257,9 @@ CONSOLE_CSS = Path(__file__).resolve().parents[2] / "console" / "static" / "cons
 
 
 def site_variables() -> dict[str, str]:
-    return dict(re.findall(r"(--[\w-]+)\s*:\s*(#[0-9a-fA-F]{6})\s*;", SITE_CSS.read_text()))
+    """The light scheme's variables: the console keeps its light forms (no dark scheme)."""
+    light = SITE_CSS.read_text().split("@media (prefers-color-scheme: dark)")[0]
+    return dict(re.findall(r"(--[\w-]+)\s*:\s*(#[0-9a-fA-F]{6})\s*;", light))
 
 
 def tally_colours() -> dict[str, tuple[str, str]]:
