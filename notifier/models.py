@@ -151,6 +151,8 @@ class NoticeKind(models.TextChoices):
     MAINTENANCE_POSTPONED = "maintenance.postponed", "Maintenance postponed"
     MAINTENANCE_RESCHEDULED = "maintenance.rescheduled", "Maintenance rescheduled"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    # Sent by the beat a set time before a window starts; no update of the window goes with it.
+    MAINTENANCE_REMINDER = "maintenance.reminder", "Maintenance reminder"
     POST_PUBLISHED = "post.published", "Post published"
     COMPONENT_UPDATED = "component.updated", "Component status changed"
 

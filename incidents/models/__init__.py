@@ -19,6 +19,7 @@ from incidents.models.incidents import (
 from incidents.models.maintenance import (
     ACTIVE_MAINTENANCE_STATUSES,
     FINISHED_MAINTENANCE_STATUSES,
+    LONGEST_REMINDER_MINUTES,
     UPCOMING_MAINTENANCE_STATUSES,
     Maintenance,
     MaintenanceStatus,
@@ -43,6 +44,7 @@ __all__ = [
     "ACTIVE_MAINTENANCE_STATUSES",
     "CLOSED_INCIDENT_STATUSES",
     "FINISHED_MAINTENANCE_STATUSES",
+    "LONGEST_REMINDER_MINUTES",
     "MORE_MARKER",
     "OPEN_INCIDENT_STATUSES",
     "UPCOMING_MAINTENANCE_STATUSES",
