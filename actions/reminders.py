@@ -59,6 +59,20 @@ def _claim_reminder(maintenance: Maintenance, now: datetime) -> bool:
     return claimed == 1
 
 
+@transaction.atomic
+def remind_of_window(maintenance: Maintenance, now: datetime) -> bool:
+    """Record the reminder of one window read as due, unless another worker did first."""
+    if not _claim_reminder(maintenance, now):
+        return False
+    # The update that set the current window: what the webhook body is as of.
+    update = maintenance.updates.order_by("-posted_at", "-id").first()
+    record_notice(
+        NoticeKind.MAINTENANCE_REMINDER, maintenance=maintenance, maintenance_update=update
+    )
+    maintenance.reminded_for = maintenance.scheduled_start
+    return True
+
+
 def remind_due_maintenance(now: datetime | None = None) -> list[Maintenance]:
     """Remind subscribers of windows starting soon (the periodic task), once per start.
 
@@ -66,18 +80,5 @@ def remind_due_maintenance(now: datetime | None = None) -> list[Maintenance]:
     that it started follows instead. Returns the windows reminded.
     """
     now = now or timezone.now()
-    reminded = []
-    for maintenance in Maintenance.objects.due_for_reminder(now):
-        with transaction.atomic():
-            if not _claim_reminder(maintenance, now):
-                continue
-            # The update that set the current window: what the webhook body is as of.
-            update = maintenance.updates.order_by("-posted_at", "-id").first()
-            record_notice(
-                NoticeKind.MAINTENANCE_REMINDER,
-                maintenance=maintenance,
-                maintenance_update=update,
-            )
-            maintenance.reminded_for = maintenance.scheduled_start
-            reminded.append(maintenance)
-    return reminded
+    due = Maintenance.objects.due_for_reminder(now)
+    return [maintenance for maintenance in due if remind_of_window(maintenance, now)]
