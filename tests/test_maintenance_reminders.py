@@ -192,3 +192,57 @@ def test_the_beat_tick_sends_the_reminder(work, monkeypatch):
     assert tasks.advance_maintenance() == 1
     assert tasks.advance_maintenance() == 0
     assert len(reminders(work)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_at_once_on_postgresql_send_one_reminder():
+    """The second UPDATE waits on the first's row lock, then finds reminded_for set."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between connections: run with --postgres")
+    work = schedule_maintenance(start=START, end=END, at=START - 120 * MINUTE)
+    now = START - 40 * MINUTE
+    stale = [fresh(work), fresh(work)]
+    claimed_first, release = threading.Event(), threading.Event()
+    outcome: dict[str, bool] = {}
+
+    def first() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                outcome["first"] = remind_of_window(stale[0], now)
+                claimed_first.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            outcome["second"] = remind_of_window(stale[1], now)
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert claimed_first.wait(30)
+    two = threading.Thread(target=second)
+    two.start()
+    with connection.cursor() as cursor:  # wait until the second is blocked on the row lock
+        for _ in range(3000):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE %%'"
+            )
+            if cursor.fetchone()[0]:
+                break
+        else:
+            pytest.fail("the second claim never waited on the first")
+    release.set()
+    one.join(30)
+    two.join(30)
+    assert outcome == {"first": True, "second": False}
+    assert len(reminders(work)) == 1
