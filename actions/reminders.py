@@ -67,7 +67,10 @@ def remind_of_window(maintenance: Maintenance, now: datetime) -> bool:
     # The update that set the current window: what the webhook body is as of.
     update = maintenance.updates.order_by("-posted_at", "-id").first()
     record_notice(
-        NoticeKind.MAINTENANCE_REMINDER, maintenance=maintenance, maintenance_update=update
+        NoticeKind.MAINTENANCE_REMINDER,
+        maintenance=maintenance,
+        maintenance_update=update,
+        created_at=now,
     )
     maintenance.reminded_for = maintenance.scheduled_start
     return True

@@ -195,10 +195,10 @@ def _reminded_at(notice: Notice, window_start: datetime) -> datetime | None:
         Notice.objects.filter(
             maintenance_id=notice.maintenance_id,
             kind=NoticeKind.MAINTENANCE_REMINDER,
-            created_at__lte=notice.created_at,
+            pk__lte=notice.pk,
             maintenance_update__window_start=window_start,
         )
-        .order_by("-created_at")
+        .order_by("-pk")
         .first()
     )
     return reminder.created_at if reminder else None
