@@ -193,7 +193,7 @@ def _reminded_at(notice: Notice, window_start: datetime) -> datetime | None:
     """When the reminder for this window start went out, as of the notice."""
     reminder = (
         Notice.objects.filter(
-            maintenance_id=notice.maintenance_id,
+            maintenance=notice.maintenance,
             kind=NoticeKind.MAINTENANCE_REMINDER,
             pk__lte=notice.pk,
             maintenance_update__window_start=window_start,
