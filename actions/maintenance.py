@@ -143,7 +143,10 @@ def schedule_maintenance(
     """Announce a window; `remind_minutes_before` defaults to MAINTENANCE_REMINDER_MINUTES."""
     posted_at = posted_at or timezone.now()
     if isinstance(remind_minutes_before, Keep):
-        remind_minutes_before = default_reminder_minutes()
+        # A window announced to nobody (an import, the demo data) is reminded to nobody.
+        channels = None if channels is None else list(channels)
+        silent = channels == []
+        remind_minutes_before = None if silent else default_reminder_minutes()
     if not title.strip():
         raise ValidationError({"title": "A maintenance window needs a title."})
     _validate_window(scheduled_start, scheduled_end)

@@ -246,3 +246,39 @@ def test_two_workers_claiming_at_once_on_postgresql_send_one_reminder():
     two.join(30)
     assert outcome == {"first": True, "second": False}
     assert len(reminders(work)) == 1
+
+
+def test_a_window_announced_to_nobody_is_reminded_to_nobody():
+    # Imports and the demo data schedule with no channels: no reminder unless asked for.
+    silent = actions.schedule_maintenance(
+        title="Imported", body="", scheduled_start=START, scheduled_end=END, channels=[]
+    )
+    assert silent.remind_minutes_before is None
+    asked = actions.schedule_maintenance(
+        title="Asked",
+        body="",
+        scheduled_start=START,
+        scheduled_end=END,
+        channels=[],
+        remind_minutes_before=30,
+    )
+    assert [m.pk for m in actions.remind_due_maintenance(now=START - 30 * MINUTE)] == [asked.pk]
+
+
+def test_the_reminder_does_not_count_as_delivering_the_update_it_points_at():
+    from incidents.api.serializers import ComponentTree
+    from incidents.api.serializers import maintenance as serialize
+
+    quiet = actions.schedule_maintenance(
+        title="Quiet",
+        body="",
+        scheduled_start=START,
+        scheduled_end=END,
+        channels=[],
+        remind_minutes_before=60,
+    )
+    actions.remind_due_maintenance(now=START - 60 * MINUTE)
+    assert len(reminders(quiet)) == 1
+    for shown in (quiet, Maintenance.objects.with_timeline().get(pk=quiet.pk)):
+        [update] = serialize(shown, ComponentTree.load())["incident_updates"]
+        assert update["deliver_notifications"] is False

@@ -29,6 +29,9 @@ ACTIVE_MAINTENANCE_STATUSES = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.
 FINISHED_MAINTENANCE_STATUSES = (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED)
 # A reminder further ahead than a week is an announcement, not a reminder.
 LONGEST_REMINDER_MINUTES = 7 * 24 * 60
+# The notifier's kind for a reminder (notifier.models.NoticeKind): its notice points at the
+# update then current, and tells nobody of that update.
+REMINDER_NOTICE_KIND = "maintenance.reminder"
 
 
 def default_reminder_minutes() -> int | None:
@@ -79,7 +82,9 @@ class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
             models.Prefetch(
                 "updates",
                 queryset=MaintenanceUpdate.objects.annotate(
-                    notified=models.Count("notice")
+                    notified=models.Count(
+                        "notice", filter=~models.Q(notice__kind=REMINDER_NOTICE_KIND)
+                    )
                 ).order_by("-posted_at", "-id"),
             ),
         )
