@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from actions.reminders import KEEP, Keep, reminder_minutes
+from actions.reminders import KEEP, Keep, reminded_by_announcement, reminder_minutes
 from actions.steps import (
     Author,
     Channels,
@@ -159,6 +159,7 @@ def schedule_maintenance(
         auto_start=auto_start,
         auto_complete=auto_complete,
         remind_minutes_before=remind,
+        reminded_for=reminded_by_announcement(scheduled_start, remind),
         created_at=posted_at,
         updated_at=posted_at,
     )
@@ -336,6 +337,7 @@ def reschedule_maintenance(
             "started_at": None,
             "sequence": current.sequence + 1,
             "remind_minutes_before": remind,
+            "reminded_for": reminded_by_announcement(scheduled_start, remind, current.reminded_for),
         },
         expected_version=expected_version,
     )

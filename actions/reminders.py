@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,6 +36,17 @@ def reminder_minutes(value: int | None) -> int | None:
             }
         )
     return value
+
+
+def reminded_by_announcement(
+    start: datetime, remind_minutes_before: int | None, reminded_for: datetime | None = None
+) -> datetime | None:
+    """What reminded_for becomes when a window is announced for `start`: the start itself when
+    the reminder time has already come (the announcement, minutes ahead, says it all and a
+    reminder on the next tick would only repeat it), else as it was."""
+    if remind_minutes_before and start - timedelta(minutes=remind_minutes_before) <= timezone.now():
+        return start
+    return reminded_for
 
 
 def _claim_reminder(maintenance: Maintenance, now: datetime) -> bool:

@@ -282,3 +282,19 @@ def test_the_reminder_does_not_count_as_delivering_the_update_it_points_at():
     for shown in (quiet, Maintenance.objects.with_timeline().get(pk=quiet.pk)):
         [update] = serialize(shown, ComponentTree.load())["incident_updates"]
         assert update["deliver_notifications"] is False
+
+
+def test_a_window_announced_inside_its_reminder_time_gets_no_second_notice():
+    from django.utils import timezone
+
+    now = timezone.now()
+    soon = actions.schedule_maintenance(
+        title="Urgent", body="", scheduled_start=now + 20 * MINUTE, scheduled_end=now + 80 * MINUTE
+    )
+    assert soon.reminded_for == soon.scheduled_start
+    later = schedule_maintenance(start=now + 300 * MINUTE, end=now + 400 * MINUTE)
+    actions.reschedule_maintenance(
+        later, scheduled_start=now + 30 * MINUTE, scheduled_end=now + 90 * MINUTE, body="Sooner."
+    )
+    assert actions.remind_due_maintenance(now=now + MINUTE) == []
+    assert reminders() == []

@@ -110,7 +110,7 @@ def test_a_reschedule_sets_a_new_lead_and_the_page_says_when_it_was_sent(
     assert "(120 minutes before)" in page(client, maintenance)
 
     actions.remind_due_maintenance(now=ahead(3, -1))
-    assert "reminder sent for this start" in page(client, maintenance)
+    assert "subscribers reminded of this start" in page(client, maintenance)
 
 
 def test_a_bad_lead_on_reschedule_keeps_the_window_and_says_why(
