@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -142,7 +143,10 @@ class Maintenance(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     # Minutes before the start the subscribers are reminded; null: no reminder.
     remind_minutes_before = models.PositiveIntegerField(
-        null=True, blank=True, default=default_reminder_minutes
+        null=True,
+        blank=True,
+        default=default_reminder_minutes,
+        validators=[MaxValueValidator(LONGEST_REMINDER_MINUTES)],
     )
     # The start the reminder went out for: a window moved to another start is due again.
     reminded_for = models.DateTimeField(null=True, blank=True, editable=False)
