@@ -51,6 +51,7 @@ from actions.posts import (
     update_post,
 )
 from actions.probes import set_status_by_probe
+from actions.reminders import remind_due_maintenance
 from actions.steps import Author, Channels, ComponentStatuses, EditConflict
 from actions.webhooks import delete_webhook, register_webhook, set_webhook_enabled
 
@@ -90,6 +91,7 @@ __all__ = [
     "publish_due_posts",
     "publish_post",
     "register_webhook",
+    "remind_due_maintenance",
     "reschedule_maintenance",
     "resolve_incident",
     "save_post_draft",

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from actions.reminders import KEEP, Keep, reminded_by_announcement, reminder_minutes
 from actions.steps import (
     Author,
     Channels,
@@ -32,6 +33,7 @@ from incidents.models import (
     PeriodCause,
     StatusPeriod,
 )
+from incidents.models.maintenance import default_reminder_minutes
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
 
@@ -136,11 +138,19 @@ def schedule_maintenance(
     auto_start: bool = True,
     auto_complete: bool = True,
     channels: Channels = None,
+    remind_minutes_before: int | Keep | None = KEEP,
 ) -> Maintenance:
+    """Announce a window; `remind_minutes_before` defaults to MAINTENANCE_REMINDER_MINUTES."""
     posted_at = posted_at or timezone.now()
+    if isinstance(remind_minutes_before, Keep):
+        # A window announced to nobody (an import, the demo data) is reminded to nobody.
+        channels = None if channels is None else list(channels)
+        silent = channels == []
+        remind_minutes_before = None if silent else default_reminder_minutes()
     if not title.strip():
         raise ValidationError({"title": "A maintenance window needs a title."})
     _validate_window(scheduled_start, scheduled_end)
+    remind = reminder_minutes(remind_minutes_before)
     maintenance = Maintenance.objects.create(
         title=title.strip(),
         body=body.strip(),
@@ -148,6 +158,8 @@ def schedule_maintenance(
         scheduled_end=scheduled_end,
         auto_start=auto_start,
         auto_complete=auto_complete,
+        remind_minutes_before=remind,
+        reminded_for=reminded_by_announcement(scheduled_start, remind),
         created_at=posted_at,
         updated_at=posted_at,
     )
@@ -301,10 +313,17 @@ def reschedule_maintenance(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    remind_minutes_before: int | Keep | None = KEEP,
 ) -> MaintenanceUpdate:
-    """Move to a new window; the old one stays in the history of updates."""
+    """Move to a new window; the old one stays in the history of updates. The reminder follows
+    the new start (reminded_for names the old one), with a new lead if one is given."""
     _validate_window(scheduled_start, scheduled_end)
     current = _locked(maintenance)
+    remind = (
+        current.remind_minutes_before
+        if isinstance(remind_minutes_before, Keep)
+        else reminder_minutes(remind_minutes_before)
+    )
     return _move_maintenance(
         current,
         MaintenanceStatus.RESCHEDULED,
@@ -317,6 +336,8 @@ def reschedule_maintenance(
             "scheduled_end": scheduled_end,
             "started_at": None,
             "sequence": current.sequence + 1,
+            "remind_minutes_before": remind,
+            "reminded_for": reminded_by_announcement(scheduled_start, remind, current.reminded_for),
         },
         expected_version=expected_version,
     )

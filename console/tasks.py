@@ -10,9 +10,11 @@ from incidents.uptime.days import roll_up_recent
 
 @shared_task(name="console.advance_maintenance")
 def advance_maintenance() -> int:
-    """Start due maintenance windows, complete ended ones and put out posts whose scheduled
-    time has come (one tick for everything due on time); returns how many moved."""
-    return len(actions.advance_maintenance()) + len(actions.publish_due_posts())
+    """Remind subscribers of windows starting soon, start due maintenance windows, complete
+    ended ones and put out posts whose scheduled time has come (one tick for everything due
+    on time); returns how many were reminded or moved."""
+    reminded = actions.remind_due_maintenance()
+    return len(reminded) + len(actions.advance_maintenance()) + len(actions.publish_due_posts())
 
 
 @shared_task(name="console.alert_overdue_updates")

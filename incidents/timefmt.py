@@ -8,7 +8,7 @@ writes its abbreviation, so pages, feeds and emails agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -84,6 +84,18 @@ def moment_text(moment: datetime, tz: ZoneInfo, *, reference: date | None) -> st
     return text
 
 
+def lead_text(lead: timedelta) -> str:
+    """'60 minutes', '2 hours', '1 day 6 hours': how long until something, in whole minutes
+    rounded up (a tick a few seconds after the hour still reads as the hour)."""
+    minutes = max(1, -(-int(lead.total_seconds()) // 60))
+    if minutes <= 90:
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n)
+
+
 def extra_zone_names() -> list[str]:
     return [name for name in settings.EXTRA_TIME_ZONES if name != settings.SITE_TIME_ZONE]
 
@@ -110,6 +122,14 @@ def window_text(start: datetime, end: datetime, tz: ZoneInfo, *, reference: date
     if reference is not None and local_start.date() != reference:
         text = f"{text} {day(local_start, tz, year=False)}"
     return text
+
+
+def moment_elsewhere(moment: datetime) -> str:
+    """'22:00 UTC / 17:00 EST', with dates where they differ from the site zone's (emails)."""
+    reference = in_zone(moment).date()
+    return " / ".join(
+        moment_text(moment, zone(name), reference=reference) for name in extra_zone_names()
+    )
 
 
 @dataclass(frozen=True)

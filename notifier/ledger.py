@@ -9,8 +9,10 @@ nothing is lost.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from incidents.models import (
     Component,
@@ -41,12 +43,14 @@ def record_notice(
     post: Post | None = None,
     component: Component | None = None,
     status_change: tuple[str, str] = ("", ""),
+    created_at: datetime | None = None,
 ) -> Notice | None:
     """Write the notice and one pending delivery per target; enqueue them after commit.
 
     `channels`: names to use; None means every configured channel the notice
     fits; an empty list records nothing (a backfill, the demo data).
     `status_change`: a component notice's old and new status.
+    `created_at`: when the notice was due (a periodic task's `now`); the present by default.
     """
     if channels is not None and not list(channels):
         return None
@@ -60,6 +64,7 @@ def record_notice(
         component=component,
         old_status=status_change[0],
         new_status=status_change[1],
+        created_at=created_at or timezone.now(),
     )
     chosen = default_channels(notice)
     if channels is not None:

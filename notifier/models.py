@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import (
+    REMINDER_NOTICE_KIND,
     Component,
     Incident,
     IncidentStatus,
@@ -161,6 +162,8 @@ class NoticeKind(models.TextChoices):
     MAINTENANCE_POSTPONED = "maintenance.postponed", "Maintenance postponed"
     MAINTENANCE_RESCHEDULED = "maintenance.rescheduled", "Maintenance rescheduled"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    # Sent by the beat a set time before a window starts; no update of the window goes with it.
+    MAINTENANCE_REMINDER = REMINDER_NOTICE_KIND, "Maintenance reminder"
     POST_PUBLISHED = "post.published", "Post published"
     COMPONENT_UPDATED = "component.updated", "Component status changed"
 

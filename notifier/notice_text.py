@@ -40,6 +40,7 @@ class NoticeText:
     when: str  # "00:45 CET"
     components: tuple[str, ...]
     next_update: str = ""  # "Next update by 01:15 CET" when the update promises one
+    elsewhere: str = ""  # a reminder's start in the extra zones: "22:00 UTC / 17:00 EST"
 
 
 def site_domain() -> str:
@@ -74,6 +75,9 @@ def notice_text(notice: Notice) -> NoticeText:
         assert maintenance is not None
         components = tuple(c.name for c in maintenance.affected_components())
     assert subject is not None and update is not None
+    if notice.kind == NoticeKind.MAINTENANCE_REMINDER:
+        assert isinstance(subject, Maintenance) and isinstance(update, MaintenanceUpdate)
+        return reminder_text(notice, subject, update, components)
     body_markdown = update.body or getattr(subject, "body", "")
     status = update.get_status_display()
     promised = getattr(update, "next_update_by", None)
@@ -88,6 +92,30 @@ def notice_text(notice: Notice) -> NoticeText:
         when=timefmt.clock(update.posted_at),
         components=components,
         next_update=timefmt.next_update_text(promised, update.posted_at) if promised else "",
+    )
+
+
+def reminder_text(
+    notice: Notice,
+    maintenance: Maintenance,
+    update: MaintenanceUpdate,
+    components: tuple[str, ...],
+) -> NoticeText:
+    """'Maintenance starts in 60 minutes: <title>' at the start it reminded of (the window of
+    the update then current), with the announcement as its body."""
+    start = update.window_start or maintenance.scheduled_start
+    lead = timefmt.lead_text(start - notice.created_at)
+    return NoticeText(
+        headline=f"Maintenance starts in {lead}: {maintenance.title}",
+        title=maintenance.title,
+        status="Reminder",
+        body=markdown_to_text(maintenance.body),
+        body_markdown=maintenance.body,
+        url=absolute(maintenance.get_absolute_url()),
+        posted_at=notice.created_at,
+        when=timefmt.clock_near(start, notice.created_at),
+        components=components,
+        elsewhere=timefmt.moment_elsewhere(start),
     )
 
 

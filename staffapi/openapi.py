@@ -116,6 +116,9 @@ SCHEMAS: dict[str, Schema] = {
             "scheduled_until": TIME,
             "lifecycle_status": {"enum": MaintenanceStatus.values},
             "sequence": {"type": "integer", "minimum": 0},
+            "remind_minutes_before": {"type": "integer", "minimum": 0},
+            "reminder_at": TIME_OR_NULL,
+            "reminder_sent": {"type": "boolean"},
         },
     ),
     "Token": _object(

@@ -16,6 +16,7 @@ import actions
 from incidents.api import serializers
 from incidents.api.serializers import ComponentTree, parse_public_id
 from incidents.models import (
+    LONGEST_REMINDER_MINUTES,
     OPEN_INCIDENT_STATUSES,
     Component,
     ComponentStatus,
@@ -76,6 +77,13 @@ WINDOW = (
     Field("scheduled_for", Moment(), "When the window starts, with its offset.", True),
     Field("scheduled_until", Moment(), "When it ends (after it starts).", True),
 )
+REMINDER = Field(
+    "remind_minutes_before",
+    Integer(0, LONGEST_REMINDER_MINUTES),
+    "Remind subscribers this many minutes before the start, once; 0: no reminder "
+    "(default: the site's MAINTENANCE_REMINDER_MINUTES when scheduling, unchanged when "
+    "rescheduling).",
+)
 
 
 def _get(queryset: models.QuerySet[M], param: Param, call: Call, what: str) -> M:
@@ -120,7 +128,14 @@ def _incident_json(incident: Incident) -> dict[str, Any]:
 def _maintenance_json(maintenance: Maintenance) -> dict[str, Any]:
     fresh = Maintenance.objects.with_timeline().get(pk=maintenance.pk)
     data = serializers.maintenance(fresh, ComponentTree.load())
-    return {**data, "lifecycle_status": fresh.status, "sequence": fresh.sequence}
+    return {
+        **data,
+        "lifecycle_status": fresh.status,
+        "sequence": fresh.sequence,
+        "remind_minutes_before": fresh.remind_minutes_before or 0,
+        "reminder_at": serializers.api_time(fresh.reminder_at) if fresh.reminder_at else None,
+        "reminder_sent": fresh.reminder_sent,
+    }
 
 
 # Token
@@ -211,6 +226,11 @@ def schedule_maintenance(call: Call) -> tuple[int, Any]:
         author=call.author,
         auto_start=data.get("auto_start", True),
         auto_complete=data.get("auto_complete", True),
+        **(
+            {"remind_minutes_before": data["remind_minutes_before"]}
+            if REMINDER.name in data
+            else {}
+        ),
     )
     return 201, _maintenance_json(maintenance)
 
@@ -224,7 +244,7 @@ def _move(act: Any, **extra: str) -> Any:
 
     def handler(call: Call) -> tuple[int, Any]:
         maintenance = _get(Maintenance.objects.all(), MAINTENANCE, call, "window")
-        arguments = {name: call.data[field] for name, field in extra.items()}
+        arguments = {name: call.data[field] for name, field in extra.items() if field in call.data}
         act(
             maintenance,
             body=call.data.get("body", ""),
@@ -374,6 +394,7 @@ OPERATIONS: list[Operation] = [
             ),
             Field("auto_start", Boolean(), "Start on time by itself (default true)."),
             Field("auto_complete", Boolean(), "Complete at the end by itself (default true)."),
+            REMINDER,
             DISPLAY_AT,
             example={
                 "name": "Database replacement",
@@ -464,11 +485,12 @@ OPERATIONS: list[Operation] = [
             actions.reschedule_maintenance,
             scheduled_start="scheduled_for",
             scheduled_end="scheduled_until",
+            remind_minutes_before="remind_minutes_before",
         ),
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenanceReschedule", *WINDOW, BODY, DISPLAY_AT),
+        body=_body("MaintenanceReschedule", *WINDOW, REMINDER, BODY, DISPLAY_AT),
     ),
     Operation(
         "POST",

@@ -273,6 +273,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4 if CELERY_BROKER_URL.startswith("sqla+") e
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 MAINTENANCE_TICK_SECONDS = env_int("MAINTENANCE_TICK_SECONDS", 30, minimum=1)
+# A new window's reminder lead (staff change it per window); 0 schedules windows without one.
+MAINTENANCE_REMINDER_MINUTES = env_int("MAINTENANCE_REMINDER_MINUTES", 60, minimum=0)
 # Changes roll their days up at once; beat closes the day and refreshes today's partial row.
 UPTIME_ROLLUP_SECONDS = env_int("UPTIME_ROLLUP_SECONDS", 3600, minimum=60)
 # A publish must not hang on a broker that is down: fail fast, the sweeper re-queues.

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -23,7 +24,13 @@ from console.forms.fields import (
 )
 from incidents import timefmt
 from incidents.clean_text import CleanTextForm
-from incidents.models import Component, Maintenance, MaintenanceStatus, MaintenanceUpdate
+from incidents.models import (
+    LONGEST_REMINDER_MINUTES,
+    Component,
+    Maintenance,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+)
 from notifier.models import NoticeKind
 
 # The seeds' own structure (Runbox, December 2012): readers look for these three sections.
@@ -115,6 +122,38 @@ def check_window(form: forms.Form, *, new: bool) -> None:
         )
 
 
+REMINDER_ERROR = (
+    f"Give the reminder as whole minutes before the start (0 to {LONGEST_REMINDER_MINUTES}), "
+    "or leave it empty for no reminder."
+)
+
+
+def reminder_field(initial: int | None) -> forms.IntegerField:
+    """Minutes before the start the subscribers are reminded; empty or 0: no reminder."""
+    return forms.IntegerField(
+        label="Remind subscribers (minutes before the start)",
+        required=False,
+        min_value=0,
+        max_value=LONGEST_REMINDER_MINUTES,
+        initial=initial,
+        help_text="Through their channels, once. Empty or 0: no reminder.",
+        error_messages={
+            "invalid": REMINDER_ERROR,
+            "min_value": REMINDER_ERROR,
+            "max_value": REMINDER_ERROR,
+        },
+        widget=forms.NumberInput(attrs={"min": 0, "max": LONGEST_REMINDER_MINUTES, "step": 1}),
+    )
+
+
+def posted_reminder(form: forms.Form) -> int | None:
+    """The lead given, or the field's initial one when the post leaves the field out (a script
+    posting only what it changes); an emptied field turns the reminder off."""
+    if form.add_prefix("remind_minutes_before") not in form.data:
+        return form.fields["remind_minutes_before"].initial
+    return form.cleaned_data["remind_minutes_before"]
+
+
 def window_fields(form: forms.Form) -> None:
     form.fields["scheduled_start"] = SiteDateTimeField(
         label="Starts", help_text=f"In {timefmt.site_zone().key} time."
@@ -146,6 +185,9 @@ class ScheduleForm(CleanTextForm, forms.Form):
         self.fields["body"].help_text = BODY_HELP
         self.fields["body"].widget.attrs["rows"] = 14
         self.fields["channels"] = ChannelsField(NoticeKind.MAINTENANCE_SCHEDULED)
+        self.fields["remind_minutes_before"] = reminder_field(
+            settings.MAINTENANCE_REMINDER_MINUTES or None
+        )
         self.order_fields(self.field_order)
 
     def clean_body(self) -> str:
@@ -168,6 +210,7 @@ class ScheduleForm(CleanTextForm, forms.Form):
             components=data["components"],
             auto_start=data["auto_start"],
             auto_complete=data["auto_complete"],
+            remind_minutes_before=posted_reminder(self),
             author=author,
             channels=channels,
         )
@@ -291,7 +334,10 @@ class RescheduleForm(ActForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         window_fields(self)
-        self.order_fields(["scheduled_start", "scheduled_end", "body"])
+        self.fields["remind_minutes_before"] = reminder_field(
+            self.maintenance.remind_minutes_before
+        )
+        self.order_fields(["scheduled_start", "scheduled_end", "remind_minutes_before", "body"])
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -299,10 +345,11 @@ class RescheduleForm(ActForm):
         check_window(self, new=True)
         return data
 
-    def action_kwargs(self) -> dict[str, datetime]:
+    def action_kwargs(self) -> dict[str, datetime | int | None]:
         return {
             "scheduled_start": self.cleaned_data["scheduled_start"],
             "scheduled_end": self.cleaned_data["scheduled_end"],
+            "remind_minutes_before": posted_reminder(self),
         }
 
 

@@ -26,6 +26,7 @@ from django.conf import settings
 from incidents import timefmt
 from incidents.links import absolute
 from incidents.models import (
+    REMINDER_NOTICE_KIND,
     Component,
     ComponentGroup,
     ComponentStatus,
@@ -224,7 +225,7 @@ def _notified(update: IncidentUpdate | MaintenanceUpdate) -> bool:
     """Whether subscribers were told of the update (with_timeline annotates it in one query)."""
     notified = getattr(update, "notified", None)
     if notified is None:
-        notified = update.notice_set.exists()
+        notified = update.notice_set.exclude(kind=REMINDER_NOTICE_KIND).exists()
     return bool(notified)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,16 @@ class MaintenanceStatus(models.TextChoices):
 UPCOMING_MAINTENANCE_STATUSES = (MaintenanceStatus.SCHEDULED, MaintenanceStatus.RESCHEDULED)
 ACTIVE_MAINTENANCE_STATUSES = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
 FINISHED_MAINTENANCE_STATUSES = (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED)
+# A reminder further ahead than a week is an announcement, not a reminder.
+LONGEST_REMINDER_MINUTES = 7 * 24 * 60
+# The notifier's kind for a reminder (notifier.models.NoticeKind): its notice points at the
+# update then current, and tells nobody of that update.
+REMINDER_NOTICE_KIND = "maintenance.reminder"
+
+
+def default_reminder_minutes() -> int | None:
+    """A new window's reminder lead from MAINTENANCE_REMINDER_MINUTES (0: none)."""
+    return settings.MAINTENANCE_REMINDER_MINUTES or None
 
 
 class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
@@ -49,6 +60,19 @@ class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
             status__in=ACTIVE_MAINTENANCE_STATUSES, auto_complete=True, scheduled_end__lte=now
         )
 
+    def due_for_reminder(self, now: datetime) -> list[Maintenance]:
+        """Upcoming windows whose reminder time has come, not yet reminded of their current start.
+
+        A window that has already started is never reminded late: its start notice says it.
+        """
+        candidates = self.filter(
+            status__in=UPCOMING_MAINTENANCE_STATUSES,
+            remind_minutes_before__gt=0,
+            scheduled_start__gt=now,
+            scheduled_start__lte=now + timedelta(minutes=LONGEST_REMINDER_MINUTES),
+        ).exclude(reminded_for=models.F("scheduled_start"))
+        return [m for m in candidates.order_by("scheduled_start", "pk") if m.reminder_due(now)]
+
     def with_components(self) -> MaintenanceQuerySet:
         """The affected components prefetched in the status page's order."""
         ordered = Component.objects.order_by(*page_order())
@@ -59,7 +83,9 @@ class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
             models.Prefetch(
                 "updates",
                 queryset=MaintenanceUpdate.objects.annotate(
-                    notified=models.Count("notice")
+                    notified=models.Count(
+                        "notice", filter=~models.Q(notice__kind=REMINDER_NOTICE_KIND)
+                    )
                 ).order_by("-posted_at", "-id"),
             ),
         )
@@ -115,6 +141,15 @@ class Maintenance(models.Model):
     auto_complete = models.BooleanField(default=True)
     # Bumped on every reschedule and on cancellation (iCalendar SEQUENCE).
     sequence = models.PositiveIntegerField(default=0)
+    # Minutes before the start the subscribers are reminded; null: no reminder.
+    remind_minutes_before = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=default_reminder_minutes,
+        validators=[MaxValueValidator(LONGEST_REMINDER_MINUTES)],
+    )
+    # The start the reminder went out for: a window moved to another start is due again.
+    reminded_for = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     # Moved by every act; an edit made against an older version is refused (EditConflict).
@@ -148,6 +183,27 @@ class Maintenance(models.Model):
     @property
     def is_upcoming(self) -> bool:
         return self.status in UPCOMING_MAINTENANCE_STATUSES
+
+    @property
+    def reminder_at(self) -> datetime | None:
+        """When the reminder for the current start goes out (None: no reminder set)."""
+        if not self.remind_minutes_before:
+            return None
+        return self.scheduled_start - timedelta(minutes=self.remind_minutes_before)
+
+    @property
+    def reminder_sent(self) -> bool:
+        """Whether the reminder for the current start has gone out."""
+        return self.reminded_for is not None and self.reminded_for == self.scheduled_start
+
+    def reminder_due(self, now: datetime) -> bool:
+        reminder_at = self.reminder_at
+        return (
+            self.is_upcoming
+            and reminder_at is not None
+            and reminder_at <= now < self.scheduled_start
+            and not self.reminder_sent
+        )
 
     def check_transition(self, new_status: str) -> None:
         """Refuse a change the lifecycle does not allow (a note keeps the state and needs none)."""

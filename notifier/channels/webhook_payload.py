@@ -15,9 +15,18 @@ Statuspage's words (rescheduled and postponed read as scheduled, cancelled as
 completed; the X-Statuspage-Event header keeps the exact kind, such as
 maintenance.postponed). Incidents carry scheduled_for and scheduled_until as
 null, as in Statuspage's webhooks. Statuspage's fields with no counterpart here
-(backfilled, impact_override, postmortem_*, scheduled_remind_prior,
-scheduled_reminded_at) carry the values Statuspage gives when unused;
-scheduled_auto_transition is true when a window starts and completes on its own.
+(backfilled, impact_override, postmortem_*) carry the values Statuspage gives
+when unused; scheduled_auto_transition is true when a window starts and
+completes on its own; scheduled_remind_prior is true when the window has a
+reminder, and scheduled_reminded_at is when it went out for the window then in
+force (null before).
+
+Statuspage reminds only email and SMS subscribers, and has no webhook event for
+it. We send the reminder to webhooks too, as the same incident object (its
+status still "scheduled", scheduled_reminded_at set) with X-Statuspage-Event
+"maintenance.reminder": a consumer written for Statuspage reads it as one more
+update of a scheduled maintenance it already knows, and one that tells kinds
+apart can page someone before the work begins.
 
 Unlike the API, the object is described as of the notice, so a retry sent
 later does not contradict its event: the status of the notice's update, only
@@ -51,7 +60,7 @@ from incidents.api.serializers import (
 )
 from incidents.links import absolute
 from incidents.models import MaintenanceStatus, overall_status
-from notifier.models import Notice, WebhookEndpoint
+from notifier.models import Notice, NoticeKind, WebhookEndpoint
 from notifier.signed_links import webhook_unsubscribe_token
 
 Json = dict[str, Any]
@@ -116,9 +125,11 @@ def _updates_until(serialized: Json, kind: str, update_ids: list[int]) -> list[J
     return [item for item in serialized["incident_updates"] if item["id"] in known]
 
 
-def _statuspage_fields(auto_transition: bool) -> Json:
+def _statuspage_fields(
+    auto_transition: bool, remind_prior: bool = False, reminded_at: datetime | None = None
+) -> Json:
     """Fields Statuspage's incident object has and this product has no use for (no postmortems,
-    no backfilled incidents, no reminders), at the values Statuspage gives when unused."""
+    no backfilled incidents), at the values Statuspage gives when unused; the reminder's."""
     return {
         "backfilled": False,
         "impact_override": None,
@@ -129,8 +140,8 @@ def _statuspage_fields(auto_transition: bool) -> Json:
         "postmortem_notified_twitter": False,
         "postmortem_published_at": None,
         "scheduled_auto_transition": auto_transition,
-        "scheduled_remind_prior": False,
-        "scheduled_reminded_at": None,
+        "scheduled_remind_prior": remind_prior,
+        "scheduled_reminded_at": api_time(reminded_at) if reminded_at else None,
     }
 
 
@@ -170,5 +181,24 @@ def maintenance(notice: Notice) -> Json:
         "scheduled_for": api_time(window_start),
         "scheduled_until": api_time(window_end),
         # Statuspage's one switch: the window starts and completes on its own.
-        **_statuspage_fields(auto_transition=subject.auto_start and subject.auto_complete),
+        **_statuspage_fields(
+            auto_transition=subject.auto_start and subject.auto_complete,
+            remind_prior=bool(subject.remind_minutes_before),
+            reminded_at=_reminded_at(notice, window_start),
+        ),
     }
+
+
+def _reminded_at(notice: Notice, window_start: datetime) -> datetime | None:
+    """When the reminder for this window start went out, as of the notice."""
+    reminder = (
+        Notice.objects.filter(
+            maintenance=notice.maintenance,
+            kind=NoticeKind.MAINTENANCE_REMINDER,
+            pk__lte=notice.pk,
+            maintenance_update__window_start=window_start,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    return reminder.created_at if reminder else None

@@ -34,7 +34,7 @@ from notifier.mirror.render import (
     static_files,
 )
 from notifier.mirror.site import every_url, urls_for
-from notifier.models import Delivery, DeliveryState, Notice
+from notifier.models import Delivery, DeliveryState, Notice, NoticeKind
 
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
 # More failed notices than this since the last full build: rebuilding everything is simpler.
@@ -70,7 +70,8 @@ class MirrorChannel(Channel):
     is_mirror = True
 
     def fits(self, notice: Notice) -> bool:
-        return True
+        # A reminder changes nothing on the page: nothing to mirror.
+        return notice.kind != NoticeKind.MAINTENANCE_REMINDER
 
     def targets(self, notice: Notice) -> Iterable[str]:
         return [self.name]

@@ -266,8 +266,12 @@ def test_maintenance_goes_as_an_incident_as_it_was_when_each_notice_was_publishe
     assert [u["status"] for u in last["incident_updates"]] == ["completed", "scheduled"]
     assert last["incident_updates"][0]["body"] == "Not needed after all."
     assert first["scheduled_auto_transition"] is last["scheduled_auto_transition"] is True
-    assert {key: first[key] for key in STATUSPAGE_UNUSED if key != "scheduled_auto_transition"} == {
-        key: value for key, value in STATUSPAGE_UNUSED.items() if key != "scheduled_auto_transition"
+    # The window has the default reminder, not yet sent.
+    assert first["scheduled_remind_prior"] is last["scheduled_remind_prior"] is True
+    assert first["scheduled_reminded_at"] is last["scheduled_reminded_at"] is None
+    set_here = {"scheduled_auto_transition", "scheduled_remind_prior"}
+    assert {key: first[key] for key in STATUSPAGE_UNUSED if key not in set_here} == {
+        key: value for key, value in STATUSPAGE_UNUSED.items() if key not in set_here
     }
 
 
