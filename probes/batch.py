@@ -6,8 +6,11 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -18,6 +21,22 @@ from probes.signals import results_recorded
 from probes.spec import Outcome, RunOptions
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def run_to_completion(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run the coroutine on a loop of its own, even when this thread already runs one.
+
+    A worker process has no loop; code that calls in from inside one (an async server, a
+    test session driving a browser) must not be told "asyncio.run() cannot be called from
+    a running event loop", so the batch then gets a thread and a loop to itself.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass(frozen=True)
@@ -48,7 +67,7 @@ def run_due_probes(location: str, *, now: datetime | None = None) -> list[Ran]:
     runs = claim_due_runs(location, now or datetime.now(UTC), window)
     if not runs:
         return []
-    ran = asyncio.run(run_batch(runs, run_options(), settings.PROBE_CONCURRENCY))
+    ran = run_to_completion(run_batch(runs, run_options(), settings.PROBE_CONCURRENCY))
     record(location, ran)
     return ran
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from probes.batch import run_to_completion
 from probes.runners import run_probe
 from probes.spec import Outcome, ProbeSpec, RunOptions
 from tests.servers.certificates import TestCertificates
@@ -103,4 +103,4 @@ def probe(kind: str, port: int | None, tls: str = "implicit", **fields: object) 
 
 
 def run(spec: ProbeSpec, options: RunOptions) -> Outcome:
-    return asyncio.run(run_probe(spec, options))
+    return run_to_completion(run_probe(spec, options))

@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from incidents.models import Probe, ProbeClaim, ProbeResult
-from probes.batch import run_batch, run_due_probes
+from probes.batch import run_batch, run_due_probes, run_to_completion
 from probes.schedule import ClaimedRun, claim_due_runs, latest_due, phase_seconds
 from probes.signals import results_recorded
 from probes.spec import ProbeSpec, RunOptions
@@ -69,7 +69,7 @@ def test_each_run_starts_at_its_due_time_not_before():
     with FaultServer(greets(b"hello\r\n")) as server:
         spec = ProbeSpec(id=1, kind="tcp", host="127.0.0.1", port=server.port, tls="none")
         due = datetime.now(UTC) + timedelta(seconds=0.3)
-        ran = asyncio.run(run_batch([ClaimedRun(spec, due)], RunOptions(), concurrency=10))
+        ran = run_to_completion(run_batch([ClaimedRun(spec, due)], RunOptions(), concurrency=10))
 
     assert ran[0].outcome.ok
     assert due <= ran[0].started_at < due + timedelta(seconds=0.2)
@@ -132,3 +132,16 @@ def test_a_failing_receiver_does_not_lose_the_results_or_stop_the_others():
 
     assert ProbeResult.objects.filter(probe=probe, ok=True).count() == 1
     assert calls == [[probe.pk]]
+
+
+def test_a_batch_runs_when_the_calling_thread_already_runs_an_event_loop():
+    # As under a test session driving a browser, or an async server calling in.
+    async def caller() -> list:
+        with FaultServer(greets(b"hello\r\n")) as server:
+            spec = ProbeSpec(id=1, kind="tcp", host="127.0.0.1", port=server.port, tls="none")
+            due = datetime.now(UTC)
+            return run_to_completion(run_batch([ClaimedRun(spec, due)], RunOptions(), 10))
+
+    ran = asyncio.run(caller())
+
+    assert ran[0].outcome.ok
