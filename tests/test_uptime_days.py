@@ -228,3 +228,37 @@ def test_the_rollup_task_writes_todays_rows():
     imap = make_component("IMAP", created_at=timezone.now() - 3 * HOUR)
     assert roll_up_uptime() >= 1
     assert UptimeDay.objects.filter(component=imap).exists()
+
+
+def test_the_days_name_every_incident_open_on_them_however_they_overlap():
+    """The sweep over the days (each incident taken up at its start, dropped once ended)
+    names on each day exactly the incidents whose span touches it."""
+    from zoneinfo import ZoneInfo
+
+    from incidents.uptime.days import _Span, _touches, count_days
+
+    zone = ZoneInfo("Europe/Oslo")
+    first, last = date(2025, 3, 1), date(2025, 4, 10)  # across the spring-forward day
+    start, now = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
+    at = lambda moment: int(moment.timestamp())  # noqa: E731
+    midnight = at(day_bounds(date(2025, 3, 5), zone)[0])
+    incidents = [
+        _Span(at(start) + 3600, None, incident_id=1),  # never resolved
+        _Span(at(oslo(2025, 3, 3, 10)), at(oslo(2025, 3, 9, 2)), incident_id=2),
+        _Span(midnight - 600, midnight, incident_id=3),  # ends at midnight: not the next day
+        _Span(midnight, midnight, incident_id=4),  # opened and resolved at once
+        _Span(at(oslo(2025, 3, 30, 1)), at(oslo(2025, 3, 31, 4)), incident_id=5),
+        _Span(at(oslo(2025, 3, 20, 23)), at(oslo(2025, 3, 20, 23, 30)), incident_id=6),
+        _Span(at(oslo(2025, 3, 4)), at(oslo(2025, 3, 25)), incident_id=7),  # spans others
+    ]
+    periods = [_Span(at(start), None, "operational")]
+    totals = count_days(periods, incidents, first, last, now=now, zone=zone)
+    assert len(totals) == (last - first).days + 1
+    for total in totals:
+        low, high = (at(bound) for bound in day_bounds(total.day, zone))
+        expected = sorted(i.incident_id or 0 for i in incidents if _touches(i, low, high))
+        assert total.incident_ids == expected, total.day
+    by_day = {t.day: t.incident_ids for t in totals}
+    assert by_day[date(2025, 3, 4)] == [1, 2, 3, 7]
+    assert by_day[date(2025, 3, 5)] == [1, 2, 4, 7]
+    assert by_day[date(2025, 3, 26)] == [1]

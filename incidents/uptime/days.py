@@ -128,7 +128,11 @@ def count_days(
         return []
     history_start, now_s = periods[0].start, _seconds(now)
     assert now_s is not None
-    totals, first = [], 0
+    # One sweep over the days: spans are taken up as their start comes and dropped once
+    # ended, so each day looks only at what can touch it (not the whole history).
+    waiting = sorted((i for i in incidents if i.incident_id), key=lambda i: i.start)
+    open_incidents: list[_Span] = []
+    totals, first, next_incident = [], 0, 0
     for day in _days(first_day, last_day):
         low, high = (_seconds(bound) for bound in day_bounds(day, zone))
         assert low is not None and high is not None
@@ -140,7 +144,8 @@ def count_days(
         total = DayTotals(day, observed_seconds=high - low)
         ids: set[int] = set()
         worst = "operational"
-        for span in periods[first:]:
+        for index in range(first, len(periods)):
+            span = periods[index]
             if span.start >= high:
                 break
             if (seconds := _overlap(span, low, high)) <= 0:
@@ -149,7 +154,14 @@ def count_days(
             worst = max(worst, span.status, key=RANK.__getitem__)
             if span.incident_id is not None and span.status != "operational":
                 ids.add(span.incident_id)  # not the calm after it: that is nobody's incident
-        ids.update(i.incident_id for i in incidents if i.incident_id and _touches(i, low, high))
+        while next_incident < len(waiting) and waiting[next_incident].start < high:
+            open_incidents.append(waiting[next_incident])
+            next_incident += 1
+        ids.update(
+            i.incident_id for i in open_incidents if i.incident_id and _touches(i, low, high)
+        )
+        # Ended by this day's end: no later day (from its end on) can touch them.
+        open_incidents = [i for i in open_incidents if i.end is None or i.end > high]
         total.worst_status, total.incident_ids = worst, sorted(ids)
         totals.append(total)
     return totals
