@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -108,14 +108,19 @@ def message(notice: Notice) -> Message:
 def bounded_content(notice: Notice) -> dict[str, Any]:
     """The message content, its update cut (and then shown unformatted) until it fits."""
     words = message(notice)
-    while True:
+    content = words.content()
+    fixed = encoded_size(replace(words, body="", body_html="").content())
+    while (size := encoded_size(content)) > CONTENT_BYTES and words.body:
+        # Keep the share of the update that fits, a little less: escapes are uneven.
+        keep = int(len(words.body) * (CONTENT_BYTES - fixed) / (size - fixed) * 0.95)
+        body = words.body[:keep].rstrip() + "…" if keep > 0 else ""
+        words = replace(words, body=body, body_html=plain_paragraphs(body))
         content = words.content()
-        over = len(json.dumps(content, ensure_ascii=False).encode()) - CONTENT_BYTES
-        if over <= 0 or not words.body:
-            return content
-        # A character is at least a byte in both bodies: cutting `over` of them is never short.
-        body = words.body[: max(0, len(words.body) - over - 1)].rstrip() + "…"
-        words = Message(words.head, body, plain_paragraphs(body), words.tail, words.url)
+    return content
+
+
+def encoded_size(content: dict[str, Any]) -> int:
+    return len(json.dumps(content, ensure_ascii=False).encode())
 
 
 def transaction_id(delivery: Delivery) -> str:
@@ -249,11 +254,10 @@ class MatrixChannel(Channel):
         content = bounded_content(delivery.notice)
         if relation := thread_relation(delivery):
             content["m.relates_to"] = relation
-        body = json.dumps(content, ensure_ascii=False).encode()
         try:
             with session.put(
                 send_url(delivery.target, transaction_id(delivery)),
-                data=body,
+                data=json.dumps(content, ensure_ascii=False).encode(),
                 timeout=settings.OUTBOUND_HTTP_TIMEOUT,
                 allow_redirects=False,
                 stream=True,
