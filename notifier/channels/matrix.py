@@ -189,7 +189,7 @@ def outcome(response: requests.Response, answer: bytes, room: str) -> str:
         if isinstance(event_id, str) and event_id.startswith("$"):
             return event_id[:200]
         raise TransportError(f"Matrix answered {code} without an event id.", permanent=False)
-    detail = f"{code} {errcode}: {error}".strip(": ") if errcode or error else f"{code}"
+    detail = f"{code} {errcode}".strip() + (f": {error}" if error else "")
     if code == 429:
         wait = retry_after(response, said)
         raise TransportError(f"Matrix rate limit ({detail}).", permanent=False, retry_after=wait)

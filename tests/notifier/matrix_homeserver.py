@@ -3,8 +3,8 @@
 It records every request as it came over the wire and answers as the client-server API v3
 does: an event id per (access token, transaction id), the same one again for a repeated
 transaction, 401 M_UNKNOWN_TOKEN for a token it does not know. `answers` per room are
-given first, in order: (status, JSON) to answer without sending, or LOSE_ANSWER to send the
-message and drop the connection before answering.
+given first, in order: (status, JSON) to answer without sending, LOSE_ANSWER to send the
+message and drop the connection before answering, or HANG to keep the client waiting.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 
 TOKEN = "syt_c3RhdHVz_secret"
 LOSE_ANSWER = "lose-answer"
+HANG = "hang"  # answer nothing until the test sets `release`
 SEND = re.compile(r"^/_matrix/client/v3/rooms/([^/]+)/send/m\.room\.message/([^/]+)$")
 
 
@@ -52,6 +53,7 @@ class Homeserver:
     # What the rooms hold: one event per message sent, whatever the retries.
     timeline: list[Event] = field(default_factory=list)
     by_transaction: dict[tuple[str, str], str] = field(default_factory=dict)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def in_room(self, room: str) -> list[Event]:
         return [event for event in self.timeline if event.room == room]
@@ -83,7 +85,16 @@ def homeserver() -> Iterator[Homeserver]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with lock:
                 state.received.append(Received("PUT", self.path, dict(self.headers), body))
-                self.respond(body)
+                match = SEND.match(self.path)
+                planned = state.answers.get(unquote(match[1]), []) if match else []
+                hang = bool(planned) and planned[0] == HANG
+                if hang:
+                    planned.pop(0)
+                else:
+                    self.respond(body)
+            if hang:
+                state.release.wait(timeout=30)
+                self.close_connection = True
 
         def respond(self, body: bytes) -> None:
             match = SEND.match(self.path)
@@ -117,6 +128,7 @@ def homeserver() -> Iterator[Homeserver]:
     try:
         yield state
     finally:
+        state.release.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -14,7 +14,7 @@ from notifier.channels.matrix import CONTENT_BYTES
 from notifier.models import Delivery, DeliveryState, Notice
 from notifier.registry import channel_named
 from tests.factories import make_component, oslo, schedule_maintenance, utc
-from tests.notifier.matrix_homeserver import LOSE_ANSWER, TOKEN, Homeserver, homeserver
+from tests.notifier.matrix_homeserver import HANG, LOSE_ANSWER, TOKEN, Homeserver, homeserver
 
 pytestmark = [pytest.mark.django_db]
 __all__ = ["homeserver"]  # the fixture, used by name
@@ -238,6 +238,37 @@ def test_a_failing_homeserver_is_tried_again_and_sends_once(
     path = send_path("%21ops%3Aexample.org", delivery)
     assert [r.path for r in homeserver.received] == [path, path]
     assert len(homeserver.timeline) == 1
+
+
+def test_a_homeserver_that_does_not_answer_in_time_is_tried_again_later(homeserver, settings):
+    settings.MATRIX_ROOM_IDS = [OPS]
+    settings.OUTBOUND_HTTP_TIMEOUT = 0.3
+    homeserver.answers[OPS] = [HANG]
+    notice = Notice.objects.get(incident=open_ddos())
+
+    result = dispatch.run([delivery_of(notice, OPS).pk])
+    homeserver.release.set()
+
+    delivery = delivery_of(notice, OPS)
+    assert result.retry_in is not None
+    assert delivery.state == DeliveryState.RETRYING
+    assert (
+        delivery.last_error.startswith("Cannot reach Matrix: ")
+        and "timed out" in delivery.last_error
+    )
+
+
+def test_only_the_start_of_a_huge_answer_is_read_and_kept(homeserver, settings):
+    settings.MATRIX_ROOM_IDS = [OPS]
+    homeserver.answers[OPS] = [(502, {"errcode": "M_UNKNOWN", "error": "x" * 1_000_000})]
+    notice = Notice.objects.get(incident=open_ddos())
+
+    dispatch.run([delivery_of(notice, OPS).pk])
+
+    delivery = delivery_of(notice, OPS)
+    assert delivery.state == DeliveryState.RETRYING
+    assert delivery.last_error.startswith('The Matrix homeserver is failing (502: {"errcode"')
+    assert len(delivery.last_error) < 300
 
 
 def test_a_room_that_refuses_fails_for_good_and_the_other_room_still_gets_it(
