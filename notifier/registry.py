@@ -9,6 +9,7 @@ from __future__ import annotations
 from notifier.channels.base import Channel
 from notifier.channels.email import EmailChannel
 from notifier.channels.mastodon import MastodonChannel
+from notifier.channels.matrix import MatrixChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.channels.x import XChannel
 from notifier.mirror.targets import TARGETS
@@ -19,6 +20,7 @@ _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
     EmailChannel,
     XChannel,
     MastodonChannel,
+    MatrixChannel,
     WebhookChannel,
 )
 CLASSES: dict[str, type[Channel]] = {cls.name: cls for cls in _IN_QUEUE_ORDER}

@@ -388,6 +388,22 @@ if MASTODON_VISIBILITY not in {"public", "unlisted", "private", "direct"}:
     raise ImproperSetting(
         f"MASTODON_VISIBILITY={MASTODON_VISIBILITY!r} is not public, unlisted, private or direct"
     )
+# Matrix (notifier/channels/matrix.py): off until the homeserver, the token and a room are set.
+MATRIX_HOMESERVER_URL = env_str("MATRIX_HOMESERVER_URL", "").rstrip("/")
+if MATRIX_HOMESERVER_URL and not re.fullmatch(
+    r"https?://[^/?#\s]+(/[^?#\s]*)?", MATRIX_HOMESERVER_URL
+):
+    raise ImproperSetting(
+        f"MATRIX_HOMESERVER_URL={MATRIX_HOMESERVER_URL!r} is not https://host[:port][/path], "
+        "the homeserver's client address"
+    )
+MATRIX_ACCESS_TOKEN = env_str("MATRIX_ACCESS_TOKEN", "")  # or MATRIX_ACCESS_TOKEN_FILE
+MATRIX_ROOM_IDS = list(dict.fromkeys(env_list("MATRIX_ROOM_IDS", [])))
+if _not_rooms := [room for room in MATRIX_ROOM_IDS if not room.startswith("!") or len(room) > 200]:
+    raise ImproperSetting(
+        f"MATRIX_ROOM_IDS lists {_not_rooms[0]!r}, not a room id: give ids such as "
+        "!abc:example.org (Element: Room settings, Advanced), not #aliases"
+    )
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",

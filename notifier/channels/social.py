@@ -25,6 +25,7 @@ from notifier.notice_text import short_post
 
 if TYPE_CHECKING:
     import requests
+    from django.db.models import QuerySet
 
 UNSENT_STATES = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.RETRYING)
 # Seconds to wait for an earlier post of the thread, after its own next try is due.
@@ -51,6 +52,14 @@ def reply_target(delivery: Delivery) -> str | None:
         channel=delivery.channel,
         notice_id__lt=delivery.notice_id,
     )
+    wait_for_unsent(earlier)
+    # An earlier post that failed for good is skipped: reply to the one before it.
+    previous = earlier.filter(state=DeliveryState.SENT).exclude(reference="")
+    return previous.order_by("-notice_id").values_list("reference", flat=True).first()
+
+
+def wait_for_unsent(earlier: QuerySet[Delivery]) -> None:
+    """Raise a transient TransportError while any of these earlier deliveries is unsent."""
     unsent = list(earlier.filter(state__in=UNSENT_STATES).values_list("next_attempt_at", flat=True))
     if unsent:
         # Wake up after the earlier post's own next try, not before.
@@ -61,9 +70,6 @@ def reply_target(delivery: Delivery) -> str | None:
             permanent=False,
             retry_after=max(due, 0.0) + THREAD_WAIT_SECONDS,
         )
-    # An earlier post that failed for good is skipped: reply to the one before it.
-    previous = earlier.filter(state=DeliveryState.SENT).exclude(reference="")
-    return previous.order_by("-notice_id").values_list("reference", flat=True).first()
 
 
 def fitted_post(
