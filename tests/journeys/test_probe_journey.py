@@ -254,4 +254,11 @@ def test_a_failing_pop_probe_hands_staff_a_ready_incident(
     post_from_card(desk, incident_id, "Resolved", RESOLVED)
     public_status_is(reader, "Operational", timeout=10)
     lap("resolved")
+
+    # The journey's server goes away with it: the admin disables the probe, keeping its history.
+    desk.goto("/staff/probes/")
+    row.get_by_role("link", name=PROBE).click()
+    desk.get_by_role("button", name=f"Disable “{PROBE}”").click()
+    expect(desk.locator("ul.flash")).to_contain_text(f"“{PROBE}” is disabled")
+    expect(row).to_contain_text("(disabled)")
     print(f"\nprobe journey timings (s since the test began): {timings}")
