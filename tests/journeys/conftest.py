@@ -126,11 +126,11 @@ class Staff:
         return f"{totp.token():06d}"
 
 
-def create_staff(product: Product, username: str, role: str) -> Staff:
+def create_staff(product: Product, username: str, role: str, email: str = "") -> Staff:
     """An account made as the README says, with `manage.py create_staff`."""
     out = product.manage(
-        "create_staff", username, "--role", role, "--password-from-env", "JOURNEY_PASSWORD",
-        env={"JOURNEY_PASSWORD": PASSWORD},
+        "create_staff", username, "--role", role, "--email", email,
+        "--password-from-env", "JOURNEY_PASSWORD", env={"JOURNEY_PASSWORD": PASSWORD},
     )  # fmt: skip
     match = re.search(r"Key: ([A-Z2-7=]+)", out)
     assert match, out

@@ -3,6 +3,7 @@
     with DovecotServer(workdir, certificate, key, users={"probe": "secret"}) as dovecot:
         dovecot.imaps_port, dovecot.pop3s_port   # TLS from the first byte (993, 995)
         dovecot.imap_port, dovecot.pop3_port     # STARTTLS / STLS first (143, 110)
+        dovecot.stop(); dovecot.start()          # down for a while, then back on the same ports
 
 Run as root in the foreground (`dovecot -F -c conf`), every path in the temp dir; its login
 processes run as Debian's `dovenull`, mail processes as `nobody`. Users come from a
@@ -103,14 +104,17 @@ class DovecotServer(ServerProcess):
             )
         self.tmpdir = self.workdir / "dovecot"
         home = self.tmpdir / "home"
-        home.mkdir(parents=True)
+        home.mkdir(parents=True, exist_ok=True)
         home.chmod(0o777)
         self.tmpdir.chmod(0o755)
         (self.tmpdir / "users").write_text(
             "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in self.users.items())
         )
-        self.imaps_port, self.pop3s_port = free_port(), free_port()
-        self.imap_port, self.pop3_port = free_port(), free_port()  # STARTTLS / STLS
+        # Chosen on the first start and kept, so stop() then start() is the same server back.
+        self.imaps_port = self.imaps_port or free_port()
+        self.pop3s_port = self.pop3s_port or free_port()
+        self.imap_port = self.imap_port or free_port()  # STARTTLS
+        self.pop3_port = self.pop3_port or free_port()  # STLS
         config = self.tmpdir / "dovecot.conf"
         config.write_text(
             CONFIG.format(
