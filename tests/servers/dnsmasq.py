@@ -10,10 +10,8 @@ and answers NXDOMAIN for the rest of its zones. Foreground, stopped by pid.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Self
@@ -75,27 +73,15 @@ class DnsServer(ServerProcess):
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        atexit.register(self.close)
-        try:
-            self.wait_until_ready(
-                self._answers,
-                program="dnsmasq",
-                service=f"no DNS answer on port {self.port}",
-                timeout=timeout,
-                error=DnsmasqError,
-                log_tail=self._log_tail,
-            )
-        except BaseException:
-            self.close()
-            raise
+        self.ready_or_closed(
+            self._answers,
+            program="dnsmasq",
+            service=f"no DNS answer on port {self.port}",
+            timeout=timeout,
+            error=DnsmasqError,
+            log_tail=self._log_tail,
+        )
         return self
-
-    def close(self) -> None:
-        self.stop()
-        atexit.unregister(self.close)
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
 
     def _answers(self) -> bool:
         query = dns.message.make_query("ready.invalid", "A")

@@ -12,10 +12,8 @@ passwd-file; their passwords are plain text (a throwaway account). Stopped by pi
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -136,27 +134,15 @@ class DovecotServer(ServerProcess):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        atexit.register(self.close)
-        try:
-            self.wait_until_ready(
-                self._answers,
-                program="dovecot",
-                service=f"no IMAP greeting on port {self.imaps_port}",
-                timeout=timeout,
-                error=DovecotError,
-                log_tail=self._log_tail,
-            )
-        except BaseException:
-            self.close()
-            raise
+        self.ready_or_closed(
+            self._answers,
+            program="dovecot",
+            service=f"no IMAP greeting on port {self.imaps_port}",
+            timeout=timeout,
+            error=DovecotError,
+            log_tail=self._log_tail,
+        )
         return self
-
-    def close(self) -> None:
-        self.stop()
-        atexit.unregister(self.close)
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
 
     def _answers(self) -> bool:
         context = ssl.create_default_context(cafile=None)

@@ -9,9 +9,7 @@ root in the foreground (workers as `nobody`, so the pages are world-readable); s
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import shutil
 import socket
 import ssl
 import subprocess
@@ -85,27 +83,15 @@ class HttpsServer(ServerProcess):
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
-        atexit.register(self.close)
-        try:
-            self.wait_until_ready(
-                self._answers,
-                program="nginx",
-                service=f"no TLS handshake on port {self.port}",
-                timeout=timeout,
-                error=HttpsServerError,
-                log_tail=self._log_tail,
-            )
-        except BaseException:
-            self.close()
-            raise
+        self.ready_or_closed(
+            self._answers,
+            program="nginx",
+            service=f"no TLS handshake on port {self.port}",
+            timeout=timeout,
+            error=HttpsServerError,
+            log_tail=self._log_tail,
+        )
         return self
-
-    def close(self) -> None:
-        self.stop()
-        atexit.unregister(self.close)
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
 
     def _answers(self) -> bool:
         context = ssl.create_default_context()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 
 class ServerProcess:
@@ -48,6 +48,16 @@ class ServerProcess:
             if time.monotonic() > deadline:
                 raise error(f"{service} within {timeout:.0f} s.{log_tail()}")
             time.sleep(poll)
+
+    def ready_or_closed(self, answers: Callable[[], bool], **how: Any) -> None:
+        """After starting the process: close at exit, and wait for it (closing it if it never
+        answers); `how` as for `wait_until_ready`."""
+        atexit.register(self.close)
+        try:
+            self.wait_until_ready(answers, **how)
+        except BaseException:
+            self.close()
+            raise
 
     def stop(self) -> None:
         process, self.process = self.process, None
