@@ -176,6 +176,8 @@ def group(path: str) -> int:
         return 0
     if path.startswith("incidents/") or path == "404.html":
         return 1  # detail pages
+    if path.startswith("components/") and path.endswith(".html"):
+        return 2  # a component's page lists its incidents: a listing
     if path.startswith(("history/", "blog/")):
         return 2  # listings
     if path == "index.html":
