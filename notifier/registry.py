@@ -41,3 +41,8 @@ def channel_named(name: str) -> Channel:
 def reader_channels() -> list[Channel]:
     """The channels readers subscribe to (the mirror follows every publish on its own)."""
     return [c for c in all_channels() if not c.is_mirror]
+
+
+def subscribe_ways() -> list[Channel]:
+    """The configured channels a reader can subscribe to on the site, in the registry's order."""
+    return [c for c in reader_channels() if c.subscribe_url_name and c.is_configured()]

@@ -129,3 +129,31 @@ def read_webhook_unsubscribe_token(token: str) -> tuple[int, str]:
 
 def matches_secret(secret_hash: str, secret: str) -> bool:
     return hmac.compare_digest(secret_hash, _secret_hash(secret))
+
+
+MANAGE_SALT = "notifier.manage"
+
+
+def _key_hash(key: str) -> str:
+    # Ties the link to the subscriber's key: a new key (or a new subscriber on a reused id)
+    # voids the links made before.
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def manage_token(subscriber_id: int, key: str) -> str:
+    """The token of a reader's own page: short enough for an SMS, URL-safe, no address in it."""
+    return signing.Signer(salt=MANAGE_SALT).sign(f"{subscriber_id}-{_key_hash(key)}")
+
+
+def read_manage_token(token: str) -> tuple[int, str]:
+    """The subscriber id and the hash of the key the link was made for."""
+    try:
+        value = signing.Signer(salt=MANAGE_SALT).unsign(token)
+        subscriber_id, key_hash = value.split("-", 1)
+        return int(subscriber_id), key_hash
+    except (signing.BadSignature, ValueError):
+        raise BadToken("This link is not valid. Please copy the whole link.") from None
+
+
+def matches_key(key_hash: str, key: str) -> bool:
+    return hmac.compare_digest(key_hash, _key_hash(key))

@@ -151,11 +151,17 @@ def unsubscribe(token: str) -> bool:
     subscriber_id, address_hash = read_unsubscribe_token(token)
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     # An id reused by a later subscriber does not match the address the link was made for.
-    if subscriber is None or not matches_address(address_hash, subscriber.email):
+    if subscriber is None or not subscriber.email:
+        return False
+    if not matches_address(address_hash, subscriber.email):
         return False
     now = timezone.now()
     with transaction.atomic():
-        subscriber.delete()
+        if subscriber.contact_points.exists():
+            # Leaving email only: the reader's other channels still reach them.
+            Subscriber.objects.filter(pk=subscriber.pk).update(email=None)
+        else:
+            subscriber.delete()
         Unsubscribed.objects.update_or_create(
             key=address_key(subscriber.email), defaults={"at": now}
         )

@@ -5,6 +5,7 @@ from notifier import views
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
     path("subscribe/confirm/<str:token>/", views.subscribe_confirm, name="subscribe_confirm"),
+    path("subscription/<str:token>/", views.manage_subscription, name="manage_subscription"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(
         "webhooks/unsubscribe/<str:token>/", views.webhook_unsubscribe, name="webhook_unsubscribe"

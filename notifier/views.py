@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from notifier import subscriptions, tasks
+from notifier import manage, subscriptions, tasks
 from notifier.forms import SubscribeForm
 from notifier.ratelimit import Decision
 from notifier.signed_links import BadToken, SubscribeRequest, read_webhook_unsubscribe_token
@@ -83,3 +83,20 @@ def webhook_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except BadToken as error:
         return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
     return render(request, "notifier/webhook_unsubscribed.html", {"removed": removed})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage_subscription(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = manage.subscriber_for(token)
+    except BadToken as error:
+        return render(request, "notifier/link_problem.html", {"message": str(error)}, status=400)
+    if request.method == "POST" and request.POST.get("action") == "leave":
+        manage.leave(subscriber)
+        return render(request, "notifier/unsubscribed.html", {"removed": True})
+    context = {
+        "subscriber": subscriber,
+        "components": subscriber.components.all(),
+        "contact_points": subscriber.contact_points.all(),
+    }
+    return render(request, "notifier/manage.html", context)

@@ -51,6 +51,9 @@ class Channel:
     batch: ClassVar[bool] = False
     # A target of the static mirror: follows every publish, never offered to readers.
     is_mirror: ClassVar[bool] = False
+    # A way readers subscribe: its public name ("SMS") and the URL name of its subscribe page.
+    public_label: ClassVar[str] = ""
+    subscribe_url_name: ClassVar[str] = ""
 
     def is_configured(self) -> bool:
         return True

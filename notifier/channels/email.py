@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import sanitize_address
 from django.db import connection
-from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils.timezone import now
@@ -41,9 +40,18 @@ TRANSIENT_ERRORS = (
 )
 
 
+def address(subscriber: Subscriber) -> str:
+    """The subscriber's mail address; gone when they left email between publish and send."""
+    if not subscriber.email:
+        raise TransportError("The subscriber left email before this was sent.", permanent=True)
+    return subscriber.email
+
+
 class EmailChannel(Channel):
     name = "email"
     label = "Email subscribers"
+    public_label = "Email"
+    subscribe_url_name = "subscribe"
     batch: ClassVar[bool] = True
 
     def __init__(self) -> None:
@@ -62,13 +70,7 @@ class EmailChannel(Channel):
 
     def audience(self, notice: Notice) -> Any:
         """Subscribers who chose every component, or one this notice is about."""
-        subscribers = Subscriber.objects.all()
-        component_ids = notice.component_ids()
-        if component_ids:
-            subscribers = subscribers.filter(
-                Q(components=None) | Q(components__in=component_ids)
-            ).distinct()
-        return subscribers
+        return Subscriber.objects.exclude(email=None).following(notice.component_ids())
 
     def create_deliveries(self, notice: Notice) -> int:
         # The publish writes one row; a worker expands it into a delivery per subscriber, a
@@ -117,7 +119,7 @@ class EmailChannel(Channel):
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         ids = [int(d.target) for d in deliveries]
         self._next = {d.pk: after for d, after in pairwise(deliveries)}
-        self._subscribers = Subscriber.objects.only("id", "email").in_bulk(ids)
+        self._subscribers = Subscriber.objects.exclude(email=None).only("id", "email").in_bulk(ids)
         # Once per batch, not per process: the Date header is the batch's, not the publish's.
         self._date = mail_date(now())
         self._sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
@@ -183,7 +185,7 @@ class EmailChannel(Channel):
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:
         return absolute(
-            reverse("unsubscribe", args=[unsubscribe_token(subscriber.pk, subscriber.email)])
+            reverse("unsubscribe", args=[unsubscribe_token(subscriber.pk, address(subscriber))])
         )
 
     def message(
@@ -191,7 +193,7 @@ class EmailChannel(Channel):
     ) -> EmailMultiAlternatives:
         """The mail for one subscriber, built in full (the reference the splice must match)."""
         return self._build(
-            email_for(delivery.notice), subscriber.email, self.unsubscribe_url(subscriber), date
+            email_for(delivery.notice), address(subscriber), self.unsubscribe_url(subscriber), date
         )
 
     def _build(
@@ -234,14 +236,15 @@ class EmailChannel(Channel):
 
     def envelope(self, delivery: Delivery, subscriber: Subscriber) -> tuple[str, str, bytes]:
         """Sender, recipient and the message's bytes, spliced when that is safe."""
+        to = address(subscriber)
         template = self._templates.get(delivery.notice_id)
         if template is not None:
             before, after = self._unsubscribe
-            url = f"{before}{self._tokens.token(subscriber.pk, subscriber.email)}{after}"
-            if fits(subscriber.email, url):
-                return self._sender, subscriber.email, template.render(subscriber.email, url)
+            url = f"{before}{self._tokens.token(subscriber.pk, to)}{after}"
+            if fits(to, url):
+                return self._sender, to, template.render(to, url)
         message = self.message(delivery, subscriber, date=self._date)
-        recipient = sanitize_address(subscriber.email, message.encoding or settings.DEFAULT_CHARSET)
+        recipient = sanitize_address(to, message.encoding or settings.DEFAULT_CHARSET)
         sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
         return sender, recipient, message.message().as_bytes(linesep="\r\n")
 
