@@ -38,15 +38,9 @@ def is_public_domain(domain: str) -> bool:
     return not f".{'.'.join(labels)}".endswith(PRIVATE_SUFFIXES)
 
 
-class SubscribeForm(forms.Form):
-    email = forms.EmailField(
-        max_length=254,
-        label="Your email address",
-        error_messages={
-            "required": "Enter the address the notices should go to.",
-            "invalid": "That does not look like an email address (name@example.com).",
-        },
-    )
+class ComponentsForm(forms.Form):
+    """The services a reader chooses (none: every service); every way of subscribing has it."""
+
     components = ComponentChoiceField(
         queryset=Component.objects.none(),
         required=False,
@@ -59,6 +53,21 @@ class SubscribeForm(forms.Form):
         super().__init__(*args, **kwargs)
         components = cast(ComponentChoiceField, self.fields["components"])
         components.queryset = Component.objects.for_status_page().filter(showcase=True)
+
+    def component_ids(self) -> tuple[int, ...]:
+        return tuple(c.pk for c in self.cleaned_data["components"])
+
+
+class SubscribeForm(ComponentsForm):
+    email = forms.EmailField(
+        max_length=254,
+        label="Your email address",
+        error_messages={
+            "required": "Enter the address the notices should go to.",
+            "invalid": "That does not look like an email address (name@example.com).",
+        },
+    )
+    field_order = ["email", "components"]
 
     def clean_email(self) -> str:
         local, _, domain = self.cleaned_data["email"].strip().rpartition("@")

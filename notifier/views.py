@@ -33,9 +33,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     decision = subscriptions.admit(client_address(request))
     if not decision.allowed:
         return _rate_limited(request, decision)
-    wish = SubscribeRequest(
-        form.cleaned_data["email"], tuple(c.pk for c in form.cleaned_data["components"])
-    )
+    wish = SubscribeRequest(form.cleaned_data["email"], form.component_ids())
     tasks.request_confirmation(wish)
     # The same answer whether or not the address is subscribed already: no enumeration.
     return render(request, "notifier/subscribe_sent.html", {"email": wish.email})
