@@ -44,5 +44,12 @@ def reader_channels() -> list[Channel]:
 
 
 def subscribe_ways() -> list[Channel]:
-    """The configured channels a reader can subscribe to on the site, in the registry's order."""
-    return [c for c in reader_channels() if c.subscribe_url_name and c.is_configured()]
+    """The configured ways a reader can subscribe on the site, in the registry's order.
+
+    Channels sharing one subscribe page (Slack, Teams and Discord) are one way, the first's.
+    """
+    ways: dict[str, Channel] = {}
+    for channel in reader_channels():
+        if channel.subscribe_url_name and channel.is_configured():
+            ways.setdefault(channel.subscribe_url_name, channel)
+    return list(ways.values())
