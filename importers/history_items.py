@@ -13,16 +13,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from importers import errors
 from incidents.clean_text import cleaned
 
 
-class SourceError(ValueError):
-    """Input we cannot import; the message names the file and the item, and says why."""
+class SourceError(errors.SourceError):
+    """The importers' one error, for items named by a single place ("incidents.json, item 3")."""
 
     def __init__(self, where: str, problem: str):
-        self.where = where
-        self.problem = problem
-        super().__init__(f"{where}: {problem}")
+        super().__init__(where, "", problem)
 
 
 def read_time(value: object, zone: ZoneInfo | None, where: str) -> datetime:

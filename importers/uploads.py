@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from importers import errors, history_items
+from importers import errors
 from importers.history_writer import ImportReport
 from importers.imports import import_cachet, import_statuspage
 
@@ -136,7 +136,7 @@ def _run(
             keep_consent=pending.keep_consent,
             say=say,
         )
-    except (errors.SourceError, history_items.SourceError) as error:
+    except errors.SourceError as error:
         # Name the file as it was uploaded, not where it waits; the form has a zone field.
         message = str(error).replace(f"{folder}/", "").replace(str(folder), "the upload")
         message = message.replace(
