@@ -36,6 +36,7 @@ from benchmarks import (  # noqa: E402
     statuspage_import,
     wordpress_import,
 )
+from benchmarks.import_runs import write_readme  # noqa: E402
 
 HERE = ROOT / "benchmarks"
 OUT = HERE / "out"
@@ -304,15 +305,13 @@ def main(argv: list[str] | None = None) -> int:
         import_text = statuspage_import.section(imported)
         print(f"\n{import_text}\n")
         if opts.readme:
-            statuspage_import.write_readme(import_text)
+            write_readme(import_text, *statuspage_import.BENCHMARK.markers)
     wordpress = results.get("wordpress_import")
     if isinstance(wordpress, dict) and "skipped" not in wordpress:
         wordpress_text = wordpress_import.section(wordpress)
         print(f"\n{wordpress_text}\n")
         if opts.readme:
-            statuspage_import.write_readme(
-                wordpress_text, wordpress_import.START, wordpress_import.END
-            )
+            write_readme(wordpress_text, *wordpress_import.BENCHMARK.markers)
     attacked = results.get("attack")
     if isinstance(attacked, dict) and "skipped" not in attacked:
         attack_text = attack.section(attacked, attacked["machine"])

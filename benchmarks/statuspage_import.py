@@ -14,14 +14,9 @@ beside each run. Results go to out/statuspage-import-<time>.json and (without --
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
-import subprocess
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,11 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.child import run_module  # noqa: E402
+from benchmarks.import_runs import ImportBenchmark, measure_import  # noqa: E402
 
-HERE = ROOT / "benchmarks"
-OUT = HERE / "out"
-README = HERE / "README.md"
-START, END = "<!-- statuspage-import:start -->", "<!-- statuspage-import:end -->"
 PAGE = {"id": "bench0page00", "name": "Bench", "url": "https://status.example", "time_zone": "UTC"}
 STATUSES = ["degraded_performance", "partial_outage", "major_outage"]
 # Reads the child's own peak after the import (ru_maxrss: KiB on Linux).
@@ -191,41 +183,12 @@ def generate(folder: Path, incidents: int, seed: int = 19) -> None:
     )
 
 
-def _env(var: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(
-        VAR_DIR=str(var),
-        DJANGO_SETTINGS_MODULE="statuspage.settings",
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    )
-    return env
-
-
 def measure(incidents: int, workdir: Path) -> dict[str, Any]:
-    folder, var = workdir / f"export-{incidents}", workdir / f"var-{incidents}"
+    folder = workdir / f"export-{incidents}"
     generate(folder, incidents)
-    env = _env(var)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    load_before = os.getloadavg()
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(folder)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = measure_import(MEASURE, folder, workdir / f"var-{incidents}", timeout=900)
     figures.update(
-        incidents=incidents,
-        export_bytes=sum(p.stat().st_size for p in folder.iterdir()),
-        child_seconds=round(time.monotonic() - started, 2),
-        load_before=[round(x, 2) for x in load_before],
-        load_after=[round(x, 2) for x in os.getloadavg()],
+        incidents=incidents, export_bytes=sum(p.stat().st_size for p in folder.iterdir())
     )
     return figures
 
@@ -262,49 +225,24 @@ def section(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str, start: str = START, end: str = END) -> None:
-    """Put `text` between the markers `start` and `end` in README.md (at its end if absent)."""
-    current = README.read_text()
-    block = f"{start}\n{text.strip()}\n{end}"
-    if start in current and end in current:
-        head, rest = current.split(start, 1)
-        current = f"{head}{block}{rest.split(end, 1)[1]}"
-    else:
-        current = f"{current.rstrip()}\n\n{block}\n"
-    README.write_text(current)
-
-
 def in_child(workdir: Path, quick: bool, timeout: float = 1800) -> dict[str, Any]:
     """For run.py: this benchmark in a fresh process."""
     return run_module("statuspage_import", workdir / "import-results.json", quick, timeout)
 
 
+BENCHMARK = ImportBenchmark(
+    "statuspage-import",
+    "incidents",
+    quick_sizes=(100, 500),
+    sizes=(1000, 5000),
+    measure=measure,
+    section=section,
+)
+START, END = BENCHMARK.markers
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100 and 500 incidents")
-    parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
-    parser.add_argument("--readme", action=argparse.BooleanOptionalAction)
-    opts = parser.parse_args(argv)
-    sizes = (100, 500) if opts.quick else (1000, 5000)
-    with tempfile.TemporaryDirectory(prefix="statuspage-import-bench-") as workdir:
-        runs = [measure(n, Path(workdir)) for n in sizes]
-    results = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "runs": runs,
-    }
-    text = section(results)
-    print(f"\n{text}\n")
-    OUT.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    raw = OUT / f"statuspage-import-{stamp}{'-quick' if opts.quick else ''}.json"
-    raw.write_text(json.dumps(results, indent=2))
-    if opts.out:
-        opts.out.write_text(json.dumps(results, indent=2))
-    if opts.readme if opts.readme is not None else not opts.quick:
-        write_readme(text)
-    return 0
+    return BENCHMARK.main(__doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

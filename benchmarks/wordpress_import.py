@@ -15,14 +15,8 @@ README.md.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import random
-import subprocess
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,11 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.child import run_module  # noqa: E402
-from benchmarks.statuspage_import import _env, write_readme  # noqa: E402
+from benchmarks.import_runs import ImportBenchmark, measure_import  # noqa: E402
 
-HERE = ROOT / "benchmarks"
-OUT = HERE / "out"
-START, END = "<!-- wordpress-import:start -->", "<!-- wordpress-import:end -->"
 SITE = "https://blog.bench.example"
 CET = timedelta(hours=1)  # the abbreviation the lines carry gives the offset, all year
 MEASURE = """
@@ -133,29 +124,10 @@ def generate(path: Path, posts: int, seed: int = 19) -> None:
 
 
 def measure(posts: int, workdir: Path) -> dict[str, Any]:
-    export, var = workdir / f"export-{posts}.xml", workdir / f"var-{posts}"
+    export = workdir / f"export-{posts}.xml"
     generate(export, posts)
-    env = _env(var)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    load_before = os.getloadavg()
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(export)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    figures.update(
-        posts=posts,
-        export_bytes=export.stat().st_size,
-        child_seconds=round(time.monotonic() - started, 2),
-        load_before=[round(x, 2) for x in load_before],
-        load_after=[round(x, 2) for x in os.getloadavg()],
-    )
+    figures = measure_import(MEASURE, export, workdir / f"var-{posts}", timeout=1800)
+    figures.update(posts=posts, export_bytes=export.stat().st_size)
     return figures
 
 
@@ -196,33 +168,19 @@ def in_child(workdir: Path, quick: bool, timeout: float = 1800) -> dict[str, Any
     return run_module("wordpress_import", workdir / "wordpress-results.json", quick, timeout)
 
 
+BENCHMARK = ImportBenchmark(
+    "wordpress-import",
+    "posts",
+    quick_sizes=(100, 500),
+    sizes=(1000, 10_000),
+    measure=measure,
+    section=section,
+)
+START, END = BENCHMARK.markers
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100 and 500 posts")
-    parser.add_argument("--sizes", type=int, nargs="+", help="other sizes, e.g. 2000")
-    parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
-    parser.add_argument("--readme", action=argparse.BooleanOptionalAction)
-    opts = parser.parse_args(argv)
-    sizes = opts.sizes or ((100, 500) if opts.quick else (1000, 10_000))
-    with tempfile.TemporaryDirectory(prefix="wordpress-import-bench-") as workdir:
-        runs = [measure(n, Path(workdir)) for n in sizes]
-    results = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "runs": runs,
-    }
-    text = section(results)
-    print(f"\n{text}\n")
-    OUT.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    raw = OUT / f"wordpress-import-{stamp}{'-quick' if opts.quick else ''}.json"
-    raw.write_text(json.dumps(results, indent=2))
-    if opts.out:
-        opts.out.write_text(json.dumps(results, indent=2))
-    if opts.readme if opts.readme is not None else not (opts.quick or opts.sizes):
-        write_readme(text, START, END)
-    return 0
+    return BENCHMARK.main(__doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
