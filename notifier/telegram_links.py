@@ -114,7 +114,10 @@ def _components_wish(component_ids: Sequence[int]) -> tuple[int, bytes]:
     ids = sorted(set(component_ids))
     if not ids:
         return EVERY_SERVICE, b""
-    kind, wish = min((BITMASK, _bitmask(ids)), (ID_LIST, _id_list(ids)), key=lambda k: len(k[1]))
+    forms = [(ID_LIST, _id_list(ids))]
+    if (ids[-1] - ids[0]) // 8 < WISH_BYTES:  # else the mask alone is too long to build
+        forms.append((BITMASK, _bitmask(ids)))
+    kind, wish = min(forms, key=lambda form: len(form[1]))
     if len(wish) > WISH_BYTES:
         raise TooManyComponents(
             f"{len(ids)} services do not fit in a Telegram link: choose fewer, "
