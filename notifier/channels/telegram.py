@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 # What Telegram accepts in one message, in UTF-16 code units after the entities are parsed.
 TEXT_LIMIT = 4096
 ANSWER_BYTES = 4096
+# A title or a list of services never crowds the update out of the message.
+LINE_LIMIT = 1000
 MANAGE_TEXT = "Change or stop these notices"
 PLACEHOLDER_MANAGE_URL = "https://status.example.com/subscription/…/"
 
@@ -93,9 +95,9 @@ def message(notice: Notice) -> Message:
         main, others = timefmt.window_everywhere(work.scheduled_start, work.scheduled_end)
         tail.append(f"Window: {' / '.join([main, *(other.text for other in others)])}")
     if text.components:
-        tail.append(f"Affects: {', '.join(text.components)}")
+        tail.append(cut(f"Affects: {', '.join(text.components)}", LINE_LIMIT))
     words = Message(
-        head=f"{text.headline} ({timefmt.stamp(text.posted_at)})",
+        head=cut(f"{text.headline} ({timefmt.stamp(text.posted_at)})", LINE_LIMIT),
         body=text.body.strip(),
         tail=tuple(tail),
         url=text.url,
@@ -249,7 +251,7 @@ class TelegramChannel(ContactPointChannel):
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
-        if first := first_message(delivery):
+        if (first := first_message(delivery)) and first.isdigit():
             body["reply_parameters"] = {
                 "message_id": int(first),
                 "allow_sending_without_reply": True,

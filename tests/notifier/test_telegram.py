@@ -316,3 +316,19 @@ def test_without_settings_the_channel_is_off_and_the_publish_goes_on(
     assert "telegram" not in Notice.objects.get(incident=incident).channels
     assert not Delivery.objects.filter(channel="telegram").exists()
     assert bot_api.received == []
+
+
+def test_a_very_long_list_of_services_still_leaves_room_for_the_update(bot_api):
+    anna = chat(ANNA)
+    many = {
+        make_component(f"Mail service {n:03}"): ComponentStatus.MAJOR_OUTAGE for n in range(300)
+    }
+    incident = actions.open_incident(
+        title="Everything down", body="We are on it.", impact="critical", component_statuses=many
+    )
+
+    dispatch.run([delivery_of(Notice.objects.get(incident=incident), anna).pk])
+
+    shown = visible(bot_api.received[0].json["text"])
+    assert "\n\nWe are on it.\n\nAffects: Mail service 000, " in shown
+    assert utf16_length(shown) < 1400
