@@ -81,7 +81,7 @@ def telegram_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=200)  # nobody can subscribe while the channel is off
     try:
         update = json.loads(request.body)
-    except (ValueError, RequestDataTooBig):
+    except (ValueError, RecursionError, RequestDataTooBig):
         return HttpResponse(status=200)  # not an update: Telegram must not send it again
     reply = reply_to(update)
     return HttpResponse(status=200) if reply is None else JsonResponse(reply)

@@ -283,6 +283,15 @@ def test_anything_but_a_private_text_message_is_ignored_with_a_200(client, body)
     assert ContactPoint.objects.count() == 1
 
 
+def test_a_deeply_nested_or_oversized_body_is_ignored_too(client, settings):
+    assert post_update(client, "[" * 200_000 + "]" * 200_000).status_code == 200
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    padded = update(f"/start {start_payload([])}") | {"padding": "x" * 2000}
+    response = post_update(client, padded)
+    assert (response.status_code, response.content) == (200, b"")
+    assert not ContactPoint.objects.exists()
+
+
 def test_the_webhook_takes_posts_only(client):
     response = client.get(WEBHOOK, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
     assert response.status_code == 405
