@@ -1,9 +1,11 @@
 from django.urls import path
 
-from notifier import views
+from notifier import telegram_views, views
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/telegram/", telegram_views.subscribe_telegram, name="subscribe_telegram"),
+    path("telegram/webhook/", telegram_views.telegram_webhook, name="telegram_webhook"),
     path("subscribe/confirm/<str:token>/", views.subscribe_confirm, name="subscribe_confirm"),
     path("subscription/<str:token>/", views.manage_subscription, name="manage_subscription"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),

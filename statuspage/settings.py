@@ -404,6 +404,28 @@ if _not_rooms := [room for room in MATRIX_ROOM_IDS if not room.startswith("!") o
         f"MATRIX_ROOM_IDS lists {_not_rooms[0]!r}, not a room id: give ids such as "
         "!abc:example.org (Element: Room settings, Advanced), not #aliases"
     )
+# Telegram (notifier/channels/telegram.py): a bot readers start with a signed deep link; off
+# until the token, the bot's username and the webhook secret are set.
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")  # or TELEGRAM_BOT_TOKEN_FILE
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME", "").removeprefix("@")
+if TELEGRAM_BOT_USERNAME and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", TELEGRAM_BOT_USERNAME):
+    raise ImproperSetting(
+        f"TELEGRAM_BOT_USERNAME={TELEGRAM_BOT_USERNAME!r} is not a bot's username "
+        "(5 to 32 letters, digits and underscores, as BotFather shows it, e.g. ExampleStatusBot)"
+    )
+# Telegram sends it back in X-Telegram-Bot-Api-Secret-Token with every update (setWebhook).
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")  # or TELEGRAM_WEBHOOK_SECRET_FILE
+if TELEGRAM_WEBHOOK_SECRET and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", TELEGRAM_WEBHOOK_SECRET):
+    raise ImproperSetting(
+        "TELEGRAM_WEBHOOK_SECRET must be 1 to 256 letters, digits, _ and - (Telegram's rule), "
+        "e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
+if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", TELEGRAM_API_URL):
+    raise ImproperSetting(
+        f"TELEGRAM_API_URL={TELEGRAM_API_URL!r} is not https://host[:port][/path] "
+        "(Telegram's own, or a local Bot API server)"
+    )
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
