@@ -4,9 +4,15 @@ a group's "whole group" box ticking its services. Both pages work without them."
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from incidents.models import Component, ComponentGroup
+from notifier.manage import add_contact, token_of
+from notifier.models import Subscriber
+from tests.browser.test_content_security_policy import assert_no_violation, watched
+
+__all__ = ["watched"]  # the fixture, used by name
 
 pytestmark = pytest.mark.browser
 
@@ -40,3 +46,25 @@ def test_ticking_a_whole_group_ticks_its_services_and_unticking_one_unticks_it(
     expect(whole).not_to_be_checked()
     boxes[0].check()
     expect(whole).to_be_checked()
+
+
+def test_a_reader_picks_a_whole_group_on_their_page_under_the_policy(watched, settings) -> None:
+    page, errors = watched
+    settings.OWN_MAIL_DOMAINS = ["runbox.com"]
+    group = ComponentGroup.objects.create(name="Mail services", position=1)
+    members = list(Component.objects.filter(showcase=True).order_by("pk")[:2])
+    Component.objects.filter(pk__in=[m.pk for m in members]).update(group=group)
+    reader = Subscriber.objects.create(email="reader@example.com")
+    add_contact("sms", "+4791234567", component_ids=[], subscriber=reader)
+    page.goto("/subscribe/")
+    page.get_by_label("Your email address").fill("reader@runbox.com")
+    assert_no_violation(page, errors)
+    page.goto(reverse("manage_subscription", args=[token_of(reader)]))
+    page.get_by_label("The whole group (all of Mail services)").check()
+    page.get_by_role("button", name="Save my choice").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    assert set(reader.components.all()) == set(members)
+    page.get_by_role("button", name="Remove Email reader@example.com").click()
+    expect(page.get_by_role("status")).to_contain_text("Removed")
+    expect(page.get_by_role("button", name="Remove and leave Sms +4791234567")).to_be_visible()
+    assert_no_violation(page, errors)
