@@ -6,9 +6,12 @@ import re
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from incidents.models import Component
 from notifier.manage import add_contact, token_of
 from notifier.models import ContactPoint, Subscriber, Unsubscribed
 from notifier.signed_links import (
@@ -242,3 +245,18 @@ def test_no_confirmation_mail_goes_out_for_a_reader_who_left_before_it_was_sent(
     reader.delete()
     send_confirmation(wish.email, [], wish.subscriber_id, wish.subscriber_key_hash)
     assert inbox.messages == []
+
+
+def test_the_page_costs_the_same_queries_however_many_contacts_and_services(client, reader):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page_of(reader)).status_code == 200
+        return len(captured)
+
+    make_component("IMAP", group=make_group("Mail"))
+    few = queries()
+    for n in range(5):
+        add_contact("sms", f"+479000000{n}", component_ids=[], subscriber=reader)
+        make_component(f"Service {n}", group=make_group(f"Group {n}"))
+    reader.components.set(Component.objects.all())
+    assert queries() == few
