@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundWidget
 
-from incidents.models import Component
+from incidents.models import Component, ComponentGroup
 
 # The largest primary key the databases store (a signed 64-bit integer): a larger number
 # reaches the query as an integer SQLite cannot bind (OverflowError, a 500).
@@ -38,8 +41,20 @@ def is_public_domain(domain: str) -> bool:
     return not f".{'.'.join(labels)}".endswith(PRIVATE_SUFFIXES)
 
 
+@dataclass(frozen=True)
+class ChoiceGroup:
+    """One group's checkboxes in the fieldset: the whole group's box, then its components'."""
+
+    group: ComponentGroup | None  # None: the components in no group
+    whole: BoundWidget | None
+    choices: list[BoundWidget]
+
+
 class ComponentsForm(forms.Form):
-    """The services a reader chooses (none: every service); every way of subscribing has it."""
+    """The services a reader chooses (none: every service); every way of subscribing has it.
+
+    A group's "whole group" box stands for each of its components (on the page when saved).
+    """
 
     components = ComponentChoiceField(
         queryset=Component.objects.none(),
@@ -48,14 +63,64 @@ class ComponentsForm(forms.Form):
         label="Only these services (leave all unticked for every service)",
         error_messages={"invalid_choice": "One of the chosen services does not exist."},
     )
+    groups = ComponentChoiceField(
+        queryset=ComponentGroup.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="The whole group",
+        error_messages={"invalid_choice": "One of the chosen groups does not exist."},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        components = cast(ComponentChoiceField, self.fields["components"])
-        components.queryset = Component.objects.for_status_page().filter(showcase=True)
+        self.shown = Component.objects.for_status_page().filter(showcase=True)
+        cast(ComponentChoiceField, self.fields["components"]).queryset = self.shown
+        groups = ComponentGroup.objects.filter(pk__in=self.shown.values("group_id"))
+        cast(ComponentChoiceField, self.fields["groups"]).queryset = groups.order_by(
+            "position", "name"
+        )
+
+    @classmethod
+    def showing(cls, component_ids: Iterable[int]) -> ComponentsForm:
+        """An unbound form with these components ticked, and each group all of whose are."""
+        form = cls()
+        chosen = set(component_ids)
+        members: dict[int, set[int]] = {}
+        for pk, group_id in form.shown.exclude(group=None).values_list("pk", "group_id"):
+            members.setdefault(group_id, set()).add(pk)
+        form.initial = {
+            "components": sorted(chosen),
+            "groups": [group for group, pks in members.items() if pks <= chosen],
+        }
+        return form
 
     def component_ids(self) -> tuple[int, ...]:
-        return tuple(c.pk for c in self.cleaned_data["components"])
+        """The chosen components and every component of the chosen groups, each once."""
+        chosen = {c.pk: None for c in self.cleaned_data["components"]}
+        groups = [g.pk for g in self.cleaned_data.get("groups") or ()]
+        if groups:
+            members = self.shown.filter(group_id__in=groups).values_list("pk", flat=True)
+            chosen.update(dict.fromkeys(members))
+        return tuple(chosen)
+
+    def grouped_choices(self) -> list[ChoiceGroup]:
+        """The checkboxes in the status page's order: ungrouped components first."""
+        wholes = {int(str(w.data["value"])): w for w in self["groups"]}
+        by_group: dict[int | None, list[BoundWidget]] = {}
+        groups: dict[int, ComponentGroup] = {}
+        for choice in self["components"]:
+            component = choice.data["value"].instance
+            by_group.setdefault(component.group_id, []).append(choice)
+            if component.group is not None:
+                groups[component.group_id] = component.group
+        return [
+            ChoiceGroup(
+                groups.get(key) if key is not None else None,
+                wholes.get(key) if key is not None else None,
+                choices,
+            )
+            for key, choices in by_group.items()
+        ]
 
 
 class SubscribeForm(ComponentsForm):

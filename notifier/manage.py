@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from notifier.forms import LARGEST_ID
 from notifier.models import ContactPoint, Subscriber, Unsubscribed
-from notifier.signed_links import BadToken, address_key, matches_key, read_manage_token
+from notifier.registry import channel_named
+from notifier.signed_links import (
+    BadToken,
+    address_key,
+    manage_token,
+    matches_key,
+    read_manage_token,
+)
 
+
+@dataclass(frozen=True)
+class Contact:
+    """One way the reader is reached, as their page lists it."""
+
+    label: str  # the channel's public label: "Email", "Text message"
+    address: str  # as the reader may see it
+    value: str  # what the page posts to remove it: "email" or the contact point's id
+
+
+EMAIL = "email"  # names the reader's email address among their contacts
 GONE = "This subscription no longer exists: it ended, or the link is older than its last change."
+
+
+def token_of(subscriber: Subscriber) -> str:
+    """The token of the reader's own page (its path: reverse("manage_subscription", [token]))."""
+    return manage_token(subscriber.pk, subscriber.key)
 
 
 def subscriber_for(token: str) -> Subscriber:
@@ -23,6 +48,22 @@ def subscriber_for(token: str) -> Subscriber:
     return subscriber
 
 
+def _public_label(channel: str) -> str:
+    try:
+        found = channel_named(channel)
+    except KeyError:  # a channel no longer configured in the code still lists its contacts
+        return channel.capitalize()
+    return found.public_label or found.label
+
+
+def contacts(subscriber: Subscriber) -> list[Contact]:
+    """Where the reader is reached: their email first, then each contact point."""
+    found = [Contact("Email", subscriber.email, EMAIL)] if subscriber.email else []
+    for point in subscriber.contact_points.order_by("id"):
+        found.append(Contact(_public_label(point.channel), point.shown_address, str(point.pk)))
+    return found
+
+
 @transaction.atomic
 def leave(subscriber: Subscriber) -> None:
     """Delete the reader with every contact; an email address also withdraws its old links."""
@@ -31,6 +72,35 @@ def leave(subscriber: Subscriber) -> None:
             key=address_key(subscriber.email), defaults={"at": timezone.now()}
         )
     subscriber.delete()
+
+
+@transaction.atomic
+def choose_components(subscriber: Subscriber, component_ids: Sequence[int]) -> None:
+    """What the reader hears about from now on; none: every service."""
+    subscriber.components.set(list(component_ids))
+
+
+@transaction.atomic
+def remove_contact(subscriber: Subscriber, contact: str) -> bool:
+    """Stop reaching the reader at one contact ("email" or a contact point's id).
+
+    Returns whether the reader is still subscribed: removing the last contact is leaving. A
+    contact that is not theirs (or gone already) changes nothing.
+    """
+    if contact == EMAIL:
+        if not subscriber.email:
+            return True
+        Unsubscribed.objects.update_or_create(
+            key=address_key(subscriber.email), defaults={"at": timezone.now()}
+        )
+        subscriber.email = None
+        subscriber.save(update_fields=["email"])
+    elif contact.isascii() and contact.isdigit() and int(contact) <= LARGEST_ID:
+        subscriber.contact_points.filter(pk=int(contact)).delete()
+    if subscriber.reachable:
+        return True
+    subscriber.delete()
+    return False
 
 
 @transaction.atomic

@@ -24,6 +24,16 @@ class SubscribeRequest:
     component_ids: tuple[int, ...]
     # When its confirmation link was made (POSIX seconds); 0 for links made before they said.
     issued_at: float = field(default=0.0, compare=False)
+    # A reader adding this address from their own page: their id and the hash of their key
+    # (as in their manage token), so a link outliving that reader attaches to nobody else.
+    subscriber_id: int | None = None
+    subscriber_key_hash: str = ""
+
+    @classmethod
+    def joining(cls, email: str, manage_token: str) -> SubscribeRequest:
+        """A request to add `email` to the reader a manage token names (BadToken if bad)."""
+        subscriber_id, key_hash = read_manage_token(manage_token)
+        return cls(email, (), subscriber_id=subscriber_id, subscriber_key_hash=key_hash)
 
 
 class BadToken(Exception):
@@ -33,11 +43,10 @@ class BadToken(Exception):
 def confirmation_token(request: SubscribeRequest, now: float | None = None) -> str:
     # Rounded up: a link made just after an unsubscribe must not seem to precede it.
     issued = math.ceil((time.time() if now is None else now) * 1000) / 1000
-    return signing.dumps(
-        {"e": request.email, "c": list(request.component_ids), "t": issued},
-        salt=CONFIRM_SALT,
-        compress=True,
-    )
+    data: dict[str, object] = {"e": request.email, "c": list(request.component_ids), "t": issued}
+    if request.subscriber_id is not None:
+        data["s"] = [request.subscriber_id, request.subscriber_key_hash]
+    return signing.dumps(data, salt=CONFIRM_SALT, compress=True)
 
 
 def read_confirmation_token(token: str) -> SubscribeRequest:
@@ -48,8 +57,14 @@ def read_confirmation_token(token: str) -> SubscribeRequest:
     except signing.BadSignature:
         raise BadToken("This confirmation link is not valid. Please copy the whole link.") from None
     try:
+        # Links made before readers had their own page carry no "s".
+        subscriber_id, key_hash = data.get("s", (None, ""))
         return SubscribeRequest(
-            str(data["e"]), tuple(int(c) for c in data["c"]), float(data.get("t", 0))
+            str(data["e"]),
+            tuple(int(c) for c in data["c"]),
+            float(data.get("t", 0)),
+            subscriber_id=None if subscriber_id is None else int(subscriber_id),
+            subscriber_key_hash=str(key_hash),
         )
     except (KeyError, TypeError, ValueError):
         raise BadToken("This confirmation link is not valid.") from None

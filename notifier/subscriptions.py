@@ -25,7 +25,9 @@ from notifier.signed_links import (
     SubscribeRequest,
     address_key,
     confirmation_token,
+    manage_token,
     matches_address,
+    matches_key,
     matches_secret,
     read_confirmation_token,
     read_unsubscribe_token,
@@ -89,6 +91,11 @@ class SubscriptionChange:
 
 
 def change_on_confirm(request: SubscribeRequest) -> SubscriptionChange:
+    if request.subscriber_id is not None:
+        # Joining a reader's subscription: their page chose the services; the address adds none.
+        joined = joining_subscriber(request)
+        names = _names(joined.components.all())
+        return SubscriptionChange(subscribed=True, before=names, after=names)
     subscriber = Subscriber.objects.filter(email=request.email).first()
     chosen = _names(Component.objects.filter(pk__in=request.component_ids))
     if subscriber is None:
@@ -98,7 +105,12 @@ def change_on_confirm(request: SubscribeRequest) -> SubscriptionChange:
 
 def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
     link = absolute(reverse("subscribe_confirm", args=[confirmation_token(request)]))
-    context = {"link": link, "change": change_on_confirm(request), "site_name": settings.SITE_NAME}
+    context = {
+        "link": link,
+        "change": change_on_confirm(request),
+        "joining": request.subscriber_id is not None,
+        "site_name": settings.SITE_NAME,
+    }
     hours = settings.SUBSCRIBE_CONFIRM_MAX_AGE // 3600
     context["valid_for"] = f"{hours} hours" if hours < 72 else f"{hours // 24} days"
     subject = " ".join(render_to_string("emails/confirm-subject.txt", context).split())
@@ -136,10 +148,49 @@ def read_confirmation(token: str) -> SubscribeRequest:
     return request
 
 
+JOINED_GONE = (
+    "The subscription this address was to join no longer exists (it ended, or its link was "
+    "renewed). To get notices at this address, subscribe again."
+)
+
+
+def joining_subscriber(request: SubscribeRequest) -> Subscriber:
+    """The reader whose own page asked to add this address, if they are still there."""
+    subscriber_id = request.subscriber_id
+    subscriber = (
+        None if subscriber_id is None else Subscriber.objects.filter(pk=subscriber_id).first()
+    )
+    if subscriber is None or not matches_key(request.subscriber_key_hash, subscriber.key):
+        raise BadToken(JOINED_GONE)
+    return subscriber
+
+
+def _attach_email(request: SubscribeRequest) -> Subscriber:
+    subscriber = joining_subscriber(request)
+    if subscriber.email == request.email:
+        return subscriber
+    holder = Subscriber.objects.filter(email=request.email).exclude(pk=subscriber.pk).first()
+    if holder is not None:
+        # The address moves to this reader; the one it left may now reach nobody.
+        if holder.contact_points.exists():
+            Subscriber.objects.filter(pk=holder.pk).update(email=None)
+        else:
+            holder.delete()
+    subscriber.email = request.email
+    subscriber.save(update_fields=["email"])
+    return subscriber
+
+
 @transaction.atomic
 def confirm(request: SubscribeRequest) -> tuple[Subscriber, bool]:
-    """Create or update the subscriber; returns it and whether it is new."""
+    """Create or update the subscriber; returns it and whether it is new.
+
+    A request from a reader's own page gives the address to that reader (their old address,
+    if any, is replaced) and leaves their services as they are.
+    """
     check_not_withdrawn(request)
+    if request.subscriber_id is not None:
+        return _attach_email(request), False
     subscriber, created = Subscriber.objects.get_or_create(email=request.email)
     components: Iterable[Component] = Component.objects.filter(pk__in=request.component_ids)
     subscriber.components.set(list(components))
@@ -169,6 +220,17 @@ def unsubscribe(token: str) -> bool:
         links_live = timedelta(seconds=settings.SUBSCRIBE_CONFIRM_MAX_AGE)
         Unsubscribed.objects.filter(at__lt=now - links_live).delete()
     return True
+
+
+def manage_token_for_unsubscribe(token: str) -> str:
+    """The token of the own page of the reader an unsubscribe link names; empty if gone."""
+    subscriber_id, address_hash = read_unsubscribe_token(token)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or not subscriber.email:
+        return ""
+    if not matches_address(address_hash, subscriber.email):
+        return ""
+    return manage_token(subscriber.pk, subscriber.key)
 
 
 def remove_webhook(token: str) -> bool:

