@@ -72,7 +72,8 @@ def sms_text(notice: Notice) -> str:
     if segments(make(update)).count <= MAX_SEGMENTS:
         return make(update)
     if segments(make("")).count > MAX_SEGMENTS:
-        return longest_fitting(lambda cut: f"{cut} {tail}", head)  # a title of a page's length
+        # A title of a page's length: the title is cut, and the update left out.
+        return f"{longest_fitting(lambda cut: f'{cut} {tail}', head)} {tail}"
     return make(longest_fitting(make, update))
 
 
