@@ -12,8 +12,8 @@ from django.urls import reverse
 from notifier.channels.contact import manage_url
 from notifier.manage import add_contact
 from notifier.models import ContactPoint, Subscriber
-from notifier.sms.codes import CODE_MAX_AGE
 from notifier.signed_links import manage_token
+from notifier.sms.codes import CODE_MAX_AGE
 from tests.factories import make_component
 from tests.notifier.sms_provider import (
     TWILIO_FROM,
