@@ -92,7 +92,10 @@ def outcome(status: int, document: dict[str, Any], wait: float | None) -> str:
 
 def signature(url: str, params: Mapping[str, list[str]], auth_token: str) -> str:
     """X-Twilio-Signature: base64 HMAC-SHA1 of the URL and each parameter name and value, sorted."""
-    data = url + "".join(name + value for name in sorted(params) for value in params[name])
+    # A repeated parameter: each of its distinct values once, sorted, as Twilio's libraries do.
+    data = url + "".join(
+        name + value for name in sorted(params) for value in sorted(set(params[name]))
+    )
     mac = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(mac).decode()
 
