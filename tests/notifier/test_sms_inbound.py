@@ -71,8 +71,8 @@ def test_a_wrong_or_missing_signature_is_refused_and_changes_nothing(client: Cli
     wrong_token = twilio_signature(TWILIO_URL, params, "not-the-token")
     other_url = twilio_signature("https://elsewhere.example/", params, TWILIO_TOKEN)
     changed = twilio_signature(TWILIO_URL, {**params, "Body": "Hello"}, TWILIO_TOKEN)
-    for signature in (wrong_token, other_url, changed, ""):
-        assert post_twilio(client, params, signature).status_code == 403
+    for given in (wrong_token, other_url, changed, ""):
+        assert post_twilio(client, params, given).status_code == 403
     assert ContactPoint.objects.count() == 1
 
 
