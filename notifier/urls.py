@@ -1,7 +1,6 @@
 from django.urls import path
 
-from notifier import views
-from notifier.sms import views as sms_views
+from notifier import sms_views, views
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),

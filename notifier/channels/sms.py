@@ -127,5 +127,9 @@ class SmsChannel(ContactPointChannel):
         except sms.OptedOut as error:
             forget(point, str(error))
             raise TransportError(f"{error} Its subscription is deleted.", permanent=True) from None
+        except sms.SendFailed as error:
+            raise TransportError(
+                str(error), permanent=error.permanent, retry_after=error.retry_after
+            ) from error
         self._today.count(delivery.target, parts)
         return reference(parts, message_id)

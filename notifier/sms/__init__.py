@@ -1,7 +1,8 @@
 """Sending SMS through the provider SMS_PROVIDER names (twilio.py, elks.py), numbers and costs.
 
 Each provider module has `settings_needed()` and `send(session, to, body) -> message id`,
-raising TransportError (OptedOut when the number replied STOP at the provider).
+raising SendFailed (OptedOut when the number replied STOP at the provider). This package
+knows no channel: the SMS channel turns SendFailed into its TransportError.
 """
 
 from __future__ import annotations
@@ -11,13 +12,20 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from notifier.channels.base import TransportError
-
 if TYPE_CHECKING:
     import requests
 
 
-class OptedOut(TransportError):
+class SendFailed(Exception):
+    """The provider did not take the message. `permanent`: trying again cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class OptedOut(SendFailed):
     """The provider refuses the number for good because its owner replied STOP."""
 
     def __init__(self, message: str) -> None:
@@ -54,7 +62,7 @@ def send(http: requests.Session, to: str, body: str) -> str:
     """Send one SMS to an E.164 number; the provider's id of the message."""
     chosen = provider()
     if chosen is None:
-        raise TransportError("SMS is off: SMS_PROVIDER is not set.", permanent=True)
+        raise SendFailed("SMS is off: SMS_PROVIDER is not set.", permanent=True)
     reference: str = chosen.send(http, to, body)
     return reference
 
@@ -81,8 +89,8 @@ def post_form(
         ) as response:
             answer = response.raw.read(4096, decode_content=True) or b""
     except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as error:
-        raise TransportError(f"{name} API address: {error}", permanent=True) from error
+        raise SendFailed(f"{name} API address: {error}", permanent=True) from error
     except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
         # Timeouts and lost connections, while sending or reading the answer.
-        raise TransportError(f"Cannot reach {name}: {error!r}", permanent=False) from error
+        raise SendFailed(f"Cannot reach {name}: {error!r}", permanent=False) from error
     return response, answer

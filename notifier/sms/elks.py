@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from notifier.channels.base import TransportError
-from notifier.sms import post_form, retry_after
+from notifier.sms import SendFailed, post_form, retry_after
 
 if TYPE_CHECKING:
     import requests
@@ -48,15 +47,15 @@ def outcome(status: int, answer: bytes, wait: float | None) -> str:
             message_id = None
         if isinstance(message_id, str) and message_id:
             return message_id[:100]
-        raise TransportError(f"46elks answered {status} without a message id.", permanent=False)
+        raise SendFailed(f"46elks answered {status} without a message id.", permanent=False)
     detail = f"{status}" + (f": {text[:200]}" if text else "")
     if status == 429:
-        raise TransportError(f"46elks rate limit ({detail}).", permanent=False, retry_after=wait)
+        raise SendFailed(f"46elks rate limit ({detail}).", permanent=False, retry_after=wait)
     if status >= 500:
-        raise TransportError(f"46elks is failing ({detail}).", permanent=False)
+        raise SendFailed(f"46elks is failing ({detail}).", permanent=False)
     if status == 401:
-        raise TransportError(
+        raise SendFailed(
             f"46elks does not accept ELKS_API_USERNAME and ELKS_API_PASSWORD ({detail}).",
             permanent=True,
         )
-    raise TransportError(f"46elks refused the message ({detail}).", permanent=True)
+    raise SendFailed(f"46elks refused the message ({detail}).", permanent=True)

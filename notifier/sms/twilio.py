@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from notifier.channels.base import TransportError
-from notifier.sms import OptedOut, post_form, retry_after
+from notifier.sms import OptedOut, SendFailed, post_form, retry_after
 
 if TYPE_CHECKING:
     import requests
@@ -69,7 +68,7 @@ def outcome(status: int, document: dict[str, Any], wait: float | None) -> str:
         sid = document.get("sid")
         if isinstance(sid, str) and sid:
             return sid[:100]
-        raise TransportError(f"Twilio answered {status} without a message SID.", permanent=False)
+        raise SendFailed(f"Twilio answered {status} without a message SID.", permanent=False)
     code = document.get("code")
     detail = f"{status}" + (f" error {code}" if code else "")
     if message := str(document.get("message") or "")[:200]:
@@ -79,15 +78,15 @@ def outcome(status: int, document: dict[str, Any], wait: float | None) -> str:
             f"The number opted out (replied STOP); Twilio will not send to it ({detail})."
         )
     if status == 429:
-        raise TransportError(f"Twilio rate limit ({detail}).", permanent=False, retry_after=wait)
+        raise SendFailed(f"Twilio rate limit ({detail}).", permanent=False, retry_after=wait)
     if status >= 500:
-        raise TransportError(f"Twilio is failing ({detail}).", permanent=False)
+        raise SendFailed(f"Twilio is failing ({detail}).", permanent=False)
     if status in (401, 403):
-        raise TransportError(
+        raise SendFailed(
             f"Twilio does not accept TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN ({detail}).",
             permanent=True,
         )
-    raise TransportError(f"Twilio refused the message ({detail}).", permanent=True)
+    raise SendFailed(f"Twilio refused the message ({detail}).", permanent=True)
 
 
 def signature(url: str, params: Mapping[str, list[str]], auth_token: str) -> str:

@@ -1,4 +1,7 @@
-"""The SMS pages: subscribing with a code sent by SMS, and the providers' inbound webhooks."""
+"""The SMS pages: subscribing with a code sent by SMS, and the providers' inbound webhooks.
+
+Apart from notifier/sms/, which knows no channel: these pages end in the contact points.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +19,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.links import absolute
 from notifier import sms, subscriptions
-from notifier.channels.base import TransportError
-from notifier.channels.contact import manage_url
+from notifier.channels.contact import forget, manage_url
 from notifier.forms import ComponentsForm
 from notifier.manage import add_contact, subscriber_for
-from notifier.models import Subscriber
+from notifier.models import ContactPoint, Subscriber
 from notifier.ratelimit import Decision
 from notifier.signed_links import BadToken
-from notifier.sms import codes, inbound, twilio
+from notifier.sms import codes, twilio
 from notifier.sms.numbers import BadNumber, e164
 from statuspage.client import client_address
 
 logger = logging.getLogger(__name__)
 
+# "STOPP" is Norwegian; the rest are the words carriers and Twilio treat as opting out.
+STOP_WORDS = {"STOP", "STOPP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -124,7 +128,7 @@ def subscribe_sms(request: HttpRequest) -> HttpResponse:
             "notices come from, then try again.",
         )
         return _number_page(request, form, manage, status=400)
-    except TransportError as error:
+    except sms.SendFailed as error:
         logger.warning("Could not send an SMS code: %s", error)
         form.add_error(
             None,
@@ -159,6 +163,26 @@ def _check_code(request: HttpRequest) -> HttpResponse:
     return render(request, "notifier/subscribe_sms_done.html", context)
 
 
+def is_stop(body: str) -> bool:
+    words = body.split(maxsplit=1)
+    return bool(words) and words[0].strip(".!,").upper() in STOP_WORDS
+
+
+def heard(sender: str, body: str) -> bool:
+    """Forget the sender's number if the message asks to stop; whether it was forgotten."""
+    if not is_stop(body):
+        return False
+    try:
+        number = e164(sender)
+    except BadNumber:
+        return False
+    point = ContactPoint.objects.filter(channel="sms", address=number).first()
+    if point is None:
+        return False
+    forget(point, "the number replied STOP")
+    return True
+
+
 @csrf_exempt  # Twilio posts without a session; its signature is the key
 @require_POST
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
@@ -168,7 +192,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     params = {name: request.POST.getlist(name) for name in request.POST}
     if not twilio.signed(urls, params, request.headers.get("X-Twilio-Signature", "")):
         return HttpResponseForbidden("Bad signature.")
-    inbound.heard(request.POST.get("From", ""), request.POST.get("Body", ""))
+    heard(request.POST.get("From", ""), request.POST.get("Body", ""))
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
@@ -179,5 +203,5 @@ def elks_inbound(request: HttpRequest, secret: str) -> HttpResponse:
     expected = settings.SMS_INBOUND_SECRET
     if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
         return HttpResponseForbidden("Bad secret.")
-    inbound.heard(request.POST.get("from", ""), request.POST.get("message", ""))
+    heard(request.POST.get("from", ""), request.POST.get("message", ""))
     return HttpResponse(b"")
