@@ -242,3 +242,24 @@ def test_the_preview_says_the_segments_and_the_encoding(twilio: Provider):
     incident = open_ddos()
     preview = channel_named("sms").preview(Notice.objects.get(incident=incident))
     assert preview == TEXT.format(pk=incident.pk) + "\n\n(2 SMS segments, GSM-7)"
+
+
+def test_a_publish_reaches_every_following_number_through_the_workers(
+    twilio: Provider, eager_celery, django_capture_on_commit_callbacks
+):
+    imap, web = make_component("IMAP"), make_component("Webmail")
+    add_contact("sms", NUMBER, component_ids=[imap.pk])
+    add_contact("sms", "+4791234568", component_ids=[web.pk])
+    add_contact("sms", "+4791234569", component_ids=[])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = actions.open_incident(
+            title="IMAP down",
+            body="Looking.",
+            impact="major",
+            component_statuses={imap: ComponentStatus.MAJOR_OUTAGE},
+        )
+
+    assert sorted(to for to, _ in twilio.delivered) == [NUMBER, "+4791234569"]
+    sent = Delivery.objects.filter(notice__incident=incident, channel="sms")
+    assert {d.state for d in sent} == {DeliveryState.SENT}
