@@ -90,7 +90,12 @@ def _number_page(
 def _code_page(
     request: HttpRequest, form: CodeForm, wish: codes.PendingNumber, status: int = 200
 ) -> HttpResponse:
-    context = {"form": form, "pending": codes.pending_token(wish), "number": wish.number}
+    context = {
+        "form": form,
+        "pending": codes.pending_token(wish),
+        "number": wish.number,
+        "manage": wish.manage,
+    }
     return render(request, "notifier/subscribe_sms_code.html", context, status=status)
 
 

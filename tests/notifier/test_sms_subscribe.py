@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 from django.core import signing
@@ -184,6 +185,8 @@ def test_from_the_readers_page_the_number_joins_that_reader(client: Client, twil
     assert b"<fieldset>" not in page.content
 
     asked = ask(client, NUMBER, **{"for": token})
+    again = f'href="/subscribe/sms/?for={quote(token)}">Ask for a new code'
+    assert again.encode() in asked.content
     done = enter(client, pending_of(asked), code_sent(twilio))
 
     assert done.status_code == 200
