@@ -185,7 +185,7 @@ def test_from_the_readers_page_the_number_joins_that_reader(client: Client, twil
     assert b"<fieldset>" not in page.content
 
     asked = ask(client, NUMBER, **{"for": token})
-    again = f'href="/subscribe/sms/?for={quote(token)}">Ask for a new code'
+    again = f'href="./?for={quote(token)}">Ask for a new code'  # links are relative
     assert again.encode() in asked.content
     done = enter(client, pending_of(asked), code_sent(twilio))
 
