@@ -201,10 +201,13 @@ def test_confirming_a_known_number_again_keeps_one_contact(client: Client, twili
     assert ContactPoint.objects.count() == 1 and Subscriber.objects.count() == 1
 
 
-def test_without_a_provider_there_is_no_sms_page(client: Client, settings):
+def test_the_email_page_offers_sms_only_while_a_provider_is_set(
+    client: Client, twilio: Provider, settings
+):
+    assert b'<a href="sms/">SMS</a>' in client.get(reverse("subscribe")).content
     settings.SMS_PROVIDER = ""
     assert client.get(reverse("subscribe_sms")).status_code == 404
-    assert b'href="/subscribe/sms/"' not in client.get(reverse("subscribe")).content
+    assert b">SMS</a>" not in client.get(reverse("subscribe")).content
 
 
 def test_the_sms_pages_are_valid_html(client: Client, twilio: Provider, settings, tmp_path):
