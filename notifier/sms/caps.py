@@ -55,9 +55,9 @@ class Today:
             per_target[target] += 1
         # Cast here (not in Python): a day's ledger is read in one aggregate.
         prefix = Substr("reference", 1, StrIndex("reference", Value(":")) - 1)
-        total = sent.exclude(reference="").aggregate(total=Sum(Cast(prefix, IntegerField())))[
-            "total"
-        ]
+        total = sent.filter(reference__regex=r"^[0-9]+:").aggregate(
+            total=Sum(Cast(prefix, IntegerField()))
+        )["total"]
         return cls(per_target, int(total or 0))
 
     def hold_back(self, target: str, segments: int) -> str:

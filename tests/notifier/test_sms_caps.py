@@ -18,7 +18,7 @@ from tests.console.conftest import editor, signed_in
 from tests.factories import make_component, oslo
 from tests.notifier.sms_provider import Provider, provider, twilio
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 __all__ = ["editor", "provider", "signed_in", "twilio"]  # fixtures, used by name
 
 NUMBERS = ["+4791234567", "+4791234568", "+4791234569"]
