@@ -263,3 +263,14 @@ def test_a_publish_reaches_every_following_number_through_the_workers(
     assert sorted(to for to, _ in twilio.delivered) == [NUMBER, "+4791234569"]
     sent = Delivery.objects.filter(notice__incident=incident, channel="sms")
     assert {d.state for d in sent} == {DeliveryState.SENT}
+
+
+def test_the_console_ticks_sms_by_default_only_where_it_fits(twilio: Provider, settings):
+    from console.forms.fields import channel_choices
+
+    choices, opened, _ = channel_choices(NoticeKind.INCIDENT_OPENED)
+    assert ("sms", "SMS subscribers") in choices and "sms" in opened
+    assert "sms" not in channel_choices(NoticeKind.INCIDENT_UPDATED)[1]
+    settings.SMS_PROVIDER = ""
+    off = channel_choices(NoticeKind.INCIDENT_OPENED)[2]
+    assert off["sms"] == "Set SMS_PROVIDER (twilio or 46elks) in the environment."
