@@ -10,13 +10,15 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifier.models import Delivery, DeliveryState, Notice
+from notifier.models import HELD_BACK, Delivery, DeliveryState, Notice
 from notifier.queueing import enqueue_deliveries
 
 
 def delivery_summary(notice: Notice) -> dict[str, Any]:
     tallies = notice.delivery_tallies
-    failures = notice.deliveries.filter(state=DeliveryState.FAILED).order_by("id")[:50]
+    failed = notice.deliveries.filter(state=DeliveryState.FAILED)
+    failures = failed.exclude(last_error__startswith=HELD_BACK).order_by("id")[:50]
+    held_back = failed.filter(last_error__startswith=HELD_BACK).order_by("id")[:50]
     return {
         "notice": notice,
         "tallies": tallies,
@@ -25,6 +27,8 @@ def delivery_summary(notice: Notice) -> dict[str, Any]:
         # A list not yet expanded into deliveries has more on its way than the counts show.
         "lists": [tally.channel for tally in tallies if tally.expanding],
         "failures": failures,
+        # Not sent because a cost cap said so (SMS): staff's to decide, not a far end's refusal.
+        "held_back": held_back,
         "done": notice.deliveries_final,
     }
 

@@ -350,6 +350,8 @@ class DeliveryState(models.TextChoices):
 
 
 CLAIMABLE_STATES = (DeliveryState.PENDING, DeliveryState.RETRYING)
+# How a failed delivery's last_error starts when a cost cap kept it from being sent (SMS).
+HELD_BACK = "Held back:"
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
@@ -474,6 +476,8 @@ class ChannelTally:
         default_factory=lambda: {state.value: 0 for state in DeliveryState}
     )
     expanding: bool = False
+    # Of the failed: those a cost cap kept from being sent, rather than refused far away.
+    held_back: int = 0
 
     @property
     def sent(self) -> int:
@@ -491,6 +495,11 @@ class ChannelTally:
     @property
     def failed(self) -> int:
         return self.states[DeliveryState.FAILED]
+
+    @property
+    def refused(self) -> int:
+        """Failed, apart from those held back."""
+        return self.failed - self.held_back
 
     @property
     def in_flight(self) -> int:
@@ -523,6 +532,16 @@ def attach_tallies(notices: list[Notice]) -> None:
     )
     for notice_id, channel, state, total in grouped:
         tallies[notice_id].setdefault(channel, ChannelTally(channel)).states[state] = total
+    held = (
+        Delivery.objects.filter(
+            notice_id__in=by_id, state=DeliveryState.FAILED, last_error__startswith=HELD_BACK
+        )
+        .order_by()
+        .values_list("notice_id", "channel")
+        .annotate(total=models.Count("id"))
+    )
+    for notice_id, channel, total in held:
+        tallies[notice_id].setdefault(channel, ChannelTally(channel)).held_back = total
     unexpanded = Expansion.objects.filter(notice_id__in=by_id, done_at=None)
     for notice_id, channel in unexpanded.values_list("notice_id", "channel"):
         tallies[notice_id].setdefault(channel, ChannelTally(channel)).expanding = True

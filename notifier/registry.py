@@ -10,6 +10,7 @@ from notifier.channels.base import Channel
 from notifier.channels.email import EmailChannel
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.matrix import MatrixChannel
+from notifier.channels.sms import SmsChannel
 from notifier.channels.telegram import TelegramChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.channels.x import XChannel
@@ -22,6 +23,7 @@ _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
     XChannel,
     MastodonChannel,
     MatrixChannel,
+    SmsChannel,
     TelegramChannel,
     WebhookChannel,
 )

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from notifier import telegram_views, views
+from notifier import sms_views, telegram_views, views
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
     path("subscribe/telegram/", telegram_views.subscribe_telegram, name="subscribe_telegram"),
     path("telegram/webhook/", telegram_views.telegram_webhook, name="telegram_webhook"),
     path("subscribe/confirm/<str:token>/", views.subscribe_confirm, name="subscribe_confirm"),
+    path("subscribe/sms/", sms_views.subscribe_sms, name="subscribe_sms"),
+    path("sms/inbound/twilio/", sms_views.twilio_inbound, name="sms_inbound_twilio"),
+    path("sms/inbound/46elks/<str:secret>/", sms_views.elks_inbound, name="sms_inbound_46elks"),
     path("subscription/<str:token>/", views.manage_subscription, name="manage_subscription"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(

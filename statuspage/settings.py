@@ -426,6 +426,30 @@ if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", TELEGRAM_API_URL):
         f"TELEGRAM_API_URL={TELEGRAM_API_URL!r} is not https://host[:port][/path] "
         "(Telegram's own, or a local Bot API server)"
     )
+# SMS (notifier/channels/sms.py, notifier/sms/): off until SMS_PROVIDER names Twilio or 46elks
+# and that provider's account, secret and sender are set.
+SMS_PROVIDER = env_str("SMS_PROVIDER", "").strip().lower()
+if SMS_PROVIDER not in {"", "twilio", "46elks"}:
+    raise ImproperSetting(f"SMS_PROVIDER={SMS_PROVIDER!r} is not empty, twilio or 46elks")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")  # or TWILIO_AUTH_TOKEN_FILE
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+ELKS_API_USERNAME = env_str("ELKS_API_USERNAME", "")
+ELKS_API_PASSWORD = env_str("ELKS_API_PASSWORD", "")  # or ELKS_API_PASSWORD_FILE
+ELKS_FROM = env_str("ELKS_FROM", "")
+ELKS_API_URL = env_str("ELKS_API_URL", "https://api.46elks.com").rstrip("/")
+for _name, _url in (("TWILIO_API_URL", TWILIO_API_URL), ("ELKS_API_URL", ELKS_API_URL)):
+    if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", _url):
+        raise ImproperSetting(f"{_name}={_url!r} is not https://host[:port][/path]")
+# The secret path part of the inbound (STOP) webhook URLs; 46elks signs nothing, so it is the key.
+SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET", "")
+SMS_DEFAULT_REGION = env_str("SMS_DEFAULT_REGION", "NO").strip().upper()
+if not re.fullmatch(r"[A-Z]{2}", SMS_DEFAULT_REGION):
+    raise ImproperSetting(f"SMS_DEFAULT_REGION={SMS_DEFAULT_REGION!r} is not a country code (NO)")
+SMS_DAILY_PER_NUMBER = env_int("SMS_DAILY_PER_NUMBER", 10, minimum=0)
+SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 2000, minimum=0)
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",

@@ -283,7 +283,7 @@ def tally_colours() -> dict[str, tuple[str, str]]:
 
 def test_every_delivery_state_colour_is_readable_on_its_own_background_and_the_pages():
     colours = tally_colours()
-    assert set(colours) == {"failed", "retrying", "pending", "sent", "none"}
+    assert set(colours) == {"failed", "retrying", "pending", "sent", "none", "held-back"}
     page_backgrounds = {site_variables()["--bg"], site_variables()["--bg-soft"]}
     for kind, (text, background) in colours.items():
         assert contrast(text, background) >= AA_NORMAL_TEXT, (kind, text, background)
