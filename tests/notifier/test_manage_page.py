@@ -51,11 +51,13 @@ def test_the_page_lists_every_contact_with_its_channels_label_and_changes_nothin
     assert page.status_code == 200
     html = page.content.decode()
     assert "Email: <strong>reader@example.com</strong>" in html
+    assert "SMS: <strong>+4791234567</strong>" in html  # the channel's public label
     # A channel not in this build's registry still shows, by its name.
-    assert "Sms: <strong>+4791234567</strong>" in html
+    add_contact("pager", "4711", component_ids=[], subscriber=reader)
+    assert "Pager: <strong>4711</strong>" in client.get(page_of(reader)).content.decode()
     assert "Every service" in html or "every service" in html
     assert client.head(page_of(reader)).status_code == 200
-    assert list(ContactPoint.objects.values()) == before
+    assert list(ContactPoint.objects.exclude(channel="pager").values()) == before
     assert Subscriber.objects.get() == reader
 
 
