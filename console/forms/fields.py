@@ -3,6 +3,7 @@ markdown body), the check of a key, and putting an action's refusal on the form.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -94,13 +95,23 @@ def chosen_channels(selected: list[str]) -> list[str]:
 class ChannelsField(forms.MultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
-    def __init__(self, kind: str, **kwargs: Any) -> None:
+    def __init__(self, kind: str, *, by_status: dict[str, str] | None = None, **kwargs: Any):
+        """`by_status`: the notice kind a status chosen in the same form records instead
+        (an update that resolves records "incident.resolved"), so the page's script can tick
+        that kind's channels when staff pick the status."""
         choices, initial, off = channel_choices(kind)
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", "Tell")
         super().__init__(choices=choices, initial=initial, **kwargs)
         self.labels = dict(choices)
         self.off = off
+        self.defaults = {"": initial} | {
+            status: channel_choices(other)[1] for status, other in (by_status or {}).items()
+        }
+
+    @property
+    def defaults_json(self) -> str:
+        return json.dumps(self.defaults, separators=(",", ":"))
 
     def validate(self, value: list[str]) -> None:
         super().validate(value)

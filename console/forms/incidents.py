@@ -152,7 +152,10 @@ class UpdateForm(PromiseFields):
             field = component_field(self, name)
             if field.component.pk in current:
                 field.help_text = "Affected"
-        self.fields["channels"] = ChannelsField(NoticeKind.INCIDENT_UPDATED)
+        self.fields["channels"] = ChannelsField(
+            NoticeKind.INCIDENT_UPDATED,
+            by_status={IncidentStatus.RESOLVED: NoticeKind.INCIDENT_RESOLVED},
+        )
 
     def component_statuses(self) -> dict[Component, str]:
         return component_statuses(self, self.component_fields)

@@ -21,24 +21,51 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.journeys.product import Product
+from tests.notifier.sms_provider import TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, running_provider
+from tests.notifier.sms_provider import Provider as SmsProvider
 
 PASSWORD = "journey password 42, not for production"
 LOCAL_SCHEMES = {"data", "blob", "about"}
 
 
 @pytest.fixture(scope="session")
-def product(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def sms_provider() -> Iterator[SmsProvider]:
+    """Twilio's API, faked on loopback: the one provider the product is pointed at."""
+    with running_provider() as provider:
+        yield provider
+
+
+def _third_parties(sms: SmsProvider) -> dict[str, str]:
+    """Settings beyond `make run`'s defaults that reach the fakes of services we cannot reach:
+    an SMS provider, and (loopback allowed) readers' push services and chat webhooks."""
+    return {
+        "SMS_PROVIDER": "twilio",
+        "TWILIO_API_URL": sms.url,
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM": TWILIO_FROM,
+        "OUTBOUND_ALLOW_LOOPBACK": "true",
+    }
+
+
+@pytest.fixture(scope="session")
+def product(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    sms_provider: SmsProvider,
+):
     """`make run` on SQLite and the embedded broker; with --postgres, on PostgreSQL and Redis."""
     workdir = tmp_path_factory.mktemp("product")
+    fakes = _third_parties(sms_provider)
     if not request.config.getoption("--postgres"):
-        with Product(workdir) as running:
+        with Product(workdir, **fakes) as running:
             yield running
         return
     from tests.servers.postgres import PostgresServer
     from tests.servers.redis import RedisServer
 
     with PostgresServer() as database, RedisServer() as broker:
-        settings = {"DATABASE_URL": database.url, "CELERY_BROKER_URL": broker.url}
+        settings = {"DATABASE_URL": database.url, "CELERY_BROKER_URL": broker.url, **fakes}
         with Product(workdir, **settings) as running:
             yield running
 

@@ -14,6 +14,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -71,6 +72,13 @@ class Provider:
 
 @pytest.fixture
 def provider() -> Iterator[Provider]:
+    with running_provider() as state:
+        yield state
+
+
+@contextmanager
+def running_provider() -> Iterator[Provider]:
+    """The fake on a free loopback port until the block ends (journeys keep one per run)."""
     state = Provider()
     lock = threading.Lock()
 

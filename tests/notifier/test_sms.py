@@ -274,3 +274,14 @@ def test_the_console_ticks_sms_by_default_only_where_it_fits(twilio: Provider, s
     settings.SMS_PROVIDER = ""
     off = channel_choices(NoticeKind.INCIDENT_OPENED)[2]
     assert off["sms"] == "Set SMS_PROVIDER (twilio or 46elks) in the environment."
+
+
+def test_the_update_form_tells_its_script_to_tick_sms_when_staff_pick_resolved(twilio: Provider):
+    import json
+
+    from console.forms.incidents import UpdateForm
+
+    form = UpdateForm(incident=open_ddos())
+    defaults = json.loads(form.fields["channels"].defaults_json)
+    assert "sms" not in defaults[""] and "sms" in defaults["resolved"]
+    assert set(defaults["resolved"]) - {"sms"} == set(defaults[""])

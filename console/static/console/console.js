@@ -28,3 +28,23 @@ document.addEventListener("htmx:configRequest", (event) => {
   const field = source && document.getElementById(source);
   if (field) event.detail.parameters.body = field.value;
 });
+
+// Picking a status that records another kind of notice (an update that resolves) ticks that
+// kind's channels (SMS hears of a resolution, not of every update), until staff tick a box
+// themselves: then their choice stands. console/_channels.html gives the defaults per status.
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  const form = target.closest && target.closest("form");
+  const channels = form && form.querySelector("fieldset.channels[data-channel-defaults]");
+  if (!channels) return;
+  if (channels.contains(target)) {
+    channels.dataset.touched = "1";
+    return;
+  }
+  if (target.name !== "status" || channels.dataset.touched) return;
+  const defaults = JSON.parse(channels.dataset.channelDefaults);
+  const chosen = defaults[target.value] || defaults[""];
+  for (const box of channels.querySelectorAll("input[type=checkbox]:not([disabled])")) {
+    box.checked = chosen.includes(box.value);
+  }
+});

@@ -1,0 +1,102 @@
+"""When mail is down: a reader subscribes by SMS and gets an incident's opening and resolution.
+
+Staff open and resolve a POP incident from a phone; the reader's number hears of the opening
+and the resolution (SMS is for those by default; the update between them stays off it), through
+`make run`'s own worker, to Twilio's API faked on loopback. The reader's own page, from the
+confirmation, shows the number and lets them leave.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.journeys.conftest import create_staff, sign_in
+from tests.journeys.product import Product
+from tests.journeys.test_incident_journey import post_from_card, wait_until
+from tests.notifier.sms_provider import Provider as SmsProvider
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_too]
+
+NUMBER_TYPED, NUMBER = "412 34 567", "+4741234567"
+TITLE = "POP logins time out"
+OPENED = "POP logins time out for most customers. IMAP and webmail work."
+IDENTIFIED = "A storage node is overloaded; we are moving mailboxes off it."
+RESOLVED = "POP logins have worked normally for half an hour."
+
+
+def subscribe_by_sms(reader: Page, sms: SmsProvider) -> str:
+    """From the page header to a confirmed number; returns the link to the reader's own page."""
+    reader.goto("/")
+    reader.get_by_role("link", name="Subscribe").first.click()
+    reader.get_by_role("navigation", name="Ways to get notices").get_by_role(
+        "link", name="SMS"
+    ).click()
+    expect(reader.get_by_role("heading", level=1)).to_have_text("Get notices by SMS")
+    reader.get_by_label("Your mobile number").fill(NUMBER_TYPED)
+    reader.get_by_label("POP", exact=True).check()
+    reader.get_by_role("button", name="Send me a code").click()
+    expect(reader.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    wait_until(lambda: sms.texts_to(NUMBER), "the code by SMS")
+    [text] = sms.texts_to(NUMBER)
+    code = re.search(r"\b(\d{6})\b", text)
+    assert code, text
+    reader.get_by_label("The code we sent you").fill(code[1])
+    reader.get_by_role("button", name="Confirm").click()
+    expect(reader.get_by_role("heading", level=1)).to_have_text("You are subscribed by SMS")
+    expect(reader.locator("main")).to_contain_text(NUMBER)
+    own_page = reader.get_by_role("link", name="Your own page").get_attribute("href")
+    assert own_page
+    return own_page
+
+
+def incident_texts(sms: SmsProvider) -> list[str]:
+    return [text for text in sms.texts_to(NUMBER) if TITLE in text]
+
+
+def test_a_reader_hears_of_an_incident_by_sms_when_mail_may_not_arrive(
+    product: Product, reader: Page, phone: Page, sms_provider: SmsProvider
+) -> None:
+    own_page = subscribe_by_sms(reader, sms_provider)
+
+    sign_in(phone, create_staff(product, "smsduty", "editor"))
+    phone.get_by_role("link", name="Open an incident").first.click()
+    form = phone.locator("#incident-form")
+    form.get_by_label("Title", exact=True).fill(TITLE)
+    form.get_by_label("Impact", exact=True).select_option("major")
+    form.get_by_label("POP", exact=True).select_option("major_outage")
+    form.get_by_label("Message", exact=True).fill(OPENED)
+    # SMS is among the channels ticked for an opening: staff see it before they publish.
+    expect(form.get_by_role("checkbox", name="SMS subscribers")).to_be_checked()
+    form.get_by_role("button", name="Publish").click()
+    expect(phone).to_have_url(re.compile(r"/staff/incidents/\d+/$"))
+    incident_id = int(re.search(r"/incidents/(\d+)/$", phone.url)[1])
+    wait_until(lambda: len(incident_texts(sms_provider)) == 1, "the opening by SMS")
+
+    phone.goto("/staff/")
+    post_from_card(phone, incident_id, "Identified", IDENTIFIED)
+    post_from_card(phone, incident_id, "Resolved", RESOLVED)
+    wait_until(lambda: len(incident_texts(sms_provider)) == 2, "the resolution by SMS")
+    opening, resolution = incident_texts(sms_provider)
+    assert "Investigating" in opening and "Resolved" in resolution, (opening, resolution)
+    for text in (opening, resolution):
+        assert re.search(r"\d\d:\d\d CES?T", text), text  # the time, with its zone
+        assert f"/incidents/{incident_id}/" in text and "Reply STOP" in text
+    # The update between them is for other channels: still two texts once it is all sent.
+    phone.goto("/staff/deliveries/")
+    rows = phone.locator("table.notices tbody tr", has_text=TITLE)
+    expect(rows).to_have_count(3)
+    for row in rows.all():
+        tallies = row.locator("td[data-label='Deliveries']")
+        expect(tallies).not_to_contain_text(re.compile("failed|retrying|pending"), timeout=30_000)
+    assert len(incident_texts(sms_provider)) == 2
+
+    # The reader's own page: the number is there, and leaving deletes it.
+    reader.goto(own_page)
+    expect(reader.locator("main")).to_contain_text(f"SMS: {NUMBER}")
+    reader.get_by_role("button", name=re.compile("Stop all notices")).click()
+    expect(reader.get_by_role("heading", level=1)).to_contain_text(re.compile("unsubscribed", re.I))
+    reader.goto(own_page)
+    expect(reader.locator("main")).to_contain_text("no longer exists")
