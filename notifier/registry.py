@@ -10,6 +10,7 @@ from notifier.channels.base import Channel
 from notifier.channels.email import EmailChannel
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.matrix import MatrixChannel
+from notifier.channels.push import PushChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.channels.x import XChannel
 from notifier.mirror.targets import TARGETS
@@ -21,6 +22,7 @@ _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
     XChannel,
     MastodonChannel,
     MatrixChannel,
+    PushChannel,
     WebhookChannel,
 )
 CLASSES: dict[str, type[Channel]] = {cls.name: cls for cls in _IN_QUEUE_ORDER}

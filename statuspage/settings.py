@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -403,6 +404,17 @@ if _not_rooms := [room for room in MATRIX_ROOM_IDS if not room.startswith("!") o
     raise ImproperSetting(
         f"MATRIX_ROOM_IDS lists {_not_rooms[0]!r}, not a room id: give ids such as "
         "!abc:example.org (Element: Room settings, Advanced), not #aliases"
+    )
+# Web push (notifier/channels/push.py): "Notify me in this browser". The VAPID pair signs each
+# push (RFC 8292); unset, one is generated once and kept in VAR_DIR/vapid-private.pem (0600).
+PUSH_ENABLED = env_bool("PUSH_ENABLED", True)
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY", "")  # PEM or base64url; or VAPID_PRIVATE_KEY_FILE
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY", "")  # base64url; empty: derived from the private
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:" + parseaddr(DEFAULT_FROM_EMAIL)[1])
+if not re.fullmatch(r"(mailto:[^@\s]+@[^@\s]+|https://[^\s]+)", VAPID_SUBJECT):
+    raise ImproperSetting(
+        f"VAPID_SUBJECT={VAPID_SUBJECT!r} is not a mailto: address or an https:// URL, "
+        "where push services can reach whoever runs this site"
     )
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 WEBHOOK_DOCUMENTATION_URL = env_str(
