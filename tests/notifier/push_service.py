@@ -1,4 +1,4 @@
-"""A fake browser push service: a real HTTPS server on loopback that reads pushes as a browser would.
+"""A fake browser push service: a real HTTPS server on loopback reading pushes as a browser would.
 
 Each subscription is made here with a key pair and auth secret of the test's own (what a browser
 generates); every push is decrypted with them (RFC 8291, aes128gcm, through http_ece) and its
