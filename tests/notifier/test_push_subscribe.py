@@ -20,6 +20,7 @@ from notifier.registry import channel_named
 from notifier.signed_links import manage_token
 from tests.factories import make_component
 from tests.notifier.push_service import Browser
+from tests.test_html_validity import skipped_heading_levels, validation_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +251,18 @@ def test_wrong_key_settings_switch_push_off_and_say_why(settings, private, publi
     channel = channel_named("push")
     assert not channel.is_configured()
     assert said in channel.why_off()
+
+
+def test_every_page_of_the_way_is_valid_html(client, browser, tmp_path):
+    make_component("IMAP", showcase=True)
+    pages = {
+        "the page": client.get(URL).content.decode(),
+        "a bad post": client.post(URL, subscription(browser, auth="x")).content.decode(),
+        "subscribed": client.post(URL, subscription(browser)).content.decode(),
+        "stopped": stop(client, browser.endpoint, browser.auth).content.decode(),
+        "a bad stop": stop(client, "", "").content.decode(),
+    }
+    assert validation_errors(pages, tmp_path) == []
+    assert {path: skipped_heading_levels(html) for path, html in pages.items()} == {
+        path: [] for path in pages
+    }
