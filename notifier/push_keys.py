@@ -109,7 +109,12 @@ def _keys(private_setting: str, public_setting: str, directory: str) -> VapidKey
     elif public_setting:
         raise KeyProblem("VAPID_PUBLIC_KEY is set without VAPID_PRIVATE_KEY: set both.")
     else:
-        key = kept_key(Path(directory))
+        try:
+            key = kept_key(Path(directory))
+        except OSError as error:
+            raise KeyProblem(
+                f"No VAPID_PRIVATE_KEY is set and none can be kept in {directory}: {error}"
+            ) from None
     public = public_point(key)
     if public_setting and public_setting.strip().rstrip("=") != public:
         raise KeyProblem("VAPID_PUBLIC_KEY is not the public half of VAPID_PRIVATE_KEY.")

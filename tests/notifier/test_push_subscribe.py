@@ -266,3 +266,9 @@ def test_every_page_of_the_way_is_valid_html(client, browser, tmp_path):
     assert {path: skipped_heading_levels(html) for path, html in pages.items()} == {
         path: [] for path in pages
     }
+
+
+def test_a_key_that_cannot_be_kept_switches_push_off_and_says_why(settings, tmp_path):
+    settings.VAPID_PRIVATE_KEY = ""
+    settings.VAR_DIR = tmp_path / "not-there"
+    assert "none can be kept in" in channel_named("push").why_off()
