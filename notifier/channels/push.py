@@ -23,6 +23,7 @@ from incidents import timefmt
 from notifier import outbound
 from notifier.channels.base import TransportError
 from notifier.channels.contact import ContactPointChannel, forget, manage_url
+from notifier.channels.social import wait_for_unsent
 from notifier.models import ContactPoint, Delivery, Notice, NoticeKind
 from notifier.notice_text import notice_text
 from notifier.push_keys import KeyProblem, vapid_keys
@@ -191,6 +192,15 @@ class PushChannel(ContactPointChannel):
     def send(self, delivery: Delivery, session: Any) -> str:
         point = self.contact_point(delivery)
         notice = delivery.notice
+        # A Topic makes the newest message replace an undelivered one: never an older after.
+        wait_for_unsent(
+            Delivery.objects.filter(
+                notice.same_thread("notice__"),
+                channel=self.name,
+                target=delivery.target,
+                notice_id__lt=notice.pk,
+            )
+        )
         if notice.pk not in self._shown:
             self._shown[notice.pk] = notification(notice)
         data = payload(self._shown[notice.pk], manage_url(point.subscriber))

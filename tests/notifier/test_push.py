@@ -235,10 +235,11 @@ def test_a_long_update_is_cut_so_the_message_fits_a_push(push_service):
     update = actions.post_incident_update(
         incident, status=IncidentStatus.MONITORING, body="Å" * 5000 + "\n" + "ø" * 5000
     )
+    dispatch.run([push_delivery(Notice.objects.filter(incident=incident).earliest("id"), point).pk])
 
     dispatch.run([push_delivery(Notice.objects.get(incident_update=update), point).pk])
 
-    [push] = push_service.delivered()
+    [_, push] = push_service.delivered()
     assert push.payload is not None
     assert len(json.dumps(push.payload, ensure_ascii=False).encode()) <= PAYLOAD_BYTES
     assert push.payload["body"].startswith("Monitoring (")
@@ -265,4 +266,31 @@ def test_the_preview_shows_what_the_notification_says():
         "Our email services are inaccessible.",
         "We are working to find out where.",
         f"http://127.0.0.1:8000/incidents/{incident.pk}/",
+    ]
+
+
+def test_an_update_waits_while_the_one_before_it_is_unsent_so_its_topic_is_never_overtaken(
+    push_service,
+):
+    point = subscribed(push_service.subscribe())
+    incident = open_ddos()
+    update = actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body="Found.")
+    first = push_delivery(Notice.objects.filter(incident=incident).earliest("id"), point)
+    later = push_delivery(Notice.objects.get(incident_update=update), point)
+
+    result = dispatch.run([later.pk])
+
+    later.refresh_from_db()
+    assert result.retry_in is not None
+    assert (later.state, later.last_error) == (
+        DeliveryState.RETRYING,
+        "Waiting for the previous post in the thread.",
+    )
+    assert push_service.received == []
+    dispatch.run([first.pk])
+    Delivery.objects.filter(pk=later.pk).update(state=DeliveryState.PENDING)
+    dispatch.run([later.pk])
+    assert [p.payload["body"].split(" (")[0] for p in push_service.delivered()] == [
+        "Investigating",
+        "Identified",
     ]
