@@ -114,8 +114,18 @@ class PushSubscribeForm(ComponentsForm, BrowserForm):
         ]
 
 
-def _page(request: HttpRequest, form: PushSubscribeForm, status: int = 200) -> HttpResponse:
-    context = {"form": form, "public_key": vapid_keys().public, "problems": form.problems()}
+def _page(
+    request: HttpRequest,
+    form: PushSubscribeForm,
+    reader: Subscriber | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "public_key": vapid_keys().public,
+        "problems": form.problems(),
+        "reader": reader,
+    }
     return render(request, "notifier/subscribe_push.html", context, status=status)
 
 
@@ -136,17 +146,17 @@ def subscribe_push(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         token = request.GET.get("for", "")
         try:
-            _reader(token)
+            reader = _reader(token)
         except BadToken as error:
             return _link_problem(request, error)
-        return _page(request, PushSubscribeForm(initial={"for": token}))
+        return _page(request, PushSubscribeForm(initial={"for": token}), reader)
     form = PushSubscribeForm(request.POST)
-    if not form.is_valid():
-        return _page(request, form, status=400)
     try:
-        reader = _reader(form.cleaned_data["for"])
+        reader = _reader(form.data.get("for", ""))
     except BadToken as error:
         return _link_problem(request, error)
+    if not form.is_valid():
+        return _page(request, form, reader, status=400)
     decision = subscriptions.admit(client_address(request))
     if not decision.allowed:
         return _rate_limited(request, decision)

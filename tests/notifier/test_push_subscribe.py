@@ -98,6 +98,8 @@ def test_a_reader_adds_this_browser_from_their_own_page(client, browser):
 
     page = client.get(URL, {"for": token}).content.decode()
     assert f'name="for" value="{token}"' in page
+    assert "your own page</a> sets which services" in page
+    assert 'name="components"' not in page
 
     response = client.post(URL, {**subscription(browser), "for": token})
     assert response.status_code == 200
@@ -255,8 +257,12 @@ def test_wrong_key_settings_switch_push_off_and_say_why(settings, private, publi
 
 def test_every_page_of_the_way_is_valid_html(client, browser, tmp_path):
     make_component("IMAP", showcase=True)
+    reader = Subscriber.objects.create(email="reader@example.com")
     pages = {
         "the page": client.get(URL).content.decode(),
+        "from a reader's page": client.get(
+            URL, {"for": manage_token(reader.pk, reader.key)}
+        ).content.decode(),
         "a bad post": client.post(URL, subscription(browser, auth="x")).content.decode(),
         "subscribed": client.post(URL, subscription(browser)).content.decode(),
         "stopped": stop(client, browser.endpoint, browser.auth).content.decode(),
