@@ -10,6 +10,7 @@ from notifier.channels.base import Channel
 from notifier.channels.email import EmailChannel
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.matrix import MatrixChannel
+from notifier.channels.push import PushChannel
 from notifier.channels.sms import SmsChannel
 from notifier.channels.telegram import TelegramChannel
 from notifier.channels.webhook import WebhookChannel
@@ -24,6 +25,7 @@ _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
     MastodonChannel,
     MatrixChannel,
     SmsChannel,
+    PushChannel,
     TelegramChannel,
     WebhookChannel,
 )

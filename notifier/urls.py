@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifier import sms_views, telegram_views, views
+from notifier import push_subscribe, sms_views, telegram_views, views
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("subscribe/sms/", sms_views.subscribe_sms, name="subscribe_sms"),
     path("sms/inbound/twilio/", sms_views.twilio_inbound, name="sms_inbound_twilio"),
     path("sms/inbound/46elks/<str:secret>/", sms_views.elks_inbound, name="sms_inbound_46elks"),
+    path("subscribe/push/", push_subscribe.subscribe_push, name="subscribe_push"),
+    path("push-worker.js", push_subscribe.push_worker, name="push_worker"),
     path("subscription/<str:token>/", views.manage_subscription, name="manage_subscription"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -450,6 +451,17 @@ if not re.fullmatch(r"[A-Z]{2}", SMS_DEFAULT_REGION):
     raise ImproperSetting(f"SMS_DEFAULT_REGION={SMS_DEFAULT_REGION!r} is not a country code (NO)")
 SMS_DAILY_PER_NUMBER = env_int("SMS_DAILY_PER_NUMBER", 10, minimum=0)
 SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 2000, minimum=0)
+# Web push (notifier/channels/push.py): "Notify me in this browser". The VAPID pair signs each
+# push (RFC 8292); unset, one is generated once and kept in VAR_DIR/vapid-private.pem (0600).
+PUSH_ENABLED = env_bool("PUSH_ENABLED", True)
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY", "")  # PEM or base64url; or VAPID_PRIVATE_KEY_FILE
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY", "")  # base64url; empty: derived from the private
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:" + parseaddr(DEFAULT_FROM_EMAIL)[1])
+if not re.fullmatch(r"(mailto:[^@\s]+@[^@\s]+|https://[^\s]+)", VAPID_SUBJECT):
+    raise ImproperSetting(
+        f"VAPID_SUBJECT={VAPID_SUBJECT!r} is not a mailto: address or an https:// URL, "
+        "where push services can reach whoever runs this site"
+    )
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
