@@ -21,8 +21,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.journeys.product import Product
+from tests.notifier.push_service import PushService, running_push_service
 from tests.notifier.sms_provider import TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, running_provider
 from tests.notifier.sms_provider import Provider as SmsProvider
+from tests.servers.certificates import TestCertificates
 
 PASSWORD = "journey password 42, not for production"
 LOCAL_SCHEMES = {"data", "blob", "about"}
@@ -35,10 +37,24 @@ def sms_provider() -> Iterator[SmsProvider]:
         yield provider
 
 
-def _third_parties(sms: SmsProvider) -> dict[str, str]:
+@pytest.fixture(scope="session")
+def journey_certs(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
+    return TestCertificates(tmp_path_factory.mktemp("journey-certs"))
+
+
+@pytest.fixture(scope="session")
+def push_service(journey_certs: TestCertificates) -> Iterator[PushService]:
+    """A browser vendor's push service, faked on loopback over https as `localhost`."""
+    with running_push_service(journey_certs, name="localhost") as service:
+        yield service
+
+
+def _third_parties(sms: SmsProvider, certs: TestCertificates) -> dict[str, str]:
     """Settings beyond `make run`'s defaults that reach the fakes of services we cannot reach:
-    an SMS provider, and (loopback allowed) readers' push services and chat webhooks."""
+    an SMS provider, and (loopback allowed, our test authority trusted) readers' push services
+    and chat webhooks."""
     return {
+        "SSL_CERT_FILE": str(certs.ca),
         "SMS_PROVIDER": "twilio",
         "TWILIO_API_URL": sms.url,
         "TWILIO_ACCOUNT_SID": TWILIO_SID,
@@ -53,10 +69,12 @@ def product(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     sms_provider: SmsProvider,
+    journey_certs: TestCertificates,
+    push_service: PushService,
 ):
     """`make run` on SQLite and the embedded broker; with --postgres, on PostgreSQL and Redis."""
     workdir = tmp_path_factory.mktemp("product")
-    fakes = _third_parties(sms_provider)
+    fakes = _third_parties(sms_provider, journey_certs)
     if not request.config.getoption("--postgres"):
         with Product(workdir, **fakes) as running:
             yield running

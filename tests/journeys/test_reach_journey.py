@@ -1,21 +1,28 @@
-"""When mail is down: a reader subscribes by SMS and gets an incident's opening and resolution.
+"""When mail is down: a reader subscribes by SMS and this browser, and hears of an incident.
 
-Staff open and resolve a POP incident from a phone; the reader's number hears of the opening
-and the resolution (SMS is for those by default; the update between them stays off it), through
-`make run`'s own worker, to Twilio's API faked on loopback. The reader's own page, from the
-confirmation, shows the number and lets them leave.
+The reader confirms a number with the code texted to it, then adds this browser from their own
+page. Staff open and resolve a POP incident from a phone; the number hears of the opening and
+the resolution (SMS is for those by default; the update between them stays off it), the browser
+of all three, through `make run`'s own worker: to Twilio's API and a push service, both faked on
+loopback. The push service decrypts each message with the browser's keys and checks the VAPID
+signature, as a browser vendor's would. Headless Chromium reaches no push service, so only its
+`pushManager.subscribe` is stood in for (tests/browser/test_push_subscribe.py says how); the
+service worker, the page's script and its POST are real. Leaving from the own page ends both.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.test_push_subscribe import FAKE_SUBSCRIBE
 from tests.journeys.conftest import create_staff, sign_in
 from tests.journeys.product import Product
 from tests.journeys.test_incident_journey import post_from_card, wait_until
+from tests.notifier.push_service import PushService
 from tests.notifier.sms_provider import Provider as SmsProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres_too]
@@ -52,14 +59,39 @@ def subscribe_by_sms(reader: Page, sms: SmsProvider) -> str:
     return own_page
 
 
+def add_this_browser(reader: Page, own_page: str, push: PushService) -> str:
+    """From the reader's own page, "This browser"; returns the subscription's endpoint."""
+    browser = push.subscribe()
+    reader.context.grant_permissions(["notifications"])
+    reader.context.add_init_script(FAKE_SUBSCRIBE % json.dumps(browser.subscription()))
+    reader.goto(own_page)
+    reader.get_by_role("link", name="This browser").click()
+    reader.get_by_role("button", name="Notify me in this browser").click()
+    expect(reader.get_by_role("heading", level=1)).to_have_text("This browser will be notified")
+    reader.goto(own_page)
+    expect(reader.locator("main")).to_contain_text(f"SMS: {NUMBER}")
+    expect(reader.locator("main")).to_contain_text("This browser:")
+    return browser.endpoint
+
+
+def pushed(push: PushService, endpoint: str) -> list[dict]:
+    path = endpoint.split(str(push.port), 1)[1]
+    return [p.payload for p in push.delivered() if p.path == path and TITLE in str(p.payload)]
+
+
 def incident_texts(sms: SmsProvider) -> list[str]:
     return [text for text in sms.texts_to(NUMBER) if TITLE in text]
 
 
 def test_a_reader_hears_of_an_incident_by_sms_when_mail_may_not_arrive(
-    product: Product, reader: Page, phone: Page, sms_provider: SmsProvider
+    product: Product,
+    reader: Page,
+    phone: Page,
+    sms_provider: SmsProvider,
+    push_service: PushService,
 ) -> None:
     own_page = subscribe_by_sms(reader, sms_provider)
+    endpoint = add_this_browser(reader, own_page, push_service)
 
     sign_in(phone, create_staff(product, "smsduty", "editor"))
     phone.get_by_role("link", name="Open an incident").first.click()
@@ -92,6 +124,13 @@ def test_a_reader_hears_of_an_incident_by_sms_when_mail_may_not_arrive(
         tallies = row.locator("td[data-label='Deliveries']")
         expect(tallies).not_to_contain_text(re.compile("failed|retrying|pending"), timeout=30_000)
     assert len(incident_texts(sms_provider)) == 2
+    # The browser heard of all three, each linking to the incident, in one thread.
+    wait_until(lambda: len(pushed(push_service, endpoint)) == 3, "three pushes")
+    payloads = pushed(push_service, endpoint)
+    assert [OPENED in p["body"] for p in payloads].count(True) == 1, payloads
+    assert any(RESOLVED in p["body"] for p in payloads), payloads
+    assert {p["tag"] for p in payloads} == {f"incident-{incident_id}"}
+    assert all(p["url"].endswith(f"/incidents/{incident_id}/") for p in payloads)
 
     # The reader's own page: the number is there, and leaving deletes it.
     reader.goto(own_page)

@@ -21,6 +21,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -118,6 +119,7 @@ def verified_claims(authorization: str, origin: str) -> tuple[dict[str, Any], st
 
 @dataclass
 class PushService:
+    name: str = NAME
     port: int = 0
     browsers: dict[str, Browser] = field(default_factory=dict)  # by path
     received: list[Push] = field(default_factory=list)
@@ -126,11 +128,11 @@ class PushService:
 
     @property
     def origin(self) -> str:
-        return f"https://{NAME}:{self.port}"
+        return f"https://{self.name}:{self.port}"
 
-    def subscribe(self, name: str = NAME) -> Browser:
+    def subscribe(self, name: str = "") -> Browser:
         path = f"/wpush/v2/{secrets.token_urlsafe(24)}"
-        browser = Browser(endpoint=f"https://{name}:{self.port}{path}")
+        browser = Browser(endpoint=f"https://{name or self.name}:{self.port}{path}")
         self.browsers[path] = browser
         return browser
 
@@ -157,10 +159,12 @@ def push_certs(tmp_path_factory) -> TestCertificates:
     return TestCertificates(tmp_path_factory.mktemp("push-certs"))
 
 
-@pytest.fixture
-def push_service(settings, monkeypatch, push_certs: TestCertificates) -> Iterator[PushService]:
-    state = PushService()
-    certificate, key = push_certs.leaf("push", names=f"DNS:{NAME},DNS:{PRIVATE_NAME}")
+@contextmanager
+def running_push_service(certs: TestCertificates, name: str = NAME) -> Iterator[PushService]:
+    """The fake on a free loopback port, its certificate for `name` (and PRIVATE_NAME) signed
+    by `certs`' authority, until the block ends (journeys keep one per run, as `localhost`)."""
+    state = PushService(name=name)
+    certificate, key = certs.leaf(f"push-{name}", names=f"DNS:{name},DNS:{PRIVATE_NAME}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate, key)
 
@@ -195,20 +199,26 @@ def push_service(settings, monkeypatch, push_certs: TestCertificates) -> Iterato
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
 
-    settings.OUTBOUND_ALLOW_LOOPBACK = True
-    trusting = ssl.create_default_context(cafile=str(push_certs.ca))
-    monkeypatch.setattr(outbound, "tls_context", lambda: trusting)
-    answers = {NAME: "127.0.0.1", PRIVATE_NAME: "10.0.0.7"}
-
-    def resolve(host: str, port: int) -> list[outbound.Address]:
-        if host not in answers:
-            raise socket.gaierror(socket.EAI_NONAME, f"{host} is not a name of this test")
-        return [ipaddress.ip_address(answers[host])]
-
-    monkeypatch.setattr(outbound, "resolve", resolve)
     try:
         yield state
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def push_service(settings, monkeypatch, push_certs: TestCertificates) -> Iterator[PushService]:
+    with running_push_service(push_certs) as state:
+        settings.OUTBOUND_ALLOW_LOOPBACK = True
+        trusting = ssl.create_default_context(cafile=str(push_certs.ca))
+        monkeypatch.setattr(outbound, "tls_context", lambda: trusting)
+        answers = {NAME: "127.0.0.1", PRIVATE_NAME: "10.0.0.7"}
+
+        def resolve(host: str, port: int) -> list[outbound.Address]:
+            if host not in answers:
+                raise socket.gaierror(socket.EAI_NONAME, f"{host} is not a name of this test")
+            return [ipaddress.ip_address(answers[host])]
+
+        monkeypatch.setattr(outbound, "resolve", resolve)
+        yield state
