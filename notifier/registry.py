@@ -7,9 +7,12 @@ the README (a mirror target: see notifier/mirror/targets.py).
 from __future__ import annotations
 
 from notifier.channels.base import Channel
+from notifier.channels.discord import DiscordChannel
 from notifier.channels.email import EmailChannel
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.matrix import MatrixChannel
+from notifier.channels.slack import SlackChannel
+from notifier.channels.teams import TeamsChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.channels.x import XChannel
 from notifier.mirror.targets import TARGETS
@@ -21,6 +24,9 @@ _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
     XChannel,
     MastodonChannel,
     MatrixChannel,
+    SlackChannel,
+    TeamsChannel,
+    DiscordChannel,
     WebhookChannel,
 )
 CLASSES: dict[str, type[Channel]] = {cls.name: cls for cls in _IN_QUEUE_ORDER}

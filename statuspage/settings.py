@@ -409,6 +409,9 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
     "WEBHOOK_DOCUMENTATION_URL",
     "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
 )
+# Slack, Teams and Discord incoming webhooks readers give (notifier/channels/chat_hooks.py).
+CHAT_WEBHOOKS_ENABLED = env_bool("CHAT_WEBHOOKS_ENABLED", True)
+CHAT_CODE_MAX_AGE = env_int("CHAT_CODE_MAX_AGE", 1800, minimum=60)  # seconds to enter the code
 # Importing a Statuspage page from its address (importers/statuspage_fetch.py): https only;
 # plain http to a loopback address only when allowed (the tests serve a page on 127.0.0.1).
 IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_BYTES", 50_000_000, minimum=1)
