@@ -171,13 +171,17 @@ class ChatHookChannel(ContactPointChannel):
         manage = "(the reader's own page)"
         return json.dumps(self.message(chat_words(notice), manage), ensure_ascii=False, indent=2)
 
-    def send(self, delivery: Delivery, session: Any) -> str:
+    def request(self, delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
+        """The URL, body and headers of a delivery's post."""
         point = self.contact_point(delivery)
         body = encoded(self.message(self.words(delivery.notice), manage_url(point.subscriber)))
+        return point.address, body, headers()
+
+    def send(self, delivery: Delivery, session: Any) -> str:
         try:
-            return outcome(self.service, post(session, point.address, body))
+            return outcome(self.service, post(session, *self.request(delivery)))
         except HookGone as error:
-            forget(point, str(error))
+            forget(self.contact_point(delivery), str(error))
             raise
 
 
@@ -188,13 +192,18 @@ class HookGone(TransportError):
         super().__init__(message, permanent=True)
 
 
-def post(client: outbound.Client, url: str, body: bytes) -> Answer:
-    headers = {
+def headers() -> dict[str, str]:
+    return {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": f"{settings.SITE_NAME} ({settings.SITE_URL})",
     }
+
+
+def post(
+    client: outbound.Client, url: str, body: bytes, sent: dict[str, str] | None = None
+) -> Answer:
     try:
-        return client.post(url, body, headers, policy=outbound.Policy.SUBSCRIBER)
+        return client.post(url, body, sent or headers(), policy=outbound.Policy.SUBSCRIBER)
     except outbound.Refused as error:
         raise TransportError(f"Cannot post to this hook: {error}", permanent=True) from None
     except outbound.Unreachable as error:
