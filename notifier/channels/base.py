@@ -49,6 +49,9 @@ class Channel:
     label: ClassVar[str]
     # Batch channels send many deliveries over one session (one SMTP connection).
     batch: ClassVar[bool] = False
+    # A transient failure concerns only its own target (one reader's chat hook), not the
+    # session (the SMTP relay): a batch goes on past it instead of stopping there.
+    independent_targets: ClassVar[bool] = False
     # A target of the static mirror: follows every publish, never offered to readers.
     is_mirror: ClassVar[bool] = False
     # A way readers subscribe: its public name ("SMS") and the URL name of its subscribe page.

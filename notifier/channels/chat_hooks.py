@@ -125,6 +125,7 @@ class ChatHookChannel(ContactPointChannel):
     # Sent over one outbound Client a batch: hooks of one service share its host, and so a
     # kept connection.
     batch = True
+    independent_targets = True
     service: ClassVar[str]  # "Slack"
     hosts: ClassVar[tuple[str, ...]]  # exact names, or ".suffix" for any name under it
     path_prefixes: ClassVar[tuple[str, ...]] = ("/",)

@@ -339,3 +339,36 @@ def test_off_when_the_setting_says_so(settings):
     assert not channel_named("teams").is_configured()
     assert channel_named("discord").why_off() == "CHAT_WEBHOOKS_ENABLED is false."
     assert "slack" not in [way.name for way in subscribe_ways()]
+
+
+def test_one_hook_failing_holds_up_none_of_the_others_in_its_batch(hook_server: HookServer):
+    for n in range(3):
+        add_contact("slack", hook_server.url(SLACK, f"{SLACK_PATH}{n}"), component_ids=[])
+    open_ddos(["slack"])
+    ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
+    hook_server.answer(200, b"ok")
+    hook_server.answer(503, b"")
+
+    first = dispatch.run(ids)
+
+    assert (first.sent, first.retry_in is not None) == (2, True)
+    states = list(Delivery.objects.order_by("id").values_list("state", flat=True))
+    assert states == [DeliveryState.SENT, DeliveryState.RETRYING, DeliveryState.SENT]
+    again = dispatch.run(ids)  # the task's retry: the same ids, only the unsent one claimed
+    assert (again.sent, again.retry_in) == (1, None)
+    assert len(hook_server.received) == 4
+
+
+def test_failures_in_a_row_stop_the_batch_as_the_service_itself_may_be_down(hook_server):
+    for n in range(5):
+        add_contact("discord", hook_server.url(DISCORD, f"{DISCORD_PATH}{n}"), component_ids=[])
+    open_ddos(["discord"])
+    for _ in range(3):
+        hook_server.answer(502, b"")
+
+    result = dispatch.run(list(Delivery.objects.values_list("id", flat=True)))
+
+    assert result.retry_in is not None and result.sent == 0
+    states = list(Delivery.objects.order_by("id").values_list("state", flat=True))
+    assert states == [DeliveryState.RETRYING] * 3 + [DeliveryState.PENDING] * 2
+    assert len(hook_server.received) == 3
