@@ -28,9 +28,9 @@ from django.conf import settings
 
 from incidents import timefmt
 from notifier import outbound
-from notifier.channels.base import TransportError
+from notifier.channels.base import TransportError, insert_deliveries
 from notifier.channels.contact import ContactPointChannel, forget, manage_url
-from notifier.models import Delivery, Notice, NoticeKind
+from notifier.models import ContactPoint, Delivery, Notice, NoticeKind
 from notifier.notice_text import notice_text
 from notifier.outbound import Answer
 
@@ -155,6 +155,10 @@ class ChatHookChannel(ContactPointChannel):
         path = urlsplit(url).path
         on_host = any(host == h or (h.startswith(".") and host.endswith(h)) for h in cls.hosts)
         return on_host and path.startswith(cls.path_prefixes)
+
+    def create_deliveries(self, notice: Notice) -> int:
+        points = ContactPoint.objects.audience(self.name, notice.component_ids())
+        return insert_deliveries(notice, self.name, points.values_list("id", flat=True))
 
     def words(self, notice: Notice) -> ChatWords:
         if notice.pk not in self._words:

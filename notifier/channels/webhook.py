@@ -48,7 +48,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifier import outbound
-from notifier.channels.base import Channel, TransportError, gives_up
+from notifier.channels.base import Channel, TransportError, gives_up, insert_deliveries
 from notifier.channels.webhook_payload import payload, unsubscribe_url
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
@@ -135,6 +135,11 @@ class WebhookChannel(Channel):
 
     def targets(self, notice: Notice) -> Iterable[str]:
         return [str(pk) for pk in self.endpoints(notice).values_list("pk", flat=True)]
+
+    def create_deliveries(self, notice: Notice) -> int:
+        return insert_deliveries(
+            notice, self.name, self.endpoints(notice).values_list("id", flat=True)
+        )
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         self._endpoints = WebhookEndpoint.objects.in_bulk([int(d.target) for d in deliveries])
