@@ -25,18 +25,24 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 
 from incidents import timefmt
+from incidents.links import absolute
 from notifier import outbound
 from notifier.channels.base import TransportError, insert_deliveries
-from notifier.channels.contact import ContactPointChannel, forget, manage_url
+from notifier.channels.contact import ContactPointChannel, forget
 from notifier.models import ContactPoint, Delivery, Notice, NoticeKind
 from notifier.notice_text import notice_text
 from notifier.outbound import Answer
+from notifier.signed_links import manage_token
 
 # Error names the services give for a hook or channel that no longer exists.
 GONE_ERRORS = {"no_service", "channel_not_found", "channel_is_archived", "10015"}
 ANSWER_SHOWN = 200
+# Stands in for each reader's own link in a message encoded once; URL and JSON safe.
+OWN_PAGE_MARKER = "https://own-page.invalid/7d41c9"
+TOKEN_MARKER = "TOKEN-3e9a51"
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,10 @@ def encoded(message: dict[str, Any]) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def manage_url_around(token: str) -> str:
+    return absolute(reverse("manage_subscription", args=[token]))
+
+
 def host_of(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -134,6 +144,8 @@ class ChatHookChannel(ContactPointChannel):
     def __init__(self) -> None:
         super().__init__()
         self._words: dict[int, ChatWords] = {}
+        self._parts: dict[int, list[bytes]] = {}
+        self._own_page: tuple[str, str] | None = None
 
     def is_configured(self) -> bool:
         return bool(settings.CHAT_WEBHOOKS_ENABLED)
@@ -168,6 +180,8 @@ class ChatHookChannel(ContactPointChannel):
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         super().prepare(deliveries)
         self._words = {}
+        self._parts = {}
+        self._own_page = None
 
     def session(self) -> AbstractContextManager[Any]:
         return outbound.Client()
@@ -179,8 +193,22 @@ class ChatHookChannel(ContactPointChannel):
     def request(self, delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
         """The URL, body and headers of a delivery's post."""
         point = self.contact_point(delivery)
-        body = encoded(self.message(self.words(delivery.notice), manage_url(point.subscriber)))
-        return point.address, body, headers()
+        if self._own_page is None:
+            # reverse() once: each reader's link is this with their token in the middle.
+            before, _, after = manage_url_around(TOKEN_MARKER).partition(TOKEN_MARKER)
+            self._own_page = (before, after)
+        before, after = self._own_page
+        subscriber = point.subscriber
+        own_page = f"{before}{manage_token(subscriber.pk, subscriber.key)}{after}".encode()
+        return point.address, own_page.join(self.message_parts(delivery.notice)), headers()
+
+    def message_parts(self, notice: Notice) -> list[bytes]:
+        """The notice's message encoded once a batch, split where each reader's own link goes
+        (encoding it anew per reader cost more than posting it)."""
+        if notice.pk not in self._parts:
+            message = self.message(self.words(notice), OWN_PAGE_MARKER)
+            self._parts[notice.pk] = encoded(message).split(OWN_PAGE_MARKER.encode())
+        return self._parts[notice.pk]
 
     def send(self, delivery: Delivery, session: Any) -> str:
         try:
