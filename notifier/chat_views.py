@@ -113,7 +113,7 @@ def subscribe_chat(request: HttpRequest) -> HttpResponse:
         return _page(request, context, status=400)
     decision = subscriptions.admit(client_address(request))
     if not decision.allowed:
-        return _rate_limited(request, decision)
+        return _rate_limited(request, decision, chat=True)
     channel = channels[form.cleaned_data["service"]]
     code = chat_subscribe.new_code()
     try:

@@ -171,4 +171,5 @@ def test_asking_for_codes_is_rate_limited_per_client(client, hook_server, settin
     assert ask(client, hook_server).status_code == 200
     again = ask(client, hook_server)
     assert again.status_code == 429 and "Retry-After" in again
+    assert b"1 confirmation code within" in again.content
     assert len(hook_server.received) == 1
