@@ -27,6 +27,9 @@ from notifier.registry import channel_named
 
 logger = logging.getLogger(__name__)
 
+# Transient failures in a row after which a batch of independent targets stops all the same.
+TRANSIENT_IN_A_ROW = 3
+
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -99,6 +102,8 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
         return BatchResult(failed=len(deliveries))
 
     sent = failed = 0
+    waits: list[float] = []  # retries of targets that failed alone, when the channel allows
+    last_error, in_a_row = "", 0
     # A batch may outlast DELIVERY_SENDING_TIMEOUT_SECONDS on a slow server; renewing the
     # claim well within it keeps the sweeper from handing the rest to another worker.
     renew_every = settings.DELIVERY_SENDING_TIMEOUT_SECONDS / 3
@@ -128,8 +133,17 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
                         last_error=str(error),
                         next_attempt_at=timezone.now() + timedelta(seconds=wait),
                     )
+                    waits.append(wait)
+                    in_a_row += 1
+                    if channel.independent_targets and in_a_row < TRANSIENT_IN_A_ROW:
+                        # One hook failing says nothing of the others: the batch goes on, and
+                        # its retry claims only what is still unsent. Several in a row look
+                        # like the service itself failing: then the batch stops.
+                        last_error = str(error)
+                        continue
                     _release(deliveries[index + 1 :])
                     return BatchResult(sent, failed, retry_in=wait, error=str(error))
+                in_a_row = 0
                 record.sent(delivery, reference)
                 sent += 1
     except TransportError as error:  # the session itself could not be opened
@@ -141,6 +155,8 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
             pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING
         ).update(state=DeliveryState.FAILED, last_error=f"Internal error: {error!r}")
         return BatchResult(sent, failed + len(deliveries) - sent)
+    if waits:
+        return BatchResult(sent, failed, retry_in=min(waits), error=last_error)
     return BatchResult(sent, failed)
 
 

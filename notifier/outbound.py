@@ -27,6 +27,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit
@@ -229,6 +230,7 @@ class Client:
 
     def __init__(self) -> None:
         self._connections: dict[tuple[str, str, int, str], http.client.HTTPConnection] = {}
+        self._watchdog = Watchdog()
 
     def __enter__(self) -> Client:
         return self
@@ -291,7 +293,7 @@ class Client:
         headers: dict[str, str],
         deadline: float,
     ) -> Answer:
-        with Watchdog(deadline) as watchdog:
+        with self._watchdog.exchange(deadline) as watchdog:
             connection = self._connection(key, target, deadline)
             assert connection.sock is not None
             watchdog.watch(connection.sock)
@@ -328,30 +330,66 @@ def remaining(deadline: float) -> float:
 
 
 class Watchdog:
-    """Shuts the watched socket at the deadline: a server that drips bytes is cut off too."""
+    """Shuts the socket of an exchange at its deadline: a server that drips bytes is cut off too.
 
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.sock: socket.socket | None = None
+    One thread per Client watches its exchanges one after another (a thread per post cost more
+    than a post to a kept connection); it ends when idle, and starts again when needed.
+    """
+
+    IDLE_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._deadline: float | None = None
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._idle = False
         self.fired = False
-        self.timer = threading.Timer(remaining(deadline), self._cut)
-        self.timer.daemon = True
 
-    def __enter__(self) -> Watchdog:
-        self.timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.timer.cancel()
+    @contextlib.contextmanager
+    def exchange(self, deadline: float) -> Iterator[Watchdog]:
+        with self._lock:
+            self._deadline, self._sock, self.fired = deadline, None, False
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+            elif self._idle:
+                # Otherwise it wakes by itself at the last exchange's deadline, sooner than
+                # this one's, and finds this one: a wake-up per post cost a tenth of a post.
+                self._lock.notify()
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._deadline, self._sock = None, None
 
     def watch(self, sock: socket.socket) -> None:
-        self.sock = sock
-        if time.monotonic() >= self.deadline:
-            self._cut()
+        with self._lock:
+            self._sock = sock
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                self._cut()
+
+    def _run(self) -> None:
+        with self._lock:
+            while True:
+                if self._deadline is None:
+                    self._idle = True
+                    woken = self._lock.wait(self.IDLE_SECONDS)
+                    self._idle = False
+                    if not woken and self._deadline is None:
+                        self._thread = None
+                        return
+                    continue
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    self._cut()
+                    self._deadline = None
+                else:
+                    self._lock.wait(left)
 
     def _cut(self) -> None:
         self.fired = True
-        if self.sock is not None:
+        if self._sock is not None:
             # The plain socket's shutdown, also under TLS: a blocked read returns at once.
             with contextlib.suppress(OSError):
-                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)

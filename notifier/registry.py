@@ -7,11 +7,14 @@ the README (a mirror target: see notifier/mirror/targets.py).
 from __future__ import annotations
 
 from notifier.channels.base import Channel
+from notifier.channels.discord import DiscordChannel
 from notifier.channels.email import EmailChannel
 from notifier.channels.mastodon import MastodonChannel
 from notifier.channels.matrix import MatrixChannel
 from notifier.channels.push import PushChannel
+from notifier.channels.slack import SlackChannel
 from notifier.channels.sms import SmsChannel
+from notifier.channels.teams import TeamsChannel
 from notifier.channels.telegram import TelegramChannel
 from notifier.channels.webhook import WebhookChannel
 from notifier.channels.x import XChannel
@@ -27,6 +30,9 @@ _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
     SmsChannel,
     PushChannel,
     TelegramChannel,
+    SlackChannel,
+    TeamsChannel,
+    DiscordChannel,
     WebhookChannel,
 )
 CLASSES: dict[str, type[Channel]] = {cls.name: cls for cls in _IN_QUEUE_ORDER}

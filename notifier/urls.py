@@ -1,9 +1,10 @@
 from django.urls import path
 
-from notifier import push_subscribe, sms_views, telegram_views, views
+from notifier import chat_views, push_subscribe, sms_views, telegram_views, views
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/chat/", chat_views.subscribe_chat, name="subscribe_chat"),
     path("subscribe/telegram/", telegram_views.subscribe_telegram, name="subscribe_telegram"),
     path("telegram/webhook/", telegram_views.telegram_webhook, name="telegram_webhook"),
     path("subscribe/confirm/<str:token>/", views.subscribe_confirm, name="subscribe_confirm"),

@@ -20,8 +20,12 @@ from notifier.signed_links import BadToken, SubscribeRequest, read_webhook_unsub
 from statuspage.client import client_address
 
 
-def _rate_limited(request: HttpRequest, decision: Decision) -> HttpResponse:
-    context = {"minutes": decision.retry_after_minutes, "limit": settings.SUBSCRIBE_RATE_LIMIT}
+def _rate_limited(request: HttpRequest, decision: Decision, *, chat: bool = False) -> HttpResponse:
+    context = {
+        "minutes": decision.retry_after_minutes,
+        "limit": settings.SUBSCRIBE_RATE_LIMIT,
+        "chat": chat,
+    }
     response = render(request, "notifier/rate_limited.html", context, status=429)
     response["Retry-After"] = str(math.ceil(decision.retry_after))
     return response

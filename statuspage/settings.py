@@ -472,6 +472,9 @@ WEBHOOK_DOCUMENTATION_URL = env_str(
 # subdomain) may not get mail during the very outage notices are about, so the subscribe
 # form says so and suggests another way. Empty: no warning.
 OWN_MAIL_DOMAINS = [domain.lower().strip(".") for domain in env_list("OWN_MAIL_DOMAINS", [])]
+# Slack, Teams and Discord incoming webhooks readers give (notifier/channels/chat_hooks.py).
+CHAT_WEBHOOKS_ENABLED = env_bool("CHAT_WEBHOOKS_ENABLED", True)
+CHAT_CODE_MAX_AGE = env_int("CHAT_CODE_MAX_AGE", 1800, minimum=60)  # seconds to enter the code
 # Importing a Statuspage page from its address (importers/statuspage_fetch.py): https only;
 # plain http to a loopback address only when allowed (the tests serve a page on 127.0.0.1).
 IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_BYTES", 50_000_000, minimum=1)

@@ -94,6 +94,7 @@ def test_a_tampered_or_stale_link_to_the_readers_page_is_a_clear_400(client: Cli
     assert page.status_code == 400 and b"no longer exists" in page.content
 
 
-def test_email_and_browser_push_are_the_ways_to_subscribe_with_nothing_configured():
+def test_email_and_browser_push_are_the_ways_to_subscribe_with_nothing_configured(settings):
+    settings.CHAT_WEBHOOKS_ENABLED = False  # on by default: it needs no keys
     # Push needs no settings: its key pair is made on first use (notifier/push_keys.py).
     assert [way.name for way in subscribe_ways()] == ["email", "push"]

@@ -271,7 +271,9 @@ def test_a_failing_x_never_holds_back_the_other_channels_of_the_notice(
         incident = open_ddos()
 
     notice = Notice.objects.get(incident=incident)
-    assert sorted(notice.channels) == ["email", "mastodon", "webhook", "x"]
+    assert sorted(notice.channels) == [
+        "discord", "email", "mastodon", "slack", "teams", "webhook", "x"
+    ]  # fmt: skip
     states = dict(notice.deliveries.values_list("channel", "state"))
     assert states == {"x": DeliveryState.FAILED, "mastodon": DeliveryState.SENT}
 
@@ -283,4 +285,6 @@ def test_the_preview_is_the_text_that_will_be_posted():
 
     assert preview.startswith("Email services down because of DDoS: investigating (00:15 CET)")
     assert x_length(preview) <= 280
-    assert [c.name for c in default_channels(notice)] == ["email", "x", "webhook"]
+    assert [c.name for c in default_channels(notice)] == [
+        "email", "x", "slack", "teams", "discord", "webhook"
+    ]  # fmt: skip

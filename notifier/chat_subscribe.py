@@ -1,0 +1,119 @@
+"""Subscribing a Slack, Teams or Discord incoming webhook: a code posted to it, entered here.
+
+Nothing is stored before the code is entered. The request (service, URL, components, the
+reader's own page when they came from it) travels signed in a hidden field with a keyed hash
+of the code, for CHAT_CODE_MAX_AGE seconds; each request allows GUESSES tries at its code,
+counted in the shared rate-limit store under the request's random nonce.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.utils.crypto import salted_hmac
+
+from incidents.models import Component
+from notifier import outbound
+from notifier.channels.chat_hooks import ChatHookChannel, encoded, outcome, post
+from notifier.manage import add_contact, subscriber_for
+from notifier.models import ContactPoint
+from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
+from notifier.registry import reader_channels
+from notifier.signed_links import BadToken
+
+PENDING_SALT = "notifier.chat.pending"
+GUESSES = 5
+
+
+def chat_channels() -> dict[str, ChatHookChannel]:
+    """The configured chat services by channel name, in the registry's order."""
+    return {
+        c.name: c for c in reader_channels() if isinstance(c, ChatHookChannel) and c.is_configured()
+    }
+
+
+@dataclass(frozen=True)
+class PendingHook:
+    service: str  # the channel name: slack, teams or discord
+    url: str
+    component_ids: tuple[int, ...]
+    for_token: str  # the reader's own page they came from, or ""
+    nonce: str
+    code_hash: str
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def code_hash(nonce: str, code: str) -> str:
+    return salted_hmac("notifier.chat.code", f"{nonce}:{code}", algorithm="sha256").hexdigest()
+
+
+def pending_token(
+    service: str, url: str, component_ids: tuple[int, ...], for_token: str, code: str
+) -> str:
+    nonce = secrets.token_urlsafe(12)
+    data = {
+        "s": service,
+        "u": url,
+        "c": list(component_ids),
+        "f": for_token,
+        "n": nonce,
+        "h": code_hash(nonce, code),
+    }
+    return signing.dumps(data, salt=PENDING_SALT, compress=True)
+
+
+def read_pending(token: str) -> PendingHook:
+    try:
+        data = signing.loads(token, salt=PENDING_SALT, max_age=settings.CHAT_CODE_MAX_AGE)
+        return PendingHook(
+            str(data["s"]),
+            str(data["u"]),
+            tuple(int(c) for c in data["c"]),
+            str(data["f"]),
+            str(data["n"]),
+            str(data["h"]),
+        )
+    except signing.SignatureExpired:
+        raise BadToken("The time to enter this code has run out. Please start again.") from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise BadToken("This form was changed or cut short. Please start again.") from None
+
+
+def send_code(channel: ChatHookChannel, url: str, code: str) -> None:
+    """Post the code message to the hook; TransportError says why it could not be posted."""
+    with outbound.Client() as client:
+        outcome(channel.service, post(client, url, encoded(channel.code_message(code))))
+
+
+def guesses(nonce: str, clock: Clock = time.time) -> Decision:
+    limit = RateLimit(
+        "chat-code", GUESSES, settings.CHAT_CODE_MAX_AGE, store=configured_store(), clock=clock
+    )
+    return limit.hit(nonce)
+
+
+class WrongCode(Exception):
+    pass
+
+
+def confirm(pending: PendingHook, code: str) -> ContactPoint:
+    """Record the hook if `code` is its code; WrongCode or BadToken say why not."""
+    if pending.service not in chat_channels():
+        raise BadToken("This service is no longer offered here.")
+    if not guesses(pending.nonce).allowed:
+        raise BadToken(f"That was {GUESSES} tries. Please start again for a new code.")
+    if not hmac.compare_digest(code_hash(pending.nonce, code), pending.code_hash):
+        raise WrongCode("That is not the code we posted. Copy the six digits from the message.")
+    subscriber = subscriber_for(pending.for_token) if pending.for_token else None
+    existing = Component.objects.filter(pk__in=pending.component_ids).values_list("pk", flat=True)
+    return add_contact(
+        pending.service, pending.url, component_ids=list(existing), subscriber=subscriber
+    )
