@@ -114,7 +114,11 @@ class ContactPoint(models.Model):
 
     @property
     def shown_address(self) -> str:
-        """The address as the reader may see it: a long URL or endpoint cut short."""
+        """The address as the reader may see it. A URL (a chat hook, a push endpoint) is a
+        secret in itself: only its host and its last four characters, to tell hooks apart."""
+        if self.address.startswith(("https://", "http://")):
+            host = urlsplit(self.address).netloc
+            return f"{host}/…{self.address[-4:]}"
         return self.address if len(self.address) <= 48 else f"{self.address[:44]}…"
 
 

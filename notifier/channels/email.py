@@ -13,14 +13,12 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import sanitize_address
-from django.db import connection
-from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils.timezone import now
 
 from incidents.links import absolute
 from notifier.channels import smtp_pipelining
-from notifier.channels.base import Channel, TransportError
+from notifier.channels.base import Channel, TransportError, insert_deliveries
 from notifier.channels.email_bytes import MailTemplate, fits
 from notifier.channels.smtp_pipelining import Envelope
 from notifier.mail_headers import SEVEN_BIT_UTF8, list_id, mail_date
@@ -90,30 +88,9 @@ class EmailChannel(Channel):
         page = list(audience.order_by("id")[:limit])
         if not page:
             return []
-        ids_sql, ids_params = audience.filter(id__lte=page[-1]).order_by().query.sql_with_params()
         # Queued as soon as written (notifier/expansion.py), so marked so at once: marking
         # them after, a row at a time, cost as much as writing them.
-        template = Delivery(notice=notice, channel=self.name, target="", enqueued_at=now())
-        columns, values, params = [], [], []
-        for field in Delivery._meta.concrete_fields:
-            if field.primary_key:
-                continue
-            columns.append(connection.ops.quote_name(field.column))
-            if field.name == "target":
-                values.append("CAST(audience.id AS TEXT)")
-            else:
-                values.append("%s")
-                params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
-        ops = connection.ops
-        insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
-        suffix = ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], []) or ""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{insert} {ops.quote_name(Delivery._meta.db_table)} "  # noqa: S608
-                f"({', '.join(columns)}) SELECT {', '.join(values)} FROM ({ids_sql}) audience "
-                f"WHERE true {suffix}",
-                [*params, *ids_params],
-            )
+        insert_deliveries(notice, self.name, audience.filter(id__lte=page[-1]), enqueued_at=now())
         return page
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
