@@ -10,7 +10,7 @@ rolled-up day (`UptimeDay`) for every component and every day of those ten years
 - **with bars**: cold renders of `/` (fresh connection, every cache emptied, as after a
   publish), wall and CPU time, and the query count;
 - **today's page**: the same renders with the uptime read switched off
-  (`incidents.pages.bar_histories` and `incidents_of` answer nothing, so no bar, percentage or day
+  (`incidents.pages.bar_strips` and `incidents_of` answer nothing, so no bar, percentage or day
   list is written): the page as it was before the bars, in the same process and run; the two
   kinds of render alternate, so the machine's load falls on both alike;
 - **10 days of rows**: every row older than ten days deleted, then the query count and time
@@ -164,13 +164,13 @@ def without_bars():
     """Today's page: the uptime read switched off, so no bar, percentage or day list."""
     from incidents import pages
 
-    saved = pages.bar_histories, pages.incidents_of
-    pages.bar_histories = lambda *args, **kwargs: {}  # type: ignore[assignment]
+    saved = pages.bar_strips, pages.incidents_of
+    pages.bar_strips = lambda *args, **kwargs: {}  # type: ignore[assignment]
     pages.incidents_of = lambda *args, **kwargs: {}  # type: ignore[assignment]
     try:
         yield
     finally:
-        pages.bar_histories, pages.incidents_of = saved
+        pages.bar_strips, pages.incidents_of = saved
 
 
 def _render(client: Any) -> tuple[float, float, int, int]:

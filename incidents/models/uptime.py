@@ -248,7 +248,8 @@ def histories(
     return {pk: history_from(by_component[pk], days, weights) for pk in ids}
 
 
-def _worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
+def worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
+    """One day of a group: the worst member's seconds, the worst status, every incident."""
     first = member_days[0]
     if all(d.is_quiet and d.status == first.status for d in member_days):
         return first  # the common case: a quiet day in every member
@@ -276,7 +277,7 @@ def worst_of(members: Sequence[UptimeHistory]) -> UptimeHistory:
     """A group's history: each day the worst member's day, and the worst member's total."""
     if len(members) == 1:
         return members[0]
-    days = [_worst_day(d) for d in zip(*(m.days for m in members), strict=True)]
+    days = [worst_day(d) for d in zip(*(m.days for m in members), strict=True)]
     ratios = [m.ratio for m in members if m.ratio is not None]
     return UptimeHistory(days, min(ratios) if ratios else None, members[0].weights)
 

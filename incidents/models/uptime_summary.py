@@ -26,8 +26,8 @@ from incidents.models.uptime import (
     Weights,
     day_range,
     histories,
-    history_from,
 )
+from incidents.models.uptime_strip import Strip
 
 SUMS, DAY = 0, 1
 # Written as SQL, not built with the ORM: building and compiling this union of annotated
@@ -67,6 +67,15 @@ def _query(ids: list[int], first: date, last: date) -> list[tuple[Any, ...]]:
 def bar_histories(
     component_ids: Iterable[int], last: date, count: int, weights: Weights | None = None
 ) -> dict[int, UptimeHistory]:
+    """`bar_strips`, each day one by one."""
+    return {
+        pk: strip.history() for pk, strip in bar_strips(component_ids, last, count, weights).items()
+    }
+
+
+def bar_strips(
+    component_ids: Iterable[int], last: date, count: int, weights: Weights | None = None
+) -> dict[int, Strip]:
     """Each component's last `count` days up to `last`: one query, and one more only for
     components whose rows have gaps."""
     weights = weights or Weights.from_settings()
@@ -74,20 +83,27 @@ def bar_histories(
     days = day_range(last, count)
     by_text = {day.isoformat(): day for day in days}
     sums: dict[int, tuple[Any, ...]] = {}
-    told: dict[int, dict[date, DaySeconds]] = {pk: {} for pk in ids}
+    told: dict[int, dict[date, DayUptime]] = {pk: {} for pk in ids}
     for component_id, kind, day_text, *values, status, ids_text in _query(ids, days[0], last):
         if kind == SUMS:
             sums[component_id] = (day_text, status, int(ids_text), *values)
         else:
             seconds = DaySeconds.from_values((by_text[day_text[:10]], *values, status, ids_text))
-            told[component_id][seconds.day] = seconds
+            told[component_id][seconds.day] = DayUptime(seconds, _ratio(seconds, weights))
     gaps = [pk for pk in ids if pk in sums and not _contiguous(sums[pk])]
-    found = histories(gaps, last, count, weights) if gaps else {}
-    quiet: dict[date, DayUptime] = {}  # shared: a quiet day is the same for every component
+    found = {
+        pk: Strip.from_history(history)
+        for pk, history in (histories(gaps, last, count, weights) if gaps else {}).items()
+    }
     for pk in ids:
         if pk not in found:
-            found[pk] = _history(sums.get(pk), told[pk], days, quiet, weights)
+            found[pk] = _strip(sums.get(pk), told[pk], days, weights)
     return found
+
+
+def _ratio(seconds: DaySeconds, weights: Weights) -> float | None:
+    counted = seconds.counted
+    return max(0.0, 1 - seconds.weighted_down(weights) / counted) if counted > 0 else None
 
 
 def _contiguous(summed: tuple[Any, ...]) -> bool:
@@ -95,30 +111,15 @@ def _contiguous(summed: tuple[Any, ...]) -> bool:
     return (last - first).days + 1 == summed[2]
 
 
-def _history(
+def _strip(
     summed: tuple[Any, ...] | None,
-    told: dict[date, DaySeconds],
+    told: dict[date, DayUptime],
     days: list[date],
-    quiet: dict[date, DayUptime],
     weights: Weights,
-) -> UptimeHistory:
+) -> Strip:
     if summed is None:
-        return history_from({}, days, weights)
+        return Strip(days, None, None, {}, weights)
     first, last = date.fromisoformat(summed[0][:10]), date.fromisoformat(summed[1][:10])
     observed, major, partial, degraded, maintenance = summed[3:]
     total = DaySeconds(first, observed, major, partial, degraded, maintenance)
-    counted = total.counted
-    ratio = max(0.0, 1 - total.weighted_down(weights) / counted) if counted > 0 else None
-    result = []
-    for day in days:
-        seconds = told.get(day)
-        if seconds is not None:
-            result.append(history_from({day: seconds}, [day], weights).days[0])
-        elif first <= day <= last:
-            shared = quiet.get(day)
-            if shared is None:
-                shared = quiet[day] = DayUptime(DaySeconds(day, worst_status="operational"), 1.0)
-            result.append(shared)
-        else:
-            result.append(DayUptime(DaySeconds(day), None))
-    return UptimeHistory(result, ratio, weights)
+    return Strip(days, _ratio(total, weights), (first, last), told, weights)

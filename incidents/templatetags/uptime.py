@@ -7,19 +7,19 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString
 
-from incidents.models import Incident
 from incidents.models.probe_times import ProbeTimes
 from incidents.models.uptime import UptimeHistory, percent_text
+from incidents.models.uptime_strip import Strip
 from incidents.response_chart import chart
-from incidents.uptime_bars import block
+from incidents.uptime_bars import Named, block
 
 register = template.Library()
 
 
 @register.simple_tag
 def uptime_block(
-    history: UptimeHistory | None,
-    incidents: Mapping[int, Incident],
+    history: Strip | UptimeHistory | None,
+    incidents: Mapping[int, Named],
     name: str,
     *,
     with_days: bool = True,
@@ -27,7 +27,8 @@ def uptime_block(
     """A history's bars, its percentage, and its notable days in text (quiet days folded)."""
     if history is None:
         return SafeString("")
-    return block(history, incidents, name, with_days=with_days)
+    strip = history if isinstance(history, Strip) else Strip.from_history(history)
+    return block(strip, incidents, name, with_days=with_days)
 
 
 @register.filter
