@@ -38,7 +38,7 @@ from incidents.models.status import component_status_rank
 from incidents.models.uptime import Weights
 from incidents.models.uptime_strip import Strip, worst_of_strips
 from incidents.models.uptime_summary import bar_strips
-from incidents.uptime_bars import IncidentLink, incident_url_pattern
+from incidents.uptime_bars import IncidentLink
 
 RECENT_DAYS = 7
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
@@ -105,9 +105,7 @@ def incidents_of(*strips: Strip) -> dict[int, IncidentLink]:
     sql = INCIDENT_TITLES.format(table=table, ids=", ".join(["%s"] * len(ids)))
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
-        rows = cursor.fetchall()
-    url = incident_url_pattern()
-    return {pk: IncidentLink(title, url.format(pk)) for pk, title in rows}
+        return {pk: IncidentLink(pk, title) for pk, title in cursor.fetchall()}
 
 
 @dataclass

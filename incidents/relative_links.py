@@ -30,7 +30,14 @@ def relative_path(target: str, page: str) -> str:
     path, _, rest = target.partition("?")
     path, hash_mark, fragment = path.partition("#")
     page_dir = page if page.endswith("/") else posixpath.dirname(page) + "/"
-    relative = posixpath.relpath(path, page_dir)
+    if path.startswith(page_dir) and "/." not in path and "//" not in path:
+        # Below the page's folder, with nothing to normalise: the rest of the path (what
+        # relpath answers, much faster; a page links to a hundred incidents).
+        relative = path[len(page_dir) :] or "."
+        if relative.endswith("/"):
+            relative = relative[:-1]
+    else:
+        relative = posixpath.relpath(path, page_dir)
     if path.endswith("/") and relative != ".":
         relative += "/"
     elif relative == ".":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -120,9 +121,15 @@ class DaySeconds:
         }
 
 
+PLAIN_ID_LIST = re.compile(r"\[\s*[0-9]+(?:\s*,\s*[0-9]+)*\s*\]")
+
+
 def _incident_ids(raw: str | list[int] | None) -> tuple[int, ...]:
     if not raw or raw == "[]":
         return ()
+    if isinstance(raw, str) and PLAIN_ID_LIST.fullmatch(raw):
+        # What the rollup writes, read without the JSON decoder (a page reads dozens).
+        return tuple(int(pk) for pk in raw[1:-1].split(","))
     ids = json.loads(raw) if isinstance(raw, str) else raw
     return tuple(int(pk) for pk in ids)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -80,8 +81,7 @@ def bar_strips(
     components whose rows have gaps."""
     weights = weights or Weights.from_settings()
     ids = list(component_ids)
-    days = day_range(last, count)
-    by_text = {day.isoformat(): day for day in days}
+    days, by_text = _window(last, count)
     sums: dict[int, tuple[Any, ...]] = {}
     told: dict[int, dict[date, DayUptime]] = {pk: {} for pk in ids}
     for component_id, kind, day_text, *values, status, ids_text in _query(ids, days[0], last):
@@ -101,6 +101,13 @@ def bar_strips(
     return found
 
 
+@lru_cache(maxsize=16)
+def _window(last: date, count: int) -> tuple[tuple[date, ...], dict[str, date]]:
+    """The window's days, oldest first, and each by its ISO text (the query reads dates so)."""
+    days = tuple(day_range(last, count))
+    return days, {day.isoformat(): day for day in days}
+
+
 def _ratio(seconds: DaySeconds, weights: Weights) -> float | None:
     counted = seconds.counted
     return max(0.0, 1 - seconds.weighted_down(weights) / counted) if counted > 0 else None
@@ -114,7 +121,7 @@ def _contiguous(summed: tuple[Any, ...]) -> bool:
 def _strip(
     summed: tuple[Any, ...] | None,
     told: dict[date, DayUptime],
-    days: list[date],
+    days: tuple[date, ...],
     weights: Weights,
 ) -> Strip:
     if summed is None:

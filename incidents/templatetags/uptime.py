@@ -5,19 +5,22 @@ from datetime import datetime
 
 from django import template
 from django.conf import settings
+from django.template import Context
 from django.utils.safestring import SafeString
 
 from incidents.models.probe_times import ProbeTimes
 from incidents.models.uptime import UptimeHistory, percent_text
 from incidents.models.uptime_strip import Strip
 from incidents.response_chart import chart
-from incidents.uptime_bars import Named, block
+from incidents.uptime_bars import Named, Writer, block, incident_links
 
 register = template.Library()
+WRITER = "uptime_writer"
 
 
-@register.simple_tag
+@register.simple_tag(takes_context=True)
 def uptime_block(
+    context: Context,
     history: Strip | UptimeHistory | None,
     incidents: Mapping[int, Named],
     name: str,
@@ -28,7 +31,14 @@ def uptime_block(
     if history is None:
         return SafeString("")
     strip = history if isinstance(history, Strip) else Strip.from_history(history)
-    return block(strip, incidents, name, with_days=with_days)
+    # One writer for the page's strips (the render context lives as long as its template).
+    writer = context.render_context.get(WRITER)
+    if writer is None or writer.incidents is not incidents:
+        request = context.get("request")
+        # Links written relative to the page, as the relative-links middleware would.
+        links = incident_links(request.path if request is not None else None)
+        writer = context.render_context[WRITER] = Writer(incidents, links)
+    return block(strip, writer, name, with_days=with_days)
 
 
 @register.filter
