@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from incidents import timefmt
 from incidents.models import Incident
 from incidents.models.uptime import NO_DATA, DayUptime, percent_text, status_text
-from incidents.models.uptime_strip import OPERATIONAL, Strip
+from incidents.models.uptime_strip import OPERATIONAL, Strip, quiet_day
 from incidents.relative_links import relative_path
 
 ONE_DAY = timedelta(days=1)
@@ -74,8 +74,8 @@ def _summary(day: date, status: str, ratio: float | None) -> str:
 
 
 def forget_written_days() -> None:
-    """Empty the memos of day texts and quiet runs (they depend on dates and code alone)."""
-    for memo in (date_label, _summary, _quiet_bar, _quiet_run):
+    """Empty the memos of day texts, quiet days and runs (they depend on dates and code alone)."""
+    for memo in (date_label, _summary, _quiet_bar, _quiet_run, quiet_day):
         memo.cache_clear()
 
 

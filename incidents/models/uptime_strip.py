@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from incidents.models.components import ComponentStatus
 from incidents.models.uptime import (
@@ -28,8 +29,10 @@ OPERATIONAL = ComponentStatus.OPERATIONAL.value
 ONE_DAY = timedelta(days=1)
 
 
+@lru_cache(maxsize=1024)
 def quiet_day(day: date, status: str) -> DayUptime:
-    """A day with nothing to tell: fully up (`operational`), or no data."""
+    """A day with nothing to tell: fully up (`operational`), or no data. The same for every
+    component (and never changed), so made once."""
     if status == NO_DATA:
         return DayUptime(DaySeconds(day), None)
     return DayUptime(DaySeconds(day, worst_status=OPERATIONAL), 1.0)

@@ -34,10 +34,11 @@ SUMS, DAY = 0, 1
 # Written as SQL, not built with the ORM: building and compiling this union of annotated
 # querysets cost some 3 ms per page on the benchmark machine, three times running it.
 # Portable between SQLite and PostgreSQL; dates and ids are read as text (no converters).
+# A quiet row has no second in any status but operational, so the sums of those columns are
+# the sums over the told rows (added up in Python): the first part sums only the observed
+# seconds, which reads faster.
 SQL = """
-SELECT component_id, 0, CAST(MIN(day) AS TEXT), SUM(observed_seconds),
-       SUM(major_outage_seconds), SUM(partial_outage_seconds),
-       SUM(degraded_performance_seconds), SUM(under_maintenance_seconds),
+SELECT component_id, 0, CAST(MIN(day) AS TEXT), SUM(observed_seconds), 0, 0, 0, 0,
        CAST(MAX(day) AS TEXT), CAST(COUNT(*) AS TEXT)
   FROM {table} WHERE component_id IN ({ids}) AND day >= %s AND day <= %s
  GROUP BY component_id
@@ -48,7 +49,9 @@ SELECT component_id, 1, CAST(day AS TEXT), observed_seconds,
        worst_status, CAST(incident_ids AS TEXT)
   FROM {table} WHERE component_id IN ({ids}) AND day >= %s AND day <= %s
    AND NOT (worst_status = 'operational' AND CAST(incident_ids AS TEXT) = '[]'
-            AND observed_seconds > 0)
+            AND observed_seconds > 0 AND major_outage_seconds = 0
+            AND partial_outage_seconds = 0 AND degraded_performance_seconds = 0
+            AND under_maintenance_seconds = 0)
 """
 
 
@@ -127,6 +130,10 @@ def _strip(
     if summed is None:
         return Strip(days, None, None, {}, weights)
     first, last = date.fromisoformat(summed[0][:10]), date.fromisoformat(summed[1][:10])
-    observed, major, partial, degraded, maintenance = summed[3:]
-    total = DaySeconds(first, observed, major, partial, degraded, maintenance)
+    total = DaySeconds(first, summed[3])
+    for day in told.values():
+        total.major_outage += day.seconds.major_outage
+        total.partial_outage += day.seconds.partial_outage
+        total.degraded_performance += day.seconds.degraded_performance
+        total.under_maintenance += day.seconds.under_maintenance
     return Strip(days, _ratio(total, weights), (first, last), told, weights)
