@@ -87,6 +87,25 @@ class Strip:
         return cls(days, history.ratio, covered, told, history.weights)
 
 
+def _alone(day: date, members: Sequence[Strip]) -> DayUptime | None:
+    """The group's day when one member tells it with lost uptime and every other member was
+    fully up: that member's day (what `worst_day` answers, without building the others')."""
+    teller = None
+    for member in members:
+        told = member.told.get(day)
+        if told is not None:
+            if teller is not None:
+                return None
+            teller = told
+        elif member.quiet_status(day) != OPERATIONAL:
+            return None
+    if teller is None or teller.ratio is None or teller.ratio >= 1.0:
+        return None
+    if list(teller.incident_ids) == sorted(set(teller.incident_ids)):
+        return teller
+    return None
+
+
 def worst_of_strips(members: Sequence[Strip]) -> Strip:
     """A group's strip: each day the worst member's day (as `uptime.worst_of`), and the worst
     member's total. Only the days some member tells are worked out one by one."""
@@ -95,7 +114,7 @@ def worst_of_strips(members: Sequence[Strip]) -> Strip:
     first = members[0]
     ratios = [m.ratio for m in members if m.ratio is not None]
     told = {
-        day: worst_day(tuple(m.day(day) for m in members))
+        day: _alone(day, members) or worst_day(tuple(m.day(day) for m in members))
         for day in sorted({d for m in members for d in m.told})
     }
     ranges = sorted(m.covered for m in members if m.covered is not None)
