@@ -10,9 +10,12 @@ rolled-up day (`UptimeDay`) for every component and every day of those ten years
 - **with bars**: cold renders of `/` (fresh connection, every cache emptied, as after a
   publish), wall and CPU time, and the query count;
 - **today's page**: the same renders with the uptime read switched off
-  (`incidents.pages.bar_histories` and `incidents_of` answer nothing, so no bar, percentage or day
+  (`incidents.pages.bar_strips` and `incidents_of` answer nothing, so no bar, percentage or day
   list is written): the page as it was before the bars, in the same process and run; the two
   kinds of render alternate, so the machine's load falls on both alike;
+- **the day's first render**: with bars, and the process's memos of day texts and quiet runs
+  (`incidents.uptime_bars.forget_written_days`, pure functions of the dates) emptied too, as
+  on the first render after midnight or a restart; alternating with the two above;
 - **10 days of rows**: every row older than ten days deleted, then the query count and time
   again: the count must not depend on the history's length.
 
@@ -164,16 +167,16 @@ def without_bars():
     """Today's page: the uptime read switched off, so no bar, percentage or day list."""
     from incidents import pages
 
-    saved = pages.bar_histories, pages.incidents_of
-    pages.bar_histories = lambda *args, **kwargs: {}  # type: ignore[assignment]
+    saved = pages.bar_strips, pages.incidents_of
+    pages.bar_strips = lambda *args, **kwargs: {}  # type: ignore[assignment]
     pages.incidents_of = lambda *args, **kwargs: {}  # type: ignore[assignment]
     try:
         yield
     finally:
-        pages.bar_histories, pages.incidents_of = saved
+        pages.bar_strips, pages.incidents_of = saved
 
 
-def _render(client: Any) -> tuple[float, float, int, int]:
+def _render(client: Any, *, first_of_day: bool = False) -> tuple[float, float, int, int]:
     """One cold GET /: wall ms, CPU ms, queries, bytes."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -181,6 +184,10 @@ def _render(client: Any) -> tuple[float, float, int, int]:
     from benchmarks.inprocess import _fresh
 
     _fresh(cold=True)
+    if first_of_day:
+        from incidents.uptime_bars import forget_written_days
+
+        forget_written_days()
     with CaptureQueriesContext(connection) as captured:
         start, cpu = perf_counter(), thread_time()
         response = client.get("/")
@@ -215,11 +222,12 @@ def measure(renders: int) -> dict[str, Any]:
         _render(client)
     busy, cpu, wall = machine_busy_seconds(), thread_time(), perf_counter()
     load_before = os.getloadavg()
-    bars, plain = [], []
+    bars, plain, first = [], [], []
     for _ in range(renders):
         bars.append(_render(client))
         with without_bars():
             plain.append(_render(client))
+        first.append(_render(client, first_of_day=True))
     other = machine_busy_seconds() - busy - (thread_time() - cpu)
     other_cores = round(max(other, 0.0) / (perf_counter() - wall), 2)
     load_after = os.getloadavg()
@@ -230,6 +238,7 @@ def measure(renders: int) -> dict[str, Any]:
     result = {
         "with_bars": _summary(bars),
         "todays_page": _summary(plain),
+        "with_bars_first_render_of_the_day": _summary(first),
         "with_bars_10_days_of_rows": _summary(short),
         "uptime_rows": {"ten_years": ten_years, "ten_days": UptimeDay.objects.count()},
         "machine": {
@@ -241,6 +250,11 @@ def measure(renders: int) -> dict[str, Any]:
     }
     extra = result["with_bars"]["cpu_ms"]["median"] - result["todays_page"]["cpu_ms"]["median"]
     result["bars_cost_cpu_ms_median"] = round(extra, 2)
+    first_extra = (
+        result["with_bars_first_render_of_the_day"]["cpu_ms"]["median"]
+        - result["todays_page"]["cpu_ms"]["median"]
+    )
+    result["first_render_of_the_day_bars_cost_cpu_ms_median"] = round(first_extra, 2)
     return result
 
 

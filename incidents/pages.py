@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import BadRequest
 from django.core.paginator import EmptyPage, Page, Paginator
+from django.db import connection
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404, QueryDict
 from django.urls import reverse
@@ -34,8 +35,10 @@ from incidents.models import (
     worst_status,
 )
 from incidents.models.status import component_status_rank
-from incidents.models.uptime import UptimeHistory, Weights, worst_of
-from incidents.models.uptime_summary import bar_histories
+from incidents.models.uptime import Weights
+from incidents.models.uptime_strip import Strip, worst_of_strips
+from incidents.models.uptime_summary import bar_strips
+from incidents.uptime_bars import IncidentLink
 
 RECENT_DAYS = 7
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
@@ -72,29 +75,37 @@ def newest(*moments: datetime | None) -> datetime | None:
 class ComponentSection:
     group: ComponentGroup | None
     components: list[Component]
-    uptime: dict[int, UptimeHistory] = field(default_factory=dict)
+    uptime: dict[int, Strip] = field(default_factory=dict)
 
     @property
     def worst(self) -> str:
         return max((c.status for c in self.components), key=component_status_rank)
 
     @property
-    def rows(self) -> list[tuple[Component, UptimeHistory | None]]:
+    def rows(self) -> list[tuple[Component, Strip | None]]:
         return [(c, self.uptime.get(c.pk)) for c in self.components]
 
     @property
-    def group_uptime(self) -> UptimeHistory | None:
+    def group_uptime(self) -> Strip | None:
         """The worst of the members' histories (a group has no history of its own)."""
         members = [self.uptime[c.pk] for c in self.components if c.pk in self.uptime]
-        return worst_of(members) if self.group and members else None
+        return worst_of_strips(members) if self.group and members else None
 
 
-def incidents_of(*uptimes: UptimeHistory) -> dict[int, Incident]:
+# Written as SQL: the ORM's building and compiling of this query cost more than running it.
+INCIDENT_TITLES = "SELECT id, title FROM {table} WHERE id IN ({ids})"
+
+
+def incidents_of(*strips: Strip) -> dict[int, IncidentLink]:
     """The incidents the days mention, for their titles and links (one query)."""
-    ids = {pk for history in uptimes for day in history.days for pk in day.incident_ids}
+    ids = sorted({pk for strip in strips for pk in strip.incident_ids})
     if not ids:
         return {}
-    return Incident.objects.only("id", "title", "impact").in_bulk(ids)
+    table = connection.ops.quote_name(Incident._meta.db_table)
+    sql = INCIDENT_TITLES.format(table=table, ids=", ".join(["%s"] * len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        return {pk: IncidentLink(pk, title) for pk, title in cursor.fetchall()}
 
 
 @dataclass
@@ -114,7 +125,7 @@ class StatusPage:
     recent_days: list[DayOfIncidents]
     latest_posts: list[Post]
     updated_at: datetime | None = field(default=None)
-    uptime_incidents: dict[int, Incident] = field(default_factory=dict)
+    uptime_incidents: dict[int, IncidentLink] = field(default_factory=dict)
     weights: Weights | None = None
 
 
@@ -130,7 +141,7 @@ def status_page(now: datetime | None = None) -> StatusPage:
     today = timefmt.in_zone(now).date()
     weights = Weights.from_settings()
     shown = [c.pk for s in sections for c in s.components]
-    uptime = bar_histories(shown, today, UPTIME_DAYS, weights)
+    uptime = bar_strips(shown, today, UPTIME_DAYS, weights)
     for section in sections:
         section.uptime = uptime
     first_day = today - timedelta(days=RECENT_DAYS - 1)

@@ -14,10 +14,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-# Attributes that hold a URL we serve: links, assets, forms, htmx requests.
 # Set on a response whose links are already relative to its address.
 LINKS_RELATIVE = "links_relative"
-SITE_PATH = re.compile(rb'(?P<attr>\s(?:href|src|action|data-hx-get)=")(?P<path>/(?!/)[^"]*)"')
+# A site path in a quoted attribute value. The scan looks for this literal first: a pattern
+# that starts with one is searched ten times faster than one starting with `\s` over a page
+# of 100 kB (the uptime bars' tooltips are full of spaces).
+SITE_PATH_START = re.compile(rb'="/(?!/)')
+# The attributes that hold a URL we serve (links, assets, forms, htmx requests), right before.
+URL_ATTRIBUTE = re.compile(rb"\s(?:href|src|action|data-hx-get)\Z")
+LONGEST_ATTRIBUTE = len(b" data-hx-get")
 
 
 def relative_path(target: str, page: str) -> str:
@@ -25,7 +30,14 @@ def relative_path(target: str, page: str) -> str:
     path, _, rest = target.partition("?")
     path, hash_mark, fragment = path.partition("#")
     page_dir = page if page.endswith("/") else posixpath.dirname(page) + "/"
-    relative = posixpath.relpath(path, page_dir)
+    if path.startswith(page_dir) and "/." not in path and "//" not in path:
+        # Below the page's folder, with nothing to normalise: the rest of the path (what
+        # relpath answers, much faster; a page links to a hundred incidents).
+        relative = path[len(page_dir) :] or "."
+        if relative.endswith("/"):
+            relative = relative[:-1]
+    else:
+        relative = posixpath.relpath(path, page_dir)
     if path.endswith("/") and relative != ".":
         relative += "/"
     elif relative == ".":
@@ -37,11 +49,30 @@ def relative_path(target: str, page: str) -> str:
 def relative_to(body: bytes, page: str) -> bytes:
     """`body` with every site path in a link made relative to the page at `page`."""
 
-    def rewrite(match: re.Match[bytes]) -> bytes:
-        target = match.group("path").decode()
-        return match.group("attr") + relative_path(target, page).encode() + b'"'
-
-    return SITE_PATH.sub(rewrite, body)
+    parts: list[bytes] = []
+    done = 0  # everything before this offset is in `parts`
+    rewritten: dict[bytes, bytes] = {}  # a page names the same incident many times
+    for match in SITE_PATH_START.finditer(body):
+        # Not inside a value already rewritten (up to its closing quote), and after a URL
+        # attribute's name.
+        if match.start() <= done and parts:
+            continue
+        if not URL_ATTRIBUTE.search(body, max(0, match.start() - LONGEST_ATTRIBUTE), match.start()):
+            continue
+        value_start = match.start() + 2
+        value_end = body.find(b'"', value_start)
+        if value_end < 0:
+            break
+        target = body[value_start:value_end]
+        relative = rewritten.get(target)
+        if relative is None:
+            relative = rewritten[target] = relative_path(target.decode(), page).encode()
+        parts += (body[done:value_start], relative)
+        done = value_end
+    if not parts:
+        return body
+    parts.append(body[done:])
+    return b"".join(parts)
 
 
 def relative_to_root(body: bytes) -> bytes:

@@ -11,11 +11,13 @@ from incidents.models.uptime import (
     DaySeconds,
     Weights,
     histories,
+    history_from,
     percent_text,
     uptime,
     worst_of,
 )
-from incidents.models.uptime_summary import bar_histories
+from incidents.models.uptime_strip import Strip, worst_of_strips
+from incidents.models.uptime_summary import bar_histories, bar_strips
 from tests.factories import DAY_SECONDS, make_component, make_uptime_day
 
 DEFAULT = Weights(major_outage=1.0, partial_outage=0.3, degraded_performance=0.0)
@@ -150,3 +152,35 @@ def test_the_status_pages_read_is_one_query_without_gaps(django_assert_num_queri
 
     with django_assert_num_queries(1):
         bar_histories([imap.pk, smtp.pk], DAY, 90)
+
+
+@pytest.mark.django_db
+def test_a_groups_strip_tells_the_same_as_the_worst_of_its_members_day_by_day():
+    imap, smtp, pop = (make_component(n) for n in ("IMAP", "SMTP", "POP"))
+    for n in range(3, 6):  # IMAP: three days, one with an incident
+        make_uptime_day(imap, DAY - timedelta(days=n), incident_ids=[7] if n == 4 else [])
+    for n in range(8, 10):  # SMTP: two older days, a gap to IMAP's; one partly down
+        make_uptime_day(smtp, DAY - timedelta(days=n), major_outage_seconds=600 * (n - 8))
+    make_uptime_day(pop, DAY, observed_seconds=0, worst_status="operational")
+
+    exact = histories([imap.pk, smtp.pk, pop.pk], DAY, 12)
+    strips = bar_strips([imap.pk, smtp.pk, pop.pk], DAY, 12)
+    group = worst_of_strips([strips[imap.pk], strips[smtp.pk], strips[pop.pk]])
+
+    _same(group.history(), worst_of([exact[imap.pk], exact[smtp.pk], exact[pop.pk]]))
+    assert group.history().days[-7].status == NO_DATA  # between SMTP's days and IMAP's
+    assert [d.day for d in group.notable_days] == [DAY - timedelta(days=4), DAY - timedelta(9)]
+
+
+def test_any_history_reads_the_same_as_a_strip():
+    days = [DAY - timedelta(days=n) for n in range(4, -1, -1)]
+    seconds = {
+        days[1]: DaySeconds(days[1], observed=DAY_SECONDS, worst_status="operational"),
+        days[2]: DaySeconds(
+            days[2], observed=DAY_SECONDS, partial_outage=60, worst_status="partial_outage"
+        ),
+        days[4]: DaySeconds(days[4], observed=100, worst_status="operational"),
+    }
+    history = history_from(seconds, days, DEFAULT)
+
+    _same(Strip.from_history(history).history(), history)

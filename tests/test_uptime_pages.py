@@ -23,7 +23,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-BAR = re.compile(r'<(?:a|span) class="bar ([^"]*)"(?: href="([^"]*)")? title="([^"]*)"')
+# A quiet, fully up day's bar has no class: the stylesheet draws any bar so by default.
+BAR = re.compile(r'<(?:a|span)(?: class="([^"]*)")?(?: href="([^"]*)")? title="([^"]*)"')
 
 
 def today():
@@ -248,3 +249,18 @@ def test_the_hourly_rollup_renews_cached_pages_without_claiming_a_change(client)
     assert after.token != before.token
     assert after.changed_at == before.changed_at
     assert "uptime over the last 90 days" in client.get("/").content.decode()
+
+
+def test_the_component_pages_bars_link_relative_to_that_page(client, imap_with_a_bad_day):
+    imap, incident, _bad_day = imap_with_a_bad_day
+
+    html = client.get(f"/components/{imap.pk}/").content.decode()
+
+    assert bars_of(html)[0][-4][1] == f"../../incidents/{incident.pk}/"
+    assert f'<a href="../../incidents/{incident.pk}/">Logins fail</a>' in html
+
+
+def test_a_quiet_day_is_drawn_without_a_class_and_says_its_date(client, imap_with_a_bad_day):
+    html = client.get("/").content.decode()
+
+    assert f'<span title="{timefmt.day(today())}: 100% uptime"></span>' in html

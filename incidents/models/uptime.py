@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -120,9 +121,15 @@ class DaySeconds:
         }
 
 
+PLAIN_ID_LIST = re.compile(r"\[\s*[0-9]+(?:\s*,\s*[0-9]+)*\s*\]")
+
+
 def _incident_ids(raw: str | list[int] | None) -> tuple[int, ...]:
     if not raw or raw == "[]":
         return ()
+    if isinstance(raw, str) and PLAIN_ID_LIST.fullmatch(raw):
+        # What the rollup writes, read without the JSON decoder (a page reads dozens).
+        return tuple(int(pk) for pk in raw[1:-1].split(","))
     ids = json.loads(raw) if isinstance(raw, str) else raw
     return tuple(int(pk) for pk in ids)
 
@@ -248,7 +255,8 @@ def histories(
     return {pk: history_from(by_component[pk], days, weights) for pk in ids}
 
 
-def _worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
+def worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
+    """One day of a group: the worst member's seconds, the worst status, every incident."""
     first = member_days[0]
     if all(d.is_quiet and d.status == first.status for d in member_days):
         return first  # the common case: a quiet day in every member
@@ -276,7 +284,7 @@ def worst_of(members: Sequence[UptimeHistory]) -> UptimeHistory:
     """A group's history: each day the worst member's day, and the worst member's total."""
     if len(members) == 1:
         return members[0]
-    days = [_worst_day(d) for d in zip(*(m.days for m in members), strict=True)]
+    days = [worst_day(d) for d in zip(*(m.days for m in members), strict=True)]
     ratios = [m.ratio for m in members if m.ratio is not None]
     return UptimeHistory(days, min(ratios) if ratios else None, members[0].weights)
 

@@ -5,21 +5,24 @@ from datetime import datetime
 
 from django import template
 from django.conf import settings
+from django.template import Context
 from django.utils.safestring import SafeString
 
-from incidents.models import Incident
 from incidents.models.probe_times import ProbeTimes
 from incidents.models.uptime import UptimeHistory, percent_text
+from incidents.models.uptime_strip import Strip
 from incidents.response_chart import chart
-from incidents.uptime_bars import block
+from incidents.uptime_bars import Named, Writer, block, incident_links
 
 register = template.Library()
+WRITER = "uptime_writer"
 
 
-@register.simple_tag
+@register.simple_tag(takes_context=True)
 def uptime_block(
-    history: UptimeHistory | None,
-    incidents: Mapping[int, Incident],
+    context: Context,
+    history: Strip | UptimeHistory | None,
+    incidents: Mapping[int, Named],
     name: str,
     *,
     with_days: bool = True,
@@ -27,7 +30,15 @@ def uptime_block(
     """A history's bars, its percentage, and its notable days in text (quiet days folded)."""
     if history is None:
         return SafeString("")
-    return block(history, incidents, name, with_days=with_days)
+    strip = history if isinstance(history, Strip) else Strip.from_history(history)
+    # One writer for the page's strips (the render context lives as long as its template).
+    writer = context.render_context.get(WRITER)
+    if writer is None or writer.incidents is not incidents:
+        request = context.get("request")
+        # Links written relative to the page, as the relative-links middleware would.
+        links = incident_links(request.path if request is not None else None)
+        writer = context.render_context[WRITER] = Writer(incidents, links)
+    return block(strip, writer, name, with_days=with_days)
 
 
 @register.filter
