@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from incidents.models import InvalidTransition
+from notifier.channels.base import Channel
 from notifier.channels.social import SocialChannel
 from notifier.models import Notice
 from notifier.notice_text import render_email
@@ -35,11 +36,20 @@ class SocialPreview:
         return self.length > self.limit
 
 
+@dataclass(frozen=True)
+class ChannelPreview:
+    """What another configured channel would send (an SMS with its segments, a chat card)."""
+
+    label: str
+    text: str
+
+
 @dataclass
 class PublishPreview:
     entry: str = ""  # rendered HTML, marked safe by the renderer
     email_subject: str = ""
     social: list[SocialPreview] = field(default_factory=list)
+    channels: list[ChannelPreview] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -49,6 +59,24 @@ class _RollBack(Exception):
 
 # What a notice can be about; anything else `act` returns is only for the entry.
 NOTICE_ROWS = ("incident", "incident_update", "maintenance", "maintenance_update", "post")
+
+
+def social_preview(channel: SocialChannel, notice: Notice) -> SocialPreview:
+    text = channel.text(notice)
+    return SocialPreview(
+        label=channel.label,
+        text=text,
+        length=channel.measure(text),
+        limit=channel.limit,
+        configured=channel.is_configured(),
+    )
+
+
+def other_preview(channel: Channel, notice: Notice) -> str:
+    """A configured reader channel's own words; the email subject above stands for the mail."""
+    if channel.is_mirror or channel.name == "email" or not channel.is_configured():
+        return ""
+    return channel.preview(notice)
 
 
 def preview_publish(
@@ -73,16 +101,9 @@ def preview_publish(
             preview.email_subject = render_email(notice).subject
             for channel in all_channels():
                 if isinstance(channel, SocialChannel):
-                    text = channel.text(notice)
-                    preview.social.append(
-                        SocialPreview(
-                            label=channel.label,
-                            text=text,
-                            length=channel.measure(text),
-                            limit=channel.limit,
-                            configured=channel.is_configured(),
-                        )
-                    )
+                    preview.social.append(social_preview(channel, notice))
+                elif said := other_preview(channel, notice):
+                    preview.channels.append(ChannelPreview(channel.label, said))
             raise _RollBack
     except _RollBack:
         pass

@@ -205,3 +205,27 @@ def test_a_preview_that_meets_a_busy_database_says_so_instead_of_failing(
     assert response.status_code == 200
     assert b"could not be made just now" in response.content
     assert not Incident.objects.exists()
+
+
+def test_the_preview_shows_what_each_configured_reader_channel_would_send(
+    signed_in, editor, imap, settings
+):
+    settings.SMS_PROVIDER = "twilio"
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC" + "0" * 32, "token"
+    settings.TWILIO_FROM = "+4759440000"
+    response = signed_in(editor).post(
+        reverse("console:incident_new_preview"),
+        {"title": "IMAP logins fail", "impact": "minor", "status": "identified", "body": "Ouch."},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "<summary>SMS subscribers</summary>" in html
+    assert "SMS segment, GSM-7)" in html  # staff see what an SMS costs before publishing
+    assert "<summary>Slack subscribers</summary>" in html
+    settings.SMS_PROVIDER = ""
+    response = signed_in(editor).post(
+        reverse("console:incident_new_preview"),
+        {"title": "IMAP logins fail", "impact": "minor", "status": "identified", "body": "Ouch."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "SMS subscribers" not in response.content.decode()  # off: nothing to preview
