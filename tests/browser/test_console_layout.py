@@ -89,6 +89,13 @@ def console_pages() -> list[str]:
     return pages
 
 
+# What sticks out past the viewport, to name it when a page is too wide.
+WIDEST = """[...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth)
+  .slice(-3)
+  .map((e) => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))"""
+
+
 def test_every_console_page_fits_a_390px_phone(admin_phone: BrowserContext) -> None:
     open_incident("IMAP logins fail for some users")  # a notice for the deliveries pages
     page = admin_phone.new_page()
@@ -98,7 +105,7 @@ def test_every_console_page_fits_a_390px_phone(admin_phone: BrowserContext) -> N
         assert response is not None and response.status == 200, address
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
-            too_wide[address] = width
+            too_wide[address] = (width, page.evaluate(WIDEST))
     assert too_wide == {}, f"wider than {PHONE['width']} px: {too_wide}"
 
 
