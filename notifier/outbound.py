@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -277,7 +278,7 @@ class Client:
     ) -> http.client.HTTPConnection:
         if key in self._connections:
             return self._connections[key]
-        connection = http.client.HTTPConnection(target.host, target.port)
+        connection = OneSendConnection(target.host, target.port)
         sock = connect(target.address, target.port, deadline)
         if target.scheme == "https":
             sock = tls_context().wrap_socket(sock, server_hostname=target.host)
@@ -309,6 +310,25 @@ class Client:
             # What was read before the cut may look whole (headers ended by the close).
             raise TimeoutError("the time limit cut the connection")
         return Answer(response.status, response.reason, response.msg, answer)
+
+
+class OneSendConnection(http.client.HTTPConnection):
+    """Sends a request's head and its bytes body in one write, as Python 2's httplib did.
+
+    http.client writes them apart: two system calls, and with TCP_NODELAY two packets (two TLS
+    records on https) and two wake-ups of the receiver, which cost more than the rest of a post.
+    """
+
+    _buffer: list[bytes]  # http.client's own (private, so not in its type stubs)
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        if not isinstance(message_body, bytes) or encode_chunked:
+            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+            return
+        self._buffer.extend((b"", b""))
+        head = b"\r\n".join(self._buffer)
+        del self._buffer[:]
+        self.send(head + message_body)
 
 
 def connect(address: str, port: int, deadline: float) -> socket.socket:
