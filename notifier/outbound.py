@@ -4,7 +4,9 @@ A URL a subscriber gave (their webhook; later Slack, Teams and Discord incoming 
 posted only over https, to a host whose every address is globally routable, checked after
 resolving the name at send time. The connection then goes to the address that was checked,
 never to a second lookup's answer (DNS rebinding), while the Host header, TLS SNI and the
-certificate check keep the URL's name. No proxy from the environment is used: a proxy would
+certificate check keep the URL's name. A Client resolves a name once per connection it opens:
+later posts over that kept connection go to the same checked address; a new connection is
+checked anew. No proxy from the environment is used: a proxy would
 resolve the name again.
 
 Staff-owned URLs (staff webhooks, the staff alert webhook) may point at private addresses and
@@ -180,7 +182,10 @@ def split(url: str) -> tuple[str, str, int, str]:
 
 def check(url: str, policy: Policy) -> Target:
     """Where a post to `url` may connect: resolved once now, every address checked."""
-    scheme, host, port, path = split(url)
+    return checked(url, *split(url), policy)
+
+
+def checked(url: str, scheme: str, host: str, port: int, path: str, policy: Policy) -> Target:
     try:
         given = literal(host)
         addresses = [given] if given else resolve(host, port)
@@ -231,6 +236,9 @@ class Client:
 
     def __init__(self) -> None:
         self._connections: dict[tuple[str, str, int, str], http.client.HTTPConnection] = {}
+        # (scheme, host, port, policy) -> the key of the connection opened to the address
+        # that check() chose for them: valid only while that connection stays open.
+        self._checked: dict[tuple[str, str, int, Policy], tuple[str, str, int, str]] = {}
         self._watchdog = Watchdog()
 
     def __enter__(self) -> Client:
@@ -243,12 +251,13 @@ class Client:
         for connection in self._connections.values():
             connection.close()
         self._connections.clear()
+        self._checked.clear()
 
     def post(self, url: str, body: bytes, headers: dict[str, str], *, policy: Policy) -> Answer:
         """POST once; Refused when the URL may not be reached, Unreachable when it failed."""
         seconds = settings.OUTBOUND_HTTP_TIMEOUT
         deadline = time.monotonic() + seconds
-        target = check(url, policy)
+        target = self._target(url, policy)
         key = (target.scheme, target.address, target.port, target.host)
         reused = key in self._connections
         try:
@@ -256,8 +265,11 @@ class Client:
         except (OSError, http.client.HTTPException) as error:
             self._drop(key)
             if reused and time.monotonic() < deadline and not isinstance(error, TimeoutError):
-                # The kept connection was closed by the far end while idle: one new one.
+                # The kept connection was closed by the far end while idle: one new one, to
+                # an address checked anew (the one it had may have come from an earlier post).
                 try:
+                    target = self._target(url, policy)
+                    key = (target.scheme, target.address, target.port, target.host)
                     return self._exchange(key, target, body, headers, deadline)
                 except (OSError, http.client.HTTPException) as again:
                     self._drop(key)
@@ -268,7 +280,20 @@ class Client:
                 ) from None
             raise Unreachable(f"Cannot reach {target.host}: {error!r}") from None
 
+    def _target(self, url: str, policy: Policy) -> Target:
+        """check(url), but without resolving the name again while a connection this Client
+        opened to the address checked for it is still open: that connection goes nowhere
+        else, whatever the name answers now (so no second lookup is ever trusted)."""
+        scheme, host, port, path = split(url)
+        key = self._checked.get((scheme, host, port, policy))
+        if key is not None and key in self._connections:
+            return Target(scheme, host, port, key[1], path)
+        target = checked(url, scheme, host, port, path, policy)
+        self._checked[(scheme, host, port, policy)] = (scheme, target.address, port, host)
+        return target
+
     def _drop(self, key: tuple[str, str, int, str]) -> None:
+        self._checked = {name: kept for name, kept in self._checked.items() if kept != key}
         connection = self._connections.pop(key, None)
         if connection is not None:
             connection.close()
