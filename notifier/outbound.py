@@ -6,8 +6,7 @@ resolving the name at send time. The connection then goes to the address that wa
 never to a second lookup's answer (DNS rebinding), while the Host header, TLS SNI and the
 certificate check keep the URL's name. A Client resolves a name once per connection it opens:
 later posts over that kept connection go to the same checked address; a new connection is
-checked anew. No proxy from the environment is used: a proxy would
-resolve the name again.
+checked anew. No proxy from the environment is used: a proxy would resolve the name again.
 
 Staff-owned URLs (staff webhooks, the staff alert webhook) may point at private addresses and
 plain http: staff run the machines behind them. Both kinds are bounded alike: redirects are
