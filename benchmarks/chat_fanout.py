@@ -342,7 +342,7 @@ def servers(workdir: Path) -> Iterator[tuple[PostgresServer, RedisServer, HttpSi
         yield pg, redis, sink
 
 
-def run(size: int) -> dict[str, Any]:
+def run(size: int, concurrency: int = 2) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="statuspage-bench-chat-"))
     try:
         with servers(workdir) as (pg, redis, sink):
@@ -355,8 +355,12 @@ def run(size: int) -> dict[str, Any]:
 
             call_command("migrate", interactive=False, verbosity=0)
             counts = subscribe(size, sink.port)
-            results: dict[str, Any] = {"uptime_before": uptime(), "counts": counts}
-            with Worker(env, workdir / "worker", concurrency=2) as worker:
+            results: dict[str, Any] = {
+                "uptime_before": uptime(),
+                "counts": counts,
+                "concurrency": concurrency,
+            }
+            with Worker(env, workdir / "worker", concurrency=concurrency) as worker:
                 time.sleep(1)  # let the pool settle before the publish
                 print(f"chat fan-out: {size:,} hooks through the worker …", flush=True)
                 full = full_path(size, sink, worker)
@@ -386,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SIZE:,} subscribers")
     parser.add_argument("--size", type=int, help="subscribers (default 10,000)")
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="worker processes (default 2, one a core)"
+    )
     parser.add_argument("--out", type=Path, help="write the figures here as JSON")
     parser.add_argument("--readme", action=argparse.BooleanOptionalAction)
     opts = parser.parse_args(argv)
@@ -393,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     readme = (not opts.quick) if opts.readme is None else opts.readme
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, _exit_on_signal)
-    results = run(size)
+    results = run(size, opts.concurrency)
     results["date"] = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     if opts.out:
         opts.out.write_text(json.dumps(results, indent=2))

@@ -25,7 +25,8 @@ def section(results: dict[str, Any]) -> str:
             "",
             f"{full['subscribers']:,} subscribers ({counts}), every hook on "
             "`benchmarks/http_sink.py` (127.0.0.1, keep-alive). Full path: `actions.open_incident`"
-            " in PostgreSQL, Redis broker, one `celery worker --concurrency 2 --pool prefork`, "
+            " in PostgreSQL, Redis broker, one `celery worker --concurrency "
+            f"{results.get('concurrency', 2)} --pool prefork`, "
             "every post through `notifier/outbound.py`; requests/s from calling the action to "
             "the sink's last request. Bare loop: the same requests (same paths, bodies, "
             "headers; built beforehand) over one keep-alive `http.client` connection, best of "

@@ -4,8 +4,9 @@ A URL a subscriber gave (their webhook; later Slack, Teams and Discord incoming 
 posted only over https, to a host whose every address is globally routable, checked after
 resolving the name at send time. The connection then goes to the address that was checked,
 never to a second lookup's answer (DNS rebinding), while the Host header, TLS SNI and the
-certificate check keep the URL's name. No proxy from the environment is used: a proxy would
-resolve the name again.
+certificate check keep the URL's name. A Client resolves a name once per connection it opens:
+later posts over that kept connection go to the same checked address; a new connection is
+checked anew. No proxy from the environment is used: a proxy would resolve the name again.
 
 Staff-owned URLs (staff webhooks, the staff alert webhook) may point at private addresses and
 plain http: staff run the machines behind them. Both kinds are bounded alike: redirects are
@@ -30,6 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -179,7 +181,10 @@ def split(url: str) -> tuple[str, str, int, str]:
 
 def check(url: str, policy: Policy) -> Target:
     """Where a post to `url` may connect: resolved once now, every address checked."""
-    scheme, host, port, path = split(url)
+    return checked(url, *split(url), policy)
+
+
+def checked(url: str, scheme: str, host: str, port: int, path: str, policy: Policy) -> Target:
     try:
         given = literal(host)
         addresses = [given] if given else resolve(host, port)
@@ -230,6 +235,9 @@ class Client:
 
     def __init__(self) -> None:
         self._connections: dict[tuple[str, str, int, str], http.client.HTTPConnection] = {}
+        # (scheme, host, port, policy) -> the key of the connection opened to the address
+        # that check() chose for them: valid only while that connection stays open.
+        self._checked: dict[tuple[str, str, int, Policy], tuple[str, str, int, str]] = {}
         self._watchdog = Watchdog()
 
     def __enter__(self) -> Client:
@@ -242,12 +250,13 @@ class Client:
         for connection in self._connections.values():
             connection.close()
         self._connections.clear()
+        self._checked.clear()
 
     def post(self, url: str, body: bytes, headers: dict[str, str], *, policy: Policy) -> Answer:
         """POST once; Refused when the URL may not be reached, Unreachable when it failed."""
         seconds = settings.OUTBOUND_HTTP_TIMEOUT
         deadline = time.monotonic() + seconds
-        target = check(url, policy)
+        target = self._target(url, policy)
         key = (target.scheme, target.address, target.port, target.host)
         reused = key in self._connections
         try:
@@ -255,8 +264,11 @@ class Client:
         except (OSError, http.client.HTTPException) as error:
             self._drop(key)
             if reused and time.monotonic() < deadline and not isinstance(error, TimeoutError):
-                # The kept connection was closed by the far end while idle: one new one.
+                # The kept connection was closed by the far end while idle: one new one, to
+                # an address checked anew (the one it had may have come from an earlier post).
                 try:
+                    target = self._target(url, policy)
+                    key = (target.scheme, target.address, target.port, target.host)
                     return self._exchange(key, target, body, headers, deadline)
                 except (OSError, http.client.HTTPException) as again:
                     self._drop(key)
@@ -267,7 +279,20 @@ class Client:
                 ) from None
             raise Unreachable(f"Cannot reach {target.host}: {error!r}") from None
 
+    def _target(self, url: str, policy: Policy) -> Target:
+        """check(url), but without resolving the name again while a connection this Client
+        opened to the address checked for it is still open: that connection goes nowhere
+        else, whatever the name answers now (so no second lookup is ever trusted)."""
+        scheme, host, port, path = split(url)
+        key = self._checked.get((scheme, host, port, policy))
+        if key is not None and key in self._connections:
+            return Target(scheme, host, port, key[1], path)
+        target = checked(url, scheme, host, port, path, policy)
+        self._checked[(scheme, host, port, policy)] = (scheme, target.address, port, host)
+        return target
+
     def _drop(self, key: tuple[str, str, int, str]) -> None:
+        self._checked = {name: kept for name, kept in self._checked.items() if kept != key}
         connection = self._connections.pop(key, None)
         if connection is not None:
             connection.close()
@@ -277,7 +302,7 @@ class Client:
     ) -> http.client.HTTPConnection:
         if key in self._connections:
             return self._connections[key]
-        connection = http.client.HTTPConnection(target.host, target.port)
+        connection = OneSendConnection(target.host, target.port)
         sock = connect(target.address, target.port, deadline)
         if target.scheme == "https":
             sock = tls_context().wrap_socket(sock, server_hostname=target.host)
@@ -309,6 +334,25 @@ class Client:
             # What was read before the cut may look whole (headers ended by the close).
             raise TimeoutError("the time limit cut the connection")
         return Answer(response.status, response.reason, response.msg, answer)
+
+
+class OneSendConnection(http.client.HTTPConnection):
+    """Sends a request's head and its bytes body in one write, as Python 2's httplib did.
+
+    http.client writes them apart: two system calls, and with TCP_NODELAY two packets (two TLS
+    records on https) and two wake-ups of the receiver, which cost more than the rest of a post.
+    """
+
+    _buffer: list[bytes]  # http.client's own (private, so not in its type stubs)
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        if not isinstance(message_body, bytes) or encode_chunked:
+            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+            return
+        self._buffer.extend((b"", b""))
+        head = b"\r\n".join(self._buffer)
+        del self._buffer[:]
+        self.send(head + message_body)
 
 
 def connect(address: str, port: int, deadline: float) -> socket.socket:

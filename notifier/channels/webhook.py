@@ -49,10 +49,11 @@ from django.utils import timezone
 
 from notifier import outbound
 from notifier.channels.base import Channel, TransportError, gives_up, insert_deliveries
-from notifier.channels.webhook_payload import payload, unsubscribe_url
+from notifier.channels.webhook_payload import payload, unsubscribe_url_around
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
 from notifier.outbound import Answer
+from notifier.signed_links import webhook_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ logger = logging.getLogger(__name__)
 ANSWER_BYTES = 2048
 # Stands in for each endpoint's unsubscribe link in a payload encoded once a batch.
 UNSUBSCRIBE_MARKER = "UNSUBSCRIBE-URL-2b8e70"
+TOKEN_MARKER = "TOKEN-5c1d8f"
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -122,6 +124,7 @@ class WebhookChannel(Channel):
     def __init__(self) -> None:
         self._endpoints: dict[int, WebhookEndpoint] = {}
         self._payloads: dict[int, list[bytes]] = {}
+        self._unsubscribe_around: tuple[str, str] | None = None
         self._succeeded: set[int] = set()
 
     def fits(self, notice: Notice) -> bool:
@@ -147,6 +150,7 @@ class WebhookChannel(Channel):
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         self._endpoints = WebhookEndpoint.objects.in_bulk([int(d.target) for d in deliveries])
         self._payloads = {}
+        self._unsubscribe_around = None
 
     def body(self, notice: Notice, endpoint: WebhookEndpoint) -> bytes:
         """The notice's payload, built and encoded once a batch (some 17 queries), with this
@@ -156,8 +160,19 @@ class WebhookChannel(Channel):
             shared["meta"]["unsubscribe"] = UNSUBSCRIBE_MARKER
             encoded = json.dumps(shared, separators=(",", ":"), ensure_ascii=False).encode()
             self._payloads[notice.pk] = encoded.split(json.dumps(UNSUBSCRIBE_MARKER).encode())
-        link = json.dumps(unsubscribe_url(endpoint), ensure_ascii=False).encode()
+        link = json.dumps(self.unsubscribe_url(endpoint), ensure_ascii=False).encode()
         return link.join(self._payloads[notice.pk])
+
+    def unsubscribe_url(self, endpoint: WebhookEndpoint) -> str | None:
+        """webhook_payload.unsubscribe_url, with reverse() once a batch (it cost more than the
+        post): each endpoint's link is the same with its token in the middle."""
+        if endpoint.owner != WebhookEndpoint.Owner.SUBSCRIBER:
+            return None
+        if self._unsubscribe_around is None:
+            before, _, after = unsubscribe_url_around(TOKEN_MARKER).partition(TOKEN_MARKER)
+            self._unsubscribe_around = (before, after)
+        before, after = self._unsubscribe_around
+        return f"{before}{webhook_unsubscribe_token(endpoint.pk, endpoint.secret)}{after}"
 
     @contextmanager
     def session(self) -> Iterator[outbound.Client]:
@@ -185,12 +200,13 @@ class WebhookChannel(Channel):
             raise TransportError(
                 f"The endpoint is disabled: {endpoint.disabled_reason}", permanent=True
             )
-        endpoints = WebhookEndpoint.objects.filter(pk=endpoint.pk)
         try:
             reference = self.post(delivery, endpoint, session)
         except TransportError as error:
             self._succeeded.discard(endpoint.pk)
-            endpoints.update(last_failure_at=timezone.now(), last_failure=str(error)[:500])
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+                last_failure_at=timezone.now(), last_failure=str(error)[:500]
+            )
             # Counting failures is endpoint bookkeeping (notifier data, not domain rows). It is
             # done here because only the channel knows a 410 from a 404; the dispatcher still
             # alone decides retry or give up, by the same rule (base.gives_up).

@@ -69,7 +69,10 @@ Json = dict[str, Any]
 def unsubscribe_url(endpoint: WebhookEndpoint) -> str | None:
     if endpoint.owner != WebhookEndpoint.Owner.SUBSCRIBER:
         return None
-    token = webhook_unsubscribe_token(endpoint.pk, endpoint.secret)
+    return unsubscribe_url_around(webhook_unsubscribe_token(endpoint.pk, endpoint.secret))
+
+
+def unsubscribe_url_around(token: str) -> str:
     return absolute(reverse("webhook_unsubscribe", args=[token]))
 
 

@@ -207,3 +207,14 @@ def test_a_subscriber_endpoint_is_held_to_the_edge_rule_and_a_staff_one_is_not()
     assert refused.value.message_dict["url"] == [
         "192.168.1.10 is a private address; give a public address."
     ]
+
+
+def test_a_request_with_a_bytes_body_goes_out_in_one_write():
+    connection = outbound.OneSendConnection("hooks.example.com", 443)
+    written: list[bytes] = []
+    connection.send = written.append  # type: ignore[assignment]
+    connection.request("POST", "/x", body=b'{"a":1}', headers={"Content-Type": "application/json"})
+    assert len(written) == 1
+    head, _, body = written[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /x HTTP/1.1\r\n") and b"Content-Length: 7" in head
+    assert body == b'{"a":1}'
