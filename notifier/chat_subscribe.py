@@ -3,7 +3,8 @@
 Nothing is stored before the code is entered. The request (service, URL, components, the
 reader's own page when they came from it) travels signed in a hidden field with a keyed hash
 of the code, for CHAT_CODE_MAX_AGE seconds; each request allows GUESSES tries at its code,
-counted in the shared rate-limit store under the request's random nonce.
+counted in the shared rate-limit store under the request's random nonce, and one right
+answer: the nonce is then spent, so a hook removed later is not added back by the same code.
 """
 
 from __future__ import annotations
@@ -100,6 +101,12 @@ def guesses(nonce: str, clock: Clock = time.time) -> Decision:
     return limit.hit(nonce)
 
 
+def spend(nonce: str) -> bool:
+    """Mark the request answered; False when it already was (its code works once)."""
+    answered = RateLimit("chat-code-used", 1, settings.CHAT_CODE_MAX_AGE, store=configured_store())
+    return answered.hit(nonce).allowed
+
+
 class WrongCode(Exception):
     pass
 
@@ -112,6 +119,8 @@ def confirm(pending: PendingHook, code: str) -> ContactPoint:
         raise BadToken(f"That was {GUESSES} tries. Please start again for a new code.")
     if not hmac.compare_digest(code_hash(pending.nonce, code), pending.code_hash):
         raise WrongCode("That is not the code we posted. Copy the six digits from the message.")
+    if not spend(pending.nonce):
+        raise BadToken("This code has already been used. To add the hook again, start again.")
     subscriber = subscriber_for(pending.for_token) if pending.for_token else None
     existing = Component.objects.filter(pk__in=pending.component_ids).values_list("pk", flat=True)
     return add_contact(

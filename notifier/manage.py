@@ -135,3 +135,21 @@ def add_contact(
         left = Subscriber.objects.filter(pk=previous, email=None)
         left.exclude(pk__in=ContactPoint.objects.values("subscriber_id")).delete()
     return point
+
+
+@transaction.atomic
+def move_contact(point_id: int, address: str, details: dict[str, Any]) -> bool:
+    """Give a contact point a new address and details, keeping its reader and components.
+
+    False (nothing changed) when the point is gone or another contact holds the address.
+    """
+    point = ContactPoint.objects.select_for_update().filter(pk=point_id).first()
+    if point is None:
+        return False
+    taken = ContactPoint.objects.filter(channel=point.channel, address=address)
+    if taken.exclude(pk=point.pk).exists():
+        return False
+    point.address = address
+    point.details = details
+    point.save(update_fields=["address", "details"])
+    return True

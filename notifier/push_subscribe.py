@@ -19,7 +19,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from notifier import manage, subscriptions
 from notifier.channels.contact import forget, manage_url
@@ -114,6 +115,23 @@ class PushSubscribeForm(ComponentsForm, BrowserForm):
         ]
 
 
+class RenewForm(BrowserForm):
+    """A browser's new subscription, proven by the old endpoint and its old auth secret."""
+
+    p256dh = forms.CharField(max_length=128, error_messages=MISSING)
+    old_endpoint = forms.CharField(max_length=ENDPOINT_CHARS, error_messages=MISSING)
+    old_auth = forms.CharField(max_length=64, error_messages=MISSING)
+
+    def clean_p256dh(self) -> str:
+        return p256dh_key(self.cleaned_data["p256dh"])
+
+    def clean_old_endpoint(self) -> str:
+        return push_endpoint(self.cleaned_data["old_endpoint"])
+
+    def clean_old_auth(self) -> str:
+        return auth_secret(self.cleaned_data["old_auth"])
+
+
 def _page(
     request: HttpRequest,
     form: PushSubscribeForm,
@@ -189,6 +207,35 @@ def _stop(request: HttpRequest) -> HttpResponse:
         if hmac.compare_digest(known.encode(), form.cleaned_data["auth"].encode()):
             forget(point, "the reader stopped it in their browser")
     return render(request, "notifier/push_stopped.html", {"problems": []})
+
+
+RENEW_ANSWER = "If that was this site's subscription, it now uses the new one.\n"
+
+
+# The service worker posts here when the browser replaces its subscription; it has no form
+# token, and needs none: the old endpoint with its auth secret (known only to that browser)
+# is the proof, as for stopping.
+@csrf_exempt
+@require_POST
+def renew_push(request: HttpRequest) -> HttpResponse:
+    if not PushChannel().is_configured():
+        raise Http404("Push notifications are not offered here.")
+    form = RenewForm(request.POST)
+    if not form.is_valid():
+        problems = "\n".join(form.problems())
+        return HttpResponse(problems + "\n", status=400, content_type="text/plain")
+    decision = subscriptions.admit(client_address(request))
+    if not decision.allowed:
+        return _rate_limited(request, decision)
+    data = form.cleaned_data
+    point = ContactPoint.objects.filter(channel="push", address=data["old_endpoint"]).first()
+    if point is not None:
+        known = str((point.details or {}).get("auth", ""))
+        if hmac.compare_digest(known.encode(), data["old_auth"].encode()):
+            details = {"p256dh": data["p256dh"], "auth": data["auth"]}
+            manage.move_contact(point.pk, data["endpoint"], details)
+    # The same answer whatever the proof: it tells nobody which endpoints we know.
+    return HttpResponse(RENEW_ANSWER, content_type="text/plain")
 
 
 @functools.cache

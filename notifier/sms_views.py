@@ -158,6 +158,10 @@ def _check_code(request: HttpRequest) -> HttpResponse:
     if not codes.matches(wish, form.cleaned_data["code"]):
         form.add_error("code", "That code is not the one we sent. Check the SMS and try again.")
         return _code_page(request, form, wish, status=400)
+    if codes.withdrawn(wish):
+        return _problem(request, codes.WITHDRAWN)
+    if not codes.spend(wish):
+        return _problem(request, codes.ALREADY_USED)
     try:
         reader = _reader(wish.manage)
     except BadToken as error:
@@ -181,6 +185,7 @@ def heard(sender: str, body: str) -> bool:
         number = e164(sender)
     except BadNumber:
         return False
+    codes.withdraw(number)
     point = ContactPoint.objects.filter(channel="sms", address=number).first()
     if point is None:
         return False

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sms/inbound/twilio/", sms_views.twilio_inbound, name="sms_inbound_twilio"),
     path("sms/inbound/46elks/<str:secret>/", sms_views.elks_inbound, name="sms_inbound_46elks"),
     path("subscribe/push/", push_subscribe.subscribe_push, name="subscribe_push"),
+    path("subscribe/push/renew/", push_subscribe.renew_push, name="renew_push"),
     path("push-worker.js", push_subscribe.push_worker, name="push_worker"),
     path("subscription/<str:token>/", views.manage_subscription, name="manage_subscription"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),

@@ -3,7 +3,9 @@
 Nothing is stored until the code is right: the number, the chosen services, an HMAC of the
 code (keyed by SECRET_KEY, so the page's copy does not give the code away) and when it was
 sent travel signed in a hidden field, valid for CODE_MAX_AGE. Each request allows MAX_TRIES
-tries at its code, counted by the shared rate limit under the request's random nonce.
+tries at its code, counted by the shared rate limit under the request's random nonce, and one
+right answer: the nonce is then spent. A STOP from the number withdraws the requests made
+before it, as unsubscribing withdraws email confirmation links (notifier.models.Unsubscribed).
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from notifier.models import Unsubscribed
 from notifier.ratelimit import Decision, RateLimit, configured_store
-from notifier.signed_links import BadToken
+from notifier.signed_links import BadToken, address_key
 
 CODE_SALT = "notifier.sms.code"
 CODE_MAX_AGE = 15 * 60
@@ -26,6 +32,14 @@ MAX_TRIES = 5
 # Codes one number may be sent in an hour, whoever asks: nobody's phone is to be flooded.
 CODES_PER_NUMBER = 3
 NUMBER_WINDOW = 3600
+
+ALREADY_USED = (
+    "This code has already been used. To subscribe this number again, ask for a new code."
+)
+WITHDRAWN = (
+    "This number replied STOP after this code was sent, so the code no longer subscribes it. "
+    "To subscribe again, ask for a new code."
+)
 
 
 @dataclass(frozen=True)
@@ -100,3 +114,25 @@ def admit_number(number: str) -> Decision:
     """Count a code sent to this number, if the number may be sent another now."""
     limit = RateLimit("sms-number", CODES_PER_NUMBER, NUMBER_WINDOW, store=configured_store())
     return limit.hit(number)
+
+
+def spend(request: PendingNumber) -> bool:
+    """Mark the request answered; False when it already was (its code works once)."""
+    answered = RateLimit("sms-code-used", 1, CODE_MAX_AGE, store=configured_store())
+    return answered.hit(request.nonce).allowed
+
+
+def withdrawn(request: PendingNumber) -> bool:
+    """Whether the number replied STOP after this request's code was sent."""
+    made = datetime.fromtimestamp(request.issued_at, UTC)
+    return Unsubscribed.objects.filter(key=address_key(request.number), at__gte=made).exists()
+
+
+def withdraw(number: str) -> None:
+    """Withdraw the number's pending requests: a STOP outranks a code sent before it."""
+    now = timezone.now()
+    with transaction.atomic():
+        Unsubscribed.objects.update_or_create(key=address_key(number), defaults={"at": now})
+        # Older records outlived every request (and email link) they could withdraw.
+        live = max(CODE_MAX_AGE, settings.SUBSCRIBE_CONFIRM_MAX_AGE)
+        Unsubscribed.objects.filter(at__lt=now - timedelta(seconds=live)).delete()

@@ -164,3 +164,29 @@ def test_upcoming_maintenance_is_above_the_fold_right_under_the_banner(
     assert levels[0] == 1
     assert all(later <= earlier + 1 for earlier, later in pairwise(levels)), levels
     page.screenshot(path=artifacts / "status-upcoming.png", full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("width", "heading", "bars"),
+    [
+        (1280, "The last 90 days", 90),
+        (600, "The last 90 days (bars: the last 60)", 60),
+        (NARROW, "The last 90 days (bars: the last 30)", 30),
+    ],
+)
+def test_the_component_pages_heading_says_how_many_bars_each_width_shows(
+    page: Page, width: int, heading: str, bars: int
+) -> None:
+    imap = Component.objects.get(name="IMAP")
+    page.set_viewport_size({"width": width, "height": 844})
+
+    page.goto(f"/components/{imap.pk}/")
+
+    title = page.locator("#last-90-days")
+    expect(title).to_have_text(heading, use_inner_text=True)  # as drawn: no hidden spans
+    # A screen reader hears the span the text below covers, whatever the width.
+    expect(title).to_have_accessible_name("The last 90 days")
+    shown = page.locator(".component-page .bars > *").evaluate_all(
+        "bars => bars.filter(bar => getComputedStyle(bar).display !== 'none').length"
+    )
+    assert shown == bars

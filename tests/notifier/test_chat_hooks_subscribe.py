@@ -113,6 +113,20 @@ def test_five_tries_then_even_the_right_code_is_refused(client: Client, hook_ser
     assert not ContactPoint.objects.exists()
 
 
+def test_a_used_code_does_not_add_the_hook_again_after_it_was_removed(
+    client: Client, hook_server: HookServer
+):
+    asked = ask(client, hook_server)
+    entry = {"pending": pending_in(asked.content), "code": code_in(hook_server.received[0].body)}
+    assert client.post(PAGE, entry).status_code == 200
+    ContactPoint.objects.all().delete()
+
+    again = client.post(PAGE, entry)
+
+    assert again.status_code == 400 and b"already been used" in again.content
+    assert not ContactPoint.objects.exists()
+
+
 def test_a_changed_or_expired_request_is_a_clear_400(client, hook_server, settings):
     asked = ask(client, hook_server)
     code = code_in(hook_server.received[0].body)

@@ -15,6 +15,7 @@ from notifier.manage import add_contact
 from notifier.models import ContactPoint, Subscriber
 from notifier.signed_links import manage_token
 from notifier.sms.codes import CODE_MAX_AGE
+from notifier.sms_views import heard
 from tests.factories import make_component
 from tests.notifier.sms_provider import (
     TWILIO_FROM,
@@ -199,6 +200,42 @@ def test_confirming_a_known_number_again_keeps_one_contact(client: Client, twili
     done = enter(client, pending_of(ask(client, NUMBER)), code_sent(twilio))
     assert done.status_code == 200
     assert ContactPoint.objects.count() == 1 and Subscriber.objects.count() == 1
+
+
+def test_a_right_code_subscribes_once_and_is_then_refused(client: Client, twilio: Provider):
+    pending, code = pending_of(ask(client, NUMBER)), code_sent(twilio)
+    assert enter(client, pending, code).status_code == 200
+    ContactPoint.objects.all().delete()
+
+    again = enter(client, pending, code)
+
+    assert again.status_code == 400
+    assert b"This code has already been used" in again.content
+    assert not ContactPoint.objects.exists()
+
+
+def test_a_stop_withdraws_a_code_sent_before_it(client: Client, twilio: Provider):
+    pending, code = pending_of(ask(client, NUMBER)), code_sent(twilio)
+    assert enter(client, pending, code).status_code == 200
+
+    assert heard(NUMBER, "STOP")
+    assert not ContactPoint.objects.exists()
+    again = enter(client, pending, code)
+
+    assert again.status_code == 400
+    assert b"This number replied STOP after this code was sent" in again.content
+    assert not ContactPoint.objects.exists()
+
+
+def test_a_stop_withdraws_an_unanswered_code_too(client: Client, twilio: Provider):
+    pending, code = pending_of(ask(client, NUMBER)), code_sent(twilio)
+    assert not heard(NUMBER, "Stop.")  # nothing to forget yet, but the request goes
+
+    refused = enter(client, pending, code)
+
+    assert refused.status_code == 400
+    assert b"replied STOP" in refused.content
+    assert not ContactPoint.objects.exists()
 
 
 def test_the_email_page_offers_sms_only_while_a_provider_is_set(
