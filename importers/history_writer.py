@@ -60,8 +60,11 @@ class ImportReport:
         if self.say is not None and text:
             self.say(f"{kind} {outcome}: {text}")
 
-    def skip(self, reason: str) -> None:
+    def skip(self, reason: str, text: str = "") -> None:
+        """Count an item left out; `text` names it (and says why) in the dry run's plan."""
         self.skipped[reason] += 1
+        if self.say is not None and text:
+            self.say(f"skipped: {text}")
 
     def summary(self) -> list[str]:
         kinds = dict.fromkeys(kind for kind, _ in self.counts)

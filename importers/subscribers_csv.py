@@ -1,10 +1,11 @@
 """Statuspage's subscriber CSV, read row by row (a list of any length stays flat in memory).
 
 Two forms are read. Statuspage's import template has no header; its first column says the
-kind: `email,ADDRESS[,skip confirmation][,components...]`, `sms,PHONE,COUNTRY`,
+kind: `email,ADDRESS[,skip confirmation][,components...]`, `sms,PHONE,COUNTRY[,components...]`,
 `webhook,URL,CONTACT EMAIL`. An export with a header row names its columns: the kind
-(`Type` or `Mode`), `Email`, `Phone`, `Endpoint` (or `URL`), the consent time (`Confirmed At`,
-`Subscribed At` or `Created At`) and `Components` (names, separated by `;` or `|`).
+(`Type` or `Mode`), `Email`, `Phone` and its `Country` (Statuspage's phone_number and
+phone_country), `Endpoint` (or `URL`), the consent time (`Confirmed At`, `Subscribed At` or
+`Created At`) and `Components` (names, separated by `;` or `|`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ KINDS = ("email", "sms", "webhook", "slack", "teams")
 COLUMNS = {
     "kind": ("type", "mode", "subscription type", "subscriber type"),
     "email": ("email", "email address"),
-    "phone": ("phone", "phone number"),
+    "phone": ("phone", "phone number", "phone_number"),
+    "country": ("country", "phone country", "phone_country"),
     "endpoint": ("endpoint", "url", "webhook", "webhook url"),
     "consent": ("confirmed at", "subscribed at", "created at", "created_at", "confirmed_at"),
     "components": ("components", "component names", "subscribed components"),
@@ -63,8 +65,9 @@ def _template_row(row: list[str], where: str) -> SubscriberItem:
         raise SourceError(where, f"unknown subscriber kind {cells[0]!r} (expected {KINDS})")
     if kind == "webhook":
         return SubscriberItem(where, kind, cells[1], contact_email=cells[2])
-    names = [c for c in cells[3:] if c] if kind == "email" else []
-    return SubscriberItem(where, kind, cells[1], component_names=names)
+    names = [c for c in cells[3:] if c] if kind in ("email", "sms") else []
+    country = cells[2] if kind == "sms" else ""
+    return SubscriberItem(where, kind, cells[1], country=country, component_names=names)
 
 
 def _columns(head: list[str], file_name: str) -> list[str]:
@@ -96,6 +99,7 @@ def _named_row(cells: dict[str, str], where: str, zone: ZoneInfo | None) -> Subs
         kind=kind,
         address=cells.get(address, ""),
         contact_email=cells.get("email", "") if kind == "webhook" else "",
+        country=cells.get("country", "") if kind == "sms" else "",
         consented_at=optional_time(cells.get("consent"), zone, where),
         component_names=[n for n in names if n],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -111,8 +112,12 @@ def add_contact(
     component_ids: Sequence[int],
     details: dict[str, Any] | None = None,
     subscriber: Subscriber | None = None,
+    confirmed_at: datetime | None = None,
 ) -> ContactPoint:
     """Record a confirmed contact point; every channel's subscribe flow ends here.
+
+    `confirmed_at`: when the reader confirmed it, if not now (an import keeping the consent a
+    source recorded).
 
     With `subscriber` (a reader adding a channel from their own page) the contact joins them
     and `component_ids` is ignored: the page sets those. Without, a contact already known on
@@ -128,7 +133,7 @@ def add_contact(
     previous = point.subscriber_id
     point.subscriber = subscriber
     point.details = details if details is not None else point.details
-    point.confirmed_at = timezone.now()
+    point.confirmed_at = confirmed_at or timezone.now()
     point.save()
     if previous and previous != subscriber.pk:
         # The contact moved to another reader; the one it left may now reach nobody.

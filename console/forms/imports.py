@@ -106,7 +106,10 @@ class HistoryUploadForm(forms.Form):
         help_text="Needed when the source writes times without a zone (Cachet), e.g. Europe/Oslo.",
     )
     keep_consent = forms.BooleanField(
-        label="Keep the consent time the source records (no confirmation mail for those)",
+        label=(
+            "Keep the consent time the source records (no confirmation mail for those; "
+            "SMS numbers come in only with it)"
+        ),
         required=False,
     )
 

@@ -49,7 +49,8 @@ def test_a_statuspage_upload_is_previewed_exactly_then_applied(
     # Nothing written yet, and the preview is the dry run's report, item by item.
     assert not Incident.objects.exists() and not Component.objects.exists()
     assert "subscriber: 3 asked to confirm" in page
-    assert "skipped: 2 sms subscribers (no sms channel here yet)" in page
+    assert "skipped: 3 sms subscribers, as a number cannot be asked to confirm again" in page
+    assert "skipped: 2 sms subscribers whose number is not a mobile number we can text" in page
     assert "component created: Git Operations" in page
     [folder] = kept(upload_dir)
     assert oct(folder.stat().st_mode & 0o777) == "0o700"

@@ -1,4 +1,9 @@
-"""Subscribers from Statuspage's CSV: asked to confirm again, kept only with proof of consent."""
+"""Subscribers from Statuspage's CSV: asked to confirm again, kept only with proof of consent.
+
+The example export holds, besides emails and a webhook, five SMS subscribers: two valid
+Norwegian mobiles with a consent time (one written with its country code, one as dialled in
+Norway), a US number with none, a Norwegian landline and a number too short to exist.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from django.core import mail
 
 from importers.history_items import SourceError
 from importers.imports import import_statuspage
-from notifier.models import Subscriber, WebhookEndpoint
+from importers.subscriber_writer import NO_CONSENT_TIME, NOT_A_MOBILE, NOT_ASKED
+from notifier.models import ContactPoint, Subscriber, WebhookEndpoint
 from tests.importers.conftest import EXAMPLE
 
 pytestmark = pytest.mark.django_db
@@ -32,13 +38,28 @@ def test_imported_addresses_are_asked_to_confirm_and_not_stored(
     assert report.counts[("subscriber", "asked to confirm")] == 3
 
 
-def test_sms_subscribers_are_counted_as_skipped_and_webhooks_kept(
+def test_without_keep_consent_no_number_is_stored_and_each_skip_says_why(
     django_capture_on_commit_callbacks, eager_celery
 ):
+    lines: list[str] = []
     with django_capture_on_commit_callbacks(execute=True):
-        report = import_statuspage([EXAMPLE], subscribers_csv=CSV)
-    assert report.skipped["sms subscribers (no sms channel here yet)"] == 2
-    assert "skipped: 2 sms subscribers (no sms channel here yet)" in report.summary()
+        report = import_statuspage([EXAMPLE], subscribers_csv=CSV, say=lines.append)
+    assert not ContactPoint.objects.exists()
+    assert report.skipped[NOT_ASKED] == 3
+    assert report.skipped[NOT_A_MOBILE] == 2
+    assert f"skipped: 3 {NOT_ASKED}" in report.summary()
+    # Each skipped number is named with its line and, when it cannot take SMS, why.
+    assert "skipped: subscribers.csv, line 4: +4791234567" in lines
+    assert (
+        "skipped: subscribers.csv, line 7: '22334455': "
+        "That is not a mobile number: SMS can only reach mobile phones."
+    ) in lines
+    assert any(line.startswith("skipped: subscribers.csv, line 8: '12345': ") for line in lines)
+
+
+def test_webhooks_are_kept(django_capture_on_commit_callbacks, eager_celery):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_statuspage([EXAMPLE], subscribers_csv=CSV)
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.url == "https://hooks.example.org/status"
     assert endpoint.owner == WebhookEndpoint.Owner.SUBSCRIBER
@@ -54,16 +75,62 @@ def test_keep_consent_stores_those_with_a_consent_time(
     ola = Subscriber.objects.get(email="ola@example.no")
     assert ola.confirmed_at == datetime(2021, 3, 4, 10, 15, tzinfo=UTC)
     assert sorted(c.name for c in ola.components.all()) == ["Git Operations", "Pages"]
-    assert Subscriber.objects.count() == 2
+    assert Subscriber.objects.exclude(email=None).count() == 2
     # nils has no consent time: asked like everyone else.
+    assert [m.to[0] for m in mail.outbox] == ["nils@example.no"]
+
+
+def test_keep_consent_makes_valid_numbers_sms_contacts_confirmed_then(
+    django_capture_on_commit_callbacks, eager_celery
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_statuspage([EXAMPLE], subscribers_csv=CSV, keep_consent=True)
+    points = {p.address: p for p in ContactPoint.objects.filter(channel="sms")}
+    assert sorted(points) == ["+4791234567", "+4799876543"]
+    first, second = points["+4791234567"], points["+4799876543"]
+    assert first.confirmed_at == datetime(2022, 1, 5, 12, 0, tzinfo=UTC)
+    assert second.confirmed_at == datetime(2022, 2, 5, 12, 0, tzinfo=UTC)
+    # Each number is a reader of its own, with the components chosen at the source.
+    assert first.subscriber.email is None and first.subscriber != second.subscriber
+    assert [c.name for c in first.subscriber.components.all()] == ["Pages"]
+    assert not second.subscriber.components.exists()  # none chosen: every component
+    assert report.counts[("sms subscriber", "kept with their consent")] == 2
+    assert report.skipped[NO_CONSENT_TIME] == 1  # the US number
+    assert report.skipped[NOT_A_MOBILE] == 2
+    assert NOT_ASKED not in report.skipped
+    # Nothing was texted or mailed to the numbers: only nils, who has no consent time.
     assert [m.to[0] for m in mail.outbox] == ["nils@example.no"]
 
 
 def test_a_second_import_adds_no_subscriber_twice(django_capture_on_commit_callbacks, eager_celery):
     import_statuspage([EXAMPLE], subscribers_csv=CSV, keep_consent=True)
     report = import_statuspage([EXAMPLE], subscribers_csv=CSV, keep_consent=True)
-    assert Subscriber.objects.count() == 2 and WebhookEndpoint.objects.count() == 1
+    assert Subscriber.objects.count() == 4 and WebhookEndpoint.objects.count() == 1
+    assert ContactPoint.objects.count() == 2
     assert report.counts[("subscriber", "already here")] == 2
+    assert report.counts[("sms subscriber", "already here")] == 2
+    assert ("sms subscriber", "kept with their consent") not in report.counts
+
+
+def test_a_number_already_subscribed_here_keeps_its_reader_and_choice(
+    django_capture_on_commit_callbacks, eager_celery
+):
+    reader = Subscriber.objects.create(email="own@example.no")
+    ContactPoint.objects.create(subscriber=reader, channel="sms", address="+4791234567")
+    import_statuspage([EXAMPLE], subscribers_csv=CSV, keep_consent=True)
+    point = ContactPoint.objects.get(address="+4791234567")
+    assert point.subscriber == reader and not reader.components.exists()
+    assert ContactPoint.objects.count() == 2
+
+
+def test_an_import_without_keep_consent_after_one_with_it_finds_the_numbers_here(
+    django_capture_on_commit_callbacks, eager_celery
+):
+    import_statuspage([EXAMPLE], subscribers_csv=CSV, keep_consent=True)
+    report = import_statuspage([EXAMPLE], subscribers_csv=CSV)
+    assert report.counts[("sms subscriber", "already here")] == 2
+    assert report.skipped[NOT_ASKED] == 1  # only the US number, never kept
+    assert ContactPoint.objects.count() == 2
 
 
 def test_the_import_template_form_is_read_too(tmp_path: Path, eager_celery):
@@ -74,7 +141,16 @@ def test_the_import_template_form_is_read_too(tmp_path: Path, eager_celery):
     report = import_statuspage([EXAMPLE], subscribers_csv=template)
     assert report.counts[("subscriber", "asked to confirm")] == 1
     assert report.counts[("webhook", "created")] == 1
-    assert report.skipped["sms subscribers (no sms channel here yet)"] == 1
+    assert report.skipped[NOT_ASKED] == 1
+
+
+def test_the_import_template_gives_an_sms_number_its_country_and_components(tmp_path: Path):
+    template = tmp_path / "template.csv"
+    template.write_text("sms,070-123 45 67,SE,Pages\nsms,(650) 555-1234,US\n")
+    # The template records no consent time: with --keep-consent too, nothing is assumed.
+    report = import_statuspage([EXAMPLE], subscribers_csv=template, keep_consent=True)
+    assert report.skipped[NO_CONSENT_TIME] == 2
+    assert not ContactPoint.objects.exists()
 
 
 def test_a_bad_address_is_refused_with_its_line(tmp_path: Path):
