@@ -66,7 +66,7 @@ class FakeHandler(BaseHTTPRequestHandler):
     """A request handler that reads whole bodies, answers in one go, and logs nothing."""
 
     def body(self) -> bytes:
-        return self.rfile.read(int(self.headers["Content-Length"]))
+        return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
     def reply(self, status: int, body: bytes = b"", headers: Mapping[str, str] = {}) -> None:
         self.send_response(status)
