@@ -1,4 +1,4 @@
-"""What a notice says, rendered once and shared by email, X, Mastodon and webhooks."""
+"""What a notice says, rendered once and shared by email, X, Mastodon, webhooks and chats."""
 
 from __future__ import annotations
 
@@ -41,6 +41,33 @@ class NoticeText:
     components: tuple[str, ...]
     next_update: str = ""  # "Next update by 01:15 CET" when the update promises one
     elsewhere: str = ""  # a reminder's start in the extra zones: "22:00 UTC / 17:00 EST"
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A fact a chat message shows below the update, as a label and value or as a line."""
+
+    label: str  # "Next update"
+    value: str  # "01:15 CET"
+    line: str  # "Next update by 01:15 CET."
+
+
+def notice_details(notice: Notice, text: NoticeText) -> tuple[Detail, ...]:
+    """The promised next update, the window of maintenance not yet completed (in the site
+    zone and each extra zone), and the services affected: those of them the notice has."""
+    details = []
+    if text.next_update:
+        promised = text.next_update.removeprefix("Next update by ")
+        details.append(Detail("Next update", promised, f"{text.next_update}."))
+    work = notice.maintenance
+    if work and notice.kind != NoticeKind.MAINTENANCE_COMPLETED:
+        main, others = timefmt.window_everywhere(work.scheduled_start, work.scheduled_end)
+        window = " / ".join([main, *(other.text for other in others)])
+        details.append(Detail("Window", window, f"Window: {window}"))
+    if text.components:
+        affected = ", ".join(text.components)
+        details.append(Detail("Affects", affected, f"Affects: {affected}"))
+    return tuple(details)
 
 
 def site_domain() -> str:

@@ -33,7 +33,7 @@ from notifier import outbound
 from notifier.channels.base import TransportError, insert_deliveries
 from notifier.channels.contact import ContactPointChannel, forget
 from notifier.models import ContactPoint, Delivery, Notice, NoticeKind
-from notifier.notice_text import notice_text
+from notifier.notice_text import notice_details, notice_text
 from notifier.outbound import Answer
 from notifier.signed_links import manage_token
 
@@ -43,6 +43,8 @@ ANSWER_SHOWN = 200
 # Stands in for each reader's own link in a message encoded once; URL and JSON safe.
 OWN_PAGE_MARKER = "https://own-page.invalid/7d41c9"
 TOKEN_MARKER = "TOKEN-3e9a51"
+# A chat message's facts lead with what is affected.
+FACT_ORDER = ("Affects", "Next update", "Window")
 
 
 @dataclass(frozen=True)
@@ -83,16 +85,8 @@ def code_text(code: str) -> str:
 
 def chat_words(notice: Notice) -> ChatWords:
     text = notice_text(notice)
-    facts: list[tuple[str, str]] = []
-    if text.components:
-        facts.append(("Affects", ", ".join(text.components)))
-    if text.next_update:
-        facts.append(("Next update", text.next_update.removeprefix("Next update by ")))
-    work = notice.maintenance
-    if work and notice.kind != NoticeKind.MAINTENANCE_COMPLETED:
-        main, others = timefmt.window_everywhere(work.scheduled_start, work.scheduled_end)
-        facts.append(("Window", " / ".join([main, *(other.text for other in others)])))
-    kind = "the post" if notice.post_id else "the maintenance" if work else "the incident"
+    details = sorted(notice_details(notice, text), key=lambda d: FACT_ORDER.index(d.label))
+    kind = "post" if notice.post_id else "maintenance" if notice.maintenance_id else "incident"
     return ChatWords(
         headline=text.headline,
         title=text.title,
@@ -101,9 +95,9 @@ def chat_words(notice: Notice) -> ChatWords:
         url=text.url,
         posted_at=text.posted_at,
         stamp=timefmt.stamp(text.posted_at),
-        facts=tuple(facts),
+        facts=tuple((detail.label, detail.value) for detail in details),
         tone=tone(notice),
-        link_label=f"View {kind}",
+        link_label=f"View the {kind}",
     )
 
 

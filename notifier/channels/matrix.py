@@ -26,8 +26,8 @@ from incidents import timefmt
 from incidents.markup import plain_paragraphs, render_markdown
 from notifier.channels.base import Channel, TransportError
 from notifier.channels.social import wait_for_unsent
-from notifier.models import Delivery, DeliveryState, Notice, NoticeKind
-from notifier.notice_text import notice_text
+from notifier.models import Delivery, DeliveryState, Notice
+from notifier.notice_text import notice_details, notice_text
 
 if TYPE_CHECKING:
     import requests
@@ -86,16 +86,7 @@ def sanitised(markup: str) -> str:
 def message(notice: Notice) -> Message:
     """Status, title, the time with its zone, the update, what it affects, and the link."""
     text = notice_text(notice)
-    tail = []
-    if text.next_update:
-        tail.append(f"{text.next_update}.")
-    work = notice.maintenance
-    if work and notice.kind != NoticeKind.MAINTENANCE_COMPLETED:
-        main, others = timefmt.window_everywhere(work.scheduled_start, work.scheduled_end)
-        tail.append(f"Window: {' / '.join([main, *(other.text for other in others)])}")
-    if text.components:
-        tail.append(f"Affects: {', '.join(text.components)}")
-    tail.append(text.url)
+    tail = [*(detail.line for detail in notice_details(notice, text)), text.url]
     return Message(
         head=f"{text.headline} ({timefmt.stamp(text.posted_at)})",
         body=text.body.strip(),

@@ -22,8 +22,8 @@ from incidents import timefmt
 from notifier.channels.base import TransportError
 from notifier.channels.contact import ContactPointChannel, forget, manage_url
 from notifier.channels.social import wait_for_unsent
-from notifier.models import ContactPoint, Delivery, DeliveryState, Notice, NoticeKind
-from notifier.notice_text import notice_text
+from notifier.models import ContactPoint, Delivery, DeliveryState, Notice
+from notifier.notice_text import notice_details, notice_text
 
 if TYPE_CHECKING:
     import requests
@@ -87,19 +87,10 @@ class Message:
 def message(notice: Notice) -> Message:
     """Status, title and time with its zone; the update, cut to fit; what it affects; links."""
     text = notice_text(notice)
-    tail = []
-    if text.next_update:
-        tail.append(f"{text.next_update}.")
-    work = notice.maintenance
-    if work and notice.kind != NoticeKind.MAINTENANCE_COMPLETED:
-        main, others = timefmt.window_everywhere(work.scheduled_start, work.scheduled_end)
-        tail.append(f"Window: {' / '.join([main, *(other.text for other in others)])}")
-    if text.components:
-        tail.append(cut(f"Affects: {', '.join(text.components)}", LINE_LIMIT))
     words = Message(
         head=cut(f"{text.headline} ({timefmt.stamp(text.posted_at)})", LINE_LIMIT),
         body=text.body.strip(),
-        tail=tuple(tail),
+        tail=tuple(cut(detail.line, LINE_LIMIT) for detail in notice_details(notice, text)),
         url=text.url,
     )
     room = TEXT_LIMIT - utf16_length(words.plain(body="")) - 2  # the break before the body

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,6 +15,7 @@ from console.alerts import alert_overdue_updates
 from console.roles import Role, assign_role
 from incidents.models import IncidentUpdate
 from tests.factories import open_incident, oslo
+from tests.notifier.loopback import FakeHandler, serving
 from tests.servers.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db
@@ -36,28 +35,14 @@ class Listener:
 def listener() -> Iterator[Listener]:
     state = Listener()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(FakeHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append((self.path, dict(self.headers), body))
-            self.send_response(state.answers.pop(0) if state.answers else 204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            state.requests.append((self.path, dict(self.headers), self.body()))
+            self.reply(state.answers.pop(0) if state.answers else 204)
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/alerts/on-call"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        state.url = f"http://127.0.0.1:{port}/alerts/on-call"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

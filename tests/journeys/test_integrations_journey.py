@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import queue
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from tests.journeys.conftest import create_staff, sign_in
 from tests.journeys.product import Product
+from tests.notifier.loopback import FakeHandler, serving
 from tests.notifier.test_webhook_readme import code_block
 
 pytestmark = pytest.mark.browser
@@ -41,23 +40,13 @@ def receiver() -> Iterator[tuple[str, queue.Queue[Received]]]:
     """A webhook receiver on loopback that answers 200 and hands over what it got."""
     got: queue.Queue[Received] = queue.Queue()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(FakeHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            got.put(Received(dict(self.headers.items()), body))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            got.put(Received(dict(self.headers.items()), self.body()))
+            self.reply(200)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/statuspage-hook", got
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as port:
+        yield f"http://127.0.0.1:{port}/statuspage-hook", got
 
 
 def readme_verify_webhook() -> Any:

@@ -12,18 +12,13 @@ address, which OUTBOUND_ALLOW_LOOPBACK lets stand for a public one.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import os
 import secrets
-import socket
-import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import http_ece
@@ -33,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from notifier import outbound
+from tests.notifier.loopback import Fake, FakeHandler, reach_by_names, server_tls, serving
 from tests.servers.certificates import TestCertificates
 
 NAME = "push.example.test"
@@ -118,11 +113,10 @@ def verified_claims(authorization: str, origin: str) -> tuple[dict[str, Any], st
 
 
 @dataclass
-class PushService:
+class PushService(Fake[Push]):
     name: str = NAME
     port: int = 0
     browsers: dict[str, Browser] = field(default_factory=dict)  # by path
-    received: list[Push] = field(default_factory=list)
     # Planned answers per path, used up in order: (status, headers); then 201.
     answers: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
 
@@ -164,61 +158,32 @@ def running_push_service(certs: TestCertificates, name: str = NAME) -> Iterator[
     """The fake on a free loopback port, its certificate for `name` (and PRIVATE_NAME) signed
     by `certs`' authority, until the block ends (journeys keep one per run, as `localhost`)."""
     state = PushService(name=name)
-    certificate, key = certs.leaf(f"push-{name}", names=f"DNS:{name},DNS:{PRIVATE_NAME}")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate, key)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(FakeHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            push = Push(self.path, dict(self.headers.items()), body)
-            planned = state.answers.get(self.path) or []
-            if planned:
-                status, headers = planned.pop(0)
-            else:
-                state.read(push)
-                status, headers = (400, {}) if push.problem else (201, {})
-                headers = {**headers, "Location": f"{state.origin}/m/{len(state.received) + 1}"}
-            state.received.append(push)
-            answer = push.problem.encode()
-            self.send_response(status)
-            for name, value in {**headers, "Content-Length": str(len(answer))}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(answer)
+            push = Push(self.path, dict(self.headers.items()), self.body())
+            with state.changing():
+                planned = state.answers.get(self.path) or []
+                if planned:
+                    status, headers = planned.pop(0)
+                else:
+                    state.read(push)
+                    status = 400 if push.problem else 201
+                    headers = {"Location": f"{state.origin}/m/{len(state.received) + 1}"}
+                state.received.append(push)
+            self.reply(status, push.problem.encode(), headers)
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-
-    try:
+    tls = server_tls(certs, f"push-{name}", [name, PRIVATE_NAME])
+    with serving(Handler, tls=tls) as port:
+        state.port = port
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
 def push_service(settings, monkeypatch, push_certs: TestCertificates) -> Iterator[PushService]:
     with running_push_service(push_certs) as state:
-        settings.OUTBOUND_ALLOW_LOOPBACK = True
-        trusting = ssl.create_default_context(cafile=str(push_certs.ca))
-        monkeypatch.setattr(outbound, "tls_context", lambda: trusting)
-        answers = {NAME: "127.0.0.1", PRIVATE_NAME: "10.0.0.7"}
-
-        def resolve(host: str, port: int) -> list[outbound.Address]:
-            if host not in answers:
-                raise socket.gaierror(socket.EAI_NONAME, f"{host} is not a name of this test")
-            return [ipaddress.ip_address(answers[host])]
-
-        monkeypatch.setattr(outbound, "resolve", resolve)
+        dns = {NAME: "127.0.0.1", PRIVATE_NAME: "10.0.0.7"}
+        reach_by_names(settings, monkeypatch, push_certs, dns)
         yield state

@@ -3,8 +3,8 @@
 One server answers both: POST /2010-04-01/Accounts/<sid>/Messages.json as Twilio does (201
 and the message's JSON, or a JSON error) and POST /a1/sms as 46elks does (200 and JSON, or a
 line of text). Every request is recorded as it came over the wire. `answers` are given first,
-in order: (status, body bytes, headers) to answer instead of sending, or HANG to keep the
-client waiting until `release` is set.
+in order: (status, body bytes, headers) to answer instead of sending, or HANG
+(tests/notifier/loopback.py) to keep the client waiting until `release` is set.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+
+from tests.notifier import loopback
+from tests.notifier.loopback import Fake, FakeHandler, serving
 
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
 TWILIO_TOKEN = "twilio-auth-token-secret"
@@ -29,17 +30,11 @@ ELKS_USER = "u0123456789abcdef"
 ELKS_PASSWORD = "elks-password-secret"
 ELKS_FROM = "RunboxStat"
 INBOUND_SECRET = "inbound-secret-7d1f"
-HANG = "hang"
 TWILIO_SEND = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
 
 
 @dataclass(frozen=True)
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
+class Received(loopback.Received):
     @property
     def form(self) -> dict[str, list[str]]:
         return parse_qs(self.body.decode(), keep_blank_values=True, strict_parsing=True)
@@ -58,13 +53,11 @@ def twilio_error(status: int, code: int, message: str) -> tuple[int, bytes, dict
 
 
 @dataclass
-class Provider:
+class Provider(Fake[Received]):
     url: str = ""
-    received: list[Received] = field(default_factory=list)
     answers: list[Any] = field(default_factory=list)
     # What reached phones: (to, text), one per message accepted.
     delivered: list[tuple[str, str]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
 
     def texts_to(self, number: str) -> list[str]:
         return [text for to, text in self.delivered if to == number]
@@ -80,32 +73,16 @@ def provider() -> Iterator[Provider]:
 def running_provider() -> Iterator[Provider]:
     """The fake on a free loopback port until the block ends (journeys keep one per run)."""
     state = Provider()
-    lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(FakeHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received = Received("POST", self.path, dict(self.headers), body)
-            with lock:
-                state.received.append(received)
-                planned = state.answers.pop(0) if state.answers else None
-            if planned == HANG:
-                state.release.wait(timeout=30)
-                self.close_connection = True
-                return
-            if planned is not None:
-                self.answer(*planned)
-                return
-            with lock:
-                self.answer(*self.accept(received))
+            request = Received("POST", self.path, dict(self.headers), self.body())
+            planned = state.answers
+
+            def answer() -> None:
+                self.reply(*(planned.pop(0) if planned else self.accept(request)))
+
+            self.answer_in_turn(state, request, planned, answer)
 
         def accept(self, received: Received) -> tuple[int, bytes, dict[str, str]]:
             form = {name: values[0] for name, values in received.form.items()}
@@ -124,21 +101,9 @@ def running_provider() -> Iterator[Provider]:
                 return 200, json.dumps(document).encode(), json_type
             return 404, b"Not found", {}
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Handler, release=state.release) as port:
+        state.url = f"http://127.0.0.1:{port}"
         yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

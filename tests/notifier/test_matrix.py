@@ -14,7 +14,8 @@ from notifier.channels.matrix import CONTENT_BYTES
 from notifier.models import Delivery, DeliveryState, Notice
 from notifier.registry import channel_named
 from tests.factories import make_component, oslo, schedule_maintenance, utc
-from tests.notifier.matrix_homeserver import HANG, LOSE_ANSWER, TOKEN, Homeserver, homeserver
+from tests.notifier.loopback import HANG
+from tests.notifier.matrix_homeserver import LOSE_ANSWER, TOKEN, Homeserver, homeserver
 
 pytestmark = [pytest.mark.django_db]
 __all__ = ["homeserver"]  # the fixture, used by name

@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from notifier import outbound
 from notifier.outbound import MAX_ANSWER_BYTES, Client, Policy, Refused, Unreachable
+from tests.notifier.loopback import FakeHandler, server_tls, serving
 from tests.servers.certificates import TestCertificates
 
 NAME = "hooks.example.test"
@@ -45,12 +45,10 @@ def certs(tmp_path_factory) -> TestCertificates:
 @pytest.fixture
 def server(certs: TestCertificates) -> Iterator[Server]:
     state = Server()
-    certificate, key = certs.leaf("hooks", names=f"DNS:{NAME}")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate, key)
+    context = server_tls(certs, "hooks", [NAME])
     context.sni_callback = lambda sock, name, ctx: state.sni.append(name)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(FakeHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, so a kept connection can be seen
 
         def setup(self) -> None:
@@ -58,7 +56,7 @@ def server(certs: TestCertificates) -> Iterator[Server]:
             state.connections += 1
 
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
+            self.body()
             state.hosts.append(self.headers["Host"])
             try:
                 getattr(self, f"answer_{state.mode}")()
@@ -84,28 +82,11 @@ def server(certs: TestCertificates) -> Iterator[Server]:
             self.close_connection = True
 
         def answer(self, code: int, body: bytes, **headers: str) -> None:
-            self.send_response(code)
-            for name, value in {**headers, "Content-Length": str(len(body))}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(code, body, headers)
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Handler, tls=context, release=state.stop) as port:
+        state.port = port
         yield state
-    finally:
-        state.stop.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,11 @@ from notifier.manage import add_contact
 from notifier.models import ContactPoint, Delivery, DeliveryState, Notice, NoticeKind, Subscriber
 from notifier.registry import channel_named
 from tests.factories import make_component, oslo
+from tests.notifier.loopback import HANG
 from tests.notifier.sms_provider import (
     ELKS_FROM,
     ELKS_PASSWORD,
     ELKS_USER,
-    HANG,
     TWILIO_FROM,
     TWILIO_SID,
     TWILIO_TOKEN,

@@ -17,7 +17,8 @@ from notifier.manage import add_contact
 from notifier.models import ContactPoint, Delivery, DeliveryState, Notice, Subscriber
 from notifier.registry import channel_named
 from tests.factories import make_component, oslo, schedule_maintenance, utc
-from tests.notifier.telegram_bot_api import BLOCKED, HANG, TOKEN, BotApi, bot_api
+from tests.notifier.loopback import HANG
+from tests.notifier.telegram_bot_api import BLOCKED, TOKEN, BotApi, bot_api
 
 pytestmark = [pytest.mark.django_db]
 __all__ = ["bot_api"]  # the fixture, used by name

@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from notifier import dispatch
 from notifier.models import Delivery, DeliveryState, Notice, WebhookEndpoint
 from notifier.registry import channel_named
 from tests.factories import make_component, oslo, publish_post, schedule_maintenance, utc
+from tests.notifier.loopback import FakeHandler, serving
 
 pytestmark = [pytest.mark.django_db]
 
@@ -53,35 +52,20 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(FakeHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append(Received(self.path, dict(self.headers), body, self.headers))
+            state.received.append(
+                Received(self.path, dict(self.headers), self.body(), self.headers)
+            )
             time.sleep(state.delay)
             code = state.answers.pop(0) if state.answers else 200
-            self.send_response(code)
-            if 300 <= code < 400:
-                self.send_header("Location", f"{state.url}moved")
+            moved = {"Location": f"{state.url}moved"} if 300 <= code < 400 else {}
             answer = json.dumps({"id": f"rcpt-{len(state.received)}"}).encode()
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+            self.reply(code, answer, {**moved, "Content-Type": "application/json"})
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        state.url = f"http://127.0.0.1:{port}/hooks/"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
