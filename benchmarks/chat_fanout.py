@@ -274,13 +274,14 @@ def the_same_requests(incident_id: int) -> list[tuple[str, bytes, dict[str, str]
 def webhook_request(channel: Any, delivery: Any) -> tuple[str, bytes, dict[str, str]]:
     """What WebhookChannel.post hands the outbound Client, caught there instead of sent."""
     from notifier import outbound
+    from notifier.wire import Headers
 
     caught: dict[str, Any] = {}
 
     class Catch(outbound.Client):
         def post(self, url: str, body: bytes, headers: dict[str, str], **_: Any) -> Any:
             caught.update(url=url, body=body, headers=headers)
-            return outbound.Answer(200, "OK", http.client.HTTPMessage(), b"")
+            return outbound.Answer(200, "OK", Headers([]), b"")
 
     endpoint = channel._endpoints[int(delivery.target)]
     channel.post(delivery, endpoint, Catch())

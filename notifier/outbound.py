@@ -19,23 +19,19 @@ OUTBOUND_ALLOW_LOOPBACK lets subscriber URLs reach loopback addresses, plain htt
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
-import http.client
 import ipaddress
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import Message
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from notifier.wire import Connection, Headers, ProtocolError, Watchdog, remaining
 
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -78,7 +74,7 @@ class Unreachable(Exception):
 class Answer:
     status: int
     reason: str
-    headers: Message
+    headers: Headers
     body: bytes  # at most MAX_ANSWER_BYTES
 
 
@@ -234,7 +230,7 @@ class Client:
     """Posts over connections kept per checked address, reused when the same one is checked."""
 
     def __init__(self) -> None:
-        self._connections: dict[tuple[str, str, int, str], http.client.HTTPConnection] = {}
+        self._connections: dict[tuple[str, str, int, str], Connection] = {}
         # (scheme, host, port, policy) -> the key of the connection opened to the address
         # that check() chose for them: valid only while that connection stays open.
         self._checked: dict[tuple[str, str, int, Policy], tuple[str, str, int, str]] = {}
@@ -261,7 +257,7 @@ class Client:
         reused = key in self._connections
         try:
             return self._exchange(key, target, body, headers, deadline)
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, ProtocolError) as error:
             self._drop(key)
             if reused and time.monotonic() < deadline and not isinstance(error, TimeoutError):
                 # The kept connection was closed by the far end while idle: one new one, to
@@ -270,7 +266,7 @@ class Client:
                     target = self._target(url, policy)
                     key = (target.scheme, target.address, target.port, target.host)
                     return self._exchange(key, target, body, headers, deadline)
-                except (OSError, http.client.HTTPException) as again:
+                except (OSError, ProtocolError) as again:
                     self._drop(key)
                     error = again
             if time.monotonic() >= deadline:
@@ -299,15 +295,13 @@ class Client:
 
     def _connection(
         self, key: tuple[str, str, int, str], target: Target, deadline: float
-    ) -> http.client.HTTPConnection:
+    ) -> Connection:
         if key in self._connections:
             return self._connections[key]
-        connection = OneSendConnection(target.host, target.port)
         sock = connect(target.address, target.port, deadline)
         if target.scheme == "https":
             sock = tls_context().wrap_socket(sock, server_hostname=target.host)
-        connection.sock = sock  # so http.client never connects (nor resolves) by itself
-        self._connections[key] = connection
+        connection = self._connections[key] = Connection(sock)
         return connection
 
     def _exchange(
@@ -320,39 +314,17 @@ class Client:
     ) -> Answer:
         with self._watchdog.exchange(deadline) as watchdog:
             connection = self._connection(key, target, deadline)
-            assert connection.sock is not None
             watchdog.watch(connection.sock)
-            connection.sock.settimeout(remaining(deadline))
-            sent = {**headers, "Host": target.host_header}
-            connection.request("POST", target.path, body=body, headers=sent)
-            response = connection.getresponse()
-            answer = response.read(MAX_ANSWER_BYTES)
-            finished = response.isclosed() or response.read(1) == b""
-            if not finished or response.will_close:
-                self._drop(key)  # unread answer left: the connection cannot carry another
+            sent = {"Host": target.host_header, "Accept-Encoding": "identity", **headers}
+            reply = connection.exchange(
+                "POST", target.path, sent, body, deadline=deadline, limit=MAX_ANSWER_BYTES
+            )
+            if not reply.reusable:
+                self._drop(key)  # unread answer left, or the server closes: cannot carry another
         if watchdog.fired:
-            # What was read before the cut may look whole (headers ended by the close).
+            # What was read before the cut may look whole (the close ends a body without length).
             raise TimeoutError("the time limit cut the connection")
-        return Answer(response.status, response.reason, response.msg, answer)
-
-
-class OneSendConnection(http.client.HTTPConnection):
-    """Sends a request's head and its bytes body in one write, as Python 2's httplib did.
-
-    http.client writes them apart: two system calls, and with TCP_NODELAY two packets (two TLS
-    records on https) and two wake-ups of the receiver, which cost more than the rest of a post.
-    """
-
-    _buffer: list[bytes]  # http.client's own (private, so not in its type stubs)
-
-    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
-        if not isinstance(message_body, bytes) or encode_chunked:
-            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
-            return
-        self._buffer.extend((b"", b""))
-        head = b"\r\n".join(self._buffer)
-        del self._buffer[:]
-        self.send(head + message_body)
+        return Answer(reply.status, reply.reason, reply.headers, reply.body)
 
 
 def connect(address: str, port: int, deadline: float) -> socket.socket:
@@ -367,73 +339,3 @@ def connect(address: str, port: int, deadline: float) -> socket.socket:
         sock.close()
         raise
     return sock
-
-
-def remaining(deadline: float) -> float:
-    return max(0.001, deadline - time.monotonic())
-
-
-class Watchdog:
-    """Shuts the socket of an exchange at its deadline: a server that drips bytes is cut off too.
-
-    One thread per Client watches its exchanges one after another (a thread per post cost more
-    than a post to a kept connection); it ends when idle, and starts again when needed.
-    """
-
-    IDLE_SECONDS = 5.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._deadline: float | None = None
-        self._sock: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._idle = False
-        self.fired = False
-
-    @contextlib.contextmanager
-    def exchange(self, deadline: float) -> Iterator[Watchdog]:
-        with self._lock:
-            self._deadline, self._sock, self.fired = deadline, None, False
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True)
-                self._thread.start()
-            elif self._idle:
-                # Otherwise it wakes by itself at the last exchange's deadline, sooner than
-                # this one's, and finds this one: a wake-up per post cost a tenth of a post.
-                self._lock.notify()
-        try:
-            yield self
-        finally:
-            with self._lock:
-                self._deadline, self._sock = None, None
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sock = sock
-            if self._deadline is not None and time.monotonic() >= self._deadline:
-                self._cut()
-
-    def _run(self) -> None:
-        with self._lock:
-            while True:
-                if self._deadline is None:
-                    self._idle = True
-                    woken = self._lock.wait(self.IDLE_SECONDS)
-                    self._idle = False
-                    if not woken and self._deadline is None:
-                        self._thread = None
-                        return
-                    continue
-                left = self._deadline - time.monotonic()
-                if left <= 0:
-                    self._cut()
-                    self._deadline = None
-                else:
-                    self._lock.wait(left)
-
-    def _cut(self) -> None:
-        self.fired = True
-        if self._sock is not None:
-            # The plain socket's shutdown, also under TLS: a blocked read returns at once.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)

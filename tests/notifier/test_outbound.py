@@ -9,11 +9,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from notifier import outbound
+from notifier import outbound, wire
 from notifier.models import WebhookEndpoint
 from notifier.outbound import Policy, Refused, Unreachable
 
@@ -209,12 +210,87 @@ def test_a_subscriber_endpoint_is_held_to_the_edge_rule_and_a_staff_one_is_not()
     ]
 
 
-def test_a_request_with_a_bytes_body_goes_out_in_one_write():
-    connection = outbound.OneSendConnection("hooks.example.com", 443)
+def test_a_request_goes_out_in_one_write_and_its_answer_is_read_over_a_kept_connection():
+    ours, theirs = socket.socketpair()
     written: list[bytes] = []
-    connection.send = written.append  # type: ignore[assignment]
-    connection.request("POST", "/x", body=b'{"a":1}', headers={"Content-Type": "application/json"})
+
+    class Recording(socket.socket):
+        def sendall(self, data, flags=0):  # type: ignore[override]
+            written.append(bytes(data))
+            return super().sendall(data, flags)
+
+    ours = Recording(fileno=ours.detach())
+    theirs.sendall(
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 202 Accepted\r\nX-Request-Id: a\r\nx-request-id: b\r\n"
+        b"Content-Length: 2\r\n\r\nok"
+    )
+    with ours, theirs:
+        reply = wire.Connection(ours).exchange(
+            "POST",
+            "/x",
+            {"Content-Type": "application/json"},
+            b'{"a":1}',
+            deadline=time.monotonic() + 5,
+            limit=100,
+        )
+        head, _, body = theirs.recv(4096).partition(b"\r\n\r\n")
     assert len(written) == 1
-    head, _, body = written[0].partition(b"\r\n\r\n")
     assert head.startswith(b"POST /x HTTP/1.1\r\n") and b"Content-Length: 7" in head
     assert body == b'{"a":1}'
+    assert (reply.status, reply.reason, reply.body, reply.reusable) == (
+        202,
+        "Accepted",
+        b"ok",
+        True,
+    )
+    assert reply.headers.get("X-REQUEST-ID") == "a, b"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reusable", "body"),
+    [
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", False, b"ok"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n0123456789ab", False, b"01234"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", True, b"ok"),
+        (b"HTTP/1.0 200 OK\r\n\r\nuntil the close", False, b"until"),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", True, b""),
+    ],
+)
+def test_an_answer_is_kept_to_its_limit_and_its_connection_only_when_read_to_the_end(
+    answer: bytes, reusable: bool, body: bytes
+):
+    ours, theirs = socket.socketpair()
+    theirs.sendall(answer)
+    if b"until the close" in answer:
+        theirs.shutdown(socket.SHUT_WR)
+    with ours, theirs:
+        reply = wire.Connection(ours).exchange(
+            "POST", "/", {}, b"", deadline=time.monotonic() + 5, limit=5
+        )
+    assert (reply.reusable, reply.body) == (reusable, body)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b"", ConnectionResetError),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort", wire.ProtocolError),
+        (b"SSH-2.0-OpenSSH_9.2\r\n", wire.ProtocolError),
+    ],
+)
+def test_a_closed_or_broken_answer_is_an_error(answer: bytes, error: type[Exception]):
+    ours, theirs = socket.socketpair()
+    theirs.sendall(answer)
+    theirs.shutdown(socket.SHUT_WR)
+    with ours, theirs, pytest.raises(error):
+        wire.Connection(ours).exchange("POST", "/", {}, b"", deadline=time.monotonic() + 5, limit=5)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [("/a b", {}), ("/a\r\nX: y", {}), ("/", {"X-A": "b\r\nX-Injected: 1"}), ("/", {"X A": "b"})],
+)
+def test_a_request_that_could_smuggle_another_is_refused_before_anything_is_sent(path, headers):
+    with pytest.raises(ValueError):
+        wire.request_head("POST", path, headers, 0)
