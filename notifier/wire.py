@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import overload
 
 import httptools
 
@@ -54,7 +55,11 @@ class Headers(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._fields)
 
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+    def get(self, name: str, default: str | None = None) -> str | None:
         return self._fields.get(name.lower(), default)
 
 
