@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import actions
 from incidents import timefmt
-from incidents.models import Component, ComponentStatus, IncidentStatus, UptimeDay
+from incidents.models import Component, ComponentStatus, IncidentStatus, UptimeDay, UptimeWindow
+from incidents.uptime.window import roll_up_windows
 from tests.factories import (
     bulk_history,
     make_category,
@@ -160,7 +162,8 @@ def test_a_detail_page_costs_the_same_queries_with_ten_times_the_updates(client,
 
 
 def _uptime_history(components: list[Component], days: int, incident: int) -> None:
-    """`days` rolled-up days per component, ending today, each naming an incident."""
+    """`days` rolled-up days per component, ending today, each naming an incident; and their
+    windows, rolled up as the writers of the days do."""
     today = timefmt.in_zone(timezone.now()).date()
     UptimeDay.objects.bulk_create(
         UptimeDay(
@@ -175,6 +178,7 @@ def _uptime_history(components: list[Component], days: int, incident: int) -> No
         for component in components
         for n in range(days)
     )
+    roll_up_windows([c.pk for c in components])
 
 
 @pytest.mark.parametrize("url", ["/", "/components/{pk}/", "/api/v2/components/{pk}/uptime.json"])
@@ -200,5 +204,21 @@ def test_the_status_page_reads_every_components_days_in_one_query(client, db):
     with CaptureQueriesContext(connection) as captured:
         client.get("/")
 
-    uptime_queries = [q for q in captured.captured_queries if "uptimeday" in q["sql"].lower()]
+    uptime_queries = [q["sql"].lower() for q in captured.captured_queries if "uptime" in q["sql"]]
     assert len(uptime_queries) == 1
+    assert "uptimewindow" in uptime_queries[0]  # one row per component, not 30
+
+
+def test_without_todays_windows_the_status_page_reads_the_days_in_one_more_query(client, db):
+    components = [make_component(f"Service {n}") for n in range(6)]
+    _uptime_history(components, 30, 1)
+    UptimeWindow.objects.update(last_day=F("last_day") - timedelta(days=1))  # yesterday's
+    caches["pages"].clear()
+
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get("/").content.decode()
+
+    uptime_queries = [q["sql"].lower() for q in captured.captured_queries if "uptime" in q["sql"]]
+    assert len(uptime_queries) == 2
+    assert "uptimewindow" in uptime_queries[0] and "uptimeday" in uptime_queries[1]
+    assert html.count("uptime over the last 90 days") == 6

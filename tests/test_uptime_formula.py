@@ -17,7 +17,7 @@ from incidents.models.uptime import (
     worst_of,
 )
 from incidents.models.uptime_strip import Strip, worst_of_strips
-from incidents.models.uptime_summary import bar_histories, bar_strips
+from incidents.models.uptime_summary import bar_histories, bar_strips, row_strips
 from tests.factories import DAY_SECONDS, make_component, make_uptime_day
 
 DEFAULT = Weights(major_outage=1.0, partial_outage=0.3, degraded_performance=0.0)
@@ -144,14 +144,14 @@ def test_the_status_pages_read_tells_the_same_as_the_day_by_day_read():
 
 
 @pytest.mark.django_db
-def test_the_status_pages_read_is_one_query_without_gaps(django_assert_num_queries):
+def test_the_read_of_the_rows_is_one_query_without_gaps(django_assert_num_queries):
     imap, smtp = make_component("IMAP"), make_component("SMTP")
     for n in range(30):
         make_uptime_day(imap, DAY - timedelta(days=n))
         make_uptime_day(smtp, DAY - timedelta(days=n), incident_ids=[n] if n % 5 == 0 else [])
 
     with django_assert_num_queries(1):
-        bar_histories([imap.pk, smtp.pk], DAY, 90)
+        row_strips([imap.pk, smtp.pk], DAY, 90)
 
 
 @pytest.mark.django_db

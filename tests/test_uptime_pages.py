@@ -11,6 +11,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from incidents import timefmt
+from incidents.uptime.window import roll_up_windows
 from tests.factories import (
     DAY_SECONDS,
     make_component,
@@ -49,6 +50,7 @@ def imap_with_a_bad_day():
         worst_status="partial_outage",
         incident_ids=[incident.pk],
     )
+    roll_up_windows([imap.pk])  # written in bulk: rolled up as the days' writers do
     return imap, incident, bad_day
 
 

@@ -106,6 +106,8 @@ EXCLUDED: dict[str, str] = {
     "importers.importreview": "An uploaded plan waiting for staff: upload the file again on "
     "the restored site.",
     "incidents.probeclaim": "Transient: which worker of a location runs a probe's next slot.",
+    "incidents.uptimewindow": "Derived: each component's last 90 days of incidents.uptimeday "
+    "rolled up into one row; the restore rolls it up again from the days it writes.",
     "admin.logentry": "The Django admin's own log; our audit log (incidents.auditentry) is "
     "the record of who did what.",
     "auth.permission": "Made by `migrate` on every site; groups and users name theirs by "

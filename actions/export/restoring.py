@@ -25,6 +25,7 @@ from actions.export.rows import (
 )
 from actions.export.writing import FORMAT, VERSION
 from incidents.models import PublicationState
+from incidents.uptime.window import roll_up_windows
 
 BATCH = 500
 
@@ -249,6 +250,7 @@ def restore_export(lines: Iterable[bytes | str]) -> RestoreReport:
     _check_counts(header, loader.counts)
     _check_references()
     _reset_sequences()
+    roll_up_windows()  # not in the file: rolled up from the days it holds
     if not PublicationState.objects.exists():  # an export from before any change
         PublicationState.bump()
     return RestoreReport(loader.counts)

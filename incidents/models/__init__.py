@@ -40,6 +40,7 @@ from incidents.models.probes import (
 from incidents.models.publication import PublicationState
 from incidents.models.status import OverallStatus, overall_status, worst_status
 from incidents.models.tokens import ApiToken, Scope
+from incidents.models.uptime_window import UptimeWindow
 
 __all__ = [
     "ACTIVE_MAINTENANCE_STATUSES",
@@ -83,6 +84,7 @@ __all__ = [
     "Tag",
     "TlsMode",
     "UptimeDay",
+    "UptimeWindow",
     "overall_status",
     "worst_status",
 ]

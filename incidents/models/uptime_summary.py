@@ -1,10 +1,15 @@
 """The status page's read of the bars: the days worth telling and one sum per component.
 
 Nearly every day is quiet (fully up, no incident), and the page needs of a quiet day only
-that it has data. So one query brings, per component, the sums of its days in the range,
+that it has data. Each component's last 90 days are rolled up into one row, its window
+(`UptimeWindow`: the sums, the range of days with data, the days worth telling), and the
+page reads those, one row per component, in one query.
+
+A component without today's window (in the hour after midnight, before the hourly rollup)
+is read from its rows: one query brings, per component, the sums of its days in the range,
 its first and last day and how many rows it has, and beside them (UNION ALL) only the days
-that are not quiet: some tens of rows instead of 90 per component. A component whose rows
-have gaps (a day never rolled up) is read day by day (`histories`), one query for all such.
+that are not quiet. A component whose rows have gaps (a day never rolled up) is read day by
+day (`histories`), one query for all such.
 
 The API and the component page read every day (`incidents.models.uptime.histories`): they
 show each day's seconds. The formula and its results are the same (tests compare them).
@@ -29,6 +34,7 @@ from incidents.models.uptime import (
     histories,
 )
 from incidents.models.uptime_strip import Strip
+from incidents.models.uptime_window import UptimeWindow, told_seconds
 
 SUMS, DAY = 0, 1
 # Written as SQL, not built with the ORM: building and compiling this union of annotated
@@ -77,11 +83,59 @@ def bar_histories(
     }
 
 
+WINDOWS_SQL = """
+SELECT component_id, CAST(covered_from AS TEXT), CAST(covered_to AS TEXT), observed_seconds,
+       major_outage_seconds, partial_outage_seconds, degraded_performance_seconds,
+       under_maintenance_seconds, told_days
+  FROM {table} WHERE component_id IN ({ids}) AND first_day = %s AND last_day = %s
+"""
+
+
 def bar_strips(
     component_ids: Iterable[int], last: date, count: int, weights: Weights | None = None
 ) -> dict[int, Strip]:
-    """Each component's last `count` days up to `last`: one query, and one more only for
-    components whose rows have gaps."""
+    """Each component's last `count` days up to `last`: their windows in one query; the rows
+    of those without that window in one more (`row_strips`)."""
+    weights = weights or Weights.from_settings()
+    ids = list(component_ids)
+    found = window_strips(ids, last, count, weights)
+    if missing := [pk for pk in ids if pk not in found]:
+        found.update(row_strips(missing, last, count, weights))
+    return {pk: found[pk] for pk in ids}
+
+
+def window_strips(ids: list[int], last: date, count: int, weights: Weights) -> dict[int, Strip]:
+    """The strips of the components whose window is these days (one query); others left out."""
+    if not ids:
+        return {}
+    days, by_text = _window(last, count)
+    table = connection.ops.quote_name(UptimeWindow._meta.db_table)
+    sql = WINDOWS_SQL.format(table=table, ids=", ".join(["%s"] * len(ids)))
+    bounds = [connection.ops.adapt_datefield_value(d) for d in (days[0], last)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *bounds])
+        rows = cursor.fetchall()
+    found = {}
+    for pk, start, end, observed, major, partial, degraded, maintenance, told_text in rows:
+        told = {
+            seconds.day: DayUptime(seconds, _ratio(seconds, weights))
+            for seconds in told_seconds(told_text, by_text)
+        }
+        total = DaySeconds(days[0], observed, major, partial, degraded, maintenance)
+        covered = (_day(start, by_text), _day(end, by_text)) if start else None
+        found[pk] = Strip(days, _ratio(total, weights), covered, told, weights)
+    return found
+
+
+def _day(text: str, by_text: dict[str, date]) -> date:
+    return by_text.get(text[:10]) or date.fromisoformat(text[:10])
+
+
+def row_strips(
+    component_ids: Iterable[int], last: date, count: int, weights: Weights | None = None
+) -> dict[int, Strip]:
+    """Each component's last `count` days up to `last`, from its rows: one query, and one
+    more only for components whose rows have gaps."""
     weights = weights or Weights.from_settings()
     ids = list(component_ids)
     days, by_text = _window(last, count)

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.uptime.models import HistoryModels
+from incidents.uptime.window import roll_up_window
 
 # The columns of UptimeDay per status (operational is the rest of observed_seconds), and
 # the order of badness the page's overall status uses.
@@ -199,7 +200,8 @@ def roll_up_days(
     now: datetime | None = None,
     models: HistoryModels | None = None,
 ) -> list[Any]:
-    """Recompute the component's UptimeDay rows for first_day..last_day (site zone); the rows.
+    """Recompute the component's UptimeDay rows for first_day..last_day (site zone), and its
+    window (`UptimeWindow`); the rows.
 
     Today's row is partial (observed up to `now`); days before the component's history or
     after `now` get no row.
@@ -229,6 +231,7 @@ def roll_up_days(
         component_id=component_id, day__gte=first_day, day__lte=last_day
     ).delete()
     models.UptimeDay.objects.bulk_create(rows, batch_size=1000)
+    roll_up_window(component_id, now=now, models=models)
     return rows
 
 
@@ -259,6 +262,8 @@ def roll_up_history(
             written += len(
                 roll_up_days(component_id, day_of(first), day_of(now), now=now, models=models)
             )
+        else:
+            roll_up_window(component_id, now=now, models=models)
     return written
 
 

@@ -17,11 +17,19 @@ class HistoryModels:
     MaintenanceUpdate: Any
     AuditEntry: Any
     Probe: Any
+    UptimeWindow: Any = None  # None in a migration from before incidents 0013
 
     @classmethod
     def from_apps(cls, apps: Any) -> HistoryModels:
         """From an app registry: a migration's `apps`, or django.apps.apps for today's."""
-        return cls(**{name: apps.get_model("incidents", name) for name in cls.__annotations__})
+        found = {}
+        for name in cls.__annotations__:
+            try:
+                found[name] = apps.get_model("incidents", name)
+            except LookupError:
+                if name != "UptimeWindow":
+                    raise
+        return cls(**found)
 
     @classmethod
     def current(cls) -> HistoryModels:
