@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from html import escape
+from itertools import accumulate
 
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from incidents import timefmt
 from incidents.models import Incident
@@ -75,49 +76,54 @@ def _summary(day: date, status: str, ratio: float | None) -> str:
 
 def forget_written_days() -> None:
     """Empty the memos of day texts, quiet days and runs (they depend on dates and code alone)."""
-    for memo in (date_label, _summary, _quiet_bar, _quiet_run, quiet_day):
+    for memo in (date_label, _summary, _quiet_bar, _quiet_strip, quiet_day):
         memo.cache_clear()
 
 
 class Writer:
-    """Writes the strips of one page: each incident's title escaped once, its address from
-    one pattern (`links`, `incident_links`), however many bars and lists name it."""
+    """Writes the strips of one page: the incidents of a day named once (titles escaped,
+    addresses from one pattern: `links`, `incident_links`), however many bars and lists name
+    them."""
 
     def __init__(self, incidents: Mapping[int, Named], links: str) -> None:
         self.incidents = incidents
         self.links = links
-        self._titles: dict[int, str] = {}
+        self._named: dict[tuple[int, ...], tuple[str, str, str]] = {}
 
-    def titles(self, day: DayUptime) -> list[tuple[int, str]]:
-        """The day's incidents that are known, as (id, escaped title)."""
-        found = []
-        for pk in day.incident_ids:
-            title = self._titles.get(pk)
-            if title is None:
-                if pk not in self.incidents:
-                    continue
-                title = self._titles[pk] = escape(self.incidents[pk].title)
-            found.append((pk, title))
+    def named(self, ids: tuple[int, ...]) -> tuple[str, str, str]:
+        """The known ones of these incidents: their escaped titles for a tooltip, the first
+        one's address ("" if none is known), and a link to each for the text list."""
+        found = self._named.get(ids)
+        if found is None:
+            known = [pk for pk in ids if pk in self.incidents]
+            titles = [escape(self.incidents[pk].title) for pk in known]
+            found = self._named[ids] = (
+                "; ".join(titles),
+                self.links.format(known[0]) if known else "",
+                "; ".join(
+                    f'<a href="{self.links.format(pk)}">{title}</a>'
+                    for pk, title in zip(known, titles, strict=True)
+                ),
+            )
         return found
 
     def bar(self, day: DayUptime) -> str:
         if day.is_quiet:
             return _quiet_bar(day.day, day.status)
-        css = f"bar-{day.status}"
         title = _summary(day.day, day.status, day.ratio)
-        named = self.titles(day)
-        if not named:
-            return f'<span class="{css}" title="{title}"></span>'
-        title += ". Incidents: " + "; ".join(t for _, t in named)
-        href = self.links.format(named[0][0])
-        return f'<a class="{css} bar-incident" href="{href}" title="{title}" tabindex="-1"></a>'
+        if day.incident_ids:
+            titles, href, _ = self.named(day.incident_ids)
+            if href:
+                return (
+                    f'<a class="bar-{day.status} bar-incident" href="{href}" '
+                    f'title="{title}. Incidents: {titles}" tabindex="-1"></a>'
+                )
+        return f'<span class="bar-{day.status}" title="{title}"></span>'
 
     def day_item(self, day: DayUptime) -> str:
         """The day in the text list: its summary and links to its incidents."""
-        named = "; ".join(
-            f'<a href="{self.links.format(pk)}">{t}</a>' for pk, t in self.titles(day)
-        )
-        return f"<li>{_summary(day.day, day.status, day.ratio)}{'. ' + named if named else ''}</li>"
+        links = self.named(day.incident_ids)[2] if day.incident_ids else ""
+        return f"<li>{_summary(day.day, day.status, day.ratio)}{'. ' + links if links else ''}</li>"
 
 
 @lru_cache(maxsize=4096)
@@ -128,41 +134,57 @@ def _quiet_bar(day: date, status: str) -> str:
     return f'<span title="{escape(date_label(day))}: 100% uptime"></span>'
 
 
-@lru_cache(maxsize=1024)
-def _quiet_run(first: date, last: date, status: str) -> str:
-    """The bars of quiet days from `first` to `last` (inclusive) in one status."""
-    parts, day = [], first
-    while day <= last:
-        parts.append(_quiet_bar(day, status))
-        day += ONE_DAY
-    return "".join(parts)
+@lru_cache(maxsize=64)
+def _quiet_strip(first: date, count: int, status: str) -> tuple[str, tuple[int, ...]]:
+    """The bars of `count` quiet days from `first` in one status, and where each begins (and,
+    last, where they end): the bars of any run of those days are one slice of it."""
+    written = [_quiet_bar(first + timedelta(days=n), status) for n in range(count)]
+    return "".join(written), tuple(accumulate(map(len, written), initial=0))
 
 
-def _quiet_days(first: date, last: date, strip: Strip) -> list[str]:
-    """The untold days from `first` to `last`: no data before and after the covered range."""
-    if strip.covered is None:
-        return [_quiet_run(first, last, NO_DATA)]
-    start, end = strip.covered
-    runs = [
-        (first, min(last, start - ONE_DAY), NO_DATA),
-        (max(first, start), min(last, end), OPERATIONAL),
-        (max(first, end + ONE_DAY), last, NO_DATA),
-    ]
-    return [_quiet_run(a, b, status) for a, b, status in runs if a <= b]
+class _QuietDays:
+    """A strip's untold days by their place in it: no data before and after the covered
+    range, fully up inside it."""
+
+    __slots__ = ("high", "low", "none", "none_at", "up", "up_at")
+
+    def __init__(self, strip: Strip) -> None:
+        first, count = strip.days[0], strip.count
+        self.up, self.up_at = _quiet_strip(first, count, OPERATIONAL)
+        self.none, self.none_at = _quiet_strip(first, count, NO_DATA)
+        if strip.covered is None:
+            self.low = self.high = count
+        else:
+            self.low = (strip.covered[0] - first).days
+            self.high = (strip.covered[1] - first).days + 1
+
+    def add(self, parts: list[str], start: int, end: int) -> None:
+        """The bars of the days in places start..end-1."""
+        low, high = self.low, self.high
+        if start < low:
+            parts.append(self.none[self.none_at[start] : self.none_at[min(end, low)]])
+        if start < high and end > low:
+            a, b = max(start, low), min(end, high)
+            parts.append(self.up[self.up_at[a] : self.up_at[b]])
+        if end > high:
+            parts.append(self.none[self.none_at[max(start, high)] : self.none_at[end]])
 
 
 def bars(strip: Strip, writer: Writer) -> SafeString:
     parts = ['<div class="bars" aria-hidden="true">']
-    cursor, last = strip.days[0], strip.days[-1]
-    for day in sorted(strip.told):
-        if cursor < day:
-            parts += _quiet_days(cursor, day - ONE_DAY, strip)
-        parts.append(writer.bar(strip.told[day]))
-        cursor = day + ONE_DAY
-    if cursor <= last:
-        parts += _quiet_days(cursor, last, strip)
+    quiet = _QuietDays(strip)
+    first, cursor = strip.days[0], 0
+    told = strip.told
+    for day in sorted(told):
+        place = (day - first).days
+        if cursor < place:
+            quiet.add(parts, cursor, place)
+        parts.append(writer.bar(told[day]))
+        cursor = place + 1
+    if cursor < strip.count:
+        quiet.add(parts, cursor, strip.count)
     parts.append("</div>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text and address in it is escaped above
+    return SafeString("".join(parts))  # every text and address in it is escaped above
 
 
 AXIS = (
@@ -202,4 +224,4 @@ def block(strip: Strip, writer: Writer, name: str, *, with_days: bool) -> SafeSt
             '<p class="quiet uptime-days">No incidents and no lost uptime on any of these days.</p>'
         )
     parts.append("</div>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text and address in it is escaped
+    return SafeString("".join(parts))  # every text and address in it is escaped

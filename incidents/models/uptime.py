@@ -262,9 +262,9 @@ def worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
         return first  # the common case: a quiet day in every member
     observed = [d for d in member_days if d.ratio is not None]
     worst = min(observed, key=lambda d: d.ratio or 0.0) if observed else first
-    status = NO_DATA
-    for d in member_days:
-        status = worse_status(status, d.status)
+    # The worst observed status (the first of equals, as `worse_status` folds them).
+    observed_statuses = [d.status for d in member_days if d.status != NO_DATA]
+    status = max(observed_statuses, key=component_status_rank) if observed_statuses else NO_DATA
     incidents = tuple(sorted({pk for d in member_days for pk in d.incident_ids}))
     seconds = worst.seconds
     merged = DaySeconds(

@@ -27,6 +27,7 @@ from incidents.models.uptime import (
 
 OPERATIONAL = ComponentStatus.OPERATIONAL.value
 ONE_DAY = timedelta(days=1)
+NOTHING_COVERED = (date.max, date.min)  # no day is in it
 
 
 @lru_cache(maxsize=1024)
@@ -87,21 +88,25 @@ class Strip:
         return cls(days, history.ratio, covered, told, history.weights)
 
 
-def _alone(day: date, members: Sequence[Strip]) -> DayUptime | None:
+def _alone(
+    day: date, members: Sequence[tuple[dict[date, DayUptime], date, date]]
+) -> DayUptime | None:
     """The group's day when one member tells it with lost uptime and every other member was
-    fully up: that member's day (what `worst_day` answers, without building the others')."""
+    fully up: that member's day (what `worst_day` answers, without building the others').
+    `members`: each one's told days and covered range (an empty range when it has none)."""
     teller = None
-    for member in members:
-        told = member.told.get(day)
+    for told_days, start, end in members:
+        told = told_days.get(day)
         if told is not None:
             if teller is not None:
                 return None
             teller = told
-        elif member.quiet_status(day) != OPERATIONAL:
+        elif not start <= day <= end:
             return None
     if teller is None or teller.ratio is None or teller.ratio >= 1.0:
         return None
-    if list(teller.incident_ids) == sorted(set(teller.incident_ids)):
+    ids = teller.incident_ids
+    if len(ids) < 2 or list(ids) == sorted(set(ids)):
         return teller
     return None
 
@@ -113,8 +118,9 @@ def worst_of_strips(members: Sequence[Strip]) -> Strip:
         return members[0]
     first = members[0]
     ratios = [m.ratio for m in members if m.ratio is not None]
+    ranges_of = [(m.told, *(m.covered or NOTHING_COVERED)) for m in members]
     told = {
-        day: _alone(day, members) or worst_day(tuple(m.day(day) for m in members))
+        day: _alone(day, ranges_of) or worst_day(tuple(m.day(day) for m in members))
         for day in sorted({d for m in members for d in m.told})
     }
     ranges = sorted(m.covered for m in members if m.covered is not None)
