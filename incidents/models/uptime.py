@@ -256,16 +256,27 @@ def histories(
 
 
 def worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
-    """One day of a group: the worst member's seconds, the worst status, every incident."""
+    """One day of a group: the worst member's seconds, the worst status, every incident.
+
+    The worst member is the first with the lowest uptime (any with a ratio before none); the
+    status the first of the worst observed ones. One pass: a page works out dozens of these.
+    """
     first = member_days[0]
-    if all(d.is_quiet and d.status == first.status for d in member_days):
+    worst, status, rank = first, NO_DATA, -1
+    worst_ratio: float | None = None
+    all_quiet = True
+    incidents: set[int] = set()
+    for day in member_days:
+        if all_quiet and not (day.is_quiet and day.status == first.status):
+            all_quiet = False
+        ratio = day.ratio
+        if ratio is not None and (worst_ratio is None or ratio < worst_ratio):
+            worst, worst_ratio = day, ratio
+        if day.status != NO_DATA and (day_rank := component_status_rank(day.status)) > rank:
+            status, rank = day.status, day_rank
+        incidents.update(day.incident_ids)
+    if all_quiet:
         return first  # the common case: a quiet day in every member
-    observed = [d for d in member_days if d.ratio is not None]
-    worst = min(observed, key=lambda d: d.ratio or 0.0) if observed else first
-    # The worst observed status (the first of equals, as `worse_status` folds them).
-    observed_statuses = [d.status for d in member_days if d.status != NO_DATA]
-    status = max(observed_statuses, key=component_status_rank) if observed_statuses else NO_DATA
-    incidents = tuple(sorted({pk for d in member_days for pk in d.incident_ids}))
     seconds = worst.seconds
     merged = DaySeconds(
         worst.day,
@@ -275,7 +286,7 @@ def worst_day(member_days: tuple[DayUptime, ...]) -> DayUptime:
         seconds.degraded_performance,
         seconds.under_maintenance,
         status,
-        incidents,
+        tuple(sorted(incidents)),
     )
     return DayUptime(merged, worst.ratio)
 

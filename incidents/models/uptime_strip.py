@@ -119,10 +119,15 @@ def worst_of_strips(members: Sequence[Strip]) -> Strip:
     first = members[0]
     ratios = [m.ratio for m in members if m.ratio is not None]
     ranges_of = [(m.told, *(m.covered or NOTHING_COVERED)) for m in members]
-    told = {
-        day: _alone(day, ranges_of) or worst_day(tuple(m.day(day) for m in members))
-        for day in sorted({d for m in members for d in m.told})
-    }
+    told = {}
+    for day in sorted({d for m in members for d in m.told}):
+        told[day] = _alone(day, ranges_of) or worst_day(
+            tuple(
+                told_days.get(day)
+                or quiet_day(day, OPERATIONAL if start <= day <= end else NO_DATA)
+                for told_days, start, end in ranges_of
+            )
+        )
     ranges = sorted(m.covered for m in members if m.covered is not None)
     covered = (ranges[0][0], max(end for _, end in ranges)) if ranges else None
     # Days between members' ranges that no member covers have no data.

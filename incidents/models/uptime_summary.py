@@ -34,7 +34,7 @@ from incidents.models.uptime import (
     histories,
 )
 from incidents.models.uptime_strip import Strip
-from incidents.models.uptime_window import UptimeWindow, told_seconds
+from incidents.models.uptime_window import UptimeWindow, told_uptimes
 
 SUMS, DAY = 0, 1
 # Written as SQL, not built with the ORM: building and compiling this union of annotated
@@ -117,10 +117,7 @@ def window_strips(ids: list[int], last: date, count: int, weights: Weights) -> d
         rows = cursor.fetchall()
     found = {}
     for pk, start, end, observed, major, partial, degraded, maintenance, told_text in rows:
-        told = {
-            seconds.day: DayUptime(seconds, _ratio(seconds, weights))
-            for seconds in told_seconds(told_text, by_text)
-        }
+        told = told_uptimes(told_text, by_text, weights)
         total = DaySeconds(days[0], observed, major, partial, degraded, maintenance)
         covered = (_day(start, by_text), _day(end, by_text)) if start else None
         found[pk] = Strip(days, _ratio(total, weights), covered, told, weights)

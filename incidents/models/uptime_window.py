@@ -21,7 +21,7 @@ from datetime import date
 from django.db import models
 
 from incidents.models.components import Component
-from incidents.models.uptime import DaySeconds
+from incidents.models.uptime import DaySeconds, DayUptime, Weights
 
 # The status page's bars: the window's length in days.
 WINDOW_DAYS = 90
@@ -79,18 +79,19 @@ def told_text(days: Iterable[DaySeconds]) -> str:
     )
 
 
-def told_seconds(text: str, dates: dict[str, date]) -> list[DaySeconds]:
-    """`told_text` read back; `dates` gives each day by its ISO text (the window's days)."""
-    return [
-        DaySeconds(
-            dates.get(day) or date.fromisoformat(day),
-            observed,
-            major,
-            partial,
-            degraded,
-            maintenance,
-            status,
-            tuple(ids),
+def told_uptimes(text: str, dates: dict[str, date], weights: Weights) -> dict[date, DayUptime]:
+    """`told_text` read back, each day with its uptime; `dates` gives each day by its ISO
+    text (the window's days). The formula as `DaySeconds` reckons it, written out: a page
+    reads some fifty of these."""
+    major_weight, partial_weight = weights.major_outage, weights.partial_outage
+    degraded_weight = weights.degraded_performance
+    told = {}
+    for text_day, observed, major, partial, degraded, maintenance, status, ids in json.loads(text):
+        day = dates.get(text_day) or date.fromisoformat(text_day)
+        counted = observed - maintenance
+        down = major * major_weight + partial * partial_weight + degraded * degraded_weight
+        told[day] = DayUptime(
+            DaySeconds(day, observed, major, partial, degraded, maintenance, status, tuple(ids)),
+            max(0.0, 1 - down / counted) if counted > 0 else None,
         )
-        for day, observed, major, partial, degraded, maintenance, status, ids in json.loads(text)
-    ]
+    return told
