@@ -38,12 +38,13 @@ from incidents.models.status import component_status_rank
 from incidents.models.uptime import Weights
 from incidents.models.uptime_strip import Strip, worst_of_strips
 from incidents.models.uptime_summary import bar_strips
+from incidents.models.uptime_window import WINDOW_DAYS
 from incidents.uptime_bars import IncidentLink
 
 RECENT_DAYS = 7
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 LATEST_POSTS = 3
-UPTIME_DAYS = 90
+UPTIME_DAYS = WINDOW_DAYS  # what each component's window (UptimeDay rolled up) holds
 
 
 def page_number(query: QueryDict) -> int:

@@ -2,7 +2,8 @@
 
 A template loop over 90 days per component costs milliseconds; this writes the same
 markup with joins. A run of quiet days reads the same in every component's strip (its
-markup depends on the dates alone), so it is written once per run of dates and reused.
+markup depends on the dates alone), so the window's quiet bars are written once per status
+and any run of them is a slice of that.
 The bars are a picture (aria-hidden, out of the tab order): what they say is also in text
 beside them (`block`), so a reader without a mouse or without sight gets the same, without
 90 stops per component. A quiet, fully up day's bar carries no class: the stylesheet draws
@@ -75,7 +76,7 @@ def _summary(day: date, status: str, ratio: float | None) -> str:
 
 
 def forget_written_days() -> None:
-    """Empty the memos of day texts, quiet days and runs (they depend on dates and code alone)."""
+    """Empty the memos of day texts and quiet days (they depend on dates and code alone)."""
     for memo in (date_label, _summary, _quiet_bar, _quiet_strip, quiet_day):
         memo.cache_clear()
 
