@@ -1,6 +1,6 @@
 """The status page with its 90-day uptime bars on the ten-year history, against today's page.
 
-    python -m benchmarks.uptime            # full history, 30 renders of each, README untouched
+    python -m benchmarks.uptime            # full history, 150 renders of each, README untouched
     python -m benchmarks.uptime --quick    # 100 incidents, 10 renders
 
 In one fresh process, on a throwaway SQLite database (VAR_DIR in a temporary folder,
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, help="write a cProfile of 20 renders with bars")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "uptime.json")
     args = parser.parse_args(argv)
-    renders = args.renders or (10 if args.quick else 30)
+    renders = args.renders or (10 if args.quick else 150)
     with tempfile.TemporaryDirectory(prefix="bench-uptime-") as var_dir:
         _environment(Path(var_dir))
         sys.path.insert(0, str(ROOT))
