@@ -47,7 +47,7 @@ def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
     worker raced it for some of them.
     """
     mark = secrets.token_hex(8)
-    Delivery.objects.filter(pk__in=delivery_ids, state__in=CLAIMABLE_STATES).update(
+    Delivery.objects.filter(pk__any_of=delivery_ids, state__in=CLAIMABLE_STATES).update(
         state=DeliveryState.SENDING,
         claimed_at=timezone.now(),
         claimed_by=mark,
@@ -55,7 +55,7 @@ def claim(delivery_ids: Sequence[int]) -> list[Delivery]:
     )
     # Only what sending needs: loading every column of every row costs more than the claim.
     deliveries = list(
-        Delivery.objects.filter(pk__in=delivery_ids, claimed_by=mark)
+        Delivery.objects.filter(pk__any_of=delivery_ids, claimed_by=mark)
         .only("id", "notice_id", "channel", "target", "attempts", "created_at", "claimed_by")
         .order_by("id")
     )
@@ -75,7 +75,7 @@ def _record(delivery: Delivery, state: str, **fields: object) -> None:
 def _renew(deliveries: Sequence[Delivery]) -> None:
     """Show the sweeper this batch is alive: move its claim on the unsent rows forward."""
     Delivery.objects.filter(
-        pk__in=[d.pk for d in deliveries],
+        pk__any_of=[d.pk for d in deliveries],
         claimed_by=deliveries[0].claimed_by,
         state=DeliveryState.SENDING,
     ).update(claimed_at=timezone.now())
@@ -83,7 +83,8 @@ def _renew(deliveries: Sequence[Delivery]) -> None:
 
 def _release(deliveries: Sequence[Delivery]) -> None:
     """Give back claimed deliveries that were not tried (the batch stopped before them)."""
-    Delivery.objects.filter(pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING).update(
+    unsent = Delivery.objects.filter(pk__any_of=[d.pk for d in deliveries])
+    unsent.filter(state=DeliveryState.SENDING).update(
         state=DeliveryState.PENDING, claimed_at=None, attempts=F("attempts") - 1
     )
 
@@ -152,7 +153,7 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
         # A bug of ours, not the far end's: record it where staff look, and do not loop on it.
         logger.exception("Channel %s crashed on deliveries %s", channel.name, delivery_ids)
         Delivery.objects.filter(
-            pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING
+            pk__any_of=[d.pk for d in deliveries], state=DeliveryState.SENDING
         ).update(state=DeliveryState.FAILED, last_error=f"Internal error: {error!r}")
         return BatchResult(sent, failed + len(deliveries) - sent)
     if waits:
@@ -165,13 +166,13 @@ def _session_failed(
 ) -> BatchResult:
     final = [d.pk for d in deliveries if gives_up(d, error)]
     rest = [d.pk for d in deliveries if d.pk not in set(final)]
-    Delivery.objects.filter(pk__in=final, state=DeliveryState.SENDING).update(
+    Delivery.objects.filter(pk__any_of=final, state=DeliveryState.SENDING).update(
         state=DeliveryState.FAILED, last_error=str(error)
     )
     if not rest:
         return BatchResult(sent, failed + len(final))
     wait = backoff(max(d.attempts for d in deliveries), error.retry_after)
-    Delivery.objects.filter(pk__in=rest, state=DeliveryState.SENDING).update(
+    Delivery.objects.filter(pk__any_of=rest, state=DeliveryState.SENDING).update(
         state=DeliveryState.RETRYING,
         last_error=str(error),
         next_attempt_at=timezone.now() + timedelta(seconds=wait),

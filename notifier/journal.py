@@ -54,18 +54,25 @@ def write_to_ledger(lines: Sequence[tuple[int, str, datetime]]) -> None:
     if not lines:
         return
     table = connection.ops.quote_name(Delivery._meta.db_table)
-    rows = ", ".join(["(%s, %s, %s)"] * len(lines))
-    params: list[Any] = []
-    for delivery_id, reference, sent_at in lines:
-        params += [delivery_id, connection.ops.adapt_datetimefield_value(sent_at), reference[:200]]
+    ids = [delivery_id for delivery_id, _, _ in lines]
+    at = [connection.ops.adapt_datetimefield_value(sent_at) for _, _, sent_at in lines]
+    references = [reference[:200] for _, reference, _ in lines]
+    if connection.vendor == "postgresql":
+        # Three arrays, not three parameters a line: see notifier/models/lookups.py.
+        sent = (
+            "unnest(%s::bigint[], %s::timestamptz[], %s::text[]) AS sent(column1, column2, column3)"
+        )
+        params: list[Any] = [ids, at, references]
+    else:
+        sent = f"(VALUES {', '.join(['(%s, %s, %s)'] * len(lines))}) AS sent"
+        params = [value for line in zip(ids, at, references, strict=True) for value in line]
     # Whatever the row says (the sweeper may have taken a stalled claim back), a mail the
     # far end accepted is sent: a re-queued task must not send it again. A VALUES list's
     # columns are column1, column2... in PostgreSQL and SQLite alike.
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, last_error = '', sent_at = sent.column2, "  # noqa: S608
-            f"reference = sent.column3 FROM (VALUES {rows}) AS sent "
-            f"WHERE {table}.id = sent.column1",
+            f"reference = sent.column3 FROM {sent} WHERE {table}.id = sent.column1",
             [DeliveryState.SENT.value, *params],
         )
 

@@ -88,4 +88,4 @@ def queue_batches(ids: list[int], *, marked: bool = False) -> int:
 
 def _mark_enqueued(ids: list[int]) -> None:
     # Marked before sending to the broker: a task may start before this call returns.
-    Delivery.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    Delivery.objects.filter(pk__any_of=ids).update(enqueued_at=timezone.now())

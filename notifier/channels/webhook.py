@@ -184,7 +184,7 @@ class WebhookChannel(Channel):
                 yield client
         finally:
             if self._succeeded:
-                WebhookEndpoint.objects.filter(pk__in=self._succeeded).update(
+                WebhookEndpoint.objects.filter(pk__any_of=self._succeeded).update(
                     consecutive_failures=0, last_success_at=timezone.now()
                 )
 

@@ -6,6 +6,7 @@
 - `deliveries`: the ledger the workers move (one row per notice, channel and target).
 """
 
+from notifier.models import lookups  # noqa: F401  (registers `any_of`)
 from notifier.models.deliveries import (
     CLAIMABLE_STATES,
     HELD_BACK,
