@@ -80,27 +80,36 @@ def _address_hash(email: str) -> str:
     return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
 
 
-class UnsubscribeSigner:
-    """Makes the tokens `signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object` makes, faster.
+class KeyedSigner:
+    """Signs as `signing.Signer(salt=salt).sign` does, with the HMAC key derived once.
 
     Signer derives its HMAC key from the secret anew for every token; a mailing of 100,000
     needs one key, so this derives it once and copies the keyed HMAC per token. The bytes
     are the same (tests compare them), so Signer reads them back.
     """
 
-    def __init__(self) -> None:
-        signer = signing.Signer(salt=UNSUBSCRIBE_SALT)
+    def __init__(self, salt: str) -> None:
+        signer = signing.Signer(salt=salt)
         self._separator = signer.sep
         hasher = getattr(hashlib, signer.algorithm)
         key = hasher(force_bytes(signer.salt) + b"signer" + force_bytes(signer.key)).digest()
         self._keyed = hmac.new(key, digestmod=hasher)
 
+    def sign(self, value: str) -> str:
+        mac = self._keyed.copy()
+        mac.update(value.encode())
+        return f"{value}{self._separator}{signing.b64_encode(mac.digest()).decode()}"
+
+
+class UnsubscribeSigner(KeyedSigner):
+    """Makes the tokens `signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object` makes, faster."""
+
+    def __init__(self) -> None:
+        super().__init__(UNSUBSCRIBE_SALT)
+
     def token(self, subscriber_id: int, email: str) -> str:
         payload = json.dumps({"i": subscriber_id, "h": _address_hash(email)}, separators=(",", ":"))
-        value = signing.b64_encode(payload.encode("latin-1"))
-        mac = self._keyed.copy()
-        mac.update(value)
-        return f"{value.decode()}{self._separator}{signing.b64_encode(mac.digest()).decode()}"
+        return self.sign(signing.b64_encode(payload.encode("latin-1")).decode())
 
 
 def unsubscribe_token(subscriber_id: int, email: str) -> str:
@@ -155,9 +164,17 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def manage_token(subscriber_id: int, key: str) -> str:
-    """The token of a reader's own page: short enough for an SMS, URL-safe, no address in it."""
-    return signing.Signer(salt=MANAGE_SALT).sign(f"{subscriber_id}-{_key_hash(key)}")
+def manage_token(subscriber_id: int, key: str, signer: KeyedSigner | None = None) -> str:
+    """The token of a reader's own page: short enough for an SMS, URL-safe, no address in it.
+
+    `signer`: a `ManageSigner` kept for a batch, so the key is derived once, not per reader.
+    """
+    return (signer or ManageSigner()).sign(f"{subscriber_id}-{_key_hash(key)}")
+
+
+class ManageSigner(KeyedSigner):
+    def __init__(self) -> None:
+        super().__init__(MANAGE_SALT)
 
 
 def read_manage_token(token: str) -> tuple[int, str]:

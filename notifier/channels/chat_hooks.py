@@ -35,7 +35,7 @@ from notifier.channels.contact import ContactPointChannel, forget
 from notifier.models import ContactPoint, Delivery, Notice, NoticeKind
 from notifier.notice_text import notice_details, notice_text
 from notifier.outbound import Answer
-from notifier.signed_links import manage_token
+from notifier.signed_links import ManageSigner, manage_token
 
 # Error names the services give for a hook or channel that no longer exists.
 GONE_ERRORS = {"no_service", "channel_not_found", "channel_is_archived", "10015"}
@@ -140,6 +140,7 @@ class ChatHookChannel(ContactPointChannel):
         self._words: dict[int, ChatWords] = {}
         self._parts: dict[int, list[bytes]] = {}
         self._own_page: tuple[str, str] | None = None
+        self._signer: ManageSigner | None = None
 
     def is_configured(self) -> bool:
         return bool(settings.CHAT_WEBHOOKS_ENABLED)
@@ -173,11 +174,13 @@ class ChatHookChannel(ContactPointChannel):
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         # Only what a post and forget() read: whole contact points and readers cost more.
-        self._points = (
+        points = (
             ContactPoint.objects.select_related("subscriber")
             .only("id", "channel", "address", "subscriber", "subscriber__key")
-            .in_bulk([int(d.target) for d in deliveries])
+            .filter(pk__any_of=[int(d.target) for d in deliveries])
         )
+        self._points = {point.pk: point for point in points}
+        self._signer = ManageSigner()
         self._words = {}
         self._parts = {}
         self._own_page = None
@@ -198,7 +201,8 @@ class ChatHookChannel(ContactPointChannel):
             self._own_page = (before, after)
         before, after = self._own_page
         subscriber = point.subscriber
-        own_page = f"{before}{manage_token(subscriber.pk, subscriber.key)}{after}".encode()
+        token = manage_token(subscriber.pk, subscriber.key, self._signer)
+        own_page = f"{before}{token}{after}".encode()
         return point.address, own_page.join(self.message_parts(delivery.notice)), headers()
 
     def message_parts(self, notice: Notice) -> list[bytes]:

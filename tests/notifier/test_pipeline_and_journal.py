@@ -16,12 +16,21 @@ import pytest
 from django.core import signing
 
 import actions
-from incidents.models import ComponentStatus
+from incidents.models import Component, ComponentStatus
 from notifier import dispatch, journal
 from notifier.channels.email import EmailChannel
 from notifier.channels.smtp_pipelining import quoted
 from notifier.models import Delivery, DeliveryState, Expansion, Subscriber
-from notifier.signed_links import UNSUBSCRIBE_SALT, _address_hash, unsubscribe_token
+from notifier.signed_links import (
+    MANAGE_SALT,
+    UNSUBSCRIBE_SALT,
+    ManageSigner,
+    _address_hash,
+    _key_hash,
+    manage_token,
+    read_manage_token,
+    unsubscribe_token,
+)
 from tests.factories import make_component
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
@@ -181,3 +190,20 @@ def test_unsubscribe_tokens_are_the_ones_django_s_signer_makes():
             {"i": subscriber_id, "h": _address_hash(address)}
         )
         assert unsubscribe_token(subscriber_id, address) == expected
+
+
+def test_manage_tokens_signed_for_a_batch_are_the_ones_django_s_signer_makes():
+    signer = ManageSigner()
+    for subscriber_id, key in [(1, "k" * 20), (987654, "another-key")]:
+        token = manage_token(subscriber_id, key, signer)
+        assert token == signing.Signer(salt=MANAGE_SALT).sign(f"{subscriber_id}-{_key_hash(key)}")
+        assert token == manage_token(subscriber_id, key)
+        assert read_manage_token(token) == (subscriber_id, _key_hash(key))
+
+
+def test_any_of_selects_what_in_selects_on_every_database():
+    components = [make_component(f"Service {n}") for n in range(4)]
+    wanted = [components[0].pk, components[2].pk, 10**12]
+    assert set(Component.objects.filter(pk__any_of=wanted)) == {components[0], components[2]}
+    assert list(Component.objects.filter(pk__any_of=[])) == []
+    assert Component.objects.filter(pk__any_of=wanted).count() == 2
