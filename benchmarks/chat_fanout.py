@@ -22,7 +22,6 @@ it starts is stopped by its pid, also when the run fails or is interrupted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -44,6 +43,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.chat_fanout_report import section, update_readme  # noqa: E402
 from benchmarks.fanout import Sampler, cpu_seconds  # noqa: E402
+from benchmarks.http_sink import HttpSink  # noqa: E402
+from benchmarks.report import commit  # noqa: E402
 from tests.servers.postgres import PostgresServer  # noqa: E402
 from tests.servers.redis import RedisServer  # noqa: E402
 from tests.servers.worker import Worker  # noqa: E402
@@ -53,54 +54,6 @@ SIZE, QUICK_SIZE = 10_000, 2_000
 SERVICES = ("slack", "teams", "discord", "webhook")
 BARE_ROUNDS = 3
 SITE_URL = "https://status.runbox.com"
-
-
-class HttpSink:
-    """benchmarks/http_sink.py in a process of its own session, stopped by its pid."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port_file = workdir / "sink-port"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    def __enter__(self) -> HttpSink:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.http_sink", str(self.port_file)],
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 10
-        while not self.port_file.exists() or not self.port_file.read_text():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.__exit__()
-                raise RuntimeError("the HTTP sink did not start")
-            time.sleep(0.05)
-        self.port = int(self.port_file.read_text())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def _call(self, method: str, path: str) -> bytes:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            connection.request(method, path, body=b"" if method == "POST" else None)
-            return connection.getresponse().read()
-        finally:
-            connection.close()
-
-    def stats(self) -> dict[str, float]:
-        return dict(json.loads(self._call("GET", "/__stats__")))
-
-    def reset(self) -> None:
-        self._call("POST", "/__reset__")
 
 
 def environment(workdir: Path, pg: PostgresServer, redis: RedisServer) -> dict[str, str]:
@@ -320,21 +273,6 @@ def uptime() -> str:
         return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def commit() -> str:
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        ).stdout.strip()
-        return head + (" (work tree has uncommitted changes)" if dirty else "")
-    return "?"
 
 
 @contextmanager

@@ -32,11 +32,16 @@ def _cpu_model() -> str:
     return found.group(1).strip() if found else platform.processor()
 
 
+def commit() -> str:
+    """The checked-out commit, and whether the work tree differs from it."""
+    head = _run(["git", "rev-parse", "--short", "HEAD"]) or "?"
+    # --no-optional-locks: read the work tree without taking the index lock others may need.
+    dirty = bool(_run(["git", "--no-optional-locks", "status", "--porcelain", "-uno"]))
+    return head + (" (work tree has uncommitted changes)" if dirty else "")
+
+
 def machine() -> dict[str, object]:
     """Where and on what the figures were taken."""
-    commit = _run(["git", "rev-parse", "--short", "HEAD"])
-    # --no-optional-locks: read the work tree without taking the index lock others may need.
-    dirty = bool(_run(["git", "--no-optional-locks", "status", "--porcelain"]))
     import django
     import granian
 
@@ -50,7 +55,7 @@ def machine() -> dict[str, object]:
         "sqlite": sqlite3.sqlite_version,
         "nginx": _run(["/usr/sbin/nginx", "-v"]).removeprefix("nginx version: "),
         "wrk": _run(["wrk", "--version"]).split(" [")[0],
-        "commit": commit + (" (work tree has uncommitted changes)" if dirty else ""),
+        "commit": commit(),
     }
 
 
