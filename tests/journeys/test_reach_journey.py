@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.test_push_subscribe import FAKE_SUBSCRIBE
 from tests.journeys.conftest import create_staff, sign_in
 from tests.journeys.product import Product
-from tests.journeys.test_incident_journey import post_from_card, wait_until
+from tests.journeys.test_incident_journey import post_from_card
 from tests.notifier.push_service import PushService
 from tests.notifier.sms_provider import Provider as SmsProvider
 
@@ -46,7 +46,7 @@ def subscribe_by_sms(reader: Page, sms: SmsProvider) -> str:
     reader.get_by_label("POP", exact=True).check()
     reader.get_by_role("button", name="Send me a code").click()
     expect(reader.get_by_role("heading", level=1)).to_have_text("Enter your code")
-    wait_until(lambda: sms.texts_to(NUMBER), "the code by SMS")
+    assert sms.wait_for(lambda: sms.texts_to(NUMBER), 60), "no code came by SMS"
     [text] = sms.texts_to(NUMBER)
     code = re.search(r"\b(\d{6})\b", text)
     assert code, text
@@ -105,12 +105,14 @@ def test_a_reader_hears_of_an_incident_by_sms_when_mail_may_not_arrive(
     form.get_by_role("button", name="Publish").click()
     expect(phone).to_have_url(re.compile(r"/staff/incidents/\d+/$"))
     incident_id = int(re.search(r"/incidents/(\d+)/$", phone.url)[1])
-    wait_until(lambda: len(incident_texts(sms_provider)) == 1, "the opening by SMS")
+    opened = sms_provider.wait_for(lambda: len(incident_texts(sms_provider)) == 1, 60)
+    assert opened, "the opening did not come by SMS"
 
     phone.goto("/staff/")
     post_from_card(phone, incident_id, "Identified", IDENTIFIED)
     post_from_card(phone, incident_id, "Resolved", RESOLVED)
-    wait_until(lambda: len(incident_texts(sms_provider)) == 2, "the resolution by SMS")
+    resolved = sms_provider.wait_for(lambda: len(incident_texts(sms_provider)) == 2, 60)
+    assert resolved, "the resolution did not come by SMS"
     opening, resolution = incident_texts(sms_provider)
     assert "Investigating" in opening and "Resolved" in resolution, (opening, resolution)
     for text in (opening, resolution):
@@ -125,7 +127,8 @@ def test_a_reader_hears_of_an_incident_by_sms_when_mail_may_not_arrive(
         expect(tallies).not_to_contain_text(re.compile("failed|retrying|pending"), timeout=30_000)
     assert len(incident_texts(sms_provider)) == 2
     # The browser heard of all three, each linking to the incident, in one thread.
-    wait_until(lambda: len(pushed(push_service, endpoint)) == 3, "three pushes")
+    three = push_service.wait_for(lambda: len(pushed(push_service, endpoint)) == 3, 60)
+    assert three, pushed(push_service, endpoint)
     payloads = pushed(push_service, endpoint)
     assert [OPENED in p["body"] for p in payloads].count(True) == 1, payloads
     assert any(RESOLVED in p["body"] for p in payloads), payloads
