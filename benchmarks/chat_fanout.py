@@ -4,9 +4,10 @@
     python -m benchmarks.chat_fanout --quick    # 2,000; README untouched
 
 The full path is what production runs: `actions.open_incident` writes the incident and one
-delivery per subscriber's hook in PostgreSQL (a throwaway server, tests/servers/postgres.py);
-after commit a task goes to Redis; one Celery worker (`--concurrency 2`, prefork) sends
-the chat hooks in batches over one outbound Client each and the webhooks one task each, through
+Expansion row per channel in PostgreSQL (a throwaway server, tests/servers/postgres.py);
+after commit a task goes to Redis; one Celery worker (`--concurrency 2`, prefork) writes a
+delivery per subscriber's hook a chunk at a time (notifier/expansion.py) and sends
+them, chat hooks and webhooks alike, in batches over one outbound Client each, through
 `notifier/outbound.py` (every URL checked, `OUTBOUND_ALLOW_LOOPBACK` on), into
 `benchmarks/http_sink.py` on 127.0.0.1 (HTTP/1.1, keep-alive), until the ledger says every
 delivery is sent. The yardstick, in the same run and to the same sink: the same requests (the

@@ -24,7 +24,8 @@ def delivery_summary(notice: Notice) -> dict[str, Any]:
         "tallies": tallies,
         "counts": {tally.channel: tally.states for tally in tallies},
         "in_flight": sum(tally.in_flight for tally in tallies),
-        # A list not yet expanded into deliveries has more on its way than the counts show.
+        # Channels whose audience is not yet all written as deliveries (notifier/expansion.py):
+        # more on their way than the counts show.
         "lists": [tally.channel for tally in tallies if tally.expanding],
         "failures": failures,
         # Not sent because a cost cap said so (SMS): staff's to decide, not a far end's refusal.

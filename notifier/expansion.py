@@ -1,13 +1,15 @@
-"""Turning a notice's mailing list into deliveries, in the worker, a chunk at a time.
+"""Turning a notice's long audience into deliveries, in the worker, a chunk at a time.
 
-The publish only writes an Expansion row (notifier/channels/email.py), so it commits in
-milliseconds however long the list. A worker then writes the deliveries in chunks of
-subscribers, in id order, and queues each chunk's batches before writing the next: the
-first mail leaves after the first small chunk, while the rest is still being written.
+The channels that may reach many recipients (email subscribers, Slack, Teams and Discord
+hooks, webhook endpoints: base.ExpandingChannel) write only an Expansion row during the
+publish, so it commits in milliseconds however long the list. A worker then writes the
+deliveries in chunks of the audience, in id order, and queues each chunk's batches before
+writing the next: the first request leaves after the first small chunk, while the rest is
+still being written.
 
 Nothing is lost and nothing doubles: the row is claimed like a delivery (a conditional
 UPDATE; a claim older than DELIVERY_SENDING_TIMEOUT_SECONDS belongs to a dead worker);
-a re-run after a crash starts from the first subscriber again, and the unique
+a re-run after a crash starts from the first recipient again, and the unique
 (notice, channel, target) constraint makes every row it already wrote a no-op; rows
 written but never queued (the crash came in between) lie above `queued_through`, so the
 re-run queues them or, failing that, the sweeper does, as any delivery queued long ago
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -48,7 +50,32 @@ def claim_expansion(expansion_id: int) -> bool:
 
 
 class _ListChannel(Protocol):
+    """What expanding asks of a channel (base.ExpandingChannel gives it)."""
+
+    def audience_ids(self, notice: Notice) -> Any: ...
+
     def expand_page(self, notice: Notice, after: int, limit: int) -> list[int]: ...
+
+
+def shortest_first(notice_id: int) -> list[int]:
+    """A notice's expansions not yet done, the one with the fewest recipients first.
+
+    Each list's batches join the queue behind those of the lists expanded before it: a
+    mailing list of 100,000 expanded first would keep the chat hooks and webhooks waiting
+    until every mail had gone.
+    """
+    lists = list(
+        Expansion.objects.filter(notice_id=notice_id, done_at=None).select_related("notice")
+    )
+    if len(lists) < 2:
+        return [mailing.pk for mailing in lists]
+    sizes = {
+        mailing.pk: cast(_ListChannel, channel_named(mailing.channel))
+        .audience_ids(mailing.notice)
+        .count()
+        for mailing in lists
+    }
+    return sorted(sizes, key=lambda pk: (sizes[pk], pk))
 
 
 def expand_mailing_list(expansion_id: int) -> int:
@@ -56,7 +83,7 @@ def expand_mailing_list(expansion_id: int) -> int:
     if not claim_expansion(expansion_id):
         return 0
     expansion = Expansion.objects.select_related("notice").get(pk=expansion_id)
-    # Only a mailing-list channel (email) has expansions.
+    # Only an expanding channel (email, the chat hooks, webhooks) writes expansions.
     channel = cast(_ListChannel, channel_named(expansion.channel))
     rows = Delivery.objects.filter(notice_id=expansion.notice_id, channel=expansion.channel)
     queued, after, size, chunks = 0, 0, settings.DELIVERY_BATCH_SIZE, 0

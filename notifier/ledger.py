@@ -2,6 +2,8 @@
 
 Actions call `record_notice` inside their transaction; the deliveries are
 handed to the workers (notifier/queueing.py) only after the transaction commits.
+A channel whose audience may be long (email, the chat hooks, webhooks) writes one
+Expansion row instead, which a worker turns into deliveries (notifier/expansion.py).
 If the broker is unreachable then, the sweeper finds the pending rows later:
 nothing is lost.
 """
@@ -45,7 +47,8 @@ def record_notice(
     status_change: tuple[str, str] = ("", ""),
     created_at: datetime | None = None,
 ) -> Notice | None:
-    """Write the notice and one pending delivery per target; enqueue them after commit.
+    """Write the notice and one pending delivery per target (or an expansion per long
+    audience); enqueue them after commit.
 
     `channels`: names to use; None means every configured channel the notice
     fits; an empty list records nothing (a backfill, the demo data).

@@ -24,11 +24,10 @@ SWEEP_PAGE = 2000
 
 @shared_task(name="notifier.dispatch_notice", acks_late=True)
 def dispatch_notice(notice_id: int) -> int:
-    """Split a notice's deliveries into tasks: single sends first, then its mailing lists."""
+    """Split a notice's deliveries into tasks: single sends first, then its expansions
+    (email, chat hooks, webhooks), the shortest first."""
     queued = enqueue_deliveries(Delivery.objects.filter(notice_id=notice_id))
-    for expansion_id in Expansion.objects.filter(notice_id=notice_id, done_at=None).values_list(
-        "id", flat=True
-    ):
+    for expansion_id in expansion.shortest_first(notice_id):
         queued += expansion.expand_mailing_list(expansion_id)
     return queued
 
@@ -91,7 +90,7 @@ def sweep() -> int:
     for expansion_id in expansion.stale_expansions(now, queue_moving=moving):
         Expansion.objects.filter(pk=expansion_id).update(enqueued_at=now)
         expand.delay(expansion_id)
-        logger.info("Sweeper queued the expansion of mailing list %s", expansion_id)
+        logger.info("Sweeper queued expansion %s", expansion_id)
     if queued:
         logger.info("Sweeper re-queued %s deliveries", queued)
     return queued

@@ -98,7 +98,7 @@ EXCLUDED: dict[str, str] = {
     "notifier.notice": "The delivery ledger: what this site's workers were asked to send. "
     "Restored, its pending rows would be sent again; the audit log keeps who published what.",
     "notifier.delivery": "Transient delivery state of the notices (see notifier.notice).",
-    "notifier.expansion": "Transient: a mailing list a worker was turning into deliveries.",
+    "notifier.expansion": "Transient: a channel's audience a worker was turning into deliveries.",
     "notifier.ratelimitlog": "Transient: request counters that expire within minutes.",
     "mirror.mirrortarget": "The mirror's lock lease and what a target last showed: the new "
     "site builds its mirror afresh.",

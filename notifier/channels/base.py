@@ -105,6 +105,41 @@ class Channel:
         return ""
 
 
+class ExpandingChannel(Channel):
+    """A channel whose audience may be long (email subscribers, chat hooks, webhooks).
+
+    The publish writes one Expansion row, not a delivery per recipient, so it commits at
+    once however many there are; a worker writes the deliveries a chunk at a time and
+    queues each chunk as it goes (notifier/expansion.py).
+    """
+
+    def audience_ids(self, notice: Notice) -> QuerySet[Any, int]:
+        """The ids the notice goes to, a values_list("id", flat=True): each one's target."""
+        raise NotImplementedError
+
+    def create_deliveries(self, notice: Notice) -> int:
+        from notifier.models import Expansion
+
+        Expansion.objects.get_or_create(notice=notice, channel=self.name)
+        return 0
+
+    def expand_page(self, notice: Notice, after: int, limit: int) -> list[int]:
+        """Write the deliveries of the next `limit` audience ids above `after`, in id order.
+
+        Returns those ids, [] once the audience is exhausted. Rows that exist already (a
+        re-run after a crash) are skipped, so this can run again.
+        """
+        audience = self.audience_ids(notice).filter(id__gt=after)
+        page = list(audience.order_by("id")[:limit])
+        if not page:
+            return []
+        # Queued as soon as written (notifier/expansion.py), so marked so at once: marking
+        # them after, a row at a time, cost as much as writing them.
+        fresh = audience.filter(id__lte=page[-1])
+        insert_deliveries(notice, self.name, fresh, enqueued_at=timezone.now())
+        return page
+
+
 def insert_deliveries(notice: Notice, channel: str, ids: QuerySet[Any, int], **fields: Any) -> int:
     """Write a pending delivery to each id `ids` selects (a values_list("id")), in one
     INSERT ... SELECT: building 10,000 rows in Python cost a publish seconds. `fields`: more

@@ -18,7 +18,7 @@ from django.utils.timezone import now
 
 from incidents.links import absolute
 from notifier.channels import smtp_pipelining
-from notifier.channels.base import Channel, TransportError, insert_deliveries
+from notifier.channels.base import ExpandingChannel, TransportError
 from notifier.channels.email_bytes import MailTemplate, fits
 from notifier.channels.smtp_pipelining import Envelope
 from notifier.mail_headers import SEVEN_BIT_UTF8, list_id, mail_date
@@ -45,7 +45,7 @@ def address(subscriber: Subscriber) -> str:
     return subscriber.email
 
 
-class EmailChannel(Channel):
+class EmailChannel(ExpandingChannel):
     name = "email"
     label = "Email subscribers"
     public_label = "Email"
@@ -70,28 +70,8 @@ class EmailChannel(Channel):
         """Subscribers who chose every component, or one this notice is about."""
         return Subscriber.objects.exclude(email=None).following(notice.component_ids())
 
-    def create_deliveries(self, notice: Notice) -> int:
-        # The publish writes one row; a worker expands it into a delivery per subscriber, a
-        # chunk at a time, sending from the first chunk on (notifier/expansion.py).
-        from notifier.models import Expansion
-
-        Expansion.objects.get_or_create(notice=notice, channel=self.name)
-        return 0
-
-    def expand_page(self, notice: Notice, after: int, limit: int) -> list[int]:
-        """Write the deliveries of the next `limit` subscribers with an id above `after`.
-
-        Returns their ids in order, [] once the audience is exhausted. Rows that exist
-        already (a re-run after a crash) are skipped, so this can run again.
-        """
-        audience = self.audience(notice).filter(id__gt=after).values_list("id", flat=True)
-        page = list(audience.order_by("id")[:limit])
-        if not page:
-            return []
-        # Queued as soon as written (notifier/expansion.py), so marked so at once: marking
-        # them after, a row at a time, cost as much as writing them.
-        insert_deliveries(notice, self.name, audience.filter(id__lte=page[-1]), enqueued_at=now())
-        return page
+    def audience_ids(self, notice: Notice) -> Any:
+        return self.audience(notice).values_list("id", flat=True)
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         ids = [int(d.target) for d in deliveries]

@@ -2,7 +2,9 @@
 
 Targets: every enabled WebhookEndpoint whose components include one the
 notice is about (an endpoint without components takes everything). Posts
-(the blog) are not sent: Statuspage webhooks carry incidents only.
+(the blog) are not sent: Statuspage webhooks carry incidents only. The publish
+writes one Expansion row; a worker writes the deliveries, a chunk of endpoints
+at a time in id order, and queues each chunk as it goes (notifier/expansion.py).
 
 The body has Atlassian Statuspage's webhook shape (see webhook_payload.py for
 the mapping). Headers:
@@ -48,7 +50,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifier import outbound
-from notifier.channels.base import Channel, TransportError, gives_up, insert_deliveries
+from notifier.channels.base import ExpandingChannel, TransportError, gives_up
 from notifier.channels.webhook_payload import payload, unsubscribe_url_around
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
@@ -113,7 +115,7 @@ def response_id(answer: Answer) -> str:
     return str(found)[:60] if found else ""
 
 
-class WebhookChannel(Channel):
+class WebhookChannel(ExpandingChannel):
     name = "webhook"
     label = "Webhooks"
     # Many endpoints a task, over one outbound Client (kept connections per address); one
@@ -142,10 +144,8 @@ class WebhookChannel(Channel):
     def targets(self, notice: Notice) -> Iterable[str]:
         return [str(pk) for pk in self.endpoints(notice).values_list("pk", flat=True)]
 
-    def create_deliveries(self, notice: Notice) -> int:
-        return insert_deliveries(
-            notice, self.name, self.endpoints(notice).values_list("id", flat=True)
-        )
+    def audience_ids(self, notice: Notice) -> Any:
+        return self.endpoints(notice).values_list("id", flat=True)
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         self._endpoints = WebhookEndpoint.objects.in_bulk([int(d.target) for d in deliveries])

@@ -105,11 +105,12 @@ class Delivery(models.Model):
 
 
 class Expansion(models.Model):
-    """A mailing list to turn into one delivery per subscriber, done by a worker.
+    """A channel's audience (email subscribers, chat hooks, webhook endpoints) to turn into
+    one delivery per recipient, done by a worker (notifier/expansion.py).
 
     The publish writes this one row, not 100,000 deliveries, so it commits at once and the
-    first mail leaves after the first chunk. `claimed_at` is the expanding worker's claim,
-    renewed after each chunk; `done_at` is set when every subscriber has a delivery.
+    first message leaves after the first chunk. `claimed_at` is the expanding worker's claim,
+    renewed after each chunk; `done_at` is set when every recipient has a delivery.
     """
 
     notice = models.ForeignKey(

@@ -1,7 +1,8 @@
 """Notices: one per publish, with what it says and how far its deliveries have gone.
 
-Publishing writes one Notice and one Delivery per target (or one Expansion per mailing list)
-in the same transaction as the domain change; workers only ever move Delivery rows.
+Publishing writes one Notice and one Delivery per target (or, for a channel whose audience
+may be long, one Expansion a worker turns into them) in the same transaction as the domain
+change; workers only ever move Delivery rows.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ class Notice(models.Model):
 class ChannelTally:
     """One notice's deliveries over one channel, counted by state.
 
-    `expanding`: the channel's mailing list is not yet fully written as deliveries, so
+    `expanding`: the channel's audience is not yet fully written as deliveries, so
     more are on their way than the counts show (a list not started is all "pending").
     """
 
@@ -206,8 +207,8 @@ class ChannelTally:
 def attach_tallies(notices: list[Notice]) -> None:
     """Count the deliveries of all `notices` by channel and state in one grouped query.
 
-    Every channel the notice was sent to gets a tally, even with no targets (a mailing
-    list nobody subscribes to), so a channel never silently drops out of sight.
+    Every channel the notice was sent to gets a tally, even with no targets (a channel
+    nobody subscribes to), so a channel never silently drops out of sight.
     """
     by_id = {notice.pk: notice for notice in notices}
     tallies: dict[int, dict[str, ChannelTally]] = {

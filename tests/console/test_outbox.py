@@ -42,7 +42,7 @@ def embedded(settings, tmp_path) -> Iterator[Path]:
 
 
 def send_all() -> None:
-    for expansion in Expansion.objects.select_related("notice"):
+    for expansion in Expansion.objects.select_related("notice").filter(channel="email"):
         EmailChannel().expand_page(expansion.notice, after=0, limit=100)
     expansion_free = list(Delivery.objects.filter(channel="email").values_list("pk", flat=True))
     dispatch.run(expansion_free)

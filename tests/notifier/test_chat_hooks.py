@@ -22,6 +22,7 @@ from tests.notifier.chat_hook_server import (
     hook_certs,
     hook_server,
 )
+from tests.notifier.expanding import write_deliveries
 
 pytestmark = pytest.mark.django_db
 __all__ = ["hook_certs", "hook_server"]  # the fixtures, used by name
@@ -41,7 +42,8 @@ def site(settings):
 
 
 def open_ddos(channels: list[str]) -> Incident:
-    return actions.open_incident(
+    """The publish, and the deliveries a worker's expansion then writes."""
+    incident = actions.open_incident(
         title="Email <services> down & slow",
         body="Our email services are inaccessible; we are working to find out *where*.",
         impact="critical",
@@ -49,6 +51,8 @@ def open_ddos(channels: list[str]) -> Incident:
         posted_at=oslo(2013, 1, 25, 0, 15),
         channels=channels,
     )
+    write_deliveries()
+    return incident
 
 
 def send_all(channel: str) -> list[Delivery]:
@@ -211,6 +215,7 @@ def test_a_long_update_is_cut_to_each_services_limits(hook_server: HookServer):
     add_contact("slack", hook_server.url(SLACK, SLACK_PATH), component_ids=[])
     add_contact("discord", hook_server.url(DISCORD, DISCORD_PATH), component_ids=[])
     actions.open_incident(title="Long", body="word " * 3000, channels=["slack", "discord"])
+    write_deliveries()
 
     send_all("slack")
     send_all("discord")

@@ -19,6 +19,7 @@ from notifier.mirror.site import urls_for
 from notifier.models import Delivery, Notice, NoticeKind, Subscriber
 from tests.api.conftest import api, author  # noqa: F401 (fixtures)
 from tests.factories import make_component, open_incident
+from tests.notifier.expanding import write_deliveries
 from tests.notifier.test_webhooks import (  # noqa: F401 (fixtures)
     endpoint_for,
     imap,
@@ -31,6 +32,7 @@ pytestmark = [pytest.mark.django_db]
 
 
 def send_all(notice: Notice) -> None:
+    write_deliveries()
     dispatch.run(list(notice.deliveries.filter(channel="webhook").values_list("pk", flat=True)))
 
 
@@ -87,6 +89,7 @@ def test_only_machines_are_told_never_subscribers_by_mail(receiver, imap, settin
     actions.set_component_status(imap, ComponentStatus.DEGRADED_PERFORMANCE)
 
     notice = Notice.objects.get(kind=NoticeKind.COMPONENT_UPDATED)
+    write_deliveries()
     assert notice.channels == ["webhook"]
     assert set(Delivery.objects.values_list("channel", flat=True)) == {"webhook"}
     assert (notice.component, notice.old_status, notice.new_status) == (
@@ -104,6 +107,7 @@ def test_endpoints_of_other_components_are_not_told(receiver, imap):
     actions.set_component_status(imap, ComponentStatus.MAJOR_OUTAGE)
 
     notice = Notice.objects.get(kind=NoticeKind.COMPONENT_UPDATED)
+    write_deliveries()
     assert list(notice.deliveries.values_list("target", flat=True)) == [str(for_imap.pk)]
 
 

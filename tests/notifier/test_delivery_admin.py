@@ -39,7 +39,8 @@ def test_a_mailing_list_not_yet_expanded_keeps_the_page_polling(admin_client, in
         reverse("admin:notifier_notice_deliveries", args=[notice.pk]), HTTP_HX_REQUEST="true"
     )
     assert poll.status_code == 200
-    assert "Mailing list of email: subscribers still being added." in poll.content.decode()
+    expanding = "Recipients still being added: email, slack, teams, discord, webhook."
+    assert expanding in poll.content.decode()
 
 
 def test_the_notice_page_counts_deliveries_and_polls_while_some_are_on_their_way(

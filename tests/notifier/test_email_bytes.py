@@ -45,7 +45,7 @@ def publish(body: str = "Our email services are inaccessible; we're on it.") -> 
         component_statuses={make_component("IMAP"): ComponentStatus.MAJOR_OUTAGE},
         posted_at=oslo(2013, 1, 25, 0, 15),
     )
-    [mailing] = Expansion.objects.select_related("notice")
+    [mailing] = Expansion.objects.select_related("notice").filter(channel="email")
     EmailChannel().expand_page(mailing.notice, after=0, limit=100)
     return list(Delivery.objects.select_related("notice").order_by("id"))
 

@@ -31,7 +31,7 @@ def imap():
 
 def expanded_delivery() -> Delivery:
     """The one delivery a worker's expansion writes for the one list, written here unqueued."""
-    [expansion] = Expansion.objects.select_related("notice")
+    [expansion] = Expansion.objects.select_related("notice").filter(channel="email")
     EmailChannel().expand_page(expansion.notice, after=0, limit=100)
     return Delivery.objects.get()
 

@@ -38,7 +38,7 @@ def publish_and_send(update: str | None = None) -> None:
     )
     if update:
         actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body=update)
-    for mailing in Expansion.objects.select_related("notice"):
+    for mailing in Expansion.objects.select_related("notice").filter(channel="email"):
         EmailChannel().expand_page(mailing.notice, after=0, limit=100)
     dispatch.run(list(Delivery.objects.order_by("id").values_list("pk", flat=True)))
 

@@ -51,7 +51,7 @@ def publish(*addresses: str) -> list[int]:
         impact="critical",
         component_statuses={make_component("IMAP"): ComponentStatus.MAJOR_OUTAGE},
     )
-    [mailing] = Expansion.objects.select_related("notice")
+    [mailing] = Expansion.objects.select_related("notice").filter(channel="email")
     EmailChannel().expand_page(mailing.notice, after=0, limit=100)
     return list(Delivery.objects.order_by("id").values_list("id", flat=True))
 

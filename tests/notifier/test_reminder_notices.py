@@ -13,6 +13,7 @@ from notifier.models import Delivery, Notice, NoticeKind, Subscriber
 from notifier.notice_text import short_post
 from notifier.registry import all_channels
 from tests.factories import make_component, oslo, schedule_maintenance
+from tests.notifier.expanding import write_deliveries
 from tests.notifier.test_webhooks import endpoint_for, receiver  # noqa: F401
 
 pytestmark = [pytest.mark.django_db]
@@ -84,6 +85,7 @@ def test_a_reminder_sent_late_says_how_long_is_really_left(work):
 def test_the_webhook_gets_the_scheduled_incident_with_the_reminder_time(receiver, work):  # noqa: F811
     endpoint_for(receiver)
     notice = remind(START - 60 * MINUTE)
+    write_deliveries()
     dispatch.run([Delivery.objects.get(notice=notice, channel="webhook").pk])
 
     [received] = [
@@ -104,6 +106,7 @@ def test_a_later_notice_of_the_window_keeps_when_it_was_reminded(receiver, work)
     remind(START - 60 * MINUTE)
     actions.start_maintenance(work, posted_at=START)
     started = Notice.objects.get(maintenance=work, kind=NoticeKind.MAINTENANCE_STARTED)
+    write_deliveries()
     dispatch.run([Delivery.objects.get(notice=started, channel="webhook").pk])
 
     [received] = receiver.received

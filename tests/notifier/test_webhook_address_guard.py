@@ -15,6 +15,7 @@ import pytest
 from notifier import dispatch, outbound
 from notifier.models import DeliveryState, Notice, WebhookEndpoint
 from tests.notifier import test_webhooks as hooks
+from tests.notifier.expanding import write_deliveries
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,7 @@ def subscriber_endpoint(receiver, name: str) -> WebhookEndpoint:
 
 def send_one(imap):
     notice = Notice.objects.get(incident=hooks.open_ddos(imap))
+    write_deliveries()
     dispatch.run([hooks.webhook_delivery(notice).pk])
     return hooks.webhook_delivery(notice)
 

@@ -15,6 +15,7 @@ import pytest
 from notifier import dispatch
 from notifier.channels.webhook import signature
 from notifier.models import Delivery
+from tests.notifier.expanding import write_deliveries
 from tests.notifier.test_webhooks import (  # noqa: F401 - fixtures
     endpoint_for,
     imap,
@@ -51,6 +52,7 @@ def test_the_readme_example_verifies_a_real_signed_delivery(receiver, imap):  # 
     verify_webhook = readme_verify()
     endpoint = endpoint_for(receiver)
     open_ddos(imap)
+    write_deliveries()
     dispatch.run([Delivery.objects.get(channel="webhook").pk])
     [received] = receiver.received
     headers, body = received.raw_headers, received.body
@@ -65,6 +67,7 @@ def test_the_readme_example_refuses_a_replayed_old_delivery(receiver, imap):  # 
     verify_webhook = readme_verify()
     endpoint = endpoint_for(receiver)
     open_ddos(imap)
+    write_deliveries()
     dispatch.run([Delivery.objects.get(channel="webhook").pk])
     body = receiver.received[0].body
     old = int(time.time()) - 3600
@@ -89,6 +92,7 @@ def shape(value: object) -> object:
 def test_the_readme_body_has_the_shape_of_a_real_one(receiver, imap):  # noqa: F811
     endpoint_for(receiver)
     open_ddos(imap)
+    write_deliveries()
     dispatch.run([Delivery.objects.get(channel="webhook").pk])
 
     assert shape(json.loads(code_block("json"))) == shape(receiver.received[0].json)

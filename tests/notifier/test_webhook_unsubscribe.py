@@ -17,6 +17,7 @@ from incidents.models import ComponentStatus
 from notifier import dispatch
 from notifier.models import Notice, WebhookEndpoint
 from notifier.signed_links import webhook_unsubscribe_token
+from tests.notifier.expanding import write_deliveries
 from tests.notifier.test_webhooks import (  # noqa: F401 (fixtures)
     endpoint_for,
     imap,
@@ -37,6 +38,7 @@ def loopback_allowed(settings):
 def bodies_after_an_outage(receiver, imap) -> dict[str, dict]:
     actions.set_component_status(imap, ComponentStatus.MAJOR_OUTAGE)
     notice = Notice.objects.get()
+    write_deliveries()
     dispatch.run(list(notice.deliveries.values_list("pk", flat=True)))
     return {r.path: r.json for r in receiver.received}
 

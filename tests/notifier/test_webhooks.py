@@ -21,6 +21,7 @@ from notifier import dispatch
 from notifier.models import Delivery, DeliveryState, Notice, WebhookEndpoint
 from notifier.registry import channel_named
 from tests.factories import make_component, oslo, publish_post, schedule_maintenance, utc
+from tests.notifier.expanding import write_deliveries
 from tests.notifier.loopback import FakeHandler, serving
 
 pytestmark = [pytest.mark.django_db]
@@ -226,6 +227,7 @@ def test_maintenance_goes_as_an_incident_as_it_was_when_each_notice_was_publishe
     start, end = utc(2040, 1, 12, 5, 30), utc(2040, 1, 12, 7, 30)
     work = schedule_maintenance(start=start, end=end, components=[imap], at=utc(2040, 1, 1))
     actions.cancel_maintenance(work, body="Not needed after all.", posted_at=utc(2040, 1, 2))
+    write_deliveries()
 
     for notice in Notice.objects.filter(maintenance=work).order_by("id"):
         dispatch.run([webhook_delivery(notice).pk])  # both sent after the cancellation
@@ -263,6 +265,7 @@ def test_a_window_moved_by_hand_has_no_scheduled_auto_transition(receiver, imap)
     endpoint_for(receiver)
     start, end = utc(2040, 1, 12, 5, 30), utc(2040, 1, 12, 7, 30)
     schedule_maintenance(start=start, end=end, components=[imap], auto_complete=False)
+    write_deliveries()
 
     dispatch.run([Delivery.objects.get(channel="webhook").pk])
 
@@ -323,6 +326,7 @@ def test_repeated_refusals_disable_the_endpoint_and_its_contact_gets_one_mail(
         actions.post_incident_update(
             incident, status=IncidentStatus.IDENTIFIED, body=f"Update {n}."
         )
+    write_deliveries()
     deliveries = Delivery.objects.filter(channel="webhook").order_by("id")
 
     for delivery in deliveries[:2]:
@@ -344,6 +348,7 @@ def test_repeated_refusals_disable_the_endpoint_and_its_contact_gets_one_mail(
     assert "ask the Runbox Status staff to re-enable it" in note.body
 
     actions.resolve_incident(incident, body="Mail flows again.")
+    write_deliveries()
     assert Delivery.objects.filter(channel="webhook").count() == 3  # none for the disabled one
     assert len(receiver.received) == 3
 
@@ -355,6 +360,7 @@ def test_a_success_resets_the_count_of_failures(settings, receiver, imap):
     incident = open_ddos(imap)
     for n in range(2):
         actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body=f"{n}.")
+    write_deliveries()
 
     for delivery in Delivery.objects.filter(channel="webhook").order_by("id"):
         dispatch.run([delivery.pk])
@@ -368,6 +374,7 @@ def test_the_endpoint_keeps_its_last_success_and_its_last_failure_for_staff(rece
     receiver.answers = [503, 200]
     incident = open_ddos(imap)
     actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body="Found it.")
+    write_deliveries()
     first, second = Delivery.objects.filter(channel="webhook").order_by("id")
 
     dispatch.run([first.pk])
@@ -387,7 +394,9 @@ def test_a_delivery_past_its_give_up_age_counts_as_a_failure(settings, receiver,
     endpoint = endpoint_for(receiver)
     receiver.answers = [503]
 
-    dispatch.run([webhook_delivery(Notice.objects.get(incident=open_ddos(imap))).pk])
+    notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
+    dispatch.run([webhook_delivery(notice).pk])
 
     assert fresh(endpoint).disabled_reason == "Disabled because 1 deliveries in a row failed."
     assert len(mail.outbox) == 1
@@ -398,6 +407,7 @@ def test_a_redirect_is_not_followed_and_fails(receiver, imap):
     receiver.answers = [302]
 
     notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
     dispatch.run([webhook_delivery(notice).pk])
 
     delivery = webhook_delivery(notice)
@@ -412,6 +422,7 @@ def test_a_slow_endpoint_times_out_and_is_tried_again_later(settings, receiver, 
     receiver.delay = 2.0
 
     notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
     started = time.monotonic()
     dispatch.run([webhook_delivery(notice).pk])
 
@@ -433,6 +444,7 @@ def test_endpoints_get_the_notices_of_their_components_and_never_when_disabled(
     WebhookEndpoint.objects.filter(pk=disabled.pk).update(disabled_at=utc(2024, 1, 1))
 
     notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
 
     targets = set(Delivery.objects.filter(notice=notice).values_list("target", flat=True))
     assert targets == {str(everything.pk), str(for_imap.pk)}
@@ -442,6 +454,7 @@ def test_endpoints_get_the_notices_of_their_components_and_never_when_disabled(
 def test_a_pending_delivery_to_an_endpoint_disabled_since_is_not_sent(receiver, imap):
     endpoint = endpoint_for(receiver)
     notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         disabled_at=utc(2024, 1, 1), disabled_reason="Disabled by staff."
     )
@@ -456,6 +469,7 @@ def test_a_subscriber_endpoint_may_not_point_at_a_private_address(receiver, imap
     endpoint_for(receiver, owner=WebhookEndpoint.Owner.SUBSCRIBER)
 
     notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
     dispatch.run([webhook_delivery(notice).pk])
 
     assert webhook_delivery(notice).state == DeliveryState.FAILED
@@ -470,6 +484,7 @@ def test_a_subscriber_endpoint_on_loopback_is_posted_when_the_setting_allows(
     endpoint_for(receiver, owner=WebhookEndpoint.Owner.SUBSCRIBER)
 
     notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
     dispatch.run([webhook_delivery(notice).pk])
 
     assert webhook_delivery(notice).state == DeliveryState.SENT
@@ -491,6 +506,7 @@ def test_an_address_requests_cannot_post_to_fails_for_good(imap):
     WebhookEndpoint.objects.create(url="ftp://files.example.com/hooks")
 
     notice = Notice.objects.get(incident=open_ddos(imap))
+    write_deliveries()
     dispatch.run([webhook_delivery(notice).pk])
 
     assert webhook_delivery(notice).state == DeliveryState.FAILED
