@@ -112,3 +112,16 @@ def admin_client(client, admin_user):
 
     verify_client(client, admin_user)
     return client
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run at once in the caller, not through a worker: for tests of one flow."""
+    from statuspage.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous

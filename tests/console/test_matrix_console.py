@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import unescape
 
 import pytest
@@ -18,18 +17,6 @@ pytestmark = pytest.mark.django_db
 __all__ = ["homeserver"]  # the fixture, used by name
 
 OPS, STATUS = "!ops:example.org", "!status:example.org"
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -60,7 +47,7 @@ def test_the_publish_form_says_what_matrix_lacks_while_it_is_off(signed_in, edit
 
 
 def test_a_publish_to_matrix_is_counted_per_room_with_the_refusal_staff_can_act_on(
-    signed_in, editor, only_matrix, eager_tasks, django_capture_on_commit_callbacks
+    signed_in, editor, only_matrix, eager_celery, django_capture_on_commit_callbacks
 ):
     only_matrix.answers[OPS] = [(403, {"errcode": "M_FORBIDDEN", "error": "Not in room"})]
     imap = make_component("IMAP")

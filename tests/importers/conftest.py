@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,3 @@ def example(tmp_path: Path) -> Path:
     copy = tmp_path / "page"
     shutil.copytree(EXAMPLE, copy)
     return copy
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous

@@ -81,18 +81,6 @@ def nginx(mirror: Mirror) -> Iterator[NginxServer]:
 
 
 @pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def broken(monkeypatch):
     """Make the pages named by the returned set's ids (incidents) or templates raise."""
     broken_incidents: set[int] = set()

@@ -111,18 +111,6 @@ def inbox(settings) -> Iterator[Inbox]:
 
 
 @pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def writes(monkeypatch) -> list[bytes]:
     """Every write the client makes on its SMTP connections."""
     import smtplib

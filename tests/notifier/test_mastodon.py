@@ -23,18 +23,6 @@ BASE = "https://mastodon.example"
 STATUSES = f"{BASE}/api/v1/statuses"
 
 
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
-
-
 @pytest.fixture(autouse=True)
 def mastodon_account(settings):
     settings.MASTODON_API_BASE_URL = BASE
@@ -73,7 +61,7 @@ def delivery_of(notice: Notice) -> Delivery:
 
 
 def test_an_incident_becomes_a_thread_of_three_statuses_and_nothing_else_is_asked(
-    instance, eager_tasks, django_capture_on_commit_callbacks
+    instance, eager_celery, django_capture_on_commit_callbacks
 ):
     for status_id in ("111", "112", "113"):
         posted(instance, status_id)
@@ -146,7 +134,7 @@ def test_maintenance_notices_thread_too_with_the_visibility_chosen(settings, ins
 
 
 def test_a_server_error_then_success_posts_once(
-    instance, eager_tasks, django_capture_on_commit_callbacks
+    instance, eager_celery, django_capture_on_commit_callbacks
 ):
     instance.post(STATUSES, status=503, json={"error": "Service unavailable"})
     posted(instance, "301")
@@ -171,7 +159,7 @@ def test_a_server_error_then_success_posts_once(
     ],
 )
 def test_refusals_fail_for_good_and_are_never_retried(
-    instance, eager_tasks, django_capture_on_commit_callbacks, status, error, words
+    instance, eager_celery, django_capture_on_commit_callbacks, status, error, words
 ):
     instance.post(STATUSES, status=status, json={"error": error})
 
@@ -220,7 +208,7 @@ def test_a_timeout_is_retried_later(instance):
 
 
 def test_without_settings_the_channel_is_off_and_the_publish_goes_on(
-    settings, instance, eager_tasks, django_capture_on_commit_callbacks
+    settings, instance, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.MASTODON_ACCESS_TOKEN = ""
 

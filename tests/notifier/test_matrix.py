@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,18 +22,6 @@ __all__ = ["homeserver"]  # the fixture, used by name
 OPS = "!ops:example.org"
 STATUS = "!kdfjXzQ8:example.org"
 FORBIDDEN = (403, {"errcode": "M_FORBIDDEN", "error": "User @status:example.org not in room"})
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +57,7 @@ def send_path(room_quoted: str, delivery: Delivery) -> str:
 
 
 def test_an_incident_is_one_thread_in_each_room(
-    homeserver, eager_tasks, django_capture_on_commit_callbacks
+    homeserver, eager_celery, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         incident = open_ddos()
@@ -189,7 +176,7 @@ def test_a_later_update_waits_for_the_first_message_of_its_thread(homeserver):
 
 
 def test_a_lost_answer_is_retried_with_the_same_transaction_and_the_room_gets_one_message(
-    homeserver, settings, eager_tasks, django_capture_on_commit_callbacks
+    homeserver, settings, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.MATRIX_ROOM_IDS = [OPS]
     homeserver.answers[OPS] = [LOSE_ANSWER]
@@ -226,7 +213,7 @@ def test_a_rate_limit_waits_as_long_as_the_homeserver_says_then_sends_once(homes
 
 
 def test_a_failing_homeserver_is_tried_again_and_sends_once(
-    homeserver, settings, eager_tasks, django_capture_on_commit_callbacks
+    homeserver, settings, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.MATRIX_ROOM_IDS = [OPS]
     homeserver.answers[OPS] = [(502, {"errcode": "M_UNKNOWN", "error": "Bad gateway"})]
@@ -273,7 +260,7 @@ def test_only_the_start_of_a_huge_answer_is_read_and_kept(homeserver, settings):
 
 
 def test_a_room_that_refuses_fails_for_good_and_the_other_room_still_gets_it(
-    homeserver, eager_tasks, django_capture_on_commit_callbacks
+    homeserver, eager_celery, django_capture_on_commit_callbacks
 ):
     homeserver.answers[OPS] = [FORBIDDEN]
 
@@ -294,7 +281,7 @@ def test_a_room_that_refuses_fails_for_good_and_the_other_room_still_gets_it(
 
 
 def test_a_token_the_homeserver_no_longer_knows_fails_for_good(
-    homeserver, settings, eager_tasks, django_capture_on_commit_callbacks
+    homeserver, settings, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.MATRIX_ACCESS_TOKEN = "syt_revoked"
     settings.MATRIX_ROOM_IDS = [OPS]
@@ -354,7 +341,7 @@ def test_the_formatted_body_keeps_only_the_html_matrix_allows(homeserver, settin
 
 
 def test_without_settings_the_channel_is_off_and_the_publish_goes_on(
-    homeserver, settings, eager_tasks, django_capture_on_commit_callbacks
+    homeserver, settings, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.MATRIX_ACCESS_TOKEN = ""
     settings.MATRIX_ROOM_IDS = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,18 +30,6 @@ pytestmark = [pytest.mark.django_db]
 __all__ = ["push_certs", "push_service"]  # fixtures, used by name
 
 SUBJECT = "mailto:ops@example.com"
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +67,7 @@ def push_delivery(notice: Notice, point: ContactPoint) -> Delivery:
 
 
 def test_an_incident_reaches_each_browser_encrypted_signed_and_threaded(
-    push_service: PushService, vapid, eager_tasks, django_capture_on_commit_callbacks
+    push_service: PushService, vapid, eager_celery, django_capture_on_commit_callbacks
 ):
     everything = subscribed(push_service.subscribe())
     webmail_only = subscribed(push_service.subscribe(), make_component("Webmail").pk)
@@ -147,7 +134,7 @@ def test_an_incident_reaches_each_browser_encrypted_signed_and_threaded(
 
 
 def test_a_failing_push_service_is_tried_again_and_the_browser_gets_one_message(
-    push_service, eager_tasks, django_capture_on_commit_callbacks
+    push_service, eager_celery, django_capture_on_commit_callbacks
 ):
     browser = push_service.subscribe()
     point = subscribed(browser)

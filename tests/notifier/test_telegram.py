@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,18 +24,6 @@ __all__ = ["bot_api"]  # the fixture, used by name
 
 ANNA, BJORN = 111222333, 444555666
 SEND = f"/bot{TOKEN}/sendMessage"
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +60,7 @@ def visible(text: str) -> str:
 
 
 def test_an_incident_is_one_reply_chain_in_each_chat(
-    bot_api, eager_tasks, django_capture_on_commit_callbacks
+    bot_api, eager_celery, django_capture_on_commit_callbacks
 ):
     anna, bjorn = chat(ANNA), chat(BJORN)
     with django_capture_on_commit_callbacks(execute=True):
@@ -145,7 +132,7 @@ def test_maintenance_replies_too_and_says_its_window_in_every_zone(bot_api):
 
 
 def test_a_failing_bot_api_is_tried_again_and_the_chat_gets_one_message(
-    bot_api, eager_tasks, django_capture_on_commit_callbacks
+    bot_api, eager_celery, django_capture_on_commit_callbacks
 ):
     anna = chat(ANNA)
     bot_api.answers[ANNA] = [(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})]
@@ -185,7 +172,7 @@ def test_a_rate_limit_waits_as_long_as_telegram_says_then_sends_once(bot_api, se
 
 
 def test_a_chat_that_blocked_the_bot_is_forgotten_and_the_others_still_get_it(
-    bot_api, eager_tasks, django_capture_on_commit_callbacks
+    bot_api, eager_celery, django_capture_on_commit_callbacks
 ):
     anna = chat(ANNA)
     reader = Subscriber.objects.create(email="bjorn@example.com")
@@ -303,7 +290,7 @@ def test_staff_see_the_message_as_readers_do(bot_api):
 
 
 def test_without_settings_the_channel_is_off_and_the_publish_goes_on(
-    bot_api, settings, eager_tasks, django_capture_on_commit_callbacks
+    bot_api, settings, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.TELEGRAM_BOT_USERNAME = settings.TELEGRAM_WEBHOOK_SECRET = ""
     chat(ANNA)

@@ -69,18 +69,6 @@ def receiver() -> Iterator[Receiver]:
         yield state
 
 
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
-
-
 @pytest.fixture(autouse=True)
 def only_webhooks(settings):
     settings.X_API_KEY = settings.MASTODON_ACCESS_TOKEN = ""
@@ -153,7 +141,7 @@ STATUSPAGE_UNUSED = {
 
 
 def test_the_endpoint_gets_a_signed_statuspage_incident_body(
-    receiver, imap, eager_tasks, django_capture_on_commit_callbacks
+    receiver, imap, eager_celery, django_capture_on_commit_callbacks
 ):
     endpoint = endpoint_for(receiver)
 
@@ -273,7 +261,7 @@ def test_a_window_moved_by_hand_has_no_scheduled_auto_transition(receiver, imap)
 
 
 def test_a_server_error_then_success_is_sent_once(
-    receiver, imap, eager_tasks, django_capture_on_commit_callbacks
+    receiver, imap, eager_celery, django_capture_on_commit_callbacks
 ):
     endpoint = endpoint_for(receiver)
     receiver.answers = [500]
@@ -290,7 +278,7 @@ def test_a_server_error_then_success_is_sent_once(
 
 
 def test_gone_disables_the_endpoint_at_once_and_tells_its_contact(
-    receiver, imap, eager_tasks, django_capture_on_commit_callbacks
+    receiver, imap, eager_celery, django_capture_on_commit_callbacks
 ):
     endpoint = endpoint_for(receiver)
     receiver.answers = [410]

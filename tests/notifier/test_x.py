@@ -27,18 +27,6 @@ TWEETS = "https://api.twitter.com/2/tweets"
 MASTODON = "https://mastodon.example"
 
 
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    from statuspage.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
-
-
 @pytest.fixture(autouse=True)
 def x_keys(settings):
     settings.X_API_KEY = "consumer-key"
@@ -87,7 +75,7 @@ def x_delivery(notice: Notice) -> Delivery:
 
 
 def test_an_incident_becomes_a_thread_of_three_posts_each_replying_to_the_one_before(
-    x_api, eager_tasks, django_capture_on_commit_callbacks
+    x_api, eager_celery, django_capture_on_commit_callbacks
 ):
     for tweet_id in ("1001", "1002", "1003"):
         created(x_api, tweet_id)
@@ -135,7 +123,7 @@ def test_an_incident_becomes_a_thread_of_three_posts_each_replying_to_the_one_be
 
 
 def test_x_answering_503_then_201_gives_one_post_sent_after_a_retry(
-    x_api, eager_tasks, django_capture_on_commit_callbacks
+    x_api, eager_celery, django_capture_on_commit_callbacks
 ):
     x_api.post(TWEETS, status=503, json={"title": "Service Unavailable"})
     created(x_api, "2001")
@@ -151,7 +139,7 @@ def test_x_answering_503_then_201_gives_one_post_sent_after_a_retry(
 
 
 def test_a_refused_login_fails_for_good_and_is_never_retried(
-    x_api, eager_tasks, django_capture_on_commit_callbacks
+    x_api, eager_celery, django_capture_on_commit_callbacks
 ):
     x_api.post(TWEETS, status=401, json={"title": "Unauthorized", "detail": "Unauthorized"})
 
@@ -197,7 +185,7 @@ def test_a_timeout_is_retried_later(x_api):
 
 
 def test_without_keys_the_channel_is_off_says_why_and_a_publish_records_nothing_for_it(
-    settings, x_api, eager_tasks, django_capture_on_commit_callbacks
+    settings, x_api, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.X_ACCESS_TOKEN = settings.X_ACCESS_TOKEN_SECRET = ""
     channel = channel_named("x")
@@ -260,7 +248,7 @@ def test_a_post_that_failed_for_good_is_skipped_in_the_thread(x_api):
 
 
 def test_a_failing_x_never_holds_back_the_other_channels_of_the_notice(
-    settings, x_api, eager_tasks, django_capture_on_commit_callbacks
+    settings, x_api, eager_celery, django_capture_on_commit_callbacks
 ):
     settings.MASTODON_API_BASE_URL = MASTODON
     settings.MASTODON_ACCESS_TOKEN = "mastodon-token"
