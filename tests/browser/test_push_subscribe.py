@@ -13,10 +13,10 @@ from notifier.push_keys import b64url, public_point
 from tests.browser.test_content_security_policy import RECORD_VIOLATIONS
 from tests.factories import open_incident
 from tests.notifier.push_service import PushService, push_certs, push_service
-from tests.notifier.test_push import eager_celery, vapid
+from tests.notifier.test_push import vapid
 
 pytestmark = pytest.mark.browser
-__all__ = ["eager_celery", "push_certs", "push_service", "vapid"]  # fixtures, used by name
+__all__ = ["push_certs", "push_service", "vapid"]  # fixtures, used by name
 
 # Headless Chromium has no push service it can reach, so its pushManager.subscribe() would fail.
 # This init script stands in for that one call only: it returns a subscription whose endpoint is
