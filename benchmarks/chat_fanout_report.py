@@ -29,7 +29,8 @@ def section(results: dict[str, Any]) -> str:
             f"{results.get('concurrency', 2)} --pool prefork`, "
             "every post through `notifier/outbound.py`; requests/s from calling the action to "
             "the sink's last request. Bare loop: the same requests (same paths, bodies, "
-            "headers; built beforehand) over one keep-alive `http.client` connection, best of "
+            "headers; built beforehand) over one keep-alive `http.client` connection, the loop and "
+            "the sink on cores of their own, best of "
             "three rounds.",
             "",
             "| Publish (action) | First request at the sink | Last request | Full path req/s "
@@ -45,9 +46,22 @@ def section(results: dict[str, Any]) -> str:
             + ", ".join(f"{x:,.0f}" for x in bare["rounds_per_second"])
             + f"; mean body {bare['mean_body_bytes']:,} bytes.",
             "",
+            *_cold(results.get("cold_worker")),
             f"`uptime` before: `{results['uptime_before']}`; after: `{results['uptime_after']}`.",
         ]
     )
+
+
+def _cold(cold: dict[str, Any] | None) -> list[str]:
+    if not cold:
+        return []
+    return [
+        "The worker had sent one publish before, as a running site's has: its first, to "
+        f"{cold.get('hooks', 40)} hooks on a fresh worker (imports and connections on its "
+        f"processes' first tasks), took {cold['publish_ms']:,.0f} ms to publish and "
+        f"{cold['first_request_ms']:,.0f} ms to its first request.",
+        "",
+    ]
 
 
 def update_readme(readme: Path, text: str) -> None:
