@@ -244,11 +244,7 @@ def roll_up_history(
     """Recompute every day of the components' histories (all components by default)."""
     models = models or HistoryModels.current()
     now = now or timezone.now()
-    ids = (
-        list(component_ids)
-        if component_ids is not None
-        else list(models.Component.objects.values_list("pk", flat=True))
-    )
+    ids = models.component_ids(component_ids)
     written = 0
     for component_id in ids:
         first = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,3 +37,9 @@ class HistoryModels:
         from django.apps import apps
 
         return cls.from_apps(apps)
+
+    def component_ids(self, given: Iterable[int] | None) -> list[int]:
+        """`given` as a list, or every component's id when None."""
+        if given is not None:
+            return list(given)
+        return list(self.Component.objects.values_list("pk", flat=True))

@@ -111,11 +111,7 @@ def roll_up_windows(
     """Write the windows of these components (all by default); how many."""
     models = models or HistoryModels.current()
     now = now or timezone.now()
-    ids = (
-        list(component_ids)
-        if component_ids is not None
-        else list(models.Component.objects.values_list("pk", flat=True))
-    )
+    ids = models.component_ids(component_ids)
     for component_id in ids:
         roll_up_window(component_id, now=now, models=models)
     return len(ids)

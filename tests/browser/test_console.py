@@ -48,18 +48,10 @@ RESOLVED = "UPDATE: Resolved. IMAP logins have worked for two hours."
 
 
 @pytest.fixture(autouse=True)
-def _eager_delivery(settings, inbox: Inbox) -> Iterator[None]:  # noqa: F811
+def _eager_delivery(settings, inbox: Inbox, eager_celery: None) -> None:  # noqa: F811
     """Deliver inside the publishing request, over SMTP to `inbox`; X, Mastodon, mirrors off."""
-    from statuspage.celery import app
-
     settings.X_API_KEY = settings.MASTODON_ACCESS_TOKEN = ""
     settings.MIRROR_LOCAL_DIR = settings.MIRROR_RSYNC_TARGET = settings.MIRROR_S3_BUCKET = ""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = previous
 
 
 def sign_in(page: Page, user) -> None:

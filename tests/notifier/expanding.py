@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from django.utils import timezone
 
+from notifier import expansion, queueing
 from notifier.channels.base import ExpandingChannel
 from notifier.models import Expansion
 from notifier.registry import channel_named
@@ -26,3 +28,23 @@ def write_deliveries(*channels: str) -> None:
         while page := channel.expand_page(mailing.notice, after, 1000):
             after = page[-1]
         Expansion.objects.filter(pk=mailing.pk).update(done_at=timezone.now())
+
+
+def expansion_killed_after_its_second_chunk(
+    monkeypatch: pytest.MonkeyPatch, expansion_id: int
+) -> None:
+    """Run the expansion as a worker SIGKILLed after writing its second chunk, before
+    queueing it; queueing works again afterwards."""
+    calls = {"n": 0}
+    queue_batches = queueing.queue_batches
+
+    def dies_on_the_second_chunk(ids: list[int], **options: bool) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:  # that chunk's rows are written, not yet queued
+            raise SystemExit("SIGKILL")
+        return queue_batches(ids, **options)
+
+    monkeypatch.setattr(queueing, "queue_batches", dies_on_the_second_chunk)
+    with pytest.raises(SystemExit):
+        expansion.expand_mailing_list(expansion_id)
+    monkeypatch.setattr(queueing, "queue_batches", queue_batches)

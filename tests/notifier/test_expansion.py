@@ -9,9 +9,10 @@ from django.utils import timezone
 
 import actions
 from incidents.models import ComponentStatus, Incident
-from notifier import dispatch, expansion, queueing, tasks
+from notifier import dispatch, expansion, tasks
 from notifier.models import Delivery, DeliveryState, Expansion, Subscriber
 from tests.factories import make_component
+from tests.notifier.expanding import expansion_killed_after_its_second_chunk
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
@@ -61,19 +62,7 @@ def test_an_expansion_that_crashed_halfway_is_finished_by_the_next_without_dupli
     subscribe(10)
     publish()
     [mailing] = Expansion.objects.all()
-    calls = {"n": 0}
-    queue_batches = queueing.queue_batches
-
-    def dies_on_the_second_chunk(ids: list[int], **options: bool) -> int:
-        calls["n"] += 1
-        if calls["n"] == 2:  # that chunk's rows are written, not yet queued
-            raise SystemExit("SIGKILL")
-        return queue_batches(ids, **options)
-
-    monkeypatch.setattr(queueing, "queue_batches", dies_on_the_second_chunk)
-    with pytest.raises(SystemExit):
-        expansion.expand_mailing_list(mailing.pk)
-    monkeypatch.setattr(queueing, "queue_batches", queue_batches)
+    expansion_killed_after_its_second_chunk(monkeypatch, mailing.pk)
     assert Delivery.objects.count() == 5 and len(queued) == 2
 
     assert expansion.expand_mailing_list(mailing.pk) == 0  # the claim is alive: hands off

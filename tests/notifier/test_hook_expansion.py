@@ -12,7 +12,7 @@ from django.utils import timezone
 
 import actions
 from incidents.models import Component, ComponentStatus, Incident
-from notifier import expansion, queueing, tasks
+from notifier import expansion, tasks
 from notifier.models import (
     ContactPoint,
     Delivery,
@@ -22,6 +22,7 @@ from notifier.models import (
     WebhookEndpoint,
 )
 from tests.factories import make_component
+from tests.notifier.expanding import expansion_killed_after_its_second_chunk
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_too]
 
@@ -125,19 +126,7 @@ def test_the_publish_writes_one_row_and_the_worker_one_delivery_per_hook_once(
     assert (mailing.channel, mailing.notice.incident, mailing.done_at) == (channel, incident, None)
 
     # The worker dies after writing its second chunk, before queueing it.
-    calls = {"n": 0}
-    queue_batches = queueing.queue_batches
-
-    def dies_on_the_second_chunk(ids: list[int], **options: bool) -> int:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise SystemExit("SIGKILL")
-        return queue_batches(ids, **options)
-
-    monkeypatch.setattr(queueing, "queue_batches", dies_on_the_second_chunk)
-    with pytest.raises(SystemExit):
-        expansion.expand_mailing_list(mailing.pk)
-    monkeypatch.setattr(queueing, "queue_batches", queue_batches)
+    expansion_killed_after_its_second_chunk(monkeypatch, mailing.pk)
     assert Delivery.objects.count() == 5 and len(queued) == 2
 
     # Its claim runs out; the next run finishes the list, writing nothing twice.
