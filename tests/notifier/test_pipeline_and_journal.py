@@ -207,3 +207,18 @@ def test_any_of_selects_what_in_selects_on_every_database():
     assert set(Component.objects.filter(pk__any_of=wanted)) == {components[0], components[2]}
     assert list(Component.objects.filter(pk__any_of=[])) == []
     assert Component.objects.filter(pk__any_of=wanted).count() == 2
+
+
+def test_the_ledger_keeps_what_the_far_end_said_whatever_its_characters():
+    ids = publish("one@example.com", "two@example.com", "three@example.com")
+    Delivery.objects.update(state=DeliveryState.SENDING)
+    said = ['200 {"id": "a,b"}', "202 it's \\ fine", "x" * 250]
+    at = [datetime(2013, 1, 25, 0, 15, n, 123456, tzinfo=UTC) for n in range(3)]
+    journal.write_to_ledger(list(zip(ids, said, at, strict=True)))
+
+    rows = Delivery.objects.order_by("id")
+    assert [(d.state, d.reference, d.sent_at) for d in rows] == [
+        (DeliveryState.SENT, said[0], at[0]),
+        (DeliveryState.SENT, said[1], at[1]),
+        (DeliveryState.SENT, "x" * 200, at[2]),
+    ]
