@@ -2,8 +2,9 @@
 
 A batch's claim, renewal and release name its 500 delivery ids. As `IN (%s, ...)` that is
 500 parameters, each adapted by Django and psycopg and the statement split anew by psycopg
-(long statements are not cached): more than a tenth of a post's cost in the worker. `= ANY(%s)`
-with a list is one parameter, which psycopg sends as one array. Other databases get `IN`.
+(long statements are not cached): a claim of 500 took 15 ms of the worker's CPU, 11 ms as
+`= ANY(%s)`, whose list is one parameter that psycopg sends as one array. Other databases
+get `IN`.
 """
 
 from __future__ import annotations
