@@ -326,6 +326,9 @@ def make_uptime_day(component: Component, day, **seconds: int | list[int] | str)
             if fields.get(f"{status}_seconds"):
                 worst = status
         fields["worst_status"] = worst
+    # Replaces the row an action's own rollup may have written (once a whole second has
+    # passed since its change): the test says what the day was.
+    UptimeDay.objects.filter(component=component, day=day).delete()
     return UptimeDay.objects.create(
         component=component, day=day, computed_at=timezone.now(), **fields
     )
