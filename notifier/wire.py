@@ -86,15 +86,23 @@ def request_head(method: str, path: str, headers: Mapping[str, str], length: int
 
 
 class _Answer:
-    """httptools' callbacks, collecting one final answer (1xx interim ones are skipped)."""
+    """httptools' callbacks, collecting one final answer (1xx interim ones are skipped).
 
-    def __init__(self, limit: int) -> None:
+    One per connection, begun anew for each exchange: a parser that has read a whole answer
+    is ready for the next one on the same connection. (A parser per answer was also a
+    reference cycle per post, left to the garbage collector.)
+    """
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.begin(0)
+
+    def begin(self, limit: int) -> None:
         self.limit = limit
         self.reset()
         self.complete = False
         self.keep_alive = False
         self.after_complete = False
-        self.parser = httptools.HttpResponseParser(self)
 
     def reset(self) -> None:
         self.reason: list[bytes] = []
@@ -146,6 +154,7 @@ class Connection:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        self._answer = _Answer()
 
     def close(self) -> None:
         self.sock.close()
@@ -164,7 +173,8 @@ class Connection:
         head = request_head(method, path, headers, len(body))
         self.sock.settimeout(remaining(deadline))
         self.sock.sendall(head + body)
-        answer = _Answer(limit)
+        answer = self._answer
+        answer.begin(limit)
         self._read(answer, deadline)
         keeps = answer.keep_alive and not answer.cut and not answer.after_complete
         return Reply(
