@@ -137,9 +137,22 @@ def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
-def webhook_unsubscribe_token(endpoint_id: int, secret: str) -> str:
-    signer = signing.Signer(salt=WEBHOOK_UNSUBSCRIBE_SALT)
-    return signer.sign_object({"i": endpoint_id, "h": _secret_hash(secret)})
+class WebhookUnsubscribeSigner(KeyedSigner):
+    """Makes the tokens `signing.Signer(salt=WEBHOOK_UNSUBSCRIBE_SALT).sign_object` makes."""
+
+    def __init__(self) -> None:
+        super().__init__(WEBHOOK_UNSUBSCRIBE_SALT)
+
+    def token(self, endpoint_id: int, secret: str) -> str:
+        payload = json.dumps({"i": endpoint_id, "h": _secret_hash(secret)}, separators=(",", ":"))
+        return self.sign(signing.b64_encode(payload.encode("latin-1")).decode())
+
+
+def webhook_unsubscribe_token(
+    endpoint_id: int, secret: str, signer: WebhookUnsubscribeSigner | None = None
+) -> str:
+    """`signer`: one kept for a batch, so the key is derived once, not per endpoint."""
+    return (signer or WebhookUnsubscribeSigner()).token(endpoint_id, secret)
 
 
 def read_webhook_unsubscribe_token(token: str) -> tuple[int, str]:

@@ -55,7 +55,7 @@ from notifier.channels.webhook_payload import payload, unsubscribe_url_around
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
 from notifier.outbound import Answer
-from notifier.signed_links import webhook_unsubscribe_token
+from notifier.signed_links import WebhookUnsubscribeSigner, webhook_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def retry_after(answer: Answer) -> float | None:
 def response_id(answer: Answer) -> str:
     """A short id the endpoint gave its receipt, from a request-id header or a JSON `id`."""
     found = answer.headers.get("X-Request-Id")  # header names match in any case
-    if not found:
+    if not found and answer.body.lstrip().startswith(b"{"):
         try:
             found = json.loads(answer.body).get("id")
         except (ValueError, AttributeError):
@@ -127,6 +127,8 @@ class WebhookChannel(ExpandingChannel):
         self._endpoints: dict[int, WebhookEndpoint] = {}
         self._payloads: dict[int, list[bytes]] = {}
         self._unsubscribe_around: tuple[str, str] | None = None
+        self._signer = WebhookUnsubscribeSigner()
+        self._headers: dict[str, str] = {}
         self._succeeded: set[int] = set()
 
     def fits(self, notice: Notice) -> bool:
@@ -148,9 +150,15 @@ class WebhookChannel(ExpandingChannel):
         return self.endpoints(notice).values_list("id", flat=True)
 
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
-        self._endpoints = WebhookEndpoint.objects.in_bulk([int(d.target) for d in deliveries])
+        # Only what posting, counting a failure and telling the contact read.
+        endpoints = WebhookEndpoint.objects.only(
+            "id", "url", "secret", "owner", "contact_email", "disabled_at", "disabled_reason"
+        ).filter(pk__any_of=[int(d.target) for d in deliveries])
+        self._endpoints = {endpoint.pk: endpoint for endpoint in endpoints}
         self._payloads = {}
         self._unsubscribe_around = None
+        self._signer = WebhookUnsubscribeSigner()
+        self._headers = constant_headers()
 
     def body(self, notice: Notice, endpoint: WebhookEndpoint) -> bytes:
         """The notice's payload, built and encoded once a batch (some 17 queries), with this
@@ -172,7 +180,8 @@ class WebhookChannel(ExpandingChannel):
             before, _, after = unsubscribe_url_around(TOKEN_MARKER).partition(TOKEN_MARKER)
             self._unsubscribe_around = (before, after)
         before, after = self._unsubscribe_around
-        return f"{before}{webhook_unsubscribe_token(endpoint.pk, endpoint.secret)}{after}"
+        token = webhook_unsubscribe_token(endpoint.pk, endpoint.secret, self._signer)
+        return f"{before}{token}{after}"
 
     @contextmanager
     def session(self) -> Iterator[outbound.Client]:
@@ -220,8 +229,7 @@ class WebhookChannel(ExpandingChannel):
         body = self.body(delivery.notice, endpoint)
         timestamp = int(time.time())
         headers = {
-            "Content-Type": "application/json",
-            "User-Agent": f"{settings.SITE_NAME} webhooks ({settings.SITE_URL})",
+            **(self._headers or constant_headers()),
             "X-Statuspage-Event": delivery.notice.kind,
             "X-Statuspage-Delivery": str(delivery.pk),
             "X-Statuspage-Timestamp": str(timestamp),
@@ -254,6 +262,13 @@ class WebhookChannel(ExpandingChannel):
         if disabled:
             logger.warning("Disabled webhook endpoint %s: %s", endpoint.pk, why)
             tell_contact(endpoint, why, str(error))
+
+
+def constant_headers() -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": f"{settings.SITE_NAME} webhooks ({settings.SITE_URL})",
+    }
 
 
 def policy(endpoint: WebhookEndpoint) -> outbound.Policy:
