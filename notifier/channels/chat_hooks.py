@@ -146,6 +146,7 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         self._parts: dict[int, list[bytes]] = {}
         self._own_page: tuple[str, str] | None = None
         self._signer: ManageSigner | None = None
+        self._headers: dict[str, str] = {}
 
     def is_configured(self) -> bool:
         return bool(settings.CHAT_WEBHOOKS_ENABLED)
@@ -186,6 +187,7 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         )
         self._points = {point.pk: point for point in points}
         self._signer = ManageSigner()
+        self._headers = headers()
         self._words = {}
         self._parts = {}
         self._own_page = None
@@ -208,7 +210,8 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         subscriber = point.subscriber
         token = manage_token(subscriber.pk, subscriber.key, self._signer)
         own_page = f"{before}{token}{after}".encode()
-        return point.address, own_page.join(self.message_parts(delivery.notice)), headers()
+        body = own_page.join(self.message_parts(delivery.notice))
+        return point.address, body, self._headers or headers()
 
     def message_parts(self, notice: Notice) -> list[bytes]:
         """The notice's message encoded once a batch, split where each reader's own link goes
