@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 import functools
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -51,6 +52,9 @@ CLASSES: list[tuple[str, list[ipaddress.IPv4Network | ipaddress.IPv6Network]]] =
     ("a \u201cthis network\u201d address", [ipaddress.ip_network("0.0.0.0/8")]),
     ("a unique-local address", [ipaddress.ip_network("fc00::/7")]),
 ]
+# An http(s) URL whose path needs no more than cutting off its origin: no fragment, no
+# whitespace or backslash (urlsplit would drop or read those), not ending in an empty query.
+PLAIN_URL = re.compile(r"(https?://[^/?#\s\\]+)(/[^#\s\\]*(?<!\?))")
 # IPv6 forms that carry an IPv4 address in their last 32 bits: judged by that address.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
@@ -235,6 +239,9 @@ class Client:
         # that check() chose for them: valid only while that connection stays open.
         self._checked: dict[tuple[str, str, int, Policy], tuple[str, str, int, str]] = {}
         self._watchdog = Watchdog()
+        # split() of each origin (scheme://host:port) seen: a batch's hooks share a few.
+        self._origins: dict[str, tuple[str, str, int]] = {}
+        self._seconds = settings.OUTBOUND_HTTP_TIMEOUT
 
     def __enter__(self) -> Client:
         return self
@@ -250,7 +257,7 @@ class Client:
 
     def post(self, url: str, body: bytes, headers: dict[str, str], *, policy: Policy) -> Answer:
         """POST once; Refused when the URL may not be reached, Unreachable when it failed."""
-        seconds = settings.OUTBOUND_HTTP_TIMEOUT
+        seconds = self._seconds
         deadline = time.monotonic() + seconds
         target = self._target(url, policy)
         key = (target.scheme, target.address, target.port, target.host)
@@ -279,13 +286,26 @@ class Client:
         """check(url), but without resolving the name again while a connection this Client
         opened to the address checked for it is still open: that connection goes nowhere
         else, whatever the name answers now (so no second lookup is ever trusted)."""
-        scheme, host, port, path = split(url)
+        scheme, host, port, path = self._split(url)
         key = self._checked.get((scheme, host, port, policy))
         if key is not None and key in self._connections:
             return Target(scheme, host, port, key[1], path)
         target = checked(url, scheme, host, port, path, policy)
         self._checked[(scheme, host, port, policy)] = (scheme, target.address, port, host)
         return target
+
+    def _split(self, url: str) -> tuple[str, str, int, str]:
+        """split(url), its origin's part taken from the last URL with the same origin."""
+        plain = PLAIN_URL.fullmatch(url)
+        if plain is None:
+            return split(url)
+        origin, path = plain.groups()
+        if origin not in self._origins:
+            try:
+                self._origins[origin] = split(f"{origin}/")[:3]
+            except Refused:
+                return split(url)  # refused in the URL's own words
+        return (*self._origins[origin], path)
 
     def _drop(self, key: tuple[str, str, int, str]) -> None:
         self._checked = {name: kept for name, kept in self._checked.items() if kept != key}
