@@ -36,6 +36,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from notifier.models import Delivery, DeliveryState
+from notifier.models.lookups import integer_array, text_array
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +56,21 @@ def write_to_ledger(lines: Sequence[tuple[int, str, datetime]]) -> None:
         return
     table = connection.ops.quote_name(Delivery._meta.db_table)
     ids = [delivery_id for delivery_id, _, _ in lines]
-    at = [connection.ops.adapt_datetimefield_value(sent_at) for _, _, sent_at in lines]
     references = [reference[:200] for _, reference, _ in lines]
     if connection.vendor == "postgresql":
-        # Three arrays, not three parameters a line: see notifier/models/lookups.py.
+        # Three arrays, not three parameters a line, each sent as its text (psycopg would
+        # adapt a list element by element in Python): see notifier/models/lookups.py.
         sent = (
             "unnest(%s::bigint[], %s::timestamptz[], %s::text[]) AS sent(column1, column2, column3)"
         )
-        params: list[Any] = [ids, at, references]
+        params: list[Any] = [
+            integer_array(ids),
+            text_array(sent_at.isoformat() for _, _, sent_at in lines),
+            text_array(references),
+        ]
     else:
         sent = f"(VALUES {', '.join(['(%s, %s, %s)'] * len(lines))}) AS sent"
+        at = [connection.ops.adapt_datetimefield_value(sent_at) for _, _, sent_at in lines]
         params = [value for line in zip(ids, at, references, strict=True) for value in line]
     # Whatever the row says (the sweeper may have taken a stalled claim back), a mail the
     # far end accepted is sent: a re-queued task must not send it again. A VALUES list's

@@ -24,12 +24,17 @@ from notifier.models import Delivery, DeliveryState, Expansion, Subscriber
 from notifier.signed_links import (
     MANAGE_SALT,
     UNSUBSCRIBE_SALT,
+    WEBHOOK_UNSUBSCRIBE_SALT,
     ManageSigner,
+    WebhookUnsubscribeSigner,
     _address_hash,
     _key_hash,
+    _secret_hash,
     manage_token,
     read_manage_token,
+    read_webhook_unsubscribe_token,
     unsubscribe_token,
+    webhook_unsubscribe_token,
 )
 from tests.factories import make_component
 
@@ -201,12 +206,28 @@ def test_manage_tokens_signed_for_a_batch_are_the_ones_django_s_signer_makes():
         assert read_manage_token(token) == (subscriber_id, _key_hash(key))
 
 
+def test_webhook_unsubscribe_tokens_signed_for_a_batch_are_the_ones_django_s_signer_makes():
+    signer = WebhookUnsubscribeSigner()
+    for endpoint_id, secret in [(1, "s" * 43), (424242, "another secret")]:
+        token = webhook_unsubscribe_token(endpoint_id, secret, signer)
+        expected = signing.Signer(salt=WEBHOOK_UNSUBSCRIBE_SALT).sign_object(
+            {"i": endpoint_id, "h": _secret_hash(secret)}
+        )
+        assert token == expected == webhook_unsubscribe_token(endpoint_id, secret)
+        assert read_webhook_unsubscribe_token(token) == (endpoint_id, _secret_hash(secret))
+
+
 def test_any_of_selects_what_in_selects_on_every_database():
     components = [make_component(f"Service {n}") for n in range(4)]
     wanted = [components[0].pk, components[2].pk, 10**12]
     assert set(Component.objects.filter(pk__any_of=wanted)) == {components[0], components[2]}
     assert list(Component.objects.filter(pk__any_of=[])) == []
     assert Component.objects.filter(pk__any_of=wanted).count() == 2
+    # Ids given as text are prepared as IN prepares them; text fields go as a list.
+    as_text = [str(components[1].pk), str(components[3].pk)]
+    assert set(Component.objects.filter(pk__any_of=as_text)) == {components[1], components[3]}
+    names = ["Service 1", "Service 3", 'it\'s, {odd} \\ "quoted"']
+    assert set(Component.objects.filter(name__any_of=names)) == {components[1], components[3]}
 
 
 def test_the_ledger_keeps_what_the_far_end_said_whatever_its_characters():
