@@ -247,6 +247,31 @@ def test_a_request_goes_out_in_one_write_and_its_answer_is_read_over_a_kept_conn
     assert reply.headers.get("X-REQUEST-ID") == "a, b"
 
 
+def test_answers_one_after_another_on_a_kept_connection_are_each_read_whole_and_alone():
+    ours, theirs = socket.socketpair()
+    answers = [
+        b"HTTP/1.1 200 OK\r\nX-Id: 1\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 9\r\n\r\nslow down",
+    ]
+    replies = []
+    with ours, theirs:
+        connection = wire.Connection(ours)
+        for answer in answers:
+            theirs.sendall(answer)
+            replies.append(
+                connection.exchange(
+                    "POST", "/", {}, b"{}", deadline=time.monotonic() + 5, limit=100
+                )
+            )
+            theirs.recv(4096)
+    assert [(r.status, r.body, dict(r.headers), r.reusable) for r in replies] == [
+        (200, b"ok", {"x-id": "1", "content-length": "2"}, True),
+        (204, b"", {}, True),
+        (429, b"slow down", {"retry-after": "3", "content-length": "9"}, True),
+    ]
+
+
 @pytest.mark.parametrize(
     ("answer", "reusable", "body"),
     [
@@ -294,3 +319,39 @@ def test_a_closed_or_broken_answer_is_an_error(answer: bytes, error: type[Except
 def test_a_request_that_could_smuggle_another_is_refused_before_anything_is_sent(path, headers):
     with pytest.raises(ValueError):
         wire.request_head("POST", path, headers, 0)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com/services/T0/B1/x",
+        "https://hooks.slack.com/services/T0/B1/y",
+        "http://127.0.0.1:8080/hooks/1?api-version=1&sig=a%2Fb",
+        "https://[2001:db8::1]:8443/in/",
+        "https://Hooks.Example.COM/in",
+        "https://bücher.example/in",
+        "https://user:pw@example.com:444/in?x=1",
+        "https://example.com/in?",
+        "https://example.com/in#frag",
+        "https://example.com/in?x=1#frag",
+        "https://example.com/a\tb",
+        " https://example.com/lead",
+        "https://example.com?x=1",
+        "https://example.com",
+        "HTTPS://example.com/upper",
+        "https://example.com:99999/in",
+        "https://example.com/back\\slash",
+    ],
+)
+def test_a_client_splits_a_url_as_split_does_whatever_it_split_before(url):
+    def outcome(splitting):
+        try:
+            return splitting(url)
+        except Refused as error:
+            return str(error)
+
+    client = outbound.Client()
+    for seen in ("https://hooks.slack.com/services/T0/B1/z", "https://example.com/other"):
+        client._split(seen)
+    assert outcome(client._split) == outcome(outbound.split)
+    assert outcome(client._split) == outcome(outbound.split)  # from what it kept
