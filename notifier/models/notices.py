@@ -113,7 +113,16 @@ class Notice(models.Model):
         return self.incident or self.maintenance or self.post or self.component  # type: ignore[return-value]
 
     def component_ids(self) -> list[int]:
-        """The components this notice is about (who subscribed to them hears of it)."""
+        """The components this notice is about (who subscribed to them hears of it).
+
+        Asked once per instance: a worker expanding a notice asks for every list and every
+        chunk of it, two queries each time.
+        """
+        if not hasattr(self, "_component_ids"):
+            self._component_ids = self._find_component_ids()
+        return list(self._component_ids)
+
+    def _find_component_ids(self) -> list[int]:
         if self.incident_id and self.incident is not None:
             return list(self.incident.affected.values_list("component_id", flat=True))
         if self.maintenance_id and self.maintenance is not None:
