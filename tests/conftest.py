@@ -98,11 +98,15 @@ def _empty_caches() -> Iterator[None]:
     # The database is rolled back between tests; cached pages and counters must go with it.
     from django.core.cache import caches
 
+    from notifier.channels.base import recent_messages
+
     for cache in caches.all():
         cache.clear()
+    recent_messages.clear()
     yield
     for cache in caches.all():
         cache.clear()
+    recent_messages.clear()
 
 
 @pytest.fixture

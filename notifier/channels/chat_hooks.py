@@ -31,7 +31,7 @@ from django.urls import reverse
 from incidents import timefmt
 from incidents.links import absolute
 from notifier import outbound
-from notifier.channels.base import ExpandingChannel, TransportError
+from notifier.channels.base import ExpandingChannel, TransportError, recent_messages
 from notifier.channels.contact import ContactPointChannel, forget
 from notifier.models import ContactPoint, Delivery, Notice, NoticeKind
 from notifier.notice_text import notice_details, notice_text
@@ -143,7 +143,6 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
     def __init__(self) -> None:
         super().__init__()
         self._words: dict[int, ChatWords] = {}
-        self._parts: dict[int, list[bytes]] = {}
         self._own_page: tuple[str, str] | None = None
         self._signer: ManageSigner | None = None
         self._headers: dict[str, str] = {}
@@ -189,7 +188,6 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         self._signer = ManageSigner()
         self._headers = headers()
         self._words = {}
-        self._parts = {}
         self._own_page = None
 
     def session(self) -> AbstractContextManager[Any]:
@@ -214,12 +212,14 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         return point.address, body, self._headers or headers()
 
     def message_parts(self, notice: Notice) -> list[bytes]:
-        """The notice's message encoded once a batch, split where each reader's own link goes
+        """The notice's message encoded once, split where each reader's own link goes
         (encoding it anew per reader cost more than posting it)."""
-        if notice.pk not in self._parts:
+
+        def build() -> list[bytes]:
             message = self.message(self.words(notice), OWN_PAGE_MARKER)
-            self._parts[notice.pk] = encoded(message).split(OWN_PAGE_MARKER.encode())
-        return self._parts[notice.pk]
+            return encoded(message).split(OWN_PAGE_MARKER.encode())
+
+        return recent_messages.get(self.name, notice, build)
 
     def send(self, delivery: Delivery, session: Any) -> str:
         try:

@@ -50,7 +50,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifier import outbound
-from notifier.channels.base import ExpandingChannel, TransportError, gives_up
+from notifier.channels.base import ExpandingChannel, TransportError, gives_up, recent_messages
 from notifier.channels.webhook_payload import payload, unsubscribe_url_around
 from notifier.mail_headers import one_off_mail
 from notifier.models import Delivery, Notice, WebhookEndpoint
@@ -125,7 +125,6 @@ class WebhookChannel(ExpandingChannel):
 
     def __init__(self) -> None:
         self._endpoints: dict[int, WebhookEndpoint] = {}
-        self._payloads: dict[int, list[bytes]] = {}
         self._unsubscribe_around: tuple[str, str] | None = None
         self._signer = WebhookUnsubscribeSigner()
         self._headers: dict[str, str] = {}
@@ -155,21 +154,22 @@ class WebhookChannel(ExpandingChannel):
             "id", "url", "secret", "owner", "contact_email", "disabled_at", "disabled_reason"
         ).filter(pk__any_of=[int(d.target) for d in deliveries])
         self._endpoints = {endpoint.pk: endpoint for endpoint in endpoints}
-        self._payloads = {}
         self._unsubscribe_around = None
         self._signer = WebhookUnsubscribeSigner()
         self._headers = constant_headers()
 
     def body(self, notice: Notice, endpoint: WebhookEndpoint) -> bytes:
-        """The notice's payload, built and encoded once a batch (some 17 queries), with this
+        """The notice's payload, built and encoded once (some 17 queries), with this
         endpoint's unsubscribe link spliced in."""
-        if notice.pk not in self._payloads:
+
+        def build() -> list[bytes]:
             shared = payload(notice)
             shared["meta"]["unsubscribe"] = UNSUBSCRIBE_MARKER
             encoded = json.dumps(shared, separators=(",", ":"), ensure_ascii=False).encode()
-            self._payloads[notice.pk] = encoded.split(json.dumps(UNSUBSCRIBE_MARKER).encode())
+            return encoded.split(json.dumps(UNSUBSCRIBE_MARKER).encode())
+
         link = json.dumps(self.unsubscribe_url(endpoint), ensure_ascii=False).encode()
-        return link.join(self._payloads[notice.pk])
+        return link.join(recent_messages.get(self.name, notice, build))
 
     def unsubscribe_url(self, endpoint: WebhookEndpoint) -> str | None:
         """webhook_payload.unsubscribe_url, with reverse() once a batch (it cost more than the
