@@ -19,6 +19,7 @@ and still pending (rows are written with their enqueued_at set).
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
@@ -112,16 +113,27 @@ def expand_mailing_list(expansion_id: int) -> int:
     return queued
 
 
+# A process analyses the ledger at most this often: a notice's lists come one after another.
+ANALYZE_EVERY_SECONDS = 10.0
+_analysed_at: float | None = None
+
+
 def refresh_planner_statistics() -> None:
     """Tell PostgreSQL's planner that the ledger now holds many unsent rows.
 
     Its statistics date from when nearly every row was sent, so it takes "state is
     pending" for rare and claims a batch through the state index, reading every unsent
     row of the list for each batch of 200. Autovacuum would analyse the table only a
-    minute or more after the list is sent.
+    minute or more after the list is sent. Once for a notice's lists is enough: each
+    ANALYZE took 5 to 15 ms of a fan-out's first moments.
     """
+    global _analysed_at
     if connection.vendor != "postgresql":
         return
+    now = time.monotonic()
+    if _analysed_at is not None and now - _analysed_at < ANALYZE_EVERY_SECONDS:
+        return
+    _analysed_at = now
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Delivery._meta.db_table)}")
