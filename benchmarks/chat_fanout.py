@@ -14,8 +14,8 @@ delivery is sent. The yardstick, in the same run and to the same sink: the same 
 same paths, bodies and headers, built beforehand by the same code) sent in a loop over one
 keep-alive `http.client` connection, the best of three rounds.
 
-Figures: requests per second from calling the action to the sink's last request, the bare
-loop's, their ratio (goal >= 0.8), publish to the sink's first request (goal < 1 s), and the
+Figures: requests per second from calling the action to the sink's last request (the best
+of three publishes, each to all the hooks), the bare loop's, their ratio (goal >= 0.8), publish to the sink's first request (goal < 1 s), and the
 machine's load (`uptime`) before and after. Everything listens on loopback, and every process
 it starts is stopped by its pid, also when the run fails or is interrupted.
 """
@@ -55,6 +55,10 @@ SIZE, QUICK_SIZE = 10_000, 2_000
 WARM_UP = 40
 SERVICES = ("slack", "teams", "discord", "webhook")
 BARE_ROUNDS = 3
+# The full path is measured as often as the loop, its best against the loop's best: a
+# round's pace on this shared machine moved by a third from one minute to the next.
+FULL_ROUNDS = 3
+TITLE = "Email services down because of DDoS"
 SITE_URL = "https://status.runbox.com"
 
 
@@ -169,9 +173,7 @@ def warm_up(sink: HttpSink, worker: Worker) -> dict[str, Any]:
     return {"hooks": WARM_UP, **{k: figures[k] for k in ("publish_ms", "first_request_ms")}}
 
 
-def full_path(
-    size: int, sink: HttpSink, worker: Worker, title: str = "Email services down because of DDoS"
-) -> dict[str, Any]:
+def full_path(size: int, sink: HttpSink, worker: Worker, title: str = TITLE) -> dict[str, Any]:
     from django.db.models import Count, Max, Min
 
     from notifier.models import Delivery
@@ -330,8 +332,12 @@ def run(size: int, concurrency: int = 2) -> dict[str, Any]:
                     "concurrency": concurrency,
                     "cold_worker": cold,
                 }
-                print(f"chat fan-out: {size:,} hooks through the worker …", flush=True)
-                full = full_path(size, sink, worker)
+                rounds = []
+                for n in range(FULL_ROUNDS):
+                    print(f"chat fan-out: {size:,} hooks through the worker …", flush=True)
+                    rounds.append(full_path(size, sink, worker, title=f"{TITLE} ({n + 1})"))
+                full = max(rounds, key=lambda r: r["per_second"])
+                full["rounds_per_second"] = [r["per_second"] for r in rounds]
             print(f"chat fan-out: {size:,} requests in a bare keep-alive loop …", flush=True)
             bare = bare_loop(the_same_requests(full["incident"]), sink)
             full["ratio_to_bare"] = round(full["per_second"] / bare["per_second"], 3)
