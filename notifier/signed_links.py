@@ -100,6 +100,11 @@ class KeyedSigner:
         mac.update(value.encode())
         return f"{value}{self._separator}{signing.b64_encode(mac.digest()).decode()}"
 
+    def sign_object(self, data: dict[str, object]) -> str:
+        """As Signer.sign_object (JSON, uncompressed) makes it."""
+        payload = json.dumps(data, separators=(",", ":")).encode("latin-1")
+        return self.sign(signing.b64_encode(payload).decode())
+
 
 class UnsubscribeSigner(KeyedSigner):
     """Makes the tokens `signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object` makes, faster."""
@@ -108,8 +113,7 @@ class UnsubscribeSigner(KeyedSigner):
         super().__init__(UNSUBSCRIBE_SALT)
 
     def token(self, subscriber_id: int, email: str) -> str:
-        payload = json.dumps({"i": subscriber_id, "h": _address_hash(email)}, separators=(",", ":"))
-        return self.sign(signing.b64_encode(payload.encode("latin-1")).decode())
+        return self.sign_object({"i": subscriber_id, "h": _address_hash(email)})
 
 
 def unsubscribe_token(subscriber_id: int, email: str) -> str:
@@ -144,8 +148,7 @@ class WebhookUnsubscribeSigner(KeyedSigner):
         super().__init__(WEBHOOK_UNSUBSCRIBE_SALT)
 
     def token(self, endpoint_id: int, secret: str) -> str:
-        payload = json.dumps({"i": endpoint_id, "h": _secret_hash(secret)}, separators=(",", ":"))
-        return self.sign(signing.b64_encode(payload.encode("latin-1")).decode())
+        return self.sign_object({"i": endpoint_id, "h": _secret_hash(secret)})
 
 
 def webhook_unsubscribe_token(
