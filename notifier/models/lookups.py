@@ -34,6 +34,9 @@ class AnyOf(In):
     lookup_name = "any_of"
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if not self.rhs_is_direct_value():  # a subquery: IN (SELECT ...), as In writes it
+            sql, params = super().as_sql(compiler, connection)
+            return sql, list(params)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         if field.get_internal_type() in INTEGER_FIELDS and all(type(v) is int for v in self.rhs):

@@ -228,6 +228,8 @@ def test_any_of_selects_what_in_selects_on_every_database():
     assert set(Component.objects.filter(pk__any_of=as_text)) == {components[1], components[3]}
     names = ["Service 1", "Service 3", 'it\'s, {odd} \\ "quoted"']
     assert set(Component.objects.filter(name__any_of=names)) == {components[1], components[3]}
+    chosen = Component.objects.filter(name__any_of=names).values("pk")
+    assert set(Component.objects.filter(pk__any_of=chosen)) == {components[1], components[3]}
 
 
 def test_the_ledger_keeps_what_the_far_end_said_whatever_its_characters():
