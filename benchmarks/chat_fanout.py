@@ -15,8 +15,9 @@ same paths, bodies and headers, built beforehand by the same code) sent in a loo
 keep-alive `http.client` connection, the best of three rounds.
 
 Figures: requests per second from calling the action to the sink's last request (the best
-of three publishes, each to all the hooks), the bare loop's, their ratio (goal >= 0.8), publish to the sink's first request (goal < 1 s), and the
-machine's load (`uptime`) before and after. Everything listens on loopback, and every process
+of three publishes, each to all the hooks), the bare loop's, their ratio (goal >= 0.8),
+publish to the sink's first request (goal < 1 s), and the machine's load (`uptime`) before
+and after. Everything listens on loopback, and every process
 it starts is stopped by its pid, also when the run fails or is interrupted.
 """
 
