@@ -11,8 +11,9 @@ confirm again the way an address can: our SMS opt-in is a code the reader types 
 they asked it from, and texting a stranger's phone unasked is what consent is there to prevent.
 So a number comes in only with `keep_consent` and a consent time, stored confirmed then;
 otherwise it is counted as skipped, with the reason. So are numbers that cannot take SMS, and
-chat subscriptions (no chat channel can reach a Statuspage subscriber's team). Nothing is
-dropped unsaid.
+chat subscriptions (no chat channel can reach a Statuspage subscriber's team). An address or
+number that unsubscribed here after the consent time the source gives is not kept either: the
+source's consent is older than their leaving. Nothing is dropped unsaid.
 """
 
 from __future__ import annotations
@@ -33,9 +34,15 @@ from importers.history_writer import ImportReport
 from importers.models import SourceKey, TargetKind
 from incidents.models import Component
 from notifier.manage import add_contact
-from notifier.models import ContactPoint, Subscriber, WebhookEndpoint, validate_webhook_url
+from notifier.models import (
+    ContactPoint,
+    Subscriber,
+    Unsubscribed,
+    WebhookEndpoint,
+    validate_webhook_url,
+)
 from notifier.outbound import validate_subscriber_url
-from notifier.signed_links import SubscribeRequest
+from notifier.signed_links import SubscribeRequest, address_key
 from notifier.sms.numbers import BadNumber, e164
 from notifier.tasks import request_confirmation
 
@@ -92,6 +99,9 @@ class SubscriberWriter:
             return
         chosen = self._chosen(item)
         if self.keep_consent and item.consented_at is not None:
+            if left_since(email, item.consented_at):
+                self.report.skip(LEFT_SINCE, f"{item.where}: {email}")
+                return
             subscriber = Subscriber.objects.create(email=email, confirmed_at=item.consented_at)
             subscriber.components.set(chosen)
             SourceKey.objects.create(
@@ -141,6 +151,9 @@ class SubscriberWriter:
         if item.consented_at is None:
             self.report.skip(NO_CONSENT_TIME, f"{item.where}: {number}")
             return
+        if left_since(number, item.consented_at):
+            self.report.skip(LEFT_SINCE, f"{item.where}: {number}")
+            return
         chosen = [c.pk for c in self._chosen(item)]
         point = add_contact("sms", number, component_ids=chosen, confirmed_at=item.consented_at)
         SourceKey.objects.update_or_create(
@@ -158,6 +171,16 @@ NOT_ASKED = (
     "(with --keep-consent, those with a consent time are kept)"
 )
 NO_CONSENT_TIME = "sms subscribers with no consent time in the source"
+LEFT_SINCE = "subscribers who unsubscribed here after the consent the source records"
+
+
+def left_since(address: str, consented_at: datetime) -> bool:
+    """Whether the address or number unsubscribed here after that consent was given.
+
+    Unsubscribing is remembered (as a keyed hash) as long as a confirmation link lives, so
+    this catches an export taken before someone left and imported soon after.
+    """
+    return Unsubscribed.objects.filter(key=address_key(address), at__gte=consented_at).exists()
 
 
 def statuspage_number(number: str, country: str) -> str:

@@ -16,8 +16,9 @@ from django.core import mail
 
 from importers.history_items import SourceError
 from importers.imports import import_statuspage
-from importers.subscriber_writer import NO_CONSENT_TIME, NOT_A_MOBILE, NOT_ASKED
-from notifier.models import ContactPoint, Subscriber, WebhookEndpoint
+from importers.subscriber_writer import LEFT_SINCE, NO_CONSENT_TIME, NOT_A_MOBILE, NOT_ASKED
+from notifier.models import ContactPoint, Subscriber, Unsubscribed, WebhookEndpoint
+from notifier.signed_links import address_key
 from tests.importers.conftest import EXAMPLE
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +101,32 @@ def test_keep_consent_makes_valid_numbers_sms_contacts_confirmed_then(
     assert NOT_ASKED not in report.skipped
     # Nothing was texted or mailed to the numbers: only nils, who has no consent time.
     assert [m.to[0] for m in mail.outbox] == ["nils@example.no"]
+
+
+def test_keep_consent_keeps_nobody_who_unsubscribed_here_after_that_consent(
+    django_capture_on_commit_callbacks, eager_celery
+):
+    # ola consented at the source on 4 March 2021 and left here since; the first number
+    # (consent 5 Jan 2022) sent STOP before it; the second (5 Feb 2022) after it.
+    for address, left in [
+        ("OLA@example.no", datetime(2021, 3, 5, tzinfo=UTC)),
+        ("+4791234567", datetime(2022, 1, 6, tzinfo=UTC)),
+        ("+4799876543", datetime(2022, 2, 1, tzinfo=UTC)),
+    ]:
+        Unsubscribed.objects.create(key=address_key(address), at=left)
+    lines: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_statuspage(
+            [EXAMPLE], subscribers_csv=CSV, keep_consent=True, say=lines.append
+        )
+    assert not Subscriber.objects.filter(email__iexact="ola@example.no").exists()
+    assert [p.address for p in ContactPoint.objects.filter(channel="sms")] == ["+4799876543"]
+    assert report.skipped[LEFT_SINCE] == 2
+    assert any(
+        line.startswith("skipped: subscribers.csv, line ") and "+4791234567" in line
+        for line in lines
+    )
+    assert not any(m.to[0] == "ola@example.no" for m in mail.outbox)
 
 
 def test_a_second_import_adds_no_subscriber_twice(django_capture_on_commit_callbacks, eager_celery):
