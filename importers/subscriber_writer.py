@@ -42,7 +42,7 @@ from notifier.models import (
     validate_webhook_url,
 )
 from notifier.outbound import validate_subscriber_url
-from notifier.signed_links import SubscribeRequest, address_key
+from notifier.signed_links import SubscribeRequest
 from notifier.sms.numbers import BadNumber, e164
 from notifier.tasks import request_confirmation
 
@@ -99,7 +99,7 @@ class SubscriberWriter:
             return
         chosen = self._chosen(item)
         if self.keep_consent and item.consented_at is not None:
-            if left_since(email, item.consented_at):
+            if Unsubscribed.left_since(email, item.consented_at):
                 self.report.skip(LEFT_SINCE, f"{item.where}: {email}")
                 return
             subscriber = Subscriber.objects.create(email=email, confirmed_at=item.consented_at)
@@ -151,7 +151,7 @@ class SubscriberWriter:
         if item.consented_at is None:
             self.report.skip(NO_CONSENT_TIME, f"{item.where}: {number}")
             return
-        if left_since(number, item.consented_at):
+        if Unsubscribed.left_since(number, item.consented_at):
             self.report.skip(LEFT_SINCE, f"{item.where}: {number}")
             return
         chosen = [c.pk for c in self._chosen(item)]
@@ -171,16 +171,9 @@ NOT_ASKED = (
     "(with --keep-consent, those with a consent time are kept)"
 )
 NO_CONSENT_TIME = "sms subscribers with no consent time in the source"
+# Unsubscribing is remembered (as a keyed hash) as long as a confirmation link lives, so this
+# catches an export taken before someone left and imported soon after.
 LEFT_SINCE = "subscribers who unsubscribed here after the consent the source records"
-
-
-def left_since(address: str, consented_at: datetime) -> bool:
-    """Whether the address or number unsubscribed here after that consent was given.
-
-    Unsubscribing is remembered (as a keyed hash) as long as a confirmation link lives, so
-    this catches an export taken before someone left and imported soon after.
-    """
-    return Unsubscribed.objects.filter(key=address_key(address), at__gte=consented_at).exists()
 
 
 def statuspage_number(number: str, country: str) -> str:

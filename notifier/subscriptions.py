@@ -137,7 +137,7 @@ WITHDRAWN = (
 def check_not_withdrawn(request: SubscribeRequest) -> None:
     """Refuse a confirmation link made before its address unsubscribed."""
     made = datetime.fromtimestamp(request.issued_at, UTC)
-    if Unsubscribed.objects.filter(key=address_key(request.email), at__gte=made).exists():
+    if Unsubscribed.left_since(request.email, made):
         raise BadToken(WITHDRAWN)
 
 

@@ -7,6 +7,7 @@ channel's address is one of the reader's ContactPoints.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.db import models
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import Component
+from notifier.signed_links import address_key
 
 
 def new_subscriber_key() -> str:
@@ -118,6 +120,11 @@ class Unsubscribed(models.Model):
 
     def __str__(self) -> str:
         return self.key[:12]
+
+    @classmethod
+    def left_since(cls, address: str, moment: datetime) -> bool:
+        """Whether this address (or number) unsubscribed at `moment` or later."""
+        return cls.objects.filter(key=address_key(address), at__gte=moment).exists()
 
 
 class RateLimitLog(models.Model):

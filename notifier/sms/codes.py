@@ -125,7 +125,7 @@ def spend(request: PendingNumber) -> bool:
 def withdrawn(request: PendingNumber) -> bool:
     """Whether the number replied STOP after this request's code was sent."""
     made = datetime.fromtimestamp(request.issued_at, UTC)
-    return Unsubscribed.objects.filter(key=address_key(request.number), at__gte=made).exists()
+    return Unsubscribed.left_since(request.number, made)
 
 
 def withdraw(number: str) -> None:
