@@ -142,7 +142,6 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._words: dict[int, ChatWords] = {}
         self._own_page: tuple[str, str] | None = None
         self._signer: ManageSigner | None = None
         self._headers: dict[str, str] = {}
@@ -172,11 +171,6 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         points = ContactPoint.objects.audience(self.name, notice.component_ids())
         return points.values_list("id", flat=True)
 
-    def words(self, notice: Notice) -> ChatWords:
-        if notice.pk not in self._words:
-            self._words[notice.pk] = chat_words(notice)
-        return self._words[notice.pk]
-
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         # Only what a post and forget() read: whole contact points and readers cost more.
         points = (
@@ -187,7 +181,6 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         self._points = {point.pk: point for point in points}
         self._signer = ManageSigner()
         self._headers = headers()
-        self._words = {}
         self._own_page = None
 
     def session(self) -> AbstractContextManager[Any]:
@@ -216,7 +209,7 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         (encoding it anew per reader cost more than posting it)."""
 
         def build() -> list[bytes]:
-            message = self.message(self.words(notice), OWN_PAGE_MARKER)
+            message = self.message(chat_words(notice), OWN_PAGE_MARKER)
             return encoded(message).split(OWN_PAGE_MARKER.encode())
 
         return recent_messages.get(self.name, notice, build)
