@@ -126,7 +126,7 @@ class WebhookChannel(ExpandingChannel):
     def __init__(self) -> None:
         self._endpoints: dict[int, WebhookEndpoint] = {}
         self._unsubscribe_around: tuple[str, str] | None = None
-        self._signer = WebhookUnsubscribeSigner()
+        self._signer: WebhookUnsubscribeSigner | None = None
         self._headers: dict[str, str] = {}
         self._succeeded: set[int] = set()
 
