@@ -16,18 +16,6 @@ from typing import Any
 from django.db import models
 from django.db.models.lookups import In
 
-INTEGER_FIELDS = {
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveBigIntegerField",
-    "PositiveSmallIntegerField",
-}
-
 
 @models.Field.register_lookup
 class AnyOf(In):
@@ -39,7 +27,7 @@ class AnyOf(In):
             return sql, list(params)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
-        if field.get_internal_type() in INTEGER_FIELDS and all(type(v) is int for v in self.rhs):
+        if isinstance(field, models.IntegerField) and all(type(v) is int for v in self.rhs):
             # Prepared already (In.get_prep_lookup): plain ints, whose text is the literal's.
             return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, integer_array(self.rhs)]
         values = [field.get_db_prep_value(value, connection) for value in self.rhs]
