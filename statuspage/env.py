@@ -103,6 +103,13 @@ def env_networks(name: str, default: list[str]) -> list[str]:
     return entries
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperSetting(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def env_zone(name: str, default: str) -> str:
     value = env_str(name, default)
     try:

@@ -19,6 +19,7 @@ from statuspage.env import (
     ImproperSetting,
     embedded_smtp_port,
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -106,6 +107,8 @@ MIDDLEWARE = [
     "statuspage.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before anything resolves a URL: the language prefix is part of the public URLs.
+    "statuspage.language.LanguageFromPathMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     # After ConditionalGet in this list, so it rewrites before the ETag is computed.
@@ -227,8 +230,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-gb"
-USE_I18N = False
+# The readers' languages: the default at `/`, the other under its prefix (`/nb/`, or `/en/`
+# when Norwegian is the default). Interface strings come from `locale/`; content carries its own.
+# Each named in its own language, as the switch on every page shows it.
+LANGUAGES = [("en", "English"), ("nb", "Norsk")]
+LANGUAGE_CODE = env_choice("SITE_LANGUAGE", "en", [code for code, _ in LANGUAGES])
+USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 

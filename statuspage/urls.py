@@ -2,6 +2,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -59,13 +60,19 @@ admin.site.login = _console_login  # type: ignore[method-assign]
 admin.site.admin_view = _refusing_admin_view  # type: ignore[method-assign, assignment]
 
 urlpatterns = [
-    # `/?p=ID` (a WordPress link) is redirected; anything else at `/` is the status page.
-    path("", wordpress_redirects.front_door, name="status_page"),
     path("admin/", admin.site.urls),
     path("staff/", include("console.urls")),
     path("", include("staffapi.urls")),
+]
+# The readers' pages, feeds and API: the default language at `/`, the other under its prefix.
+urlpatterns += i18n_patterns(
+    # `/?p=ID` (a WordPress link) is redirected; anything else at `/` is the status page.
+    path("", wordpress_redirects.front_door, name="status_page"),
     path("", include("incidents.urls")),
     path("", include("notifier.urls")),
+    prefix_default_language=False,
+)
+urlpatterns += [
     # Old WordPress permalinks, after every route of ours so none is shadowed.
     path(
         "<int:year>/<int:month>/<int:day>/<str:slug>/",

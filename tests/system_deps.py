@@ -63,6 +63,8 @@ REQUIREMENTS = [
         "Dovecot POP3", "dovecot-pop3d", lambda: os.path.exists("/usr/lib/dovecot/pop3-login")
     ),
     Requirement("dnsmasq", "dnsmasq-base", _program("dnsmasq", "/usr/sbin/dnsmasq")),
+    # The translation checks: makemessages runs xgettext, the catalogue check msgfmt.
+    Requirement("GNU gettext", "gettext", _program("xgettext", "/usr/bin/xgettext")),
 ]
 BENCH_REQUIREMENTS = [
     Requirement("wrk", "wrk", _program("wrk", "/usr/bin/wrk")),
