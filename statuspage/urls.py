@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import include, path, reverse
+from django.urls import URLPattern, URLResolver, include, path, reverse
 
 from console.roles import Role, role_of, second_factor_verified
 from importers import redirects as wordpress_redirects
@@ -59,7 +59,7 @@ admin.site.has_permission = _verified_staff  # type: ignore[method-assign]
 admin.site.login = _console_login  # type: ignore[method-assign]
 admin.site.admin_view = _refusing_admin_view  # type: ignore[method-assign, assignment]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("staff/", include("console.urls")),
     path("", include("staffapi.urls")),
