@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := statuspage.settings
 
-.PHONY: run test venv dev-deps system-deps lint check bench demo clean
+.PHONY: run test venv dev-deps system-deps lint check bench demo clean messages
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: dev-deps system-deps
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 	$(PY) -m pytest --postgres -m postgres_too
+
+## make messages: gather the interface strings into locale/nb/.../django.po, compile every .po.
+messages: dev-deps
+	$(PY) manage.py makemessages --locale nb --no-obsolete --add-location file \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'benchmarks/*'
+	$(PY) manage.py compilemessages --locale nb --ignore '.venv/*' --ignore 'var/*'
 
 system-deps:
 	@$(PYTHON) tests/system_deps.py
