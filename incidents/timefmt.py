@@ -13,6 +13,27 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import get_language, gettext, ngettext
+
+# Norwegian bokmål's abbreviated day and month names (CLDR's format forms), Monday first.
+# English keeps strftime's, as the pages have always shown them.
+_NB_WEEKDAYS = ("man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn.")
+_NB_MONTHS = (
+    "jan.", "feb.", "mar.", "apr.", "mai", "jun.",
+    "jul.", "aug.", "sep.", "okt.", "nov.", "des.",
+)  # fmt: skip
+_NB_MONTH_NAMES = (
+    "januar", "februar", "mars", "april", "mai", "juni",
+    "juli", "august", "september", "oktober", "november", "desember",
+)  # fmt: skip
+_EN_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def _norwegian() -> bool:
+    return get_language() == "nb"
 
 
 @lru_cache(maxsize=32)
@@ -41,10 +62,19 @@ def clock(moment: datetime, tz: ZoneInfo | None = None) -> str:
 
 
 def day(moment: datetime | date, tz: ZoneInfo | None = None, *, year: bool = True) -> str:
-    """'Fri 25 Jan 2013' (in the zone when given a datetime)."""
+    """'Fri 25 Jan 2013', in Norwegian 'fre. 25. jan. 2013' (in the zone when given a datetime)."""
     local = in_zone(moment, tz) if isinstance(moment, datetime) else moment
-    text = f"{local:%a} {local.day} {local:%b}"
+    if _norwegian():
+        text = f"{_NB_WEEKDAYS[local.weekday()]} {local.day}. {_NB_MONTHS[local.month - 1]}"
+    else:
+        text = f"{local:%a} {local.day} {local:%b}"
     return f"{text} {local.year}" if year else text
+
+
+def month(value: date) -> str:
+    """'January 2013', in Norwegian 'januar 2013'."""
+    names = _NB_MONTH_NAMES if _norwegian() else _EN_MONTH_NAMES
+    return f"{names[value.month - 1]} {value.year}"
 
 
 def stamp(moment: datetime, tz: ZoneInfo | None = None) -> str:
@@ -61,7 +91,7 @@ def clock_near(moment: datetime, reference: datetime) -> str:
 
 def next_update_text(promised: datetime, posted: datetime) -> str:
     """'Next update by 01:15 CET', dated when the promise falls on another day than its update."""
-    return f"Next update by {clock_near(promised, posted)}"
+    return gettext("Next update by %(moment)s") % {"moment": clock_near(promised, posted)}
 
 
 def iso_utc(moment: datetime) -> str:
@@ -89,11 +119,19 @@ def lead_text(lead: timedelta) -> str:
     rounded up (a tick a few seconds after the hour still reads as the hour)."""
     minutes = max(1, -(-int(lead.total_seconds()) // 60))
     if minutes <= 90:
-        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+        return _minutes(minutes)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
-    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n)
+    parts = [
+        ngettext("%(count)d day", "%(count)d days", days) % {"count": days} if days else "",
+        ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours} if hours else "",
+        _minutes(minutes) if minutes else "",
+    ]
+    return " ".join(part for part in parts if part)
+
+
+def _minutes(count: int) -> str:
+    return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
 
 
 def extra_zone_names() -> list[str]:

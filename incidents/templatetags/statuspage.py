@@ -70,7 +70,7 @@ def day_heading(value: date) -> str:
 
 @register.filter
 def month_heading(value: date) -> str:
-    return f"{value:%B %Y}"
+    return timefmt.month(value)
 
 
 @register.filter
