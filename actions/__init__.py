@@ -53,6 +53,7 @@ from actions.posts import (
 from actions.probes import set_status_by_probe
 from actions.reminders import remind_due_maintenance
 from actions.steps import Author, Channels, ComponentStatuses, EditConflict
+from actions.translations import translate
 from actions.webhooks import delete_webhook, register_webhook, set_webhook_enabled
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "set_webhook_enabled",
     "start_maintenance",
     "tags_named",
+    "translate",
     "unpublish_post",
     "update_component",
     "update_group",

@@ -7,10 +7,14 @@ import re
 from django.db import models
 from django.utils import timezone
 
+from incidents.models.translations import Translatable
+
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-class MessageTemplate(models.Model):
+class MessageTemplate(Translatable):
+    TRANSLATED_FIELDS = ("title", "body")
+
     class Use(models.TextChoices):
         INCIDENT = "incident", "Incident update"
         MAINTENANCE = "maintenance", "Maintenance notice"

@@ -13,6 +13,7 @@ from console.views import (
     posts,
     probes,
     tokens,
+    translations,
     users,
     webhooks,
 )
@@ -66,6 +67,12 @@ urlpatterns = [
     path("posts/<int:pk>/preview/", posts.post_preview, name="post_preview"),
     path("posts/<int:pk>/unpublish/", posts.post_unpublish, name="post_unpublish"),
     path("posts/<int:pk>/delete/", posts.post_delete, name="post_delete"),
+    path("translate/<slug:kind>/<int:pk>/", translations.translate_content, name="translate"),
+    path(
+        "translate/setup/<slug:kind>/<int:pk>/",
+        translations.translate_setup,
+        name="translate_setup",
+    ),
     path("components/", components.component_list, name="components"),
     path("components/new/", components.component_new, name="component_new"),
     path("components/<int:pk>/", components.component_edit, name="component"),

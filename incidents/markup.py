@@ -11,6 +11,7 @@ import markdown
 import nh3
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
@@ -156,11 +157,15 @@ class _TimeTokens(Extension):
 def render_markdown(text: str) -> SafeString:
     """Rendered once per distinct text and zones per process: feeds, pages and the mirror
     repeat bodies, and a time token reads differently in other zones."""
-    return _rendered(text or "", settings.SITE_TIME_ZONE, tuple(settings.EXTRA_TIME_ZONES))
+    zones = tuple(settings.EXTRA_TIME_ZONES)
+    return _rendered(text or "", settings.SITE_TIME_ZONE, zones, get_language())
 
 
 @lru_cache(maxsize=8192)
-def _rendered(text: str, site_zone: str, extra_zones: tuple[str, ...]) -> SafeString:
+def _rendered(
+    text: str, site_zone: str, extra_zones: tuple[str, ...], language: str | None
+) -> SafeString:
+    """A time token's words are in the page's language ("fre. 25. jan."): it keys the cache."""
     return render_fresh(text)
 
 

@@ -6,11 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django import forms, template
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from console.audit_changes import Change, readable_changes
 from incidents import timefmt
 from incidents.models import AuditEntry
+from incidents.models.translations import Translatable, other_languages
 
 register = template.Library()
 
@@ -62,7 +66,33 @@ AUDIT_VERBS = {
     "staff.enrolled": "set up their authenticator and logged in",
     "staff.password_ok": "gave the right password",
     "staff.bad_code": "gave a wrong two-factor code",
+    "incident.translated": "translated the incident",
+    "maintenance.translated": "translated the maintenance",
+    "post.translated": "translated the post",
+    "component.translated": "translated the component",
+    "group.translated": "translated the group",
+    "template.translated": "translated the template",
 }
+# The translation pages only admins reach (they alone edit these).
+SETUP_TRANSLATIONS = ("component", "group")
+
+
+@register.simple_tag
+def translation_links(item: Translatable, kind: str) -> SafeString:
+    """'Add the Norwegian text' (or 'Edit'), for each language `item` was not written in."""
+    name = "console:translate_setup" if kind in SETUP_TRANSLATIONS else "console:translate"
+    url = reverse(name, args=[kind, item.pk])
+    links = [
+        format_html(
+            '<a class="translation-link" href="{}?language={}">{} the {} text</a>',
+            url,
+            language,
+            "Edit" if item.translation(language) else "Add",
+            translation.get_language_info(language)["name"],
+        )
+        for language in other_languages(item.language)
+    ]
+    return format_html_join(" · ", "{}", ((link,) for link in links))
 
 
 @register.filter

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from incidents.models.translations import Translatable
+
 
 class ComponentStatus(models.TextChoices):
     OPERATIONAL = "operational", "Operational"
@@ -12,7 +14,9 @@ class ComponentStatus(models.TextChoices):
     UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
 
 
-class ComponentGroup(models.Model):
+class ComponentGroup(Translatable):
+    TRANSLATED_FIELDS = ("name", "description")
+
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=300, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -48,7 +52,9 @@ class ComponentQuerySet(models.QuerySet["Component"]):
         return self.exclude(status=ComponentStatus.OPERATIONAL)
 
 
-class Component(models.Model):
+class Component(Translatable):
+    TRANSLATED_FIELDS = ("name", "description")
+
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=300, blank=True)
     group = models.ForeignKey(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents.models.components import Component, ComponentStatus, page_order
+from incidents.models.translations import Translatable
 
 
 class Impact(models.TextChoices):
@@ -82,7 +83,9 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         return self.unresolved().with_promise().filter(promised_by__lt=now)  # type: ignore[misc]
 
 
-class Incident(models.Model):
+class Incident(Translatable):
+    TRANSLATED_FIELDS = ("title",)
+
     # Allowed status changes, in one place. Posting an update with the same
     # status is always allowed; a resolved incident may be reopened.
     TRANSITIONS: dict[str, frozenset[str]] = {
@@ -205,7 +208,9 @@ class IncidentComponent(models.Model):
         return f"{self.component}: {self.get_status_display()}"
 
 
-class IncidentUpdate(models.Model):
+class IncidentUpdate(Translatable):
+    TRANSLATED_FIELDS = ("body",)
+
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=20, choices=IncidentStatus.choices)
     body = models.TextField()

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from incidents.models.components import Component, page_order
 from incidents.models.incidents import InvalidTransition
+from incidents.models.translations import Translatable
 
 
 class MaintenanceStatus(models.TextChoices):
@@ -91,7 +92,9 @@ class MaintenanceQuerySet(models.QuerySet["Maintenance"]):
         )
 
 
-class Maintenance(models.Model):
+class Maintenance(Translatable):
+    TRANSLATED_FIELDS = ("title", "body")
+
     TRANSITIONS: dict[str, frozenset[str]] = {
         MaintenanceStatus.SCHEDULED: frozenset(
             {
@@ -247,7 +250,9 @@ class Maintenance(models.Model):
         return windows
 
 
-class MaintenanceUpdate(models.Model):
+class MaintenanceUpdate(Translatable):
+    TRANSLATED_FIELDS = ("body",)
+
     maintenance = models.ForeignKey(Maintenance, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=20, choices=MaintenanceStatus.choices)
     body = models.TextField(blank=True)

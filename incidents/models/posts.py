@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidents.models.incidents import Incident, IncidentStatus
 from incidents.models.maintenance import Maintenance, MaintenanceStatus
+from incidents.models.translations import Localized, Translatable
 
 # Where an author splits the excerpt from the rest ("Continue reading").
 MORE_MARKER = "<!--more-->"
@@ -53,7 +54,9 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.select_related("incident", "maintenance").prefetch_related("categories", "tags")
 
 
-class Post(models.Model):
+class Post(Translatable):
+    TRANSLATED_FIELDS = ("title", "body")
+
     title = models.CharField(
         max_length=200,
         help_text="Without a state label: [Resolved], [Completed] and the like are added "
@@ -121,6 +124,15 @@ class Post(models.Model):
     @property
     def excerpt(self) -> str:
         return self.body.split(MORE_MARKER, 1)[0]
+
+    def localized(self, field: str, language: str | None = None) -> Localized:
+        """As for any field, and the excerpt and full body of the body in that language."""
+        if field not in ("excerpt", "full_body"):
+            return super().localized(field, language)
+        body = super().localized("body", language)
+        if field == "excerpt":
+            return Localized(body.split(MORE_MARKER, 1)[0], body.lang)
+        return Localized(body.replace(MORE_MARKER, "", 1), body.lang)
 
     @property
     def full_body(self) -> str:

@@ -1,0 +1,82 @@
+"""Adding or changing a row's text in the other language: its one act."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from actions.steps import Author
+from incidents.auditing import record_audit
+from incidents.clean_text import cleaned
+from incidents.models import IncidentUpdate, MaintenanceUpdate
+from incidents.models.translations import Translatable
+
+# Longest text per field, as the originals' columns allow (bodies have no limit there).
+FIELD_LIMITS = {"title": 200, "name": 100, "description": 300}
+
+
+def _texts(item: Translatable, texts: Mapping[str, str]) -> dict[str, str]:
+    given: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for field in item.TRANSLATED_FIELDS:
+        try:
+            text = cleaned(texts.get(field) or "").strip()
+        except ValueError as problem:
+            errors[field] = str(problem)
+            continue
+        limit = FIELD_LIMITS.get(field)
+        if limit is not None and len(text) > limit:
+            errors[field] = f"At most {limit} characters ({len(text)} given)."
+        elif text:
+            given[field] = text
+    if errors:
+        raise ValidationError(errors)
+    return given
+
+
+@transaction.atomic
+def translate(
+    item: Translatable, language: str, texts: Mapping[str, str], *, author: Author = None
+) -> Translatable:
+    """Set `item`'s texts in `language` (an empty text removes that field's translation).
+
+    Nobody is told: a translation changes how a page reads, not what happened. The pages
+    and the mirror pick it up as they do any edit.
+    """
+    if language not in dict(settings.LANGUAGES) or language == item.language:
+        raise ValidationError({"language": f"{language!r} is not another language of the site."})
+    given = _texts(item, texts)
+    item = type(item)._default_manager.select_for_update().get(pk=item.pk)
+    before = {"translations": item.translations}
+    translations = {code: dict(fields) for code, fields in (item.translations or {}).items()}
+    if given:
+        translations[language] = given
+    else:
+        translations.pop(language, None)
+    if translations == item.translations:
+        return item
+    item.translations = translations
+    fields = ["translations"]
+    if any(field.name == "updated_at" for field in item._meta.fields):
+        fields.append("updated_at")
+    item.save(update_fields=fields)
+    subject, audited = _audited(item)
+    after: dict[str, object] = {"translations": translations}
+    if audited is not item:
+        before, after = {"update": item.pk, **before}, {"update": item.pk, **after}
+    record_audit(f"{subject}.translated", audited, actor=author, before=before, after=after)
+    return item
+
+
+def _audited(item: Translatable) -> tuple[str, models.Model]:
+    """The audit's subject and row: an update's translation is in its incident's history."""
+    if isinstance(item, IncidentUpdate):
+        return "incident", item.incident
+    if isinstance(item, MaintenanceUpdate):
+        return "maintenance", item.maintenance
+    subjects = {"componentgroup": "group", "messagetemplate": "template"}
+    name = item._meta.model_name or ""
+    return subjects.get(name, name), item
