@@ -33,6 +33,7 @@ from incidents.models import (
     StatusPeriod,
     Tag,
 )
+from incidents.models.translations import Translatable, other_languages
 from incidents.uptime.days import refresh_uptime, uptime_batch
 
 DEMO_FILE = Path(__file__).with_name("runbox.toml")
@@ -121,6 +122,7 @@ def load_demo(path: Path = DEMO_FILE) -> LoadReport:
         }
         for _, step in sorted(steps, key=lambda step: step[0]):  # stable: ties keep file order
             step()
+        _add_translations(data, groups, components, incidents, maintenance)
     for row in data.get("posts", []):
         _post(row, categories, incidents, maintenance, report)
     created, present = load_demo_probes(components)
@@ -129,6 +131,39 @@ def load_demo(path: Path = DEMO_FILE) -> LoadReport:
     for _ in range(present):
         report.count("probes", created=False)
     return report
+
+
+def _add_translations(
+    data: dict[str, list[dict[str, Any]]],
+    groups: dict[str, ComponentGroup],
+    components: dict[str, Component],
+    incidents: dict[str, _Made],
+    maintenance: dict[str, _Made],
+) -> None:
+    """The texts a translator added to the file (`nb = {...}` beside a row's own)."""
+    for row in data.get("groups", []):
+        _translate(groups[row["name"]], row)
+    for row in data.get("components", []):
+        _translate(components[row["name"]], row)
+    for row in data.get("incidents", []):
+        incident = incidents[row["key"]].obj
+        _translate(incident, row)
+        updates = incident.updates.order_by("posted_at", "id")
+        for update, update_row in zip(updates, row["updates"], strict=False):
+            _translate(update, update_row)
+    for row in data.get("maintenances", []):
+        window = maintenance[row["key"]].obj
+        _translate(window, row)
+        # The first update is the scheduling itself, written from the row.
+        updates = list(window.updates.order_by("posted_at", "id"))[1:]
+        for update, event in zip(updates, row.get("events", []), strict=False):
+            _translate(update, event)
+
+
+def _translate(item: Translatable, row: dict[str, Any]) -> None:
+    for language in other_languages(item.language):
+        if language in row:
+            actions.translate(item, language, row[language])
 
 
 def _first_moment(data: dict[str, list[dict[str, Any]]]) -> datetime | None:

@@ -95,3 +95,25 @@ def test_a_bad_translation_is_refused_with_the_reason(language, texts, field) ->
     assert field in refused.value.message_dict
     incident.refresh_from_db()
     assert incident.translations == {}
+
+
+def test_the_demo_has_norwegian_for_the_components_and_recent_notices() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from incidents.models import ComponentGroup, Incident, Maintenance
+
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())  # a second run changes nothing
+    with translation.override("nb"):
+        assert Component.objects.get(name="Payments").localized("name") == "Betaling"
+        assert ComponentGroup.objects.get(name="Email").localized("name") == "E-post"
+        extortion = Incident.objects.get(title="DDoS attacks by extortionists")
+        assert extortion.localized("title") == "DDoS-angrep fra utpressere"
+        first = extortion.updates.order_by("posted_at", "id").first()
+        assert first is not None and first.localized("body").startswith("Fredag kveld")
+        window = Maintenance.objects.get(title="Email storage unit replacement")
+        assert window.localized("body").startswith("Mandag 12. oktober")
+    assert all(c.is_translated_into("nb") for c in Component.objects.all())
+    assert AuditEntry.objects.filter(action="incident.translated").count() == 4
