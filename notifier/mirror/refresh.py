@@ -24,7 +24,7 @@ from django.utils import timezone
 from incidents import timefmt
 from incidents.models import Post
 from notifier.mirror.models import MirrorChange, MirrorTarget
-from notifier.mirror.site import listing_urls
+from notifier.mirror.site import in_every_language, unprefixed_listing_urls
 
 
 def newest_change_id() -> int:
@@ -47,6 +47,7 @@ def refresh_due(state: MirrorTarget, token: str, now: datetime) -> bool:
     return timefmt.in_zone(state.refreshed_at).date() != timefmt.in_zone(now).date()
 
 
+@in_every_language
 def refresh_urls(state: MirrorTarget, cursor: int) -> list[str]:
     """Every listing, and the pages of what changed since the target's last refresh."""
     changes = MirrorChange.objects.filter(id__gt=state.change_cursor, id__lte=cursor)
@@ -66,7 +67,7 @@ def refresh_urls(state: MirrorTarget, cursor: int) -> list[str]:
         | Q(maintenance_id__in=changed["maintenance"])
     )
     return [
-        *listing_urls(),
+        *unprefixed_listing_urls(),
         *(reverse("incident_detail", args=[pk]) for pk in sorted(changed["incident"])),
         *(reverse("maintenance_detail", args=[pk]) for pk in sorted(changed["maintenance"])),
         *(post.get_absolute_url() for post in about.order_by("pk").only("slug")),

@@ -1,13 +1,20 @@
-"""Which public addresses the mirror holds, and which of them a notice changes."""
+"""Which public addresses the mirror holds, and which of them a notice changes.
+
+Every address is held in each of the site's languages: worked out once in the default
+language (at `/`), then under each other language's prefix (`/nb/...`), the same views.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import ParamSpec
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import translation
 
 from incidents.models import (
     Category,
@@ -21,15 +28,41 @@ from incidents.models import (
 from incidents.pages import HistoryLayout, history_keys, history_path, page_path
 from notifier.models import Notice, NoticeKind
 
+Args = ParamSpec("Args")
+
+
+def in_every_language(urls_of: Callable[Args, list[str]]) -> Callable[Args, list[str]]:
+    """`urls_of`'s addresses in the default language, then the same under each other prefix."""
+
+    @wraps(urls_of)
+    def every_language(*args: Args.args, **kwargs: Args.kwargs) -> list[str]:
+        with translation.override(settings.LANGUAGE_CODE):
+            urls = urls_of(*args, **kwargs)
+        others = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+        return urls + [f"/{code}{url}" for code in others for url in urls]
+
+    return every_language
+
+
+def api_urls() -> list[str]:
+    from incidents.api.public import DOCUMENTS
+
+    root = reverse("status_page")
+    return [f"{root}api/v2/{route}" for route, _name, _build in DOCUMENTS]
+
 
 def _pages(first_page: str, count: int, per_page: int) -> list[str]:
     return [page_path(first_page, n) for n in range(1, max(1, math.ceil(count / per_page)) + 1)]
 
 
+@in_every_language
 def listing_urls() -> list[str]:
     """Every page that lists, summarises or syndicates (a full build renders them all)."""
-    from incidents.api.public import DOCUMENTS
+    return unprefixed_listing_urls()
 
+
+def unprefixed_listing_urls() -> list[str]:
+    """listing_urls in the default language alone (for a caller in_every_language itself)."""
     history_items = (
         Incident.objects.count() + Maintenance.objects.exclude(status="cancelled").count()
     )
@@ -45,7 +78,7 @@ def listing_urls() -> list[str]:
         reverse("maintenance_ics"),
         reverse("badge"),
         reverse("widget"),
-        *(f"/api/v2/{route}" for route, _name, _build in DOCUMENTS),
+        *api_urls(),
     ]
     for category in Category.objects.all():
         count = published.filter(categories=category).count()
@@ -63,16 +96,18 @@ def listing_urls() -> list[str]:
 FEEDS = ("atom", "rss", "json")
 
 
+@in_every_language
 def every_url() -> list[str]:
     """The whole public site (a full build)."""
     return [
-        *listing_urls(),
+        *unprefixed_listing_urls(),
         *(i.get_absolute_url() for i in Incident.objects.only("pk")),
         *(m.get_absolute_url() for m in Maintenance.objects.only("pk")),
         *(p.get_absolute_url() for p in Post.objects.published().only("slug")),
     ]
 
 
+@in_every_language
 def urls_for(notice: Notice) -> list[str]:
     """What a notice changes: its own pages, and the pages that list, count or syndicate it.
 
@@ -84,8 +119,8 @@ def urls_for(notice: Notice) -> list[str]:
     that show posts about it (their titles carry its state: "[Resolved] ...").
     """
     if notice.post_id:
-        return [*listing_urls(), *detail_urls(notice)]
-    urls = summary_urls()
+        return [*unprefixed_listing_urls(), *_details(notice)]
+    urls = _summaries()
     if notice.component_id:  # a status set with no incident: no history, no posts
         return [*urls, *_component_urls([notice.component_id])]
     kind = notice.kind
@@ -104,7 +139,7 @@ def urls_for(notice: Notice) -> list[str]:
         urls += _component_urls(held.values_list("component_id", flat=True))
         posts = Post.objects.published().filter(maintenance_id=maintenance_id)
     urls += _post_list_urls(list(posts.prefetch_related("categories", "tags")))
-    return [*urls, *detail_urls(notice)]
+    return [*urls, *_details(notice)]
 
 
 # A new item shifts every later page of its list; one that moved or left changes any of them.
@@ -116,10 +151,13 @@ MOVED = {
 }
 
 
+@in_every_language
 def summary_urls() -> list[str]:
     """What sums the whole site up: every publish may change them."""
-    from incidents.api.public import DOCUMENTS
+    return _summaries()
 
+
+def _summaries() -> list[str]:
     return [
         reverse("status_page"),
         reverse("feed_atom"),
@@ -127,7 +165,7 @@ def summary_urls() -> list[str]:
         reverse("feed_json"),
         reverse("badge"),
         reverse("widget"),
-        *(f"/api/v2/{route}" for route, _name, _build in DOCUMENTS),
+        *api_urls(),
     ]
 
 
@@ -188,8 +226,13 @@ def _post_list_urls(posts: list[Post]) -> list[str]:
     return urls
 
 
+@in_every_language
 def detail_urls(notice: Notice) -> list[str]:
     """The pages of what a notice is about (not the listings): its own, and its posts."""
+    return _details(notice)
+
+
+def _details(notice: Notice) -> list[str]:
     details: list[str] = []
     if notice.incident_id:
         details.append(reverse("incident_detail", args=[notice.incident_id]))
