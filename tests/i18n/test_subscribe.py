@@ -7,6 +7,7 @@ import base64
 import re
 from html import unescape
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -60,6 +61,8 @@ ENGLISH = (
     "Check your email",
     "does not look like",
     "Enter the",
+    "Too many requests",
+    "try again",
 )
 
 
@@ -349,3 +352,17 @@ def test_the_norwegian_pages_are_valid_html(client: Client, reader, tmp_path: Pa
     pages["error"] = text_of(client.post("/nb/subscribe/", {"email": "x"}))
     errors = validation_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def test_the_rate_limit_page_is_norwegian(client: Client, settings):
+    settings.SUBSCRIBE_RATE_LIMIT = 1
+    with mock.patch("notifier.tasks.request_confirmation"):
+        assert client.post("/nb/subscribe/", {"email": "a@example.com"}).status_code == 200
+        refused = client.post("/nb/subscribe/", {"email": "b@example.com"})
+    assert refused.status_code == 429
+    assert_norwegian(
+        text_of(refused),
+        "For mange forespørsler",
+        "Denne tilkoblingen har bedt om 1 bekreftelseslenke den siste timen.",
+        "Prøv igjen om omtrent 60 minutter.",
+    )
