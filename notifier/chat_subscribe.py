@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from incidents.models import Component
 from notifier import outbound
@@ -29,6 +31,24 @@ from notifier.signed_links import BadToken
 
 PENDING_SALT = "notifier.chat.pending"
 GUESSES = 5
+# Where each service shows its incoming-webhook URL (the channels' `where_to_find`), for the
+# catalogue: where_to_find() translates.
+WHERE_TO_FIND = {
+    "slack": gettext_noop(
+        "In Slack, create an app (api.slack.com/apps), turn on Incoming Webhooks, choose "
+        "Add New Webhook to Workspace and pick the channel; copy the URL it shows "
+        "(https://hooks.slack.com/services/…)."
+    ),
+    "teams": gettext_noop(
+        "In Teams, open the channel's Workflows, choose the template “Post to a channel "
+        "when a webhook request is received”, pick the team and channel, and copy the URL "
+        "it gives at the end."
+    ),
+    "discord": gettext_noop(
+        "In Discord, open the channel's settings, Integrations, Webhooks, New Webhook; "
+        "then Copy Webhook URL (https://discord.com/api/webhooks/…)."
+    ),
+}
 
 
 def chat_channels() -> dict[str, ChatHookChannel]:
@@ -46,6 +66,11 @@ class PendingHook:
     for_token: str  # the reader's own page they came from, or ""
     nonce: str
     code_hash: str
+
+
+def where_to_find(channel: ChatHookChannel) -> str:
+    """Where the service shows the reader its incoming-webhook URL, in the active language."""
+    return _(str(channel.where_to_find))
 
 
 def new_code() -> str:
@@ -83,9 +108,9 @@ def read_pending(token: str) -> PendingHook:
             str(data["h"]),
         )
     except signing.SignatureExpired:
-        raise BadToken("The time to enter this code has run out. Please start again.") from None
+        raise BadToken(_("The time to enter this code has run out. Please start again.")) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise BadToken("This form was changed or cut short. Please start again.") from None
+        raise BadToken(_("This form was changed or cut short. Please start again.")) from None
 
 
 def send_code(channel: ChatHookChannel, url: str, code: str) -> None:
@@ -114,13 +139,15 @@ class WrongCode(Exception):
 def confirm(pending: PendingHook, code: str) -> ContactPoint:
     """Record the hook if `code` is its code; WrongCode or BadToken say why not."""
     if pending.service not in chat_channels():
-        raise BadToken("This service is no longer offered here.")
+        raise BadToken(_("This service is no longer offered here."))
     if not guesses(pending.nonce).allowed:
-        raise BadToken(f"That was {GUESSES} tries. Please start again for a new code.")
+        raise BadToken(
+            _("That was %(tries)d tries. Please start again for a new code.") % {"tries": GUESSES}
+        )
     if not hmac.compare_digest(code_hash(pending.nonce, code), pending.code_hash):
-        raise WrongCode("That is not the code we posted. Copy the six digits from the message.")
+        raise WrongCode(_("That is not the code we posted. Copy the six digits from the message."))
     if not spend(pending.nonce):
-        raise BadToken("This code has already been used. To add the hook again, start again.")
+        raise BadToken(_("This code has already been used. To add the hook again, start again."))
     subscriber = subscriber_for(pending.for_token) if pending.for_token else None
     existing = Component.objects.filter(pk__in=pending.component_ids).values_list("pk", flat=True)
     return add_contact(

@@ -9,12 +9,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from notifier import chat_subscribe, subscriptions
 from notifier.channels.base import TransportError
 from notifier.channels.chat_hooks import ChatHookChannel
 from notifier.channels.contact import manage_url
+from notifier.chat_subscribe import where_to_find
 from notifier.forms import ComponentsForm
 from notifier.manage import subscriber_for
 from notifier.outbound import validate_subscriber_url
@@ -27,16 +30,18 @@ URL_LENGTH = 500  # ContactPoint.address
 
 class ChatHookForm(ComponentsForm):
     service = forms.ChoiceField(
-        label="Service",
+        label=gettext_lazy("Service"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose Slack, Teams or Discord."},
+        error_messages={"required": gettext_lazy("Choose Slack, Teams or Discord.")},
     )
     url = forms.CharField(
-        label="Incoming webhook URL",
+        label=gettext_lazy("Incoming webhook URL"),
         max_length=URL_LENGTH,
         error_messages={
-            "required": "Paste the webhook URL the service gave you.",
-            "max_length": f"That is longer than any webhook URL ({URL_LENGTH} characters).",
+            "required": gettext_lazy("Paste the webhook URL the service gave you."),
+            "max_length": gettext_lazy(
+                "That is longer than any webhook URL (%(limit_value)d characters)."
+            ),
         },
     )
     field_order = ["service", "url", "components"]
@@ -64,8 +69,10 @@ class ChatHookForm(ComponentsForm):
             self.add_error(
                 "url",
                 ValidationError(
-                    f"That is not a {channel.service} incoming-webhook URL. "
-                    + channel.where_to_find
+                    _("That is not a %(service)s incoming-webhook URL.")
+                    % {"service": channel.service}
+                    + " "
+                    + where_to_find(channel)
                 ),
             )
         return data
@@ -74,10 +81,10 @@ class ChatHookForm(ComponentsForm):
 class CodeForm(forms.Form):
     code = forms.RegexField(
         regex=r"^\s*\d{6}\s*$",
-        label="The six-digit code",
+        label=gettext_lazy("The six-digit code"),
         error_messages={
-            "required": "Enter the code from the message we posted.",
-            "invalid": "The code is six digits.",
+            "required": gettext_lazy("Enter the code from the message we posted."),
+            "invalid": gettext_lazy("The code is six digits."),
         },
     )
     pending = forms.CharField(widget=forms.HiddenInput)
@@ -95,7 +102,7 @@ def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> H
 def subscribe_chat(request: HttpRequest) -> HttpResponse:
     channels = chat_subscribe.chat_channels()
     if not channels:
-        return _problem(request, "Slack, Teams and Discord notices are not offered here.")
+        return _problem(request, _("Slack, Teams and Discord notices are not offered here."))
     if request.method == "POST" and "pending" in request.POST:
         return _enter_code(request)
     for_token = (request.POST if request.method == "POST" else request.GET).get("for", "")
@@ -119,7 +126,9 @@ def subscribe_chat(request: HttpRequest) -> HttpResponse:
     try:
         chat_subscribe.send_code(channel, form.cleaned_data["url"], code)
     except TransportError as error:
-        form.add_error("url", f"We could not post the code to that URL: {error}")
+        form.add_error(
+            "url", _("We could not post the code to that URL: %(error)s") % {"error": error}
+        )
         return _page(request, context, status=400)
     pending = chat_subscribe.pending_token(
         channel.name, form.cleaned_data["url"], form.component_ids(), for_token, code
@@ -143,7 +152,7 @@ def _enter_code(request: HttpRequest) -> HttpResponse:
         return _problem(request, str(error))
     channel = chat_subscribe.chat_channels().get(pending.service)
     if channel is None:
-        return _problem(request, "This service is no longer offered here.")
+        return _problem(request, _("This service is no longer offered here."))
     if not form.is_valid():
         return _code_page(request, form, channel, status=400)
     try:

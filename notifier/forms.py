@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundWidget
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Component, ComponentGroup
 
@@ -17,7 +18,7 @@ LARGEST_ID = 2**63 - 1
 # Names that never reach a mailbox on the internet (RFC 6761, RFC 6762, ICANN's .internal).
 PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".invalid", ".home.arpa")
 DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-NOT_PUBLIC = (
+NOT_PUBLIC = _(
     "Use an address on a public domain (name@example.com), not a local name or a bare IP address."
 )
 
@@ -60,15 +61,15 @@ class ComponentsForm(forms.Form):
         queryset=Component.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Only these services (leave all unticked for every service)",
-        error_messages={"invalid_choice": "One of the chosen services does not exist."},
+        label=_("Only these services (leave all unticked for every service)"),
+        error_messages={"invalid_choice": _("One of the chosen services does not exist.")},
     )
     groups = ComponentChoiceField(
         queryset=ComponentGroup.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="The whole group",
-        error_messages={"invalid_choice": "One of the chosen groups does not exist."},
+        label=_("The whole group"),
+        error_messages={"invalid_choice": _("One of the chosen groups does not exist.")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -126,10 +127,10 @@ class ComponentsForm(forms.Form):
 class SubscribeForm(ComponentsForm):
     email = forms.EmailField(
         max_length=254,
-        label="Your email address",
+        label=_("Your email address"),
         error_messages={
-            "required": "Enter the address the notices should go to.",
-            "invalid": "That does not look like an email address (name@example.com).",
+            "required": _("Enter the address the notices should go to."),
+            "invalid": _("That does not look like an email address (name@example.com)."),
         },
     )
     field_order = ["email", "components"]

@@ -9,7 +9,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
+from notifier.channels.base import Channel
 from notifier.forms import LARGEST_ID
 from notifier.models import ContactPoint, Subscriber, Unsubscribed
 from notifier.registry import channel_named
@@ -32,7 +35,15 @@ class Contact:
 
 
 EMAIL = "email"  # names the reader's email address among their contacts
-GONE = "This subscription no longer exists: it ended, or the link is older than its last change."
+GONE = _("This subscription no longer exists: it ended, or the link is older than its last change.")
+# The channels' public labels (notifier/channels/), for the catalogue: public_label translates.
+PUBLIC_LABELS = (
+    gettext_noop("Email"),
+    gettext_noop("SMS"),
+    gettext_noop("This browser"),
+    gettext_noop("Slack, Teams or Discord"),
+    gettext_noop("Telegram"),
+)
 
 
 def token_of(subscriber: Subscriber) -> str:
@@ -49,19 +60,25 @@ def subscriber_for(token: str) -> Subscriber:
     return subscriber
 
 
-def _public_label(channel: str) -> str:
+def label_of(channel: Channel) -> str:
+    """The channel as readers call it ("Email", "SMS"), in the active language."""
+    return gettext(str(channel.public_label or channel.label))
+
+
+def public_label(channel: str) -> str:
+    """The public label of the channel of this name, in the active language."""
     try:
         found = channel_named(channel)
     except KeyError:  # a channel no longer configured in the code still lists its contacts
         return channel.capitalize()
-    return found.public_label or found.label
+    return label_of(found)
 
 
 def contacts(subscriber: Subscriber) -> list[Contact]:
     """Where the reader is reached: their email first, then each contact point."""
-    found = [Contact("Email", subscriber.email, EMAIL)] if subscriber.email else []
+    found = [Contact(gettext("Email"), subscriber.email, EMAIL)] if subscriber.email else []
     for point in subscriber.contact_points.order_by("id"):
-        found.append(Contact(_public_label(point.channel), point.shown_address, str(point.pk)))
+        found.append(Contact(public_label(point.channel), point.shown_address, str(point.pk)))
     return found
 
 

@@ -31,6 +31,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifier.wire import Connection, Headers, ProtocolError, Watchdog, remaining
 
@@ -204,6 +207,36 @@ def checked(url: str, scheme: str, host: str, port: int, path: str, policy: Poli
     return Target(scheme, host, port, str(addresses[0]), path)
 
 
+# What a reader is told when they give a literal address that is not public, by its kind.
+NOT_PUBLIC_SENTENCES: dict[str, Promise] = {
+    "a documentation address": gettext_lazy(
+        "%(host)s is a documentation address; give a public address."
+    ),
+    "a shared (carrier-grade NAT) address": gettext_lazy(
+        "%(host)s is a shared (carrier-grade NAT) address; give a public address."
+    ),
+    "a \u201cthis network\u201d address": gettext_lazy(
+        "%(host)s is a “this network” address; give a public address."
+    ),
+    "a unique-local address": gettext_lazy(
+        "%(host)s is a unique-local address; give a public address."
+    ),
+    "a cloud metadata address": gettext_lazy(
+        "%(host)s is a cloud metadata address; give a public address."
+    ),
+    "an unspecified address": gettext_lazy(
+        "%(host)s is an unspecified address; give a public address."
+    ),
+    "a loopback address": gettext_lazy("%(host)s is a loopback address; give a public address."),
+    "a link-local address": gettext_lazy(
+        "%(host)s is a link-local address; give a public address."
+    ),
+    "a multicast address": gettext_lazy("%(host)s is a multicast address; give a public address."),
+    "a private address": gettext_lazy("%(host)s is a private address; give a public address."),
+    "a reserved address": gettext_lazy("%(host)s is a reserved address; give a public address."),
+}
+
+
 def validate_subscriber_url(value: str) -> None:
     """At the edge (forms, imports): https, and no literal address that is not public.
 
@@ -213,15 +246,19 @@ def validate_subscriber_url(value: str) -> None:
         scheme, host, _port, _path = split(value)
     except Refused:
         raise ValidationError(
-            "Give an https:// address, such as https://hooks.example.com/status."
+            _("Give an https:// address, such as https://hooks.example.com/status.")
         ) from None
     address = literal(host)
     local = address is not None and address_class(address) == "a loopback address"
     loopback_ok = settings.OUTBOUND_ALLOW_LOOPBACK and (local or host == "localhost")
     if scheme != "https" and not loopback_ok:
-        raise ValidationError("The address must start with https://.")
+        raise ValidationError(_("The address must start with https://."))
     if address is not None and not allowed(address):
-        raise ValidationError(f"{host} is {address_class(address)}; give a public address.")
+        kind = address_class(address) or ""
+        sentence = NOT_PUBLIC_SENTENCES.get(kind)
+        if sentence is None:
+            raise ValidationError(f"{host} is {kind}; give a public address.")
+        raise ValidationError(sentence % {"host": host})
 
 
 @functools.cache

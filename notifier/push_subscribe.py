@@ -19,6 +19,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,10 +37,13 @@ from statuspage.client import client_address
 
 WORKER = Path(__file__).resolve().parent / "static" / "notifier" / "push-worker.js"
 ENDPOINT_CHARS = 500  # ContactPoint.address
-NOT_A_SUBSCRIPTION = "This is not a push subscription a browser makes"
 MISSING = {
-    "required": f"{NOT_A_SUBSCRIPTION}: a part of it is missing.",
-    "max_length": f"{NOT_A_SUBSCRIPTION}: a part of it is too long.",
+    "required": gettext_lazy(
+        "This is not a push subscription a browser makes: a part of it is missing."
+    ),
+    "max_length": gettext_lazy(
+        "This is not a push subscription a browser makes: a part of it is too long."
+    ),
 }
 
 
@@ -51,8 +56,10 @@ def p256dh_key(value: str) -> str:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
     except ValueError:
         raise ValidationError(
-            f"{NOT_A_SUBSCRIPTION}: its p256dh key must be a P-256 public key "
-            "(65 bytes, base64url)."
+            _(
+                "This is not a push subscription a browser makes: its p256dh key must be a "
+                "P-256 public key (65 bytes, base64url)."
+            )
         ) from None
     return b64url(raw)
 
@@ -64,17 +71,32 @@ def auth_secret(value: str) -> str:
     except ValueError:
         raw = b""
     if len(raw) != 16:
-        raise ValidationError(f"{NOT_A_SUBSCRIPTION}: its auth secret must be 16 bytes, base64url.")
+        raise ValidationError(
+            _(
+                "This is not a push subscription a browser makes: its auth secret must be "
+                "16 bytes, base64url."
+            )
+        )
     return b64url(raw)
 
 
 def push_endpoint(value: str) -> str:
     value = value.strip()
     if not value.lower().startswith("https://"):
-        raise ValidationError(f"{NOT_A_SUBSCRIPTION}: its endpoint must be an https:// URL.")
+        raise ValidationError(
+            _(
+                "This is not a push subscription a browser makes: its endpoint must be an "
+                "https:// URL."
+            )
+        )
     validate_subscriber_url(value)
     if "@" in value.split("/", 3)[2] or "#" in value:
-        raise ValidationError(f"{NOT_A_SUBSCRIPTION}: its endpoint has a user or a fragment.")
+        raise ValidationError(
+            _(
+                "This is not a push subscription a browser makes: its endpoint has a user or "
+                "a fragment."
+            )
+        )
     return value
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
+from django.utils.translation import gettext as _
 
 CONFIRM_SALT = "notifier.subscribe.confirm"
 UNSUBSCRIBE_SALT = "notifier.unsubscribe"
@@ -53,9 +54,11 @@ def read_confirmation_token(token: str) -> SubscribeRequest:
     try:
         data = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.SUBSCRIBE_CONFIRM_MAX_AGE)
     except signing.SignatureExpired:
-        raise BadToken("This confirmation link has expired. Please subscribe again.") from None
+        raise BadToken(_("This confirmation link has expired. Please subscribe again.")) from None
     except signing.BadSignature:
-        raise BadToken("This confirmation link is not valid. Please copy the whole link.") from None
+        raise BadToken(
+            _("This confirmation link is not valid. Please copy the whole link.")
+        ) from None
     try:
         # Links made before readers had their own page carry no "s".
         subscriber_id, key_hash = data.get("s", (None, ""))
@@ -67,7 +70,7 @@ def read_confirmation_token(token: str) -> SubscribeRequest:
             subscriber_key_hash=str(key_hash),
         )
     except (KeyError, TypeError, ValueError):
-        raise BadToken("This confirmation link is not valid.") from None
+        raise BadToken(_("This confirmation link is not valid.")) from None
 
 
 def address_key(email: str) -> str:
@@ -126,7 +129,9 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
         data = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
         return int(data["i"]), str(data["h"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise BadToken("This unsubscribe link is not valid. Please copy the whole link.") from None
+        raise BadToken(
+            _("This unsubscribe link is not valid. Please copy the whole link.")
+        ) from None
 
 
 def matches_address(address_hash: str, email: str) -> bool:
@@ -164,7 +169,9 @@ def read_webhook_unsubscribe_token(token: str) -> tuple[int, str]:
         data = signing.Signer(salt=WEBHOOK_UNSUBSCRIBE_SALT).unsign_object(token)
         return int(data["i"]), str(data["h"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise BadToken("This unsubscribe link is not valid. Please copy the whole link.") from None
+        raise BadToken(
+            _("This unsubscribe link is not valid. Please copy the whole link.")
+        ) from None
 
 
 def matches_secret(secret_hash: str, secret: str) -> bool:
@@ -200,7 +207,7 @@ def read_manage_token(token: str) -> tuple[int, str]:
         subscriber_id, key_hash = value.split("-", 1)
         return int(subscriber_id), key_hash
     except (signing.BadSignature, ValueError):
-        raise BadToken("This link is not valid. Please copy the whole link.") from None
+        raise BadToken(_("This link is not valid. Please copy the whole link.")) from None
 
 
 def matches_key(key_hash: str, key: str) -> bool:

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -39,8 +41,10 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 class NumberForm(ComponentsForm):
     number = forms.CharField(
         max_length=40,
-        label="Your mobile number",
-        error_messages={"required": "Enter the mobile number the notices should go to."},
+        label=gettext_lazy("Your mobile number"),
+        error_messages={
+            "required": gettext_lazy("Enter the mobile number the notices should go to.")
+        },
     )
     field_order = ["number", "components"]
 
@@ -54,14 +58,14 @@ class NumberForm(ComponentsForm):
 class CodeForm(forms.Form):
     code = forms.CharField(
         max_length=20,
-        label="The code we sent you",
-        error_messages={"required": "Enter the six-digit code from the SMS."},
+        label=gettext_lazy("The code we sent you"),
+        error_messages={"required": gettext_lazy("Enter the six-digit code from the SMS.")},
     )
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
         if not (code.isdigit() and len(code) == 6):
-            raise ValidationError("The code is six digits, such as 123456.", code="format")
+            raise ValidationError(_("The code is six digits, such as 123456."), code="format")
         return code
 
 
@@ -118,10 +122,10 @@ def subscribe_sms(request: HttpRequest) -> HttpResponse:
     number = form.cleaned_data["number"]
     decision = subscriptions.admit(client_address(request))
     if not decision.allowed:
-        return _limited(request, decision, "This connection has asked for too many codes.")
+        return _limited(request, decision, _("This connection has asked for too many codes."))
     decision = codes.admit_number(number)
     if not decision.allowed:
-        return _limited(request, decision, "This number has been sent too many codes.")
+        return _limited(request, decision, _("This number has been sent too many codes."))
     code = codes.new_code()
     try:
         with sms.session() as http:
@@ -129,15 +133,20 @@ def subscribe_sms(request: HttpRequest) -> HttpResponse:
     except sms.OptedOut:
         form.add_error(
             "number",
-            "This number has replied STOP to our messages. Text START to the number our "
-            "notices come from, then try again.",
+            _(
+                "This number has replied STOP to our messages. Text START to the number our "
+                "notices come from, then try again."
+            ),
         )
         return _number_page(request, form, manage, status=400)
     except sms.SendFailed as error:
         logger.warning("Could not send an SMS code: %s", error)
         form.add_error(
             None,
-            "We could not send an SMS to that number just now. Please try again in a few minutes.",
+            _(
+                "We could not send an SMS to that number just now. "
+                "Please try again in a few minutes."
+            ),
         )
         return _number_page(request, form, manage, status=503 if not error.permanent else 400)
     wish = codes.pending(number, form.component_ids(), code, manage)
@@ -154,14 +163,14 @@ def _check_code(request: HttpRequest) -> HttpResponse:
         return _code_page(request, form, wish, status=400)
     decision = codes.take_try(wish)
     if not decision.allowed:
-        return _problem(request, "Too many wrong codes. Please ask for a new one.")
+        return _problem(request, _("Too many wrong codes. Please ask for a new one."))
     if not codes.matches(wish, form.cleaned_data["code"]):
-        form.add_error("code", "That code is not the one we sent. Check the SMS and try again.")
+        form.add_error("code", _("That code is not the one we sent. Check the SMS and try again."))
         return _code_page(request, form, wish, status=400)
     if codes.withdrawn(wish):
-        return _problem(request, codes.WITHDRAWN)
+        return _problem(request, str(codes.WITHDRAWN))
     if not codes.spend(wish):
-        return _problem(request, codes.ALREADY_USED)
+        return _problem(request, str(codes.ALREADY_USED))
     try:
         reader = _reader(wish.manage)
     except BadToken as error:

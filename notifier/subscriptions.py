@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from incidents.links import absolute
 from incidents.models import Component
@@ -57,7 +58,7 @@ def _names(components: QuerySet[Component]) -> tuple[str, ...]:
 
 
 def _listed(names: tuple[str, ...]) -> str:
-    return ", ".join(names) if names else "every service"
+    return ", ".join(names) if names else gettext("every service")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
     return mail
 
 
-WITHDRAWN = (
+WITHDRAWN = gettext_lazy(
     "You unsubscribed after this confirmation link was sent, so it no longer subscribes you. "
     "To subscribe again, ask for a new link."
 )
@@ -148,7 +149,7 @@ def read_confirmation(token: str) -> SubscribeRequest:
     return request
 
 
-JOINED_GONE = (
+JOINED_GONE = gettext_lazy(
     "The subscription this address was to join no longer exists (it ended, or its link was "
     "renewed). To get notices at this address, subscribe again."
 )

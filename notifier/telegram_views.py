@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,7 +39,11 @@ def deep_link(payload: str) -> str:
 
 def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
     hours = settings.SUBSCRIBE_CONFIRM_MAX_AGE // 3600
-    context["valid_for"] = f"{hours} hours" if hours < 72 else f"{hours // 24} days"
+    if hours < 72:
+        context["valid_for"] = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    else:
+        days = hours // 24
+        context["valid_for"] = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
     return render(request, "notifier/subscribe_telegram.html", context, status=status)
 
 
@@ -64,8 +69,16 @@ def subscribe_telegram(request: HttpRequest) -> HttpResponse:
     else:
         try:
             payload = start_payload(form.component_ids())
-        except TooManyComponents as error:
-            form.add_error("components", str(error))
+        except TooManyComponents:
+            count = len(form.component_ids())
+            too_many = ngettext(
+                "%(n)d service does not fit in a Telegram link: choose fewer, "
+                "or none for every service.",
+                "%(n)d services do not fit in a Telegram link: choose fewer, "
+                "or none for every service.",
+                count,
+            )
+            form.add_error("components", too_many % {"n": count})
             return _page(request, context, status=400)
     return _page(request, {**context, "link": deep_link(payload)})
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -133,8 +134,8 @@ def webhook_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 # What the reader's page says after a change; `?done=` picks one, never echoed itself.
 DONE = {
-    "components": "Saved: you now hear about the services below.",
-    "removed": "Removed: no more notices go there.",
+    "components": gettext_lazy("Saved: you now hear about the services below."),
+    "removed": gettext_lazy("Removed: no more notices go there."),
 }
 
 

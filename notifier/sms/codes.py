@@ -21,6 +21,8 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifier.models import Unsubscribed
 from notifier.ratelimit import Decision, RateLimit, configured_store
@@ -33,10 +35,10 @@ MAX_TRIES = 5
 CODES_PER_NUMBER = 3
 NUMBER_WINDOW = 3600
 
-ALREADY_USED = (
+ALREADY_USED = gettext_lazy(
     "This code has already been used. To subscribe this number again, ask for a new code."
 )
-WITHDRAWN = (
+WITHDRAWN = gettext_lazy(
     "This number replied STOP after this code was sent, so the code no longer subscribes it. "
     "To subscribe again, ask for a new code."
 )
@@ -95,9 +97,9 @@ def read_pending(token: str) -> PendingNumber:
             str(data["m"]),
         )
     except signing.SignatureExpired:
-        raise BadToken("This code has expired. Please ask for a new one.") from None
+        raise BadToken(_("This code has expired. Please ask for a new one.")) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise BadToken("This request is not valid. Please start again.") from None
+        raise BadToken(_("This request is not valid. Please start again.")) from None
 
 
 def take_try(request: PendingNumber) -> Decision:

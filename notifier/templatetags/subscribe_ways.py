@@ -4,6 +4,9 @@ from typing import Any
 
 from django import template
 
+from notifier.channels.base import Channel
+from notifier.chat_subscribe import where_to_find as chat_where_to_find
+from notifier.manage import label_of
 from notifier.registry import subscribe_ways
 
 register = template.Library()
@@ -24,3 +27,15 @@ def ways_to_subscribe(context: template.Context, current: str) -> dict[str, Any]
     """Links to each configured way of subscribing, `current` (a channel name) marked; a
     reader come from their own page keeps their `?for=` token on every link."""
     return {"ways": subscribe_ways(), "current": current, "for_token": for_token_in(context)}
+
+
+@register.filter
+def way_label(way: Channel) -> str:
+    """A way of subscribing as readers call it, in the page's language."""
+    return label_of(way)
+
+
+@register.filter
+def where_to_find(channel: Any) -> str:
+    """Where a chat service shows its incoming-webhook URL, in the page's language."""
+    return chat_where_to_find(channel)

@@ -12,6 +12,12 @@
     if (status) status.textContent = text;
   }
 
+  // The page renders each message in its own language (#push-messages, data-*); English if not.
+  const rendered = (document.getElementById("push-messages") || { dataset: {} }).dataset;
+  function words(name, english) {
+    return rendered[name] || english;
+  }
+
   function bytesOf(base64url) {
     const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
     const text = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
@@ -26,8 +32,11 @@
 
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !window.isSecureContext) {
     say(
-      "This browser cannot receive push notifications from this site (it offers no Push API " +
-        "here), so this way is not available in it. Email or a feed can reach you instead."
+      words(
+        "unsupported",
+        "This browser cannot receive push notifications from this site (it offers no Push API " +
+          "here), so this way is not available in it. Email or a feed can reach you instead."
+      )
     );
     return;
   }
@@ -44,19 +53,31 @@
         subscribeForm.querySelector("button[type=submit]").hidden = false;
         say(
           subscription
-            ? "This browser may already be notified; subscribing again sets the services anew."
-            : "Choose the services, then allow notifications when the browser asks."
+            ? words(
+                "already",
+                "This browser may already be notified; subscribing again sets the services anew."
+              )
+            : words(
+                "choose",
+                "Choose the services, then allow notifications when the browser asks."
+              )
         );
       }
     })
-    .catch((error) => say("Notifications cannot be set up in this browser: " + error.message));
+    .catch((error) =>
+      say(
+        words("cannotSetUp", "Notifications cannot be set up in this browser:") +
+          " " +
+          error.message
+      )
+    );
 
   if (subscribeForm) {
     subscribeForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = subscribeForm.querySelector("button[type=submit]");
       button.disabled = true;
-      say("Asking the browser for permission…");
+      say(words("asking", "Asking the browser for permission…"));
       try {
         const registration = await ready;
         const key = bytesOf(subscribeForm.dataset.key);
@@ -72,15 +93,18 @@
         subscribeForm.elements.endpoint.value = json.endpoint;
         subscribeForm.elements.p256dh.value = json.keys.p256dh;
         subscribeForm.elements.auth.value = json.keys.auth;
-        say("Saving…");
+        say(words("saving", "Saving…"));
         subscribeForm.submit();
       } catch (error) {
         button.disabled = false;
         say(
           error.name === "NotAllowedError"
-            ? "Notifications are blocked for this site in this browser. Allow them in the " +
-                "browser's settings for this site, then try again."
-            : "The browser could not subscribe: " + error.message
+            ? words(
+                "blocked",
+                "Notifications are blocked for this site in this browser. Allow them in the " +
+                  "browser's settings for this site, then try again."
+              )
+            : words("couldNotSubscribe", "The browser could not subscribe:") + " " + error.message
         );
       }
     });
@@ -93,7 +117,7 @@
         const registration = await ready;
         const subscription = await registration.pushManager.getSubscription();
         if (!subscription) {
-          say("This browser has no notifications from this site to stop.");
+          say(words("nothingToStop", "This browser has no notifications from this site to stop."));
           stopForm.hidden = true;
           return;
         }
@@ -103,7 +127,7 @@
         await subscription.unsubscribe();
         stopForm.submit();
       } catch (error) {
-        say("Could not stop the notifications: " + error.message);
+        say(words("couldNotStop", "Could not stop the notifications:") + " " + error.message);
       }
     });
   }
