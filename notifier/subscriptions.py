@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents.links import absolute
 from incidents.models import Component
@@ -57,7 +59,7 @@ def _names(components: QuerySet[Component]) -> tuple[str, ...]:
 
 
 def _listed(names: tuple[str, ...]) -> str:
-    return ", ".join(names) if names else "every service"
+    return ", ".join(names) if names else _("every service")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,14 @@ def change_on_confirm(request: SubscribeRequest) -> SubscriptionChange:
     return SubscriptionChange(True, _names(subscriber.components.all()), chosen)
 
 
+def valid_for(hours: int) -> str:
+    """How long a confirmation link works: "48 hours", "3 days"."""
+    if hours < 72:
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    days = hours // 24
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+
+
 def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
     link = absolute(reverse("subscribe_confirm", args=[confirmation_token(request)]))
     context = {
@@ -112,7 +122,7 @@ def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
         "site_name": settings.SITE_NAME,
     }
     hours = settings.SUBSCRIBE_CONFIRM_MAX_AGE // 3600
-    context["valid_for"] = f"{hours} hours" if hours < 72 else f"{hours // 24} days"
+    context["valid_for"] = valid_for(hours)
     subject = " ".join(render_to_string("emails/confirm-subject.txt", context).split())
     headers = {"Auto-Submitted": "auto-generated", **one_off_headers()}
     mail = EmailMultiAlternatives(

@@ -19,10 +19,11 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models.constants import OnConflict
-from django.utils import timezone
+from django.utils import timezone, translation
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
+    from django_stubs_ext import StrOrPromise
 
     from notifier.models import Delivery, Notice
 
@@ -64,7 +65,7 @@ class Channel:
     # A target of the static mirror: follows every publish, never offered to readers.
     is_mirror: ClassVar[bool] = False
     # A way readers subscribe: its public name ("SMS") and the URL name of its subscribe page.
-    public_label: ClassVar[str] = ""
+    public_label: ClassVar[StrOrPromise] = ""  # translated when shown: gettext_lazy
     subscribe_url_name: ClassVar[str] = ""
 
     def is_configured(self) -> bool:
@@ -185,7 +186,8 @@ class RecentMessages:
     for each took 2 to 6 ms (several queries; a webhook payload about 17). It is kept for
     SECONDS, about a fan-out's span, so a retry long after builds it from what the rows say
     then. Keys name the notice by id and creation time, which a rolled-back test's reused
-    id does not share.
+    id does not share, and the language active when it was built: its words are that
+    language's, never sent to a reader of another.
     """
 
     SECONDS = 60.0
@@ -195,7 +197,7 @@ class RecentMessages:
         self._kept: dict[Hashable, tuple[float, Any]] = {}
 
     def get(self, channel: str, notice: Notice, build: Callable[[], T]) -> T:
-        key = (channel, notice.pk, notice.created_at)
+        key = (channel, notice.pk, notice.created_at, translation.get_language())
         now = time.monotonic()
         kept = self._kept.get(key)
         if kept is not None and now - kept[0] < self.SECONDS:

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from incidents import timefmt
-from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut
+from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -43,14 +46,14 @@ class DiscordChannel(ChatHookChannel):
     service = "Discord"
     hosts = ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com")
     path_prefixes = ("/api/webhooks/", "/api/v")
-    where_to_find = (
+    where_to_find = gettext_lazy(
         "In Discord, open the channel's settings, Integrations, Webhooks, New Webhook; "
         "then Copy Webhook URL (https://discord.com/api/webhooks/…)."
     )
 
     def message(self, words: ChatWords, manage: str) -> dict[str, Any]:
         fields = [field(name, value) for name, value in words.facts]
-        fields.append(field("Your subscription", f"[Change or stop these notices]({manage})"))
+        fields.append(field(_("Your subscription"), f"[{manage_label()}]({manage})"))
         embed: dict[str, Any] = {
             "title": cut(words.headline, TITLE),
             "url": words.url,

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut
+from django.utils.translation import gettext_lazy
+
+from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 SECTION_CHARACTERS = 3000
 
@@ -33,7 +35,7 @@ class SlackChannel(ChatHookChannel):
     service = "Slack"
     hosts = ("hooks.slack.com",)
     path_prefixes = ("/services/",)
-    where_to_find = (
+    where_to_find = gettext_lazy(
         "In Slack, create an app (api.slack.com/apps), turn on Incoming Webhooks, choose "
         "Add New Webhook to Workspace and pick the channel; copy the URL it shows "
         "(https://hooks.slack.com/services/…)."
@@ -75,7 +77,7 @@ class SlackChannel(ChatHookChannel):
                     {
                         "type": "mrkdwn",
                         "text": f"{link(words.url, words.link_label)} · "
-                        f"{link(manage, 'Change or stop these notices')}",
+                        f"{link(manage, manage_label())}",
                     }
                 ],
             }

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut
+from django.utils.translation import gettext_lazy
+
+from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -58,7 +60,7 @@ class TeamsChannel(ChatHookChannel):
     label = "Teams subscribers"
     service = "Teams"
     hosts = (".webhook.office.com", ".logic.azure.com", ".environment.api.powerplatform.com")
-    where_to_find = (
+    where_to_find = gettext_lazy(
         "In Teams, open the channel's Workflows, choose the template \u201cPost to a channel "
         "when a webhook request is received\u201d, pick the team and channel, and copy the URL "
         "it gives at the end."
@@ -77,7 +79,7 @@ class TeamsChannel(ChatHookChannel):
             body.append({"type": "FactSet", "facts": facts})
         actions = [
             open_url(words.link_label, words.url),
-            open_url("Change or stop these notices", manage),
+            open_url(manage_label(), manage),
         ]
         return card(body, actions)
 
