@@ -54,7 +54,7 @@ def _public_label(channel: str) -> str:
         found = channel_named(channel)
     except KeyError:  # a channel no longer configured in the code still lists its contacts
         return channel.capitalize()
-    return str(found.public_label or found.label)  # in the language of the page it is on
+    return found.public_label or found.label
 
 
 def contacts(subscriber: Subscriber) -> list[Contact]:

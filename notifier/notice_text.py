@@ -11,6 +11,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents import timefmt
 from incidents.links import absolute
@@ -80,6 +81,14 @@ def notice_details(notice: Notice, text: NoticeText) -> tuple[Detail, ...]:
         line = _("Affects: %(services)s") % {"services": affected}
         details.append(Detail(_("Affects"), affected, line, "affects"))
     return tuple(details)
+
+
+def valid_for(hours: int) -> str:
+    """How long a link in a mail works, in the active language: "48 hours", "3 days"."""
+    if hours < 72:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
 
 
 def site_domain() -> str:

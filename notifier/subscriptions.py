@@ -14,13 +14,12 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from incidents.links import absolute
 from incidents.models import Component
 from notifier.mail_headers import SEVEN_BIT_UTF8, one_off_headers
 from notifier.models import Subscriber, Unsubscribed, WebhookEndpoint
+from notifier.notice_text import valid_for
 from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
 from notifier.signed_links import (
     BadToken,
@@ -59,7 +58,7 @@ def _names(components: QuerySet[Component]) -> tuple[str, ...]:
 
 
 def _listed(names: tuple[str, ...]) -> str:
-    return ", ".join(names) if names else _("every service")
+    return ", ".join(names) if names else "every service"
 
 
 @dataclass(frozen=True)
@@ -103,14 +102,6 @@ def change_on_confirm(request: SubscribeRequest) -> SubscriptionChange:
     if subscriber is None:
         return SubscriptionChange(subscribed=False, before=(), after=chosen)
     return SubscriptionChange(True, _names(subscriber.components.all()), chosen)
-
-
-def valid_for(hours: int) -> str:
-    """How long a confirmation link works: "48 hours", "3 days"."""
-    if hours < 72:
-        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
-    days = hours // 24
-    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
 
 def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:

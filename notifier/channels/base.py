@@ -23,7 +23,6 @@ from django.utils import timezone, translation
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
-    from django_stubs_ext import StrOrPromise
 
     from notifier.models import Delivery, Notice
 
@@ -65,7 +64,7 @@ class Channel:
     # A target of the static mirror: follows every publish, never offered to readers.
     is_mirror: ClassVar[bool] = False
     # A way readers subscribe: its public name ("SMS") and the URL name of its subscribe page.
-    public_label: ClassVar[StrOrPromise] = ""  # translated when shown: gettext_lazy
+    public_label: ClassVar[str] = ""
     subscribe_url_name: ClassVar[str] = ""
 
     def is_configured(self) -> bool:

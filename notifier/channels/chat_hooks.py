@@ -21,14 +21,13 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from incidents import timefmt
 from incidents.links import absolute
@@ -39,9 +38,6 @@ from notifier.models import ContactPoint, Delivery, Notice, NoticeKind
 from notifier.notice_text import notice_details, notice_text
 from notifier.outbound import Answer
 from notifier.signed_links import ManageSigner, manage_token
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
 # Error names the services give for a hook or channel that no longer exists.
 GONE_ERRORS = {"no_service", "channel_not_found", "channel_is_archived", "10015"}
@@ -151,7 +147,7 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
     a publish to 10,000 hooks writes one row.
     """
 
-    public_label = gettext_lazy("Slack, Teams or Discord")
+    public_label = "Slack, Teams or Discord"
     subscribe_url_name = "subscribe_chat"
     # Sent over one outbound Client a batch: hooks of one service share its host, and so a
     # kept connection.
@@ -160,7 +156,7 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
     service: ClassVar[str]  # "Slack"
     hosts: ClassVar[tuple[str, ...]]  # exact names, or ".suffix" for any name under it
     path_prefixes: ClassVar[tuple[str, ...]] = ("/",)
-    where_to_find: ClassVar[StrOrPromise]  # translated when shown: gettext_lazy
+    where_to_find: ClassVar[str]
 
     def __init__(self) -> None:
         super().__init__()

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from incidents import timefmt
 from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
@@ -46,7 +45,7 @@ class DiscordChannel(ChatHookChannel):
     service = "Discord"
     hosts = ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com")
     path_prefixes = ("/api/webhooks/", "/api/v")
-    where_to_find = gettext_lazy(
+    where_to_find = (
         "In Discord, open the channel's settings, Integrations, Webhooks, New Webhook; "
         "then Copy Webhook URL (https://discord.com/api/webhooks/…)."
     )

@@ -16,7 +16,6 @@ from django.core.mail.message import sanitize_address
 from django.urls import reverse
 from django.utils import translation
 from django.utils.timezone import now
-from django.utils.translation import gettext_lazy
 
 from incidents.links import absolute
 from notifier.channels import smtp_pipelining
@@ -50,7 +49,7 @@ def address(subscriber: Subscriber) -> str:
 class EmailChannel(ExpandingChannel):
     name = "email"
     label = "Email subscribers"
-    public_label = gettext_lazy("Email")
+    public_label = "Email"
     subscribe_url_name = "subscribe"
     batch: ClassVar[bool] = True
 

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from incidents import timefmt
 from notifier import outbound
@@ -166,7 +165,7 @@ def outcome(answer: outbound.Answer, point: ContactPoint) -> str:
 class PushChannel(ContactPointChannel):
     name = "push"
     label = "Browser push subscribers"
-    public_label = gettext_lazy("This browser")
+    public_label = "This browser"
     subscribe_url_name = "subscribe_push"
 
     def __init__(self) -> None:

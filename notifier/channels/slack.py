@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy
-
 from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 SECTION_CHARACTERS = 3000
@@ -35,7 +33,7 @@ class SlackChannel(ChatHookChannel):
     service = "Slack"
     hosts = ("hooks.slack.com",)
     path_prefixes = ("/services/",)
-    where_to_find = gettext_lazy(
+    where_to_find = (
         "In Slack, create an app (api.slack.com/apps), turn on Incoming Webhooks, choose "
         "Add New Webhook to Workspace and pick the channel; copy the URL it shows "
         "(https://hooks.slack.com/services/…)."

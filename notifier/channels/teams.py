@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy
-
 from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -60,7 +58,7 @@ class TeamsChannel(ChatHookChannel):
     label = "Teams subscribers"
     service = "Teams"
     hosts = (".webhook.office.com", ".logic.azure.com", ".environment.api.powerplatform.com")
-    where_to_find = gettext_lazy(
+    where_to_find = (
         "In Teams, open the channel's Workflows, choose the template \u201cPost to a channel "
         "when a webhook request is received\u201d, pick the team and channel, and copy the URL "
         "it gives at the end."
