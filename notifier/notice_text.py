@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents import timefmt
 from incidents.links import absolute
@@ -40,6 +43,7 @@ class NoticeText:
     when: str  # "00:45 CET"
     components: tuple[str, ...]
     next_update: str = ""  # "Next update by 01:15 CET" when the update promises one
+    next_update_when: str = ""  # "01:15 CET": the time of that promise alone
     elsewhere: str = ""  # a reminder's start in the extra zones: "22:00 UTC / 17:00 EST"
 
 
@@ -47,9 +51,10 @@ class NoticeText:
 class Detail:
     """A fact a chat message shows below the update, as a label and value or as a line."""
 
-    label: str  # "Next update"
+    label: str  # "Next update", in the active language
     value: str  # "01:15 CET"
     line: str  # "Next update by 01:15 CET."
+    key: str = ""  # "next_update", "window" or "affects": the same in every language
 
 
 def notice_details(notice: Notice, text: NoticeText) -> tuple[Detail, ...]:
@@ -57,17 +62,33 @@ def notice_details(notice: Notice, text: NoticeText) -> tuple[Detail, ...]:
     zone and each extra zone), and the services affected: those of them the notice has."""
     details = []
     if text.next_update:
-        promised = text.next_update.removeprefix("Next update by ")
-        details.append(Detail("Next update", promised, f"{text.next_update}."))
+        details.append(
+            Detail(
+                _("Next update"),
+                text.next_update_when,
+                f"{text.next_update}.",
+                "next_update",
+            )
+        )
     work = notice.maintenance
     if work and notice.kind != NoticeKind.MAINTENANCE_COMPLETED:
         main, others = timefmt.window_everywhere(work.scheduled_start, work.scheduled_end)
         window = " / ".join([main, *(other.text for other in others)])
-        details.append(Detail("Window", window, f"Window: {window}"))
+        line = _("Window: %(window)s") % {"window": window}
+        details.append(Detail(_("Window"), window, line, "window"))
     if text.components:
         affected = ", ".join(text.components)
-        details.append(Detail("Affects", affected, f"Affects: {affected}"))
+        line = _("Affects: %(services)s") % {"services": affected}
+        details.append(Detail(_("Affects"), affected, line, "affects"))
     return tuple(details)
+
+
+def valid_for(hours: int) -> str:
+    """How long a link in a mail works, in the active language: "48 hours", "3 days"."""
+    if hours < 72:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
 
 
 def site_domain() -> str:
@@ -81,7 +102,7 @@ def notice_text(notice: Notice) -> NoticeText:
         return NoticeText(
             headline=post.display_title,
             title=post.display_title,
-            status="Published",
+            status=_("Published"),
             body=markdown_to_text(post.excerpt),
             body_markdown=post.excerpt,
             url=absolute(post.get_absolute_url()),
@@ -109,7 +130,7 @@ def notice_text(notice: Notice) -> NoticeText:
     status = update.get_status_display()
     promised = getattr(update, "next_update_by", None)
     return NoticeText(
-        headline=f"{subject.title}: {status.lower()}",
+        headline=_("%(title)s: %(status)s") % {"title": subject.title, "status": status.lower()},
         title=subject.title,
         status=status,
         body=markdown_to_text(body_markdown),
@@ -119,6 +140,7 @@ def notice_text(notice: Notice) -> NoticeText:
         when=timefmt.clock(update.posted_at),
         components=components,
         next_update=timefmt.next_update_text(promised, update.posted_at) if promised else "",
+        next_update_when=timefmt.clock_near(promised, update.posted_at) if promised else "",
     )
 
 
@@ -133,9 +155,10 @@ def reminder_text(
     start = update.window_start or maintenance.scheduled_start
     lead = timefmt.lead_text(start - notice.created_at)
     return NoticeText(
-        headline=f"Maintenance starts in {lead}: {maintenance.title}",
+        headline=_("Maintenance starts in %(lead)s: %(title)s")
+        % {"lead": lead, "title": maintenance.title},
         title=maintenance.title,
-        status="Reminder",
+        status=_("Reminder"),
         body=markdown_to_text(maintenance.body),
         body_markdown=maintenance.body,
         url=absolute(maintenance.get_absolute_url()),
@@ -156,7 +179,7 @@ class RenderedEmail:
 
 
 @lru_cache(maxsize=64)
-def _email_for(notice_id: int, created_at: datetime) -> RenderedEmail:
+def _email_for(notice_id: int, created_at: datetime, language: str | None) -> RenderedEmail:
     notice = Notice.objects.select_related(
         "incident", "incident_update", "maintenance", "maintenance_update", "post"
     ).get(pk=notice_id)
@@ -164,9 +187,11 @@ def _email_for(notice_id: int, created_at: datetime) -> RenderedEmail:
 
 
 def email_for(notice: Notice) -> RenderedEmail:
-    """Rendered once per notice per process: a large list must not re-render per subscriber."""
-    # created_at is part of the key: a notice id can come back after a rollback.
-    return _email_for(notice.pk, notice.created_at)
+    """Rendered once per notice and language per process: a large list must not re-render
+    per subscriber, and a mail rendered in one language is never sent in another."""
+    # created_at is part of the key: a notice id can come back after a rollback. The
+    # language too: the words are those of the language active when it is rendered.
+    return _email_for(notice.pk, notice.created_at, translation.get_language())
 
 
 def render_email(notice: Notice) -> RenderedEmail:

@@ -20,6 +20,7 @@ from incidents.links import absolute
 from incidents.models import Component
 from notifier.mail_headers import SEVEN_BIT_UTF8, one_off_headers
 from notifier.models import Subscriber, Unsubscribed, WebhookEndpoint
+from notifier.notice_text import valid_for
 from notifier.ratelimit import Clock, Decision, RateLimit, configured_store
 from notifier.signed_links import (
     BadToken,
@@ -113,7 +114,7 @@ def confirmation_email(request: SubscribeRequest) -> EmailMultiAlternatives:
         "site_name": settings.SITE_NAME,
     }
     hours = settings.SUBSCRIBE_CONFIRM_MAX_AGE // 3600
-    context["valid_for"] = f"{hours} hours" if hours < 72 else f"{hours // 24} days"
+    context["valid_for"] = valid_for(hours)
     subject = " ".join(render_to_string("emails/confirm-subject.txt", context).split())
     headers = {"Auto-Submitted": "auto-generated", **one_off_headers()}
     mail = EmailMultiAlternatives(

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from incidents.links import absolute
 from incidents.models import Component
@@ -27,8 +29,11 @@ from notifier.telegram_links import StartWish, key_hash, read_payload
 CHANNEL = "telegram"
 # Telegram's chat ids fit in 52 bits; anything else is not an id.
 LARGEST_CHAT_ID = 2**52
-GONE = "The subscription this link was made for no longer exists. Please get a new link."
-NO_SERVICES = "The services this link names no longer exist. Please get a new link."
+# Marked only: translated when the reply is written, in the language active then.
+GONE = gettext_noop(
+    "The subscription this link was made for no longer exists. Please get a new link."
+)
+NO_SERVICES = gettext_noop("The services this link names no longer exist. Please get a new link.")
 
 
 def link(url: str, text: str) -> str:
@@ -36,7 +41,7 @@ def link(url: str, text: str) -> str:
 
 
 def subscribe_link() -> str:
-    return link(absolute(reverse("subscribe_telegram")), "the status page")
+    return link(absolute(reverse("subscribe_telegram")), _("the status page"))
 
 
 def chat_of(update: Any) -> tuple[int, str] | None:
@@ -94,10 +99,10 @@ def existing_components(wish: StartWish) -> list[int]:
 
 def start(address: str, payload: str) -> str:
     if not payload:
-        return (
-            f"To get {escape(settings.SITE_NAME)} notices here, choose the services on "
-            f"{subscribe_link()} and follow the link it gives you."
-        )
+        return _(
+            "To get %(site)s notices here, choose the services on %(status_page)s and follow "
+            "the link it gives you."
+        ) % {"site": escape(settings.SITE_NAME), "status_page": subscribe_link()}
     try:
         wish = read_payload(payload)
         if wish.subscriber_id is not None:
@@ -110,38 +115,53 @@ def start(address: str, payload: str) -> str:
         else:
             point = add_contact(CHANNEL, address, component_ids=existing_components(wish))
     except BadToken as error:
-        return f"{escape(str(error))} You can get one on {subscribe_link()}."
+        # The token's own words (this module's and telegram_links'), in the active language.
+        said = escape(_(str(error)))
+        return _("%(problem)s You can get one on %(status_page)s.") % {
+            "problem": said,
+            "status_page": subscribe_link(),
+        }
     return welcome(point)
 
 
 def welcome(point: ContactPoint) -> str:
     names = list(point.subscriber.components.values_list("name", flat=True))
-    about = ", ".join(names) if names else "every service"
-    return (
-        f"You will get {escape(settings.SITE_NAME)} notices here about {escape(about)}: when an "
-        "incident starts, at each update and when it is resolved, and before and after "
-        "maintenance.\n\n"
-        f"Send /stop to stop them. {link(manage_url(point.subscriber), 'Your subscription')} "
-        "shows what you get and lets you change it."
-    )
+    about = ", ".join(names) if names else _("every service")
+    first = _(
+        "You will get %(site)s notices here about %(services)s: when an incident starts, at "
+        "each update and when it is resolved, and before and after maintenance."
+    ) % {"site": escape(settings.SITE_NAME), "services": escape(about)}
+    second = _(
+        "Send /stop to stop them. %(your_subscription)s shows what you get and lets you change it."
+    ) % {"your_subscription": link(manage_url(point.subscriber), _("Your subscription"))}
+    return f"{first}\n\n{second}"
 
 
 def stop(address: str) -> str:
     point = ContactPoint.objects.filter(channel=CHANNEL, address=address).first()
     if point is None:
-        return f"This chat gets no notices. To subscribe, visit {subscribe_link()}."
+        return no_notices()
     forget(point, "the reader sent /stop")
-    return (
-        "You will get no more notices here, and this chat is forgotten. "
-        f"To subscribe again, visit {subscribe_link()}."
-    )
+    return _(
+        "You will get no more notices here, and this chat is forgotten. To subscribe again, "
+        "visit %(status_page)s."
+    ) % {"status_page": subscribe_link()}
+
+
+def no_notices() -> str:
+    return _("This chat gets no notices. To subscribe, visit %(status_page)s.") % {
+        "status_page": subscribe_link()
+    }
 
 
 def help_text(address: str) -> str:
     point = ContactPoint.objects.filter(channel=CHANNEL, address=address).first()
     if point is None:
-        return f"This chat gets no notices. To subscribe, visit {subscribe_link()}."
-    return (
-        f"This chat gets {escape(settings.SITE_NAME)} notices. Send /stop to stop them; "
-        f"{link(manage_url(point.subscriber), 'your subscription')} lets you change them."
-    )
+        return no_notices()
+    return _(
+        "This chat gets %(site)s notices. Send /stop to stop them; %(your_subscription)s lets "
+        "you change them."
+    ) % {
+        "site": escape(settings.SITE_NAME),
+        "your_subscription": link(manage_url(point.subscriber), _("your subscription")),
+    }

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_noop
 
 from notifier.signed_links import BadToken
 
@@ -42,8 +43,11 @@ PAYLOAD_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 EVERY_SERVICE, BITMASK, ID_LIST, SUBSCRIBER = 1, 2, 3, 4
 
-INVALID = "This link is not valid: it was cut short or changed. Please get a new link."
-EXPIRED = "This link has expired. Please get a new link."
+# Marked only: the bot translates them when it replies (notifier/telegram_bot.py).
+INVALID = gettext_noop(
+    "This link is not valid: it was cut short or changed. Please get a new link."
+)
+EXPIRED = gettext_noop("This link has expired. Please get a new link.")
 
 
 class TooManyComponents(ValueError):

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models.constants import OnConflict
-from django.utils import timezone
+from django.utils import timezone, translation
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -185,7 +185,8 @@ class RecentMessages:
     for each took 2 to 6 ms (several queries; a webhook payload about 17). It is kept for
     SECONDS, about a fan-out's span, so a retry long after builds it from what the rows say
     then. Keys name the notice by id and creation time, which a rolled-back test's reused
-    id does not share.
+    id does not share, and the language active when it was built: its words are that
+    language's, never sent to a reader of another.
     """
 
     SECONDS = 60.0
@@ -195,7 +196,7 @@ class RecentMessages:
         self._kept: dict[Hashable, tuple[float, Any]] = {}
 
     def get(self, channel: str, notice: Notice, build: Callable[[], T]) -> T:
-        key = (channel, notice.pk, notice.created_at)
+        key = (channel, notice.pk, notice.created_at, translation.get_language())
         now = time.monotonic()
         kept = self._kept.get(key)
         if kept is not None and now - kept[0] < self.SECONDS:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from incidents import timefmt
 from incidents.links import absolute
@@ -44,8 +45,8 @@ ANSWER_SHOWN = 200
 # Stands in for each reader's own link in a message encoded once; URL and JSON safe.
 OWN_PAGE_MARKER = "https://own-page.invalid/7d41c9"
 TOKEN_MARKER = "TOKEN-3e9a51"
-# A chat message's facts lead with what is affected.
-FACT_ORDER = ("Affects", "Next update", "Window")
+# A chat message's facts lead with what is affected (Detail.key, the same in every language).
+FACT_ORDER = ("affects", "next_update", "window")
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,34 @@ def tone(notice: Notice) -> str:
 
 
 def code_text(code: str) -> str:
-    return (
-        f"Your confirmation code for {settings.SITE_NAME} notices: {code}\n"
+    first = _("Your confirmation code for %(site)s notices: %(code)s") % {
+        "site": settings.SITE_NAME,
+        "code": code,
+    }
+    rest = _(
         "Enter it on the page where you gave this webhook. If nobody here asked for these "
         "notices, ignore this message: nothing more comes unless the code is entered."
     )
+    return f"{first}\n{rest}"
+
+
+def link_label(notice: Notice) -> str:
+    """What the link to the notice's page says."""
+    if notice.post_id:
+        return _("View the post")
+    if notice.maintenance_id:
+        return _("View the maintenance")
+    return _("View the incident")
+
+
+def manage_label() -> str:
+    """What the link to the reader's own page says."""
+    return _("Change or stop these notices")
 
 
 def chat_words(notice: Notice) -> ChatWords:
     text = notice_text(notice)
-    details = sorted(notice_details(notice, text), key=lambda d: FACT_ORDER.index(d.label))
-    kind = "post" if notice.post_id else "maintenance" if notice.maintenance_id else "incident"
+    details = sorted(notice_details(notice, text), key=lambda d: FACT_ORDER.index(d.key))
     return ChatWords(
         headline=text.headline,
         title=text.title,
@@ -98,7 +116,7 @@ def chat_words(notice: Notice) -> ChatWords:
         stamp=timefmt.stamp(text.posted_at),
         facts=tuple((detail.label, detail.value) for detail in details),
         tone=tone(notice),
-        link_label=f"View the {kind}",
+        link_label=link_label(notice),
     )
 
 
@@ -187,7 +205,7 @@ class ChatHookChannel(ExpandingChannel, ContactPointChannel):
         return outbound.Client()
 
     def preview(self, notice: Notice) -> str:
-        manage = "(the reader's own page)"
+        manage = "(the reader's own page)"  # staff read the preview: not translated
         return json.dumps(self.message(chat_words(notice), manage), ensure_ascii=False, indent=2)
 
     def request(self, delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from incidents import timefmt
-from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut
+from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -50,7 +52,7 @@ class DiscordChannel(ChatHookChannel):
 
     def message(self, words: ChatWords, manage: str) -> dict[str, Any]:
         fields = [field(name, value) for name, value in words.facts]
-        fields.append(field("Your subscription", f"[Change or stop these notices]({manage})"))
+        fields.append(field(_("Your subscription"), f"[{manage_label()}]({manage})"))
         embed: dict[str, Any] = {
             "title": cut(words.headline, TITLE),
             "url": words.url,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import sanitize_address
 from django.urls import reverse
+from django.utils import translation
 from django.utils.timezone import now
 
 from incidents.links import absolute
@@ -54,7 +55,11 @@ class EmailChannel(ExpandingChannel):
 
     def __init__(self) -> None:
         self._subscribers: dict[int, Subscriber] = {}
+        # Per notice, in the language active at prepare(); a mail's words are those of the
+        # language it was built in, so another language's are kept apart.
         self._templates: dict[int, MailTemplate | None] = {}
+        self._language: str | None = None
+        self._templates_elsewhere: dict[tuple[int, str | None], MailTemplate | None] = {}
         self._date: str | None = None
         self._sender = ""
         self._unsubscribe = ("", "")
@@ -89,10 +94,26 @@ class EmailChannel(ExpandingChannel):
 
     def _build_templates(self) -> None:
         date = self._date or mail_date(now())
+        self._language = translation.get_language()
+        self._templates_elsewhere = {}
         self._templates = {
             pk: MailTemplate.build(self._flattener(notice, date))
             for pk, notice in self._notices.items()
         }
+
+    def _template(self, notice_id: int) -> MailTemplate | None:
+        """The notice's mail in the active language, built the first time it is asked for."""
+        language = translation.get_language()
+        if language == self._language:
+            return self._templates.get(notice_id)
+        key = (notice_id, language)
+        if key not in self._templates_elsewhere:
+            notice = self._notices.get(notice_id)
+            if notice is None:
+                return None
+            date = self._date or mail_date(now())
+            self._templates_elsewhere[key] = MailTemplate.build(self._flattener(notice, date))
+        return self._templates_elsewhere[key]
 
     @contextmanager
     def _smtp(self) -> Any:
@@ -194,7 +215,7 @@ class EmailChannel(ExpandingChannel):
     def envelope(self, delivery: Delivery, subscriber: Subscriber) -> tuple[str, str, bytes]:
         """Sender, recipient and the message's bytes, spliced when that is safe."""
         to = address(subscriber)
-        template = self._templates.get(delivery.notice_id)
+        template = self._template(delivery.notice_id)
         if template is not None:
             before, after = self._unsubscribe
             url = f"{before}{self._tokens.token(subscriber.pk, to)}{after}"

@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from incidents import timefmt
 from notifier import outbound
@@ -54,9 +56,9 @@ def notification(notice: Notice) -> dict[str, str]:
     reminder = notice.kind == NoticeKind.MAINTENANCE_REMINDER
     first = f"{text.status} ({timefmt.stamp(text.posted_at)})"
     if reminder and text.elsewhere:
-        first = f"At {text.when} ({text.elsewhere})"
+        first = _("At %(time)s (%(elsewhere)s)") % {"time": text.when, "elsewhere": text.elsewhere}
     elif reminder:
-        first = f"At {text.when}"
+        first = _("At %(time)s") % {"time": text.when}
     return {
         "title": text.headline if reminder else text.title,
         "body": "\n".join(part for part in (first, excerpt(text.body)) if part),
@@ -168,7 +170,7 @@ class PushChannel(ContactPointChannel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown: dict[int, dict[str, str]] = {}
+        self._shown: dict[tuple[int, str | None], dict[str, str]] = {}
 
     def is_configured(self) -> bool:
         return not self.why_off()
@@ -201,9 +203,10 @@ class PushChannel(ContactPointChannel):
                 notice_id__lt=notice.pk,
             )
         )
-        if notice.pk not in self._shown:
-            self._shown[notice.pk] = notification(notice)
-        data = payload(self._shown[notice.pk], manage_url(point.subscriber))
+        key = (notice.pk, translation.get_language())
+        if key not in self._shown:
+            self._shown[key] = notification(notice)
+        data = payload(self._shown[key], manage_url(point.subscriber))
         body = encrypted(point, data)
         try:
             answer = session.post(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut
+from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 SECTION_CHARACTERS = 3000
 
@@ -75,7 +75,7 @@ class SlackChannel(ChatHookChannel):
                     {
                         "type": "mrkdwn",
                         "text": f"{link(words.url, words.link_label)} · "
-                        f"{link(manage, 'Change or stop these notices')}",
+                        f"{link(manage, manage_label())}",
                     }
                 ],
             }

@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from notifier import sms
 from notifier.channels.base import TransportError
@@ -24,13 +26,19 @@ from notifier.sms.caps import Today, reference
 from notifier.sms.segments import plain, segments
 
 MAX_SEGMENTS = 3
-STOP_LINE = "Reply STOP to unsubscribe"
 # What Atlassian Statuspage texts: the start and the end of an incident, a window starting.
 SMS_KINDS = {
     NoticeKind.INCIDENT_OPENED,
     NoticeKind.INCIDENT_RESOLVED,
     NoticeKind.MAINTENANCE_STARTED,
 }
+
+
+def stop_line() -> str:
+    """How to stop, in the active language: a word notifier/sms_views.py takes as STOP."""
+    # Translators: the end of every SMS: keep it short and in GSM-7 (no typographic quotes or
+    # dashes). The keyword must be one notifier/sms_views.py knows (STOP, or STOPP in Norwegian).
+    return _("Reply STOP to unsubscribe")
 
 
 def first_line(body: str) -> str:
@@ -64,7 +72,7 @@ def sms_text(notice: Notice) -> str:
     words = notice_text(notice)
     head = plain(f"[{settings.SITE_NAME}] {words.status}: {words.title}")
     update = plain(" ".join(first_line(words.body).split()))
-    tail = plain(f"({words.when})\n{words.url}\n{STOP_LINE}")
+    tail = plain(f"({words.when})\n{words.url}\n{stop_line()}")
 
     def make(update: str, head: str = head) -> str:
         return f"{head} - {update} {tail}" if update else f"{head} {tail}"
@@ -85,7 +93,7 @@ class SmsChannel(ContactPointChannel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._texts: dict[int, str] = {}
+        self._texts: dict[tuple[int, str | None], str] = {}
         self._today: Today | None = None
 
     def is_configured(self) -> bool:
@@ -99,9 +107,10 @@ class SmsChannel(ContactPointChannel):
         return notice.kind in SMS_KINDS
 
     def text(self, notice: Notice) -> str:
-        if notice.pk not in self._texts:
-            self._texts[notice.pk] = sms_text(notice)
-        return self._texts[notice.pk]
+        key = (notice.pk, translation.get_language())
+        if key not in self._texts:
+            self._texts[key] = sms_text(notice)
+        return self._texts[key]
 
     def preview(self, notice: Notice) -> str:
         text = self.text(notice)

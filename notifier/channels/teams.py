@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut
+from notifier.channels.chat_hooks import ChatHookChannel, ChatWords, code_text, cut, manage_label
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -77,7 +77,7 @@ class TeamsChannel(ChatHookChannel):
             body.append({"type": "FactSet", "facts": facts})
         actions = [
             open_url(words.link_label, words.url),
-            open_url("Change or stop these notices", manage),
+            open_url(manage_label(), manage),
         ]
         return card(body, actions)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from incidents import timefmt
 from notifier.channels.base import TransportError
@@ -33,8 +35,12 @@ TEXT_LIMIT = 4096
 ANSWER_BYTES = 4096
 # A title or a list of services never crowds the update out of the message.
 LINE_LIMIT = 1000
-MANAGE_TEXT = "Change or stop these notices"
 PLACEHOLDER_MANAGE_URL = "https://status.example.com/subscription/…/"
+
+
+def manage_text() -> str:
+    """What the link to the reader's own page says, in the active language."""
+    return _("Change or stop these notices")
 
 
 def utf16_length(text: str) -> int:
@@ -74,12 +80,12 @@ class Message:
 
     def plain(self, body: str | None = None) -> str:
         parts = [self.head, self.body if body is None else body, "\n".join(self.tail)]
-        return "\n\n".join(part for part in [*parts, f"{self.url}\n{MANAGE_TEXT}"] if part)
+        return "\n\n".join(part for part in [*parts, f"{self.url}\n{manage_text()}"] if part)
 
     def html(self, manage: str) -> str:
         tail = "\n".join(escape(line) for line in self.tail)
         link = f'<a href="{escape_attribute(self.url)}">{escape(self.url)}</a>'
-        own = f'<a href="{escape_attribute(manage)}">{MANAGE_TEXT}</a>'
+        own = f'<a href="{escape_attribute(manage)}">{escape(manage_text())}</a>'
         parts = [f"<b>{escape(self.head)}</b>", escape(self.body), tail, f"{link}\n{own}"]
         return "\n\n".join(part for part in parts if part)
 
@@ -202,7 +208,7 @@ class TelegramChannel(ContactPointChannel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._messages: dict[int, Message] = {}
+        self._messages: dict[tuple[int, str | None], Message] = {}
 
     def settings_needed(self) -> dict[str, str]:
         return {
@@ -219,10 +225,11 @@ class TelegramChannel(ContactPointChannel):
         return f"Set {', '.join(missing)} in the environment." if missing else ""
 
     def message(self, notice: Notice) -> Message:
-        """Rendered once per notice for the whole batch of chats."""
-        if notice.pk not in self._messages:
-            self._messages[notice.pk] = message(notice)
-        return self._messages[notice.pk]
+        """Rendered once per notice and language for the whole batch of chats."""
+        key = (notice.pk, translation.get_language())
+        if key not in self._messages:
+            self._messages[key] = message(notice)
+        return self._messages[key]
 
     def preview(self, notice: Notice) -> str:
         return message(notice).plain()

@@ -48,6 +48,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from notifier import outbound
 from notifier.channels.base import ExpandingChannel, TransportError, gives_up, recent_messages
@@ -261,7 +263,7 @@ class WebhookChannel(ExpandingChannel):
         ).update(disabled_at=timezone.now(), disabled_reason=f"Disabled because {why}."[:500])
         if disabled:
             logger.warning("Disabled webhook endpoint %s: %s", endpoint.pk, why)
-            tell_contact(endpoint, why, str(error))
+            tell_contact(endpoint, said_why(gone), str(error))
 
 
 def constant_headers() -> dict[str, str]:
@@ -276,6 +278,16 @@ def policy(endpoint: WebhookEndpoint) -> outbound.Policy:
     if endpoint.owner == WebhookEndpoint.Owner.STAFF:
         return outbound.Policy.STAFF
     return outbound.Policy.SUBSCRIBER
+
+
+def said_why(gone: bool) -> str:
+    """Why the endpoint was disabled, as its contact reads it (in the active language)."""
+    if gone:
+        return _("it answered 410 Gone")
+    count = settings.WEBHOOK_DISABLE_AFTER
+    return ngettext(
+        "%(count)d delivery in a row failed", "%(count)d deliveries in a row failed", count
+    ) % {"count": count}
 
 
 def tell_contact(endpoint: WebhookEndpoint, why: str, last_error: str) -> None:
