@@ -63,7 +63,7 @@ def code_hash(nonce: str, code: str) -> str:
 
 
 def code_message(code: str) -> str:
-    return f"Your code for {settings.SITE_NAME}: {code}"
+    return _("Your code for %(site)s: %(code)s") % {"site": settings.SITE_NAME, "code": code}
 
 
 def pending(

@@ -342,7 +342,7 @@ def test_teams_and_discord_messages_are_in_bokmal(imap):
     assert [f["title"] for f in card["body"][-1]["facts"]] == ["Berører", "Vedlikeholdsvindu"]
     assert card["body"][0]["text"] == "Påminnelse"
     fields = discord["embeds"][0]["fields"]
-    assert [f["name"] for f in fields] == ["Berører", "Vedlikeholdsvindu", "Ditt abonnement"]
+    assert [f["name"] for f in fields] == ["Berører", "Vedlikeholdsvindu", "Abonnementet ditt"]
     assert fields[-1]["value"] == f"[Endre eller stopp disse varslene]({MANAGE})"
     no_english(str(teams) + str(discord))
 
@@ -438,7 +438,7 @@ def test_the_telegram_bot_answers_in_bokmal(imap):
 
     assert welcome.startswith("Du får varsler fra Runbox Status her om IMAP: når en hendelse")
     assert "Send /stop for å stoppe dem. <a href=" in welcome
-    assert ">Ditt abonnement</a> viser hva du får" in welcome
+    assert ">Abonnementet ditt</a> viser hva du får" in welcome
     assert helped.startswith("Denne chatten får varsler fra Runbox Status. Send /stop")
     assert nobody.startswith("Denne chatten får ingen varsler. Vil du abonnere, gå til <a")
     assert nobody.endswith(">statussiden</a>.")
