@@ -13,12 +13,13 @@ import logging
 import secrets
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifier import journal
 from notifier.channels.base import TransportError, backoff, gives_up
@@ -89,6 +90,12 @@ def _release(deliveries: Sequence[Delivery]) -> None:
     )
 
 
+def _speaking(language: str | None) -> AbstractContextManager[object]:
+    if not language or language == translation.get_language():
+        return nullcontext()
+    return translation.override(language)
+
+
 def run(delivery_ids: Sequence[int]) -> BatchResult:
     """Send these deliveries over one session of their channel, recording each outcome."""
     journal.recover()  # a batch killed mid-way: what it sent is sent, before anything is claimed
@@ -121,7 +128,9 @@ def run(delivery_ids: Sequence[int]) -> BatchResult:
                     _renew(deliveries[index:])
                     renewed = time.monotonic()
                 try:
-                    reference = channel.send(delivery, session)
+                    # Each reader in their own language (the worker's is the site's).
+                    with _speaking(channel.language_of(delivery)):
+                        reference = channel.send(delivery, session)
                 except TransportError as error:
                     if gives_up(delivery, error):
                         _record(delivery, DeliveryState.FAILED, last_error=str(error))

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +94,14 @@ def leave(subscriber: Subscriber) -> None:
 
 
 @transaction.atomic
+def choose_language(subscriber: Subscriber, language: str) -> bool:
+    """The language the reader's notices are written in; False for one the site lacks."""
+    if language not in dict(settings.LANGUAGES):
+        return False
+    Subscriber.objects.filter(pk=subscriber.pk).update(language=language)
+    return True
+
+
 def choose_components(subscriber: Subscriber, component_ids: Sequence[int]) -> None:
     """What the reader hears about from now on; none: every service."""
     subscriber.components.set(list(component_ids))
@@ -143,7 +152,10 @@ def add_contact(
     """
     point = ContactPoint.objects.filter(channel=channel, address=address).first()
     if subscriber is None:
-        subscriber = point.subscriber if point is not None else Subscriber.objects.create()
+        if point is not None:
+            subscriber = point.subscriber
+        else:  # in the language of the page the reader subscribed from
+            subscriber = Subscriber.objects.create(language=translation.get_language())
         subscriber.components.set(list(component_ids))
     if point is None:
         point = ContactPoint(channel=channel, address=address)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from incidents.links import absolute
@@ -193,7 +193,13 @@ def confirm(request: SubscribeRequest) -> tuple[Subscriber, bool]:
     check_not_withdrawn(request)
     if request.subscriber_id is not None:
         return _attach_email(request), False
-    subscriber, created = Subscriber.objects.get_or_create(email=request.email)
+    # The reader confirms on a page in their language: their notices are written in it.
+    language = translation.get_language()
+    subscriber, created = Subscriber.objects.get_or_create(
+        email=request.email, defaults={"language": language}
+    )
+    if not created and subscriber.language != language:
+        Subscriber.objects.filter(pk=subscriber.pk).update(language=language)
     components: Iterable[Component] = Component.objects.filter(pk__in=request.component_ids)
     subscriber.components.set(list(components))
     return subscriber, created

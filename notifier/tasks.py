@@ -9,7 +9,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifier import dispatch, expansion, journal, subscriptions
 from notifier.models import Delivery, DeliveryState, Expansion
@@ -108,6 +108,7 @@ def send_confirmation(
     component_ids: list[int],
     subscriber_id: int | None = None,
     subscriber_key_hash: str = "",
+    language: str = "",
 ) -> None:
     # The last two name the reader adding this address from their own page (tasks queued
     # before readers had pages have neither).
@@ -118,7 +119,9 @@ def send_confirmation(
         subscriber_key_hash=subscriber_key_hash,
     )
     try:
-        mail = subscriptions.confirmation_email(wish)
+        # In the language of the page the reader asked from, so its link leads back to it.
+        with translation.override(language or settings.LANGUAGE_CODE):
+            mail = subscriptions.confirmation_email(wish)
     except BadToken:
         logger.info("The reader left before their confirmation mail was sent; none sent")
         return
@@ -134,6 +137,7 @@ def request_confirmation(wish: SubscribeRequest) -> None:
             list(wish.component_ids),
             wish.subscriber_id,
             wish.subscriber_key_hash,
+            translation.get_language(),
         )
     except Exception:
         logger.warning("Broker unreachable: sending the confirmation mail directly")

@@ -135,6 +135,7 @@ def webhook_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # What the reader's page says after a change; `?done=` picks one, never echoed itself.
 DONE = {
     "components": gettext_lazy("Saved: you now hear about the services below."),
+    "language": gettext_lazy("Saved: your notices are now written in the language below."),
     "removed": gettext_lazy("Removed: no more notices go there."),
 }
 
@@ -160,6 +161,10 @@ def manage_subscription(request: HttpRequest, token: str) -> HttpResponse:
             if not manage.remove_contact(subscriber, request.POST.get("contact", "")):
                 return _left(request)  # that was the last way to reach them
             return HttpResponseRedirect(f"{request.path}?done=removed", status=303)
+        if action == "language" and manage.choose_language(
+            subscriber, request.POST.get("language", "")
+        ):
+            return HttpResponseRedirect(f"{request.path}?done=language", status=303)
         form = ComponentsForm(request.POST)
         if action == "components" and form.is_valid():
             manage.choose_components(subscriber, form.component_ids())
@@ -173,5 +178,6 @@ def manage_subscription(request: HttpRequest, token: str) -> HttpResponse:
         "components": subscriber.components.all(),
         "ways": subscribe_ways(),
         "done": DONE.get(request.GET.get("done", "")),
+        "languages": settings.LANGUAGES,
     }
     return render(request, "notifier/manage.html", context, status=status)

@@ -23,8 +23,10 @@ class LanguageFromPathMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = translation.get_language_from_path(request.path_info)
         language = language or settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        # Only for this request: what the thread does next (a task run eagerly, the next
+        # request) starts from the site's language, not this reader's.
+        with translation.override(language):
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response

@@ -101,6 +101,10 @@ class Channel:
         """A connection reused across the sends of one batch."""
         return nullcontext()
 
+    def language_of(self, delivery: Delivery) -> str | None:
+        """The language the delivery's reader reads, after prepare(); None: the site's."""
+        return None
+
     def send(self, delivery: Delivery, session: Any) -> str:
         raise NotImplementedError
 

@@ -37,6 +37,10 @@ class ContactPointChannel(Channel):
         ids = [int(d.target) for d in deliveries]
         self._points = ContactPoint.objects.select_related("subscriber").in_bulk(ids)
 
+    def language_of(self, delivery: Delivery) -> str | None:
+        point = self._points.get(int(delivery.target))
+        return point.subscriber.language if point is not None else None
+
     def contact_point(self, delivery: Delivery) -> ContactPoint:
         """The delivery's contact point; a permanent failure when the reader has left."""
         point = self._points.get(int(delivery.target))

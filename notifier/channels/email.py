@@ -62,7 +62,8 @@ class EmailChannel(ExpandingChannel):
         self._templates_elsewhere: dict[tuple[int, str | None], MailTemplate | None] = {}
         self._date: str | None = None
         self._sender = ""
-        self._unsubscribe = ("", "")
+        # Per language (its prefix is in the link): the link around each mail's token.
+        self._unsubscribe: dict[str, tuple[str, str]] = {}
         self._tokens = UnsubscribeSigner()
         # The batch in order, so each mail's content can go out with the next one's envelope.
         self._next: dict[int, Delivery] = {}
@@ -81,14 +82,13 @@ class EmailChannel(ExpandingChannel):
     def prepare(self, deliveries: Sequence[Delivery]) -> None:
         ids = [int(d.target) for d in deliveries]
         self._next = {d.pk: after for d, after in pairwise(deliveries)}
-        self._subscribers = Subscriber.objects.exclude(email=None).only("id", "email").in_bulk(ids)
+        self._subscribers = (
+            Subscriber.objects.exclude(email=None).only("id", "email", "language").in_bulk(ids)
+        )
         # Once per batch, not per process: the Date header is the batch's, not the publish's.
         self._date = mail_date(now())
         self._sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
-        # reverse() once: each mail's link is this with its token in the middle.
-        marker = "TOKEN-5f0c2e"
-        before, after = absolute(reverse("unsubscribe", args=[marker])).split(marker)
-        self._unsubscribe = (before, after)
+        self._unsubscribe = {}
         self._notices = {d.notice_id: d.notice for d in deliveries}
         self._build_templates()
 
@@ -212,12 +212,31 @@ class EmailChannel(ExpandingChannel):
         mime = self._build(email_for(notice), to, unsubscribe, date).message()
         return mime, mime.as_bytes(linesep="\r\n")
 
+    def language_of(self, delivery: Delivery) -> str | None:
+        subscriber = self._subscribers.get(int(delivery.target))
+        return subscriber.language if subscriber is not None else None
+
+    def _unsubscribe_parts(self) -> tuple[str, str]:
+        """The unsubscribe link before and after its token, in the active language (reverse()
+        once per language: each mail's link is this with its token in the middle)."""
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        if language not in self._unsubscribe:
+            marker = "TOKEN-5f0c2e"
+            before, after = absolute(reverse("unsubscribe", args=[marker])).split(marker)
+            self._unsubscribe[language] = (before, after)
+        return self._unsubscribe[language]
+
     def envelope(self, delivery: Delivery, subscriber: Subscriber) -> tuple[str, str, bytes]:
-        """Sender, recipient and the message's bytes, spliced when that is safe."""
+        """Sender, recipient and the message's bytes, spliced when that is safe, in the
+        subscriber's language (the next mail's is built during this one's send)."""
+        with translation.override(subscriber.language or settings.LANGUAGE_CODE):
+            return self._envelope(delivery, subscriber)
+
+    def _envelope(self, delivery: Delivery, subscriber: Subscriber) -> tuple[str, str, bytes]:
         to = address(subscriber)
         template = self._template(delivery.notice_id)
         if template is not None:
-            before, after = self._unsubscribe
+            before, after = self._unsubscribe_parts()
             url = f"{before}{self._tokens.token(subscriber.pk, to)}{after}"
             if fits(to, url):
                 return self._sender, to, template.render(to, url)

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import Component
+from incidents.models.translations import site_language
 from notifier.signed_links import address_key
 
 
@@ -44,6 +45,8 @@ class Subscriber(models.Model):
     confirmed_at = models.DateTimeField(default=timezone.now)
     # Names the reader's own page (notifier.signed_links.manage_token); a new key voids old links.
     key = models.CharField(max_length=32, default=new_subscriber_key, editable=False)
+    # What every channel writes to them in: the page they subscribed from, or their choice.
+    language = models.CharField(max_length=8, default=site_language)
 
     objects = SubscriberQuerySet.as_manager()
 
