@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from incidents import timefmt
 from incidents.links import absolute
 from incidents.models import Incident, IncidentUpdate, Maintenance, MaintenanceUpdate
+from incidents.models.translations import Localized
 from incidents.plaintext import markdown_to_text
 from notifier.mail_headers import message_id
 from notifier.models import Notice, NoticeKind
@@ -45,6 +46,14 @@ class NoticeText:
     next_update: str = ""  # "Next update by 01:15 CET" when the update promises one
     next_update_when: str = ""  # "01:15 CET": the time of that promise alone
     elsewhere: str = ""  # a reminder's start in the extra zones: "22:00 UTC / 17:00 EST"
+    # The language of the title and of the body where staff have not translated them into
+    # the reader's ("" where they are in it): a mail marks them, so they are read right.
+    title_lang: str = ""
+    body_lang: str = ""
+
+
+def _foreign(text: Localized) -> str:
+    return text.lang if text.untranslated else ""
 
 
 @dataclass(frozen=True)
@@ -99,16 +108,20 @@ def notice_text(notice: Notice) -> NoticeText:
     if notice.post_id:
         post = notice.post
         assert post is not None and post.published_at is not None
+        title, excerpt = post.localized("title"), post.localized("excerpt")
+        shown = f"[{post.label}] {title}" if post.label else str(title)
         return NoticeText(
-            headline=post.display_title,
-            title=post.display_title,
+            headline=shown,
+            title=shown,
             status=_("Published"),
-            body=markdown_to_text(post.excerpt),
-            body_markdown=post.excerpt,
+            body=markdown_to_text(excerpt),
+            body_markdown=excerpt,
             url=absolute(post.get_absolute_url()),
             posted_at=post.published_at,
             when=timefmt.clock(post.published_at),
             components=(),
+            title_lang=_foreign(title),
+            body_lang=_foreign(excerpt),
         )
     subject: Incident | Maintenance | None
     update: IncidentUpdate | MaintenanceUpdate | None
@@ -116,22 +129,30 @@ def notice_text(notice: Notice) -> NoticeText:
         incident = subject = notice.incident
         update = notice.incident_update
         assert incident is not None
-        components = tuple(row.component.name for row in incident.affected_components())
+        components = tuple(
+            row.component.localized("name") for row in incident.affected_components()
+        )
     else:
         maintenance = subject = notice.maintenance
         update = notice.maintenance_update
         assert maintenance is not None
-        components = tuple(c.name for c in maintenance.affected_components())
+        components = tuple(c.localized("name") for c in maintenance.affected_components())
     assert subject is not None and update is not None
     if notice.kind == NoticeKind.MAINTENANCE_REMINDER:
         assert isinstance(subject, Maintenance) and isinstance(update, MaintenanceUpdate)
         return reminder_text(notice, subject, update, components)
-    body_markdown = update.body or getattr(subject, "body", "")
+    title = subject.localized("title")
+    if update.body:
+        body_markdown = update.localized("body")
+    elif isinstance(subject, Maintenance):
+        body_markdown = subject.localized("body")  # a note without text: the announcement
+    else:
+        body_markdown = Localized("", subject.language)
     status = update.get_status_display()
     promised = getattr(update, "next_update_by", None)
     return NoticeText(
-        headline=_("%(title)s: %(status)s") % {"title": subject.title, "status": status.lower()},
-        title=subject.title,
+        headline=_("%(title)s: %(status)s") % {"title": title, "status": status.lower()},
+        title=title,
         status=status,
         body=markdown_to_text(body_markdown),
         body_markdown=body_markdown,
@@ -141,6 +162,8 @@ def notice_text(notice: Notice) -> NoticeText:
         components=components,
         next_update=timefmt.next_update_text(promised, update.posted_at) if promised else "",
         next_update_when=timefmt.clock_near(promised, update.posted_at) if promised else "",
+        title_lang=_foreign(title),
+        body_lang=_foreign(body_markdown) if body_markdown else "",
     )
 
 
@@ -154,18 +177,20 @@ def reminder_text(
     the update then current), with the announcement as its body."""
     start = update.window_start or maintenance.scheduled_start
     lead = timefmt.lead_text(start - notice.created_at)
+    title, body = maintenance.localized("title"), maintenance.localized("body")
     return NoticeText(
-        headline=_("Maintenance starts in %(lead)s: %(title)s")
-        % {"lead": lead, "title": maintenance.title},
-        title=maintenance.title,
+        headline=_("Maintenance starts in %(lead)s: %(title)s") % {"lead": lead, "title": title},
+        title=title,
         status=_("Reminder"),
-        body=markdown_to_text(maintenance.body),
-        body_markdown=maintenance.body,
+        body=markdown_to_text(body),
+        body_markdown=body,
         url=absolute(maintenance.get_absolute_url()),
         posted_at=notice.created_at,
         when=timefmt.clock_near(start, notice.created_at),
         components=components,
         elsewhere=timefmt.moment_elsewhere(start),
+        title_lang=_foreign(title),
+        body_lang=_foreign(body) if body else "",
     )
 
 

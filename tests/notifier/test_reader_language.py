@@ -21,9 +21,8 @@ def imap() -> Component:
 
 
 def bodies(message) -> str:
-    return "\n".join(
-        part.get_payload(decode=True).decode() for part in message.walk() if not part.is_multipart()
-    )
+    parts = [p.get_payload(decode=True).decode() for p in message.walk() if not p.is_multipart()]
+    return "\n".join(parts).replace("\r\n", "\n")
 
 
 def test_each_reader_gets_the_notice_in_their_language(
@@ -86,3 +85,25 @@ def test_the_email_channel_reads_the_language_with_the_address() -> None:
         channel._subscribers = Subscriber.objects.only("id", "email", "language").in_bulk()
         assert channel.language_of(delivery) == "nb"
     assert len(queries) == 1
+
+
+def test_a_notice_carries_the_translation_staff_gave_and_marks_what_they_did_not(
+    inbox, eager_celery, imap, django_capture_on_commit_callbacks
+):
+    import actions
+
+    Subscriber.objects.create(email="nb@example.com", language="nb")
+    actions.translate(imap, "nb", {"name": "IMAP (lese e-post)"})
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = open_ddos(imap, at=oslo(2013, 1, 25, 0, 15))
+        # Before the workers send it: the Norwegian title, not yet the body.
+        actions.translate(incident, "nb", {"title": "E-posttjenestene er nede på grunn av DDoS"})
+    [mail] = inbox.messages
+    assert mail["Subject"].strip() == "[Runbox Status] E-posttjenestene er nede på grunn av DDoS"
+    text = bodies(mail)
+    assert "Berører: IMAP (lese e-post)" in text
+    assert "E-posttjenestene er nede på grunn av DDoS</a></h1>" in text
+    assert (
+        "Ikke oversatt ennå; vist slik det ble skrevet.</p>\n"
+        '<div lang="en"><p>Our email services are inaccessible' in text
+    )
