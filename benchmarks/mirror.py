@@ -129,7 +129,12 @@ def bench(opts: argparse.Namespace) -> dict[str, Any]:
     try:
         print("mirror: generating the history …", flush=True)
         results["dataset"] = in_step("build", env, workdir, *quick)
-        print("mirror: full build (manage.py build_mirror) …", flush=True)
+        # The yardstick, in the same run: the site in its default language alone, rendered by
+        # one process, as every build was before the second language.
+        print("mirror: full build, one language, one process …", flush=True)
+        one = {**env, "SITE_LANGUAGES": "en", "MIRROR_RENDER_PROCESSES": "1"}
+        results["full_build_one_language"] = in_step("full", one, workdir)
+        print("mirror: full build (manage.py build_mirror), both languages …", flush=True)
         results["full_build"] = in_step("full", env, workdir)
         print(f"mirror: {opts.publishes} updates, {opts.opens} new incidents …", flush=True)
         profile = "--profile" if opts.profile else "--no-profile"

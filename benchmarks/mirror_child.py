@@ -61,6 +61,8 @@ def child_full_build() -> dict[str, Any]:
     files, size = _tree(current.resolve())
     return {
         "seconds": round(seconds, 2),
+        "languages": [code for code, _name in settings.LANGUAGES],
+        "processes": settings.MIRROR_RENDER_PROCESSES,
         "output": out.getvalue().strip(),
         "urls": len(set(every_url())),
         "files": files,

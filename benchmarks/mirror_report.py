@@ -45,10 +45,16 @@ def section(results: dict[str, Any]) -> str:
         f"Generated history: {rows['Incident']:,} incidents, {rows['Post']:,} posts, "
         f"{rows['Maintenance']:,} maintenance windows; the local target (MIRROR_LOCAL_DIR).",
         "",
-        "| Full build: `build_mirror` in a fresh process | Addresses | Files | Size |",
-        "|---:|---:|---:|---:|",
-        f"| {full['seconds']:.1f} s | {full['urls']:,} | {full['files']:,} "
-        f"| {full['megabytes']:.1f} MB |",
+        "| Full build: `build_mirror` in a fresh process | Languages | Render processes "
+        "| Addresses | Files | Size |",
+        "|---|---|---:|---:|---:|---:|",
+        *(
+            f"| {build['seconds']:.1f} s | {', '.join(build.get('languages', ['en']))} "
+            f"| {build.get('processes', 1)} | {build['urls']:,} | {build['files']:,} "
+            f"| {build['megabytes']:.1f} MB |"
+            for build in (results.get("full_build_one_language"), full)
+            if build
+        ),
         "",
         "Publish to mirror updated: from calling the action to `current` pointing at a build "
         "that shows it (*swapped*), and to the call's return (old builds pruned, the next "

@@ -19,6 +19,8 @@ class LanguageLink:
 
 def language_links(request: HttpRequest) -> list[LanguageLink]:
     """This page in each language, the current one marked; empty where the page has only one."""
+    if len(settings.LANGUAGES) < 2:
+        return []
     here = request.get_full_path()
     current = get_language()
     links = [

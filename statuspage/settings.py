@@ -7,6 +7,7 @@ every variable.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from email.utils import parseaddr
@@ -232,8 +233,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # The readers' languages: the default at `/`, the other under its prefix (`/nb/`, or `/en/`
 # when Norwegian is the default). Interface strings come from `locale/`; content carries its own.
-# Each named in its own language, as the switch on every page shows it.
-LANGUAGES = [("en", "English"), ("nb", "Norsk")]
+# Each named in its own language, as the switch on every page shows it. SITE_LANGUAGES may
+# leave one out (a site in one language: no prefix, no switch, half the mirror).
+KNOWN_LANGUAGES = {"en": "English", "nb": "Norsk"}
+_site_languages = env_list("SITE_LANGUAGES", list(KNOWN_LANGUAGES))
+if unknown := [code for code in _site_languages if code not in KNOWN_LANGUAGES]:
+    raise ImproperSetting(f"SITE_LANGUAGES lists {unknown}; known: {', '.join(KNOWN_LANGUAGES)}")
+LANGUAGES = [(code, KNOWN_LANGUAGES[code]) for code in _site_languages]
 LANGUAGE_CODE = env_choice("SITE_LANGUAGE", "en", [code for code, _ in LANGUAGES])
 USE_I18N = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -363,6 +369,10 @@ if MIRROR_BASE_URL and not MIRROR_BASE_URL.endswith("/"):
     raise ImproperSetting(f"MIRROR_BASE_URL={MIRROR_BASE_URL!r} must end with a slash")
 # Every so often beat brings the mirror up to what publishes did not re-render (admin edits,
 # statuses set alone, a new day), and rebuilds it whole when the last full build is this old.
+# Processes that render a mirror build's pages (forked from the worker for the build alone);
+# a publish of fewer pages than MIRROR_PARALLEL_FROM renders them in the worker itself.
+MIRROR_RENDER_PROCESSES = env_int("MIRROR_RENDER_PROCESSES", min(2, os.cpu_count() or 1), minimum=1)
+MIRROR_PARALLEL_FROM = env_int("MIRROR_PARALLEL_FROM", 24, minimum=2)
 MIRROR_REFRESH_SECONDS = env_int("MIRROR_REFRESH_SECONDS", 60, minimum=5)
 MIRROR_FULL_BUILD_HOURS = env_int("MIRROR_FULL_BUILD_HOURS", 24, minimum=1)
 # rsync over SSH (notifier/mirror/rsync.py): user@host:/path; the host key must be known.

@@ -33,6 +33,7 @@ from django.utils.html import escape
 
 from incidents.relative_links import relative_to_root
 from notifier.channels.base import TransportError
+from notifier.mirror.forked import ForkFailed, processes_for, render_in_processes
 from notifier.mirror.site import file_for, summary_urls
 from statuspage.in_process import IN_PROCESS_RENDER
 
@@ -77,18 +78,30 @@ class RenderError(TransportError):
 
 
 def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
-    """Each page once, in order: its file, or a SkippedPage when it failed to render.
+    """Each page once: its file, or a SkippedPage when it failed to render.
 
-    Raises RenderError when an essential page or most pages fail (see above).
+    Raises RenderError when an essential page or most pages fail (see above). A build
+    large enough is shared among processes (forked.py); each page is rendered the same.
     """
+    unique = list(dict.fromkeys(urls))
+    try:
+        rendered = render_in_processes(_render_share, unique, processes_for(len(unique)))
+    except ForkFailed as error:
+        raise RenderError(f"a render process failed: {error}") from error
+    yield from rendered
+    failed = sum(isinstance(item, SkippedPage) for item in rendered)
+    if failed * 2 > len(unique):
+        raise RenderError(f"{failed} of {len(unique)} pages could not be rendered")
+
+
+def _render_share(urls: list[str]) -> list[MirrorFile | SkippedPage]:
     host = urlsplit(settings.SITE_URL).netloc or "localhost"
     # Not a reader: the mirror never waits behind staff requests or takes a reader's slot.
     client = Client(HTTP_HOST=host, raise_request_exception=True, **_IN_PROCESS)
     secure = _site_is_https()
     essential = set(summary_urls())
-    unique = list(dict.fromkeys(urls))
-    failed = 0
-    for url in unique:
+    rendered: list[MirrorFile | SkippedPage] = []
+    for url in urls:
         try:
             response = client.get(url, secure=secure)
         except OperationalError as error:
@@ -99,7 +112,9 @@ def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
             if response.status_code == 404:
                 continue  # removed between listing and rendering
             if response.status_code == 200:
-                yield MirrorFile(file_for(url), response.content, response["Content-Type"])
+                rendered.append(
+                    MirrorFile(file_for(url), response.content, response["Content-Type"])
+                )
                 continue
             if response.status_code == 503:  # statuspage.errors: the database refused
                 raise RenderError(f"{url} answered 503: the database is busy or unreachable")
@@ -107,10 +122,8 @@ def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
         if url in essential:
             raise RenderError(f"{url} could not be rendered ({problem}); the build waits for it")
         logger.error("Mirror: %s could not be rendered, skipped: %s", url, problem)
-        failed += 1
-        yield SkippedPage(url, problem)
-    if failed * 2 > len(unique):
-        raise RenderError(f"{failed} of {len(unique)} pages could not be rendered")
+        rendered.append(SkippedPage(url, problem))
+    return rendered
 
 
 def split(

@@ -1,0 +1,115 @@
+"""A build's pages rendered by more than one process: the worker and forks of it.
+
+Two languages double the pages of a build; a second core halves its time again. Each
+process renders its share through the same in-process client (render.py); a fork sends
+what it rendered back over a pipe and ends without running any of the worker's exit
+handlers. Only outside a transaction, and never on an in-memory database: a fork's own
+connection could not see what the worker has not committed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import connections
+
+Item = TypeVar("Item")
+
+
+class ForkFailed(Exception):
+    """A fork could not render its share: what it said, or that it died."""
+
+
+def processes_for(count: int) -> int:
+    """How many processes should render `count` pages here and now."""
+    wanted = settings.MIRROR_RENDER_PROCESSES
+    if wanted < 2 or count < settings.MIRROR_PARALLEL_FROM:
+        return 1
+    for connection in connections.all(initialized_only=True):
+        if connection.in_atomic_block:
+            return 1
+    for alias in connections:
+        in_memory = getattr(connections[alias], "is_in_memory_db", None)  # SQLite's alone
+        if in_memory is not None and in_memory():
+            return 1
+    return min(wanted, count)
+
+
+def shares(urls: Sequence[str], processes: int) -> list[list[str]]:
+    """The pages dealt out in turn, so each process gets as many of each kind."""
+    return [list(urls[index::processes]) for index in range(processes)]
+
+
+class Fork:
+    """One forked process rendering its share; `result()` waits for it."""
+
+    def __init__(self, render: Callable[[list[str]], list[Item]], urls: list[str]) -> None:
+        # Connections are not shared across a fork: each process opens its own.
+        connections.close_all()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            try:
+                payload: tuple[str, object] = ("done", render(urls))
+            except BaseException as error:
+                payload = ("failed", f"{type(error).__name__}: {error}")
+            try:
+                with os.fdopen(write, "wb") as out:
+                    pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self.pid, self._read, self._reaped = pid, read, False
+
+    def result(self) -> list[Item]:
+        self._reaped = True
+        with os.fdopen(self._read, "rb") as incoming:
+            data = incoming.read()
+        os.waitpid(self.pid, 0)
+        if not data:
+            raise ForkFailed("the render process died before it answered")
+        kind, value = pickle.loads(data)  # noqa: S301 - our own fork's answer, over a pipe
+        if kind != "done":
+            raise ForkFailed(str(value))
+        return value
+
+    def stop(self) -> None:
+        """End the fork when its result is no longer wanted."""
+        if self._reaped:
+            return
+        self._reaped = True
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(self._read)
+
+
+def render_in_processes(
+    render: Callable[[list[str]], list[Item]], urls: list[str], processes: int
+) -> list[Item]:
+    """`render` over `urls`, split among `processes` (this one and forks of it).
+
+    The first page is rendered here before forking, so the forks inherit the compiled
+    templates instead of compiling them again each.
+    """
+    if processes < 2 or len(urls) < 2:
+        return render(urls)
+    items = render(urls[:1])
+    mine, *theirs = shares(urls[1:], processes)
+    forks = [Fork(render, share) for share in theirs]
+    try:
+        items += render(mine)
+        for fork in forks:
+            items += fork.result()
+    finally:
+        for fork in forks:
+            fork.stop()
+    return items

@@ -1,0 +1,79 @@
+"""A build's pages shared among processes: the worker and forks of it, the same bytes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from incidents.models import ComponentStatus
+from notifier.mirror.forked import ForkFailed, processes_for, render_in_processes, shares
+from notifier.mirror.render import render_pages
+from notifier.mirror.site import every_url
+from tests.factories import make_component, open_incident, publish_post
+
+
+def shout(urls: list[str]) -> list[tuple[int, str]]:
+    return [(os.getpid(), url.upper()) for url in urls]
+
+
+def test_each_process_renders_its_share_and_the_worker_gathers_them():
+    urls = [f"/page/{n}/" for n in range(9)]
+    assert shares(urls[1:], 2) == [urls[1::2], urls[2::2]]
+    rendered = render_in_processes(shout, urls, 2)
+    assert sorted(text for _pid, text in rendered) == sorted(url.upper() for url in urls)
+    by_process = {pid for pid, _text in rendered}
+    assert len(by_process) == 2 and os.getpid() in by_process
+    # The first page is the worker's, before it forks (the forks inherit its templates).
+    assert rendered[0] == (os.getpid(), "/PAGE/0/")
+
+
+def test_a_fork_that_fails_fails_the_build_with_its_reason():
+    def fails_elsewhere(urls: list[str]) -> list[str]:
+        if os.getpid() != parent:
+            raise ValueError("no such table")
+        return urls
+
+    parent = os.getpid()
+    with pytest.raises(ForkFailed, match="ValueError: no such table"):
+        render_in_processes(fails_elsewhere, ["/a/", "/b/", "/c/"], 2)
+
+
+def test_a_worker_that_fails_ends_its_forks():
+    def fails_here(urls: list[str]) -> list[str]:
+        if os.getpid() == parent and urls != ["/a/"]:
+            raise RuntimeError("the worker's share failed")
+        return urls
+
+    parent = os.getpid()
+    with pytest.raises(RuntimeError):
+        render_in_processes(fails_here, ["/a/", "/b/", "/c/"], 2)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no fork left behind, not even a zombie
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_one_process_renders(settings):
+    settings.MIRROR_RENDER_PROCESSES = 2
+    assert processes_for(100) == 1  # a fork's connection would not see the uncommitted rows
+
+
+@pytest.mark.postgres_too
+@pytest.mark.django_db(transaction=True)
+def test_a_build_shared_by_two_processes_is_the_build_of_one(settings):
+    imap = make_component("IMAP")
+    incident = open_incident("Logins fail", components={imap: ComponentStatus.MAJOR_OUTAGE})
+    publish_post("New spam filter", slug="new-spam-filter")
+    settings.MIRROR_PARALLEL_FROM = 2
+    urls = every_url()
+    settings.MIRROR_RENDER_PROCESSES = 2
+    expected = 1 if connection.vendor == "sqlite" and connection.is_in_memory_db() else 2
+    assert processes_for(len(urls)) == expected
+    two = {page.path: page.body for page in render_pages(urls)}
+    settings.MIRROR_RENDER_PROCESSES = 1
+    one = {page.path: page.body for page in render_pages(urls)}
+    assert two.keys() == one.keys()
+    for path in (f"incidents/{incident.pk}/index.html", f"nb/incidents/{incident.pk}/index.html"):
+        assert two[path] == one[path], path
+    assert 'lang="nb"' in two[f"nb/incidents/{incident.pk}/index.html"].decode()
