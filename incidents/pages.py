@@ -19,6 +19,7 @@ from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from incidents import timefmt
 from incidents.models import (
@@ -51,7 +52,7 @@ def page_number(query: QueryDict) -> int:
     """The ?page= of a listing; anything but a positive whole number is a bad request."""
     raw = query.get("page", "1")
     if not PAGE_NUMBER.fullmatch(raw):
-        raise BadRequest("The page number must be a whole number from 1 to 999999.")
+        raise BadRequest(gettext("The page number must be a whole number from 1 to 999999."))
     return int(raw)
 
 
