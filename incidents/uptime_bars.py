@@ -56,13 +56,13 @@ def incident_links(page_path: str | None) -> str:
 
 
 @lru_cache(maxsize=1024)
-def date_label(day: date, language: str | None = None) -> str:
+def date_label(day: date, language: str | None) -> str:
     """The day as a bar's tooltip names it (memoised per language: `language` is the key)."""
     return timefmt.day(day)
 
 
 @lru_cache(maxsize=4096)
-def _summary(day: date, status: str, ratio: float | None, language: str | None = None) -> str:
+def _summary(day: date, status: str, ratio: float | None, language: str | None) -> str:
     """'Tue 3 Dec 2026: 99.80% uptime, partial outage', escaped for HTML. The same day reads
     the same in its bar, in the text list and in its group's strip (memoised per language)."""
     when = date_label(day, language)
@@ -122,7 +122,7 @@ class Writer:
 
     def bar(self, day: DayUptime) -> str:
         if day.is_quiet:
-            return _quiet_bar(day.day, day.status)
+            return _quiet_bar(day.day, day.status, get_language())
         title = _summary(day.day, day.status, day.ratio, get_language())
         if day.incident_ids:
             titles, href, _ = self.named(day.incident_ids)
@@ -142,7 +142,7 @@ class Writer:
 
 
 @lru_cache(maxsize=4096)
-def _quiet_bar(day: date, status: str, language: str | None = None) -> str:
+def _quiet_bar(day: date, status: str, language: str | None) -> str:
     """A quiet day's bar depends on its date and status alone (and the reader's language):
     the same for every component."""
     if status == NO_DATA:
@@ -152,7 +152,7 @@ def _quiet_bar(day: date, status: str, language: str | None = None) -> str:
 
 @lru_cache(maxsize=64)
 def _quiet_strip(
-    first: date, count: int, status: str, language: str | None = None
+    first: date, count: int, status: str, language: str | None
 ) -> tuple[str, tuple[int, ...]]:
     """The bars of `count` quiet days from `first` in one status, and where each begins (and,
     last, where they end): the bars of any run of those days are one slice of it."""
@@ -213,10 +213,11 @@ def axis(language: str | None) -> str:
         escape(ngettext("%(days)d day ago", "%(days)d days ago", n) % {"days": n})
         for n in (90, 60, 30)
     ]
+    today = escape(gettext("Today"))
     return (
         f'<p class="uptime-axis" aria-hidden="true"><span class="axis-90">{ago[0]}</span>'
         f'<span class="axis-60">{ago[1]}</span><span class="axis-30">{ago[2]}</span>'
-        f"<span>{escape(gettext('Today'))}</span></p>"
+        f"<span>{today}</span></p>"
     )
 
 
