@@ -120,7 +120,7 @@ def _svg(badge: Badge) -> HttpResponse:
 @cached_page
 def overall_badge(request: HttpRequest) -> HttpResponse:
     overall = overall_status()
-    return _svg(Badge(settings.SITE_NAME, overall.description, COLOURS[overall.indicator]))
+    return _svg(Badge(settings.SITE_NAME, overall.label, COLOURS[overall.indicator]))
 
 
 @xframe_options_exempt

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 from icalendar import Calendar, Event
 
 from incidents.links import absolute
@@ -47,8 +48,11 @@ def _description(maintenance: Maintenance, url: str) -> str:
     parts = [body] if body else []
     names = ", ".join(c.name for c in maintenance.affected_components())
     if names:
-        parts.append(f"Affects: {names}.")
-    parts.append(f"Status: {maintenance.get_status_display()}. Details and updates: {url}")
+        parts.append(gettext("Affects: %(components)s.") % {"components": names})
+    parts.append(
+        gettext("Status: %(status)s. Details and updates: %(url)s")
+        % {"status": maintenance.get_status_display(), "url": url}
+    )
     return "\n\n".join(parts)
 
 
@@ -69,7 +73,7 @@ def event(maintenance: Maintenance, produced_at: datetime) -> Event:
     item.add("url", url)
     item.add("status", STATUS.get(MaintenanceStatus(maintenance.status), "CONFIRMED"))
     item.add("transp", "TRANSPARENT")  # the reader is not busy during our maintenance
-    item.add("categories", ["Maintenance"])
+    item.add("categories", [pgettext("feed category", "Maintenance")])
     return item
 
 
@@ -79,8 +83,11 @@ def maintenance_calendar() -> Calendar:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"{settings.SITE_NAME}: maintenance")
-    calendar.add("x-wr-caldesc", f"Scheduled maintenance windows of {settings.SITE_NAME}.")
+    calendar.add("x-wr-calname", gettext("%(site)s: maintenance") % {"site": settings.SITE_NAME})
+    calendar.add(
+        "x-wr-caldesc",
+        gettext("Scheduled maintenance windows of %(site)s.") % {"site": settings.SITE_NAME},
+    )
     calendar.add("x-wr-timezone", settings.SITE_TIME_ZONE)
     calendar.add("x-published-ttl", REFRESH)
     windows = list(Maintenance.objects.with_components().order_by("scheduled_start", "id"))

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
+from django.utils.translation import get_language, gettext, pgettext
 
 from incidents import timefmt
 from incidents.clean_text import remove_control_characters
@@ -137,11 +138,12 @@ def post_entry(post: Post) -> FeedEntry:
 
 def incident_entry(incident: Incident) -> FeedEntry:
     return FeedEntry(
-        title=f"{incident.title} ({incident.get_status_display()})",
+        title=gettext("%(title)s (%(status)s)")
+        % {"title": incident.title, "status": incident.get_status_display()},
         link=incident.get_absolute_url(),
         published=incident.started_at,
         updated=incident.updated_at,
-        categories=("Incident", incident.get_impact_display()),
+        categories=(pgettext("feed category", "Incident"), incident.get_impact_display()),
         description=render_to_string("incidents/feed/incident.html", {"incident": incident}),
     )
 
@@ -149,11 +151,16 @@ def incident_entry(incident: Incident) -> FeedEntry:
 def maintenance_entry(maintenance: Maintenance) -> FeedEntry:
     window, _ = timefmt.window_everywhere(maintenance.scheduled_start, maintenance.scheduled_end)
     return FeedEntry(
-        title=f"{maintenance.title}: {window} ({maintenance.get_status_display()})",
+        title=gettext("%(title)s: %(window)s (%(status)s)")
+        % {
+            "title": maintenance.title,
+            "window": window,
+            "status": maintenance.get_status_display(),
+        },
         link=maintenance.get_absolute_url(),
         published=maintenance.created_at,
         updated=maintenance.updated_at,
-        categories=("Maintenance",),
+        categories=(pgettext("feed category", "Maintenance"),),
         description=render_to_string(
             "incidents/feed/maintenance.html", {"maintenance": maintenance}
         ),
@@ -176,10 +183,11 @@ def shared(key: str, build: Callable[[], list[FeedEntry]]) -> list[FeedEntry]:
     """Entries computed once per publication token and shared by a feed's three formats.
 
     Atom, RSS and JSON list the same entries; a publish re-renders all three (and the
-    mirror renders them one after the other), so the entries' templates run once.
+    mirror renders them one after the other), so the entries' templates run once (per
+    language: the entries are written in the reader's).
     """
     cache = caches["pages"]
-    cache_key = f"feed-entries:{PublicationState.current_token()}:{key}"
+    cache_key = f"feed-entries:{PublicationState.current_token()}:{get_language()}:{key}"
     entries = cache.get(cache_key)
     if entries is None:
         entries = build()
@@ -238,7 +246,9 @@ class EverythingRssFeed(SiteFeed):
         return reverse("status_page")
 
     def description(self) -> str:
-        return f"Incidents, maintenance and news from {settings.SITE_NAME}."
+        return gettext("Incidents, maintenance and news from %(site)s.") % {
+            "site": settings.SITE_NAME
+        }
 
     def feed_url(self) -> str:
         return reverse("feed_rss")
@@ -267,7 +277,9 @@ class CategoryRssFeed(SiteFeed):
         return category.get_absolute_url()
 
     def description(self, category: Category) -> str:
-        return category.description or f"Posts in {category.name}."
+        return category.description or gettext("Posts in %(category)s.") % {
+            "category": category.name
+        }
 
     def feed_url(self, category: Category) -> str:
         return reverse("blog_category_rss", args=[category.slug])
@@ -333,7 +345,9 @@ class ComponentRssFeed(SiteFeed):
         return f"{settings.SITE_NAME}: {component.name}"
 
     def description(self, component: Component) -> str:
-        return f"Incidents and maintenance affecting {component.name}."
+        return gettext("Incidents and maintenance affecting %(component)s.") % {
+            "component": component.name
+        }
 
     def feed_url(self, component: Component) -> str:
         return reverse("component_rss", args=[component.pk])

@@ -19,6 +19,7 @@ from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from incidents import timefmt
 from incidents.models import (
@@ -47,11 +48,15 @@ LATEST_POSTS = 3
 UPTIME_DAYS = WINDOW_DAYS  # what each component's window (UptimeDay rolled up) holds
 
 
+# In English in the log; 400.html shows it in the reader's language.
+PAGE_NUMBER_REFUSED = gettext_noop("The page number must be a whole number from 1 to 999999.")
+
+
 def page_number(query: QueryDict) -> int:
     """The ?page= of a listing; anything but a positive whole number is a bad request."""
     raw = query.get("page", "1")
     if not PAGE_NUMBER.fullmatch(raw):
-        raise BadRequest("The page number must be a whole number from 1 to 999999.")
+        raise BadRequest(PAGE_NUMBER_REFUSED)
     return int(raw)
 
 

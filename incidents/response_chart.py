@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from incidents import timefmt
 from incidents.models.probe_times import ProbeTimes
@@ -46,20 +47,24 @@ def chart(times: ProbeTimes, start: datetime, end: datetime, chart_id: str) -> S
     median = [(h.hour + middle, h.median_ms) for h in measured if h.median_ms is not None]
     p95 = [(h.hour + middle, h.p95_ms) for h in measured if h.p95_ms is not None]
     title = escape(
-        f"Response times of {times.probe.name}, {timefmt.stamp(start)} to {timefmt.stamp(end)}"
+        gettext("Response times of %(probe)s, %(start)s to %(end)s")
+        % {"probe": times.probe.name, "start": timefmt.stamp(start), "end": timefmt.stamp(end)}
     )
+    description = escape(
+        gettext("Median and 95th percentile per hour; the same figures are in the table below.")
+    )
+    now = escape(gettext("now"))
     parts = [
         f'<svg class="response-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
         f'<title id="{chart_id}-title">{title}</title>',
-        f'<desc id="{chart_id}-desc">Median and 95th percentile per hour; '
-        f"the same figures are in the table below.</desc>",
+        f'<desc id="{chart_id}-desc">{description}</desc>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
         f'y2="{TOP + plot_h}"/>',
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + 8}" text-anchor="end">{top:g} ms</text>',
         f'<text class="tick" x="{LEFT - 4}" y="{TOP + plot_h}" text-anchor="end">0</text>',
         f'<text class="tick" x="{LEFT}" y="{HEIGHT - 4}">{escape(timefmt.stamp(start))}</text>',
-        f'<text class="tick" x="{WIDTH - RIGHT}" y="{HEIGHT - 4}" text-anchor="end">now</text>',
+        f'<text class="tick" x="{WIDTH - RIGHT}" y="{HEIGHT - 4}" text-anchor="end">{now}</text>',
     ]
     if p95:
         parts.append(f'<polyline class="p95" points="{line(p95)}"/>')

@@ -21,6 +21,7 @@ from itertools import accumulate
 
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext, ngettext
 
 from incidents import timefmt
 from incidents.models import Incident
@@ -55,29 +56,40 @@ def incident_links(page_path: str | None) -> str:
 
 
 @lru_cache(maxsize=1024)
-def date_label(day: date) -> str:
+def date_label(day: date, language: str | None) -> str:
+    """The day as a bar's tooltip names it (memoised per language: `language` is the key)."""
     return timefmt.day(day)
 
 
 @lru_cache(maxsize=4096)
-def _summary(day: date, status: str, ratio: float | None) -> str:
+def _summary(day: date, status: str, ratio: float | None, language: str | None) -> str:
     """'Tue 3 Dec 2026: 99.80% uptime, partial outage', escaped for HTML. The same day reads
-    the same in its bar, in the text list and in its group's strip."""
-    text = f"{date_label(day)}: "
+    the same in its bar, in the text list and in its group's strip (memoised per language)."""
+    when = date_label(day, language)
     if ratio is None and status == NO_DATA:
-        text += "no data"
+        text = gettext("%(day)s: no data") % {"day": when}
     elif ratio is None:
-        text += f"{status_text(status)} all day, not counted"
+        text = gettext("%(day)s: %(status)s all day, not counted") % {
+            "day": when,
+            "status": status_text(status),
+        }
+    elif status != "operational":
+        text = gettext("%(day)s: %(percent)s uptime, %(status)s") % {
+            "day": when,
+            "percent": percent_text(ratio),
+            "status": status_text(status),
+        }
     else:
-        text += f"{percent_text(ratio)} uptime"
-        if status != "operational":
-            text += f", {status_text(status)}"
+        text = gettext("%(day)s: %(percent)s uptime") % {
+            "day": when,
+            "percent": percent_text(ratio),
+        }
     return escape(text)
 
 
 def forget_written_days() -> None:
     """Empty the memos of day texts and quiet days (they depend on dates and code alone)."""
-    for memo in (date_label, _summary, _quiet_bar, _quiet_strip, quiet_day):
+    for memo in (date_label, _summary, _quiet_bar, _quiet_strip, quiet_day, axis):
         memo.cache_clear()
 
 
@@ -110,36 +122,41 @@ class Writer:
 
     def bar(self, day: DayUptime) -> str:
         if day.is_quiet:
-            return _quiet_bar(day.day, day.status)
-        title = _summary(day.day, day.status, day.ratio)
+            return _quiet_bar(day.day, day.status, get_language())
+        title = _summary(day.day, day.status, day.ratio, get_language())
         if day.incident_ids:
             titles, href, _ = self.named(day.incident_ids)
             if href:
+                said = gettext("%(day)s. Incidents: %(titles)s") % {"day": title, "titles": titles}
                 return (
                     f'<a class="bar-{day.status} bar-incident" href="{href}" '
-                    f'title="{title}. Incidents: {titles}" tabindex="-1"></a>'
+                    f'title="{said}" tabindex="-1"></a>'
                 )
         return f'<span class="bar-{day.status}" title="{title}"></span>'
 
     def day_item(self, day: DayUptime) -> str:
         """The day in the text list: its summary and links to its incidents."""
         links = self.named(day.incident_ids)[2] if day.incident_ids else ""
-        return f"<li>{_summary(day.day, day.status, day.ratio)}{'. ' + links if links else ''}</li>"
+        summary = _summary(day.day, day.status, day.ratio, get_language())
+        return f"<li>{summary}{'. ' + links if links else ''}</li>"
 
 
 @lru_cache(maxsize=4096)
-def _quiet_bar(day: date, status: str) -> str:
-    """A quiet day's bar depends on its date and status alone: the same for every component."""
+def _quiet_bar(day: date, status: str, language: str | None) -> str:
+    """A quiet day's bar depends on its date and status alone (and the reader's language):
+    the same for every component."""
     if status == NO_DATA:
-        return f'<span class="bar-no_data" title="{escape(date_label(day))}: no data"></span>'
-    return f'<span title="{escape(date_label(day))}: 100% uptime"></span>'
+        return f'<span class="bar-no_data" title="{_summary(day, NO_DATA, None, language)}"></span>'
+    return f'<span title="{_summary(day, OPERATIONAL, 1.0, language)}"></span>'
 
 
 @lru_cache(maxsize=64)
-def _quiet_strip(first: date, count: int, status: str) -> tuple[str, tuple[int, ...]]:
+def _quiet_strip(
+    first: date, count: int, status: str, language: str | None
+) -> tuple[str, tuple[int, ...]]:
     """The bars of `count` quiet days from `first` in one status, and where each begins (and,
     last, where they end): the bars of any run of those days are one slice of it."""
-    written = [_quiet_bar(first + timedelta(days=n), status) for n in range(count)]
+    written = [_quiet_bar(first + timedelta(days=n), status, language) for n in range(count)]
     return "".join(written), tuple(accumulate(map(len, written), initial=0))
 
 
@@ -151,8 +168,9 @@ class _QuietDays:
 
     def __init__(self, strip: Strip) -> None:
         first, count = strip.days[0], strip.count
-        self.up, self.up_at = _quiet_strip(first, count, OPERATIONAL)
-        self.none, self.none_at = _quiet_strip(first, count, NO_DATA)
+        language = get_language()
+        self.up, self.up_at = _quiet_strip(first, count, OPERATIONAL, language)
+        self.none, self.none_at = _quiet_strip(first, count, NO_DATA, language)
         if strip.covered is None:
             self.low = self.high = count
         else:
@@ -188,11 +206,19 @@ def bars(strip: Strip, writer: Writer) -> SafeString:
     return SafeString("".join(parts))  # every text and address in it is escaped above
 
 
-AXIS = (
-    '<p class="uptime-axis" aria-hidden="true"><span class="axis-90">90 days ago</span>'
-    '<span class="axis-60">60 days ago</span><span class="axis-30">30 days ago</span>'
-    "<span>Today</span></p>"
-)
+@lru_cache(maxsize=8)
+def axis(language: str | None) -> str:
+    """The bars' axis labels (in the reader's language: `language` is the memo's key)."""
+    ago = [
+        escape(ngettext("%(days)d day ago", "%(days)d days ago", n) % {"days": n})
+        for n in (90, 60, 30)
+    ]
+    today = escape(gettext("Today"))
+    return (
+        f'<p class="uptime-axis" aria-hidden="true"><span class="axis-90">{ago[0]}</span>'
+        f'<span class="axis-60">{ago[1]}</span><span class="axis-30">{ago[2]}</span>'
+        f"<span>{today}</span></p>"
+    )
 
 
 def block(strip: Strip, writer: Writer, name: str, *, with_days: bool) -> SafeString:
@@ -200,29 +226,56 @@ def block(strip: Strip, writer: Writer, name: str, *, with_days: bool) -> SafeSt
     quiet days folded into a count: what a screen reader or a keyboard reads instead of the
     bars. Written in Python, not a template: a page has a dozen of them."""
     count = strip.count
-    if strip.ratio is None:
-        total = f"No uptime data for the last {count} days"
+    if strip.ratio is None and with_days:
+        total = ngettext(
+            "No uptime data for the last %(days)d day",
+            "No uptime data for the last %(days)d days",
+            count,
+        ) % {"days": count}
+    elif strip.ratio is None:
+        total = ngettext(
+            "No uptime data for the last %(days)d day (the worst of the group)",
+            "No uptime data for the last %(days)d days (the worst of the group)",
+            count,
+        ) % {"days": count}
+    elif with_days:
+        total = ngettext(
+            "%(percent)s uptime over the last %(days)d day",
+            "%(percent)s uptime over the last %(days)d days",
+            count,
+        ) % {"percent": f"<strong>{percent_text(strip.ratio)}</strong>", "days": count}
     else:
-        total = f"<strong>{percent_text(strip.ratio)}</strong> uptime over the last {count} days"
-    if not with_days:
-        total += " (the worst of the group)"
-    parts = ['<div class="uptime">', bars(strip, writer), AXIS]
+        total = ngettext(
+            "%(percent)s uptime over the last %(days)d day (the worst of the group)",
+            "%(percent)s uptime over the last %(days)d days (the worst of the group)",
+            count,
+        ) % {"percent": f"<strong>{percent_text(strip.ratio)}</strong>", "days": count}
+    parts = ['<div class="uptime">', bars(strip, writer), axis(get_language())]
     parts.append(f'<p class="uptime-total">{total}</p>')
     notable = strip.notable_days if with_days else []
     if notable:
         told = len(notable)
-        summary = f"{told} day{'s' if told != 1 else ''} with incidents or lost uptime"
-        if quiet := count - told:
-            summary += f", {quiet} quiet"
+        quiet = count - told
+        if quiet:
+            summary = ngettext(
+                "%(told)d day with incidents or lost uptime, %(quiet)d quiet",
+                "%(told)d days with incidents or lost uptime, %(quiet)d quiet",
+                told,
+            ) % {"told": told, "quiet": quiet}
+        else:
+            summary = ngettext(
+                "%(told)d day with incidents or lost uptime",
+                "%(told)d days with incidents or lost uptime",
+                told,
+            ) % {"told": told}
         items = [writer.day_item(day) for day in notable]
         parts.append(
-            f'<details class="uptime-days"><summary>{summary}'
+            f'<details class="uptime-days"><summary>{escape(summary)}'
             f'<span class="visually-hidden"> ({escape(name)})</span></summary>'
             f"<ul>{''.join(items)}</ul></details>"
         )
     elif with_days and strip.ratio is not None:
-        parts.append(
-            '<p class="quiet uptime-days">No incidents and no lost uptime on any of these days.</p>'
-        )
+        quiet_text = escape(gettext("No incidents and no lost uptime on any of these days."))
+        parts.append(f'<p class="quiet uptime-days">{quiet_text}</p>')
     parts.append("</div>")
     return SafeString("".join(parts))  # every text and address in it is escaped

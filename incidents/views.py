@@ -13,6 +13,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -136,7 +137,7 @@ def _post_listing(
 def blog_index(request: HttpRequest, number: int = 1) -> HttpResponse:
     posts = Post.objects.published().for_listing()
     return _post_listing(
-        request, posts, "Blog", {}, number=number, first_page=reverse("blog_index")
+        request, posts, gettext("Blog"), {}, number=number, first_page=reverse("blog_index")
     )
 
 
@@ -163,7 +164,7 @@ def blog_tag(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
     return _post_listing(
         request,
         posts,
-        f"Tagged “{tag.name}”",
+        gettext("Tagged “%(tag)s”") % {"tag": tag.name},
         {"tag": tag},
         number=number,
         first_page=tag.get_absolute_url(),

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 from incidents import timefmt
 from incidents.links import absolute
@@ -56,12 +57,13 @@ MAINTENANCE_IMPACT = "maintenance"
 
 # Statuspage's own words for each indicator, which clients compare as strings (observed on
 # real pages: githubstatus.com, status.atlassian.com). Our HTML pages keep our wording.
+# Translated only under a language prefix (/nb/api/v2/): English stays word for word.
 STATUS_DESCRIPTION = {
-    "none": "All Systems Operational",
-    "minor": "Minor Service Outage",
-    "major": "Partial System Outage",
-    "critical": "Major System Outage",
-    "maintenance": "Service Under Maintenance",
+    "none": gettext_noop("All Systems Operational"),
+    "minor": gettext_noop("Minor Service Outage"),
+    "major": gettext_noop("Partial System Outage"),
+    "critical": gettext_noop("Major System Outage"),
+    "maintenance": gettext_noop("Service Under Maintenance"),
 }
 
 _PUBLIC_ID = re.compile(r"([a-z]{1,2})([0-9]{1,18})")
@@ -98,8 +100,9 @@ def api_time(moment: datetime | None) -> str | None:
 
 
 def status_description(indicator: str) -> str:
-    """Statuspage's description of an overall indicator ("none", "minor", ...)."""
-    return STATUS_DESCRIPTION[indicator]
+    """Statuspage's description of an overall indicator ("none", "minor", ...): the English
+    exactly at /api/v2/ (clients compare it), the reader's language under /nb/api/v2/."""
+    return gettext(STATUS_DESCRIPTION[indicator])
 
 
 def page(updated_at: datetime) -> Json:

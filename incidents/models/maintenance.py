@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.components import Component, page_order
 from incidents.models.incidents import InvalidTransition
@@ -15,15 +16,15 @@ from incidents.models.translations import Translatable
 
 
 class MaintenanceStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    IN_PROGRESS = "in_progress", "In progress"
-    VERIFYING = "verifying", "Verifying"
-    COMPLETED = "completed", "Completed"
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    VERIFYING = "verifying", _("Verifying")
+    COMPLETED = "completed", _("Completed")
     # Work started and was reverted; a new window is not yet known.
-    POSTPONED = "postponed", "Postponed"
+    POSTPONED = "postponed", _("Postponed")
     # Moved to a new window; the earlier windows stay in the update history.
-    RESCHEDULED = "rescheduled", "Rescheduled"
-    CANCELLED = "cancelled", "Cancelled"
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 UPCOMING_MAINTENANCE_STATUSES = (MaintenanceStatus.SCHEDULED, MaintenanceStatus.RESCHEDULED)

@@ -105,7 +105,7 @@ class Post(Translatable):
         """The state label shown before the title, derived from what the post is about."""
         if self.incident_id is not None and self.incident is not None:
             if self.incident.status in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM):
-                return "Resolved"
+                return str(IncidentStatus.RESOLVED.label)
             return self.incident.get_status_display()
         if self.maintenance_id is not None and self.maintenance is not None:
             if self.maintenance.status == MaintenanceStatus.SCHEDULED:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_noop
+
 from incidents.models.components import Component, ComponentStatus
 from incidents.models.incidents import Impact, Incident
 from incidents.models.maintenance import Maintenance
@@ -14,19 +16,24 @@ from incidents.models.maintenance import Maintenance
 class OverallStatus:
     # The Statuspage indicator: none, maintenance, minor, major or critical.
     indicator: str
-    description: str
+    description: str  # in English, as the console and the notices say it
     rank: int
+
+    @property
+    def label(self) -> str:
+        """The description in the reader's language (the public pages)."""
+        return gettext(self.description)
 
     @property
     def css_class(self) -> str:
         return f"status-{self.indicator}"
 
 
-OPERATIONAL = OverallStatus("none", "All systems operational", 0)
-MAINTENANCE = OverallStatus("maintenance", "Service under maintenance", 1)
-MINOR = OverallStatus("minor", "Minor service disruption", 2)
-MAJOR = OverallStatus("major", "Partial service outage", 3)
-CRITICAL = OverallStatus("critical", "Major service outage", 4)
+OPERATIONAL = OverallStatus("none", gettext_noop("All systems operational"), 0)
+MAINTENANCE = OverallStatus("maintenance", gettext_noop("Service under maintenance"), 1)
+MINOR = OverallStatus("minor", gettext_noop("Minor service disruption"), 2)
+MAJOR = OverallStatus("major", gettext_noop("Partial service outage"), 3)
+CRITICAL = OverallStatus("critical", gettext_noop("Major service outage"), 4)
 
 _BY_COMPONENT_STATUS = {
     ComponentStatus.OPERATIONAL: OPERATIONAL,

@@ -21,6 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import CharField, TextField
 from django.db.models.functions import Cast
+from django.utils import formats
+from django.utils.translation import gettext
 
 from incidents.models.components import ComponentStatus
 from incidents.models.history import UptimeDay
@@ -301,16 +303,18 @@ def worst_of(members: Sequence[UptimeHistory]) -> UptimeHistory:
 
 
 def percent_text(ratio: float | None) -> str:
-    """'99.95%', rounded down so that any downtime shows (never '100.00%' for 99.999%)."""
+    """'99.95%', rounded down so that any downtime shows (never '100.00%' for 99.999%);
+    in the reader's language ('99,95 %' in Norwegian)."""
     if ratio is None:
-        return "no data"
+        return gettext("no data")
     if ratio >= 1:
-        return "100%"
-    return f"{math.floor(ratio * 10000) / 100:.2f}%"
-
-
-STATUS_TEXT = {NO_DATA: "no data", **{s.value: s.label.lower() for s in ComponentStatus}}
+        return gettext("%(percent)s%%") % {"percent": "100"}
+    number = formats.number_format(math.floor(ratio * 10000) / 100, 2)
+    return gettext("%(percent)s%%") % {"percent": number}
 
 
 def status_text(status: str) -> str:
-    return STATUS_TEXT[status]
+    """'partial outage', 'no data': a day's status in the reader's language, for a sentence."""
+    if status == NO_DATA:
+        return gettext("no data")
+    return str(ComponentStatus(status).label).lower()

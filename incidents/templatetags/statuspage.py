@@ -6,6 +6,7 @@ from typing import Protocol
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, pgettext
 
 from incidents import timefmt
 from incidents.markup import render_markdown
@@ -106,11 +107,11 @@ def duration_text(value: object) -> str:
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     parts = [
-        f"{days} d" if days else "",
-        f"{hours} h" if hours else "",
-        f"{minutes} min" if minutes else "",
+        pgettext("duration", "%(days)d d") % {"days": days} if days else "",
+        pgettext("duration", "%(hours)d h") % {"hours": hours} if hours else "",
+        pgettext("duration", "%(minutes)d min") % {"minutes": minutes} if minutes else "",
     ]
-    return " ".join(p for p in parts if p) or "less than a minute"
+    return " ".join(p for p in parts if p) or gettext("less than a minute")
 
 
 @register.filter

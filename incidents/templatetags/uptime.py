@@ -6,7 +6,9 @@ from datetime import datetime
 from django import template
 from django.conf import settings
 from django.template import Context
+from django.utils import formats
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from incidents.models.probe_times import ProbeTimes
 from incidents.models.uptime import UptimeHistory, percent_text
@@ -48,8 +50,9 @@ def percent(ratio: float | None) -> str:
 
 @register.filter
 def weight(value: float) -> str:
-    """0.3 -> '30%'"""
-    return f"{round(value * 100, 2):g}%"
+    """0.3 -> '30%' ('30 %' in Norwegian)"""
+    number = f"{round(value * 100, 2):g}".replace(".", str(formats.get_format("DECIMAL_SEPARATOR")))
+    return gettext("%(percent)s%%") % {"percent": number}
 
 
 @register.simple_tag
@@ -64,4 +67,7 @@ def response_chart(times: ProbeTimes, start: datetime, end: datetime) -> SafeStr
 
 @register.filter
 def ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f} ms"
+    """1234.5 -> '1,235 ms' ('1 235 ms' in Norwegian)"""
+    if value is None:
+        return "–"
+    return f"{formats.number_format(round(value), 0, force_grouping=True)} ms"
