@@ -121,7 +121,7 @@ def _component_changes(changes: object) -> Iterable[Change]:
 
 
 def _status_words(status: object) -> str:
-    return COMPONENT_STATUS_WORDS.get(str(status), str(status)) if status else EMPTY
+    return str(COMPONENT_STATUS_WORDS.get(str(status), str(status))) if status else EMPTY
 
 
 def _label(key: str, field: models.Field | None) -> str:

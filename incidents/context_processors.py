@@ -21,7 +21,9 @@ def language_links(request: HttpRequest) -> list[LanguageLink]:
     """This page in each language, the current one marked; empty where the page has only one."""
     if len(settings.LANGUAGES) < 2:
         return []
-    here = request.get_full_path()
+    # The path alone: a query string is the page's extras (a tracking tag, a reader's token),
+    # which the other language's link need not carry, nor echo.
+    here = request.path
     current = get_language()
     links = [
         LanguageLink(

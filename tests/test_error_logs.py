@@ -13,7 +13,9 @@ from django.core.exceptions import (
 )
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client
-from django.urls import include, path
+from django.urls import path
+
+from statuspage import urls as site_urls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
@@ -31,10 +33,8 @@ def raising_view(request: HttpRequest, kind: str) -> HttpResponse:
     raise RAISED[kind]
 
 
-urlpatterns = [
-    path("raise/<str:kind>/", raising_view),
-    path("", include("statuspage.urls")),
-]
+# The site's own patterns at the root, as they are (their i18n_patterns cannot be included).
+urlpatterns = [path("raise/<str:kind>/", raising_view), *site_urls.urlpatterns]
 handler400 = "statuspage.errors.bad_request"
 handler404 = "statuspage.errors.not_found"
 
