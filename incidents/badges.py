@@ -129,7 +129,8 @@ def overall_badge(request: HttpRequest) -> HttpResponse:
 def component_badge(request: HttpRequest, pk: int) -> HttpResponse:
     component = get_object_or_404(Component, pk=pk)
     indicator = COMPONENT_INDICATOR[ComponentStatus(component.status)]
-    return _svg(Badge(component.name, component.get_status_display(), COLOURS[indicator]))
+    name = str(component.localized("name"))
+    return _svg(Badge(name, component.get_status_display(), COLOURS[indicator]))
 
 
 @embeddable  # outside the cache: a cached copy must be framable too

@@ -44,9 +44,9 @@ def uid(maintenance: Maintenance) -> str:
 
 
 def _description(maintenance: Maintenance, url: str) -> str:
-    body = markdown_to_text(maintenance.body)
+    body = markdown_to_text(maintenance.localized("body"))
     parts = [body] if body else []
-    names = ", ".join(c.name for c in maintenance.affected_components())
+    names = ", ".join(c.localized("name") for c in maintenance.affected_components())
     if names:
         parts.append(gettext("Affects: %(components)s.") % {"components": names})
     parts.append(
@@ -68,7 +68,7 @@ def event(maintenance: Maintenance, produced_at: datetime) -> Event:
     item.add("last-modified", _utc(maintenance.updated_at))
     item.add("dtstart", _utc(maintenance.scheduled_start))
     item.add("dtend", _utc(maintenance.scheduled_end))
-    item.add("summary", f"{settings.SITE_NAME}: {maintenance.title}")
+    item.add("summary", f"{settings.SITE_NAME}: {maintenance.localized('title')}")
     item.add("description", _description(maintenance, url))
     item.add("url", url)
     item.add("status", STATUS.get(MaintenanceStatus(maintenance.status), "CONFIRMED"))

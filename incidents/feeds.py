@@ -126,8 +126,9 @@ class FeedEntry:
 
 def post_entry(post: Post) -> FeedEntry:
     assert post.published_at is not None
+    title = post.localized("title")
     return FeedEntry(
-        title=post.display_title,
+        title=f"[{post.label}] {title}" if post.label else title,
         link=post.get_absolute_url(),
         published=post.published_at,
         updated=max(post.updated_at, post.published_at),
@@ -139,7 +140,7 @@ def post_entry(post: Post) -> FeedEntry:
 def incident_entry(incident: Incident) -> FeedEntry:
     return FeedEntry(
         title=gettext("%(title)s (%(status)s)")
-        % {"title": incident.title, "status": incident.get_status_display()},
+        % {"title": incident.localized("title"), "status": incident.get_status_display()},
         link=incident.get_absolute_url(),
         published=incident.started_at,
         updated=incident.updated_at,
@@ -153,7 +154,7 @@ def maintenance_entry(maintenance: Maintenance) -> FeedEntry:
     return FeedEntry(
         title=gettext("%(title)s: %(window)s (%(status)s)")
         % {
-            "title": maintenance.title,
+            "title": maintenance.localized("title"),
             "window": window,
             "status": maintenance.get_status_display(),
         },
@@ -342,11 +343,11 @@ class ComponentRssFeed(SiteFeed):
         return reverse("status_page")
 
     def title(self, component: Component) -> str:
-        return f"{settings.SITE_NAME}: {component.name}"
+        return f"{settings.SITE_NAME}: {component.localized('name')}"
 
     def description(self, component: Component) -> str:
         return gettext("Incidents and maintenance affecting %(component)s.") % {
-            "component": component.name
+            "component": component.localized("name")
         }
 
     def feed_url(self, component: Component) -> str:

@@ -5,6 +5,7 @@ Views stay thin: they validate the request, call one of these, and render.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ class ComponentSection:
 
 
 # Written as SQL: the ORM's building and compiling of this query cost more than running it.
-INCIDENT_TITLES = "SELECT id, title FROM {table} WHERE id IN ({ids})"
+INCIDENT_TITLES = "SELECT id, title, language, translations FROM {table} WHERE id IN ({ids})"
 
 
 def incidents_of(*strips: Strip) -> dict[int, IncidentLink]:
@@ -111,7 +112,17 @@ def incidents_of(*strips: Strip) -> dict[int, IncidentLink]:
     sql = INCIDENT_TITLES.format(table=table, ids=", ".join(["%s"] * len(ids)))
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
-        return {pk: IncidentLink(pk, title) for pk, title in cursor.fetchall()}
+        return {
+            pk: IncidentLink(pk, title, language, _json(translations))
+            for pk, title, language, translations in cursor.fetchall()
+        }
+
+
+def _json(value: object) -> dict[str, dict[str, str]] | None:
+    """A JSON column as a raw query gives it: text on SQLite, decoded on PostgreSQL."""
+    if isinstance(value, str):
+        return json.loads(value) or None
+    return value or None  # type: ignore[return-value]
 
 
 @dataclass

@@ -40,6 +40,17 @@ class IncidentLink:
 
     pk: int
     title: str
+    language: str = ""
+    translations: Mapping[str, Mapping[str, str]] | None = None
+
+    def localized(self, field: str) -> str:
+        """The title in the page's language where staff gave one (as Incident.localized)."""
+        language = get_language()
+        if language != self.language and self.translations:
+            translated = self.translations.get(language, {}).get(field)
+            if translated:
+                return translated
+        return self.title
 
 
 Named = Incident | IncidentLink
@@ -109,7 +120,7 @@ class Writer:
         found = self._named.get(ids)
         if found is None:
             known = [pk for pk in ids if pk in self.incidents]
-            titles = [escape(self.incidents[pk].title) for pk in known]
+            titles = [escape(self.incidents[pk].localized("title")) for pk in known]
             found = self._named[ids] = (
                 "; ".join(titles),
                 self.links.format(known[0]) if known else "",

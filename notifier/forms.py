@@ -31,6 +31,10 @@ class ComponentChoiceField(forms.ModelMultipleChoiceField):
                 raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().clean(value)
 
+    def label_from_instance(self, obj: Any) -> str:
+        """A service or group by its name in the page's language, where staff gave one."""
+        return str(obj.localized("name"))
+
 
 def is_public_domain(domain: str) -> bool:
     """A dotted name under a public top-level domain: no address literal, no local name."""

@@ -159,12 +159,12 @@ class ComponentTree:
 def _component(component: Component, position: int) -> Json:
     return {
         "id": public_id("c", component.pk),
-        "name": component.name,
+        "name": str(component.localized("name")),
         "status": component.status,
         "created_at": api_time(component.created_at),
         "updated_at": api_time(component.updated_at),
         "position": position,
-        "description": component.description or None,
+        "description": str(component.localized("description")) or None,
         "showcase": component.showcase,
         "start_date": component.start_date.isoformat() if component.start_date else None,
         "group_id": public_id("g", component.group_id) if component.group_id else None,
@@ -180,12 +180,12 @@ def _group(group: ComponentGroup, members: list[Component], position: int) -> Js
     )
     return {
         "id": public_id("g", group.pk),
-        "name": group.name,
+        "name": str(group.localized("name")),
         "status": worst,
         "created_at": api_time(group.created_at),
         "updated_at": api_time(group.updated_at),
         "position": position,
-        "description": group.description or None,
+        "description": str(group.localized("description")) or None,
         "showcase": False,
         "start_date": None,
         "group_id": None,
@@ -242,7 +242,7 @@ def incident_update(update: IncidentUpdate, tree: ComponentTree) -> Json:
     return {
         "id": public_id("iu", update.pk),
         "status": update.status,
-        "body": update.body,
+        "body": str(update.localized("body")),
         "incident_id": public_id("i", update.incident_id),
         "created_at": api_time(update.posted_at),
         "updated_at": api_time(_edited_at(update)),
@@ -255,7 +255,7 @@ def incident_update(update: IncidentUpdate, tree: ComponentTree) -> Json:
 def incident(item: Incident, tree: ComponentTree) -> Json:
     return {
         "id": public_id("i", item.pk),
-        "name": item.title,
+        "name": str(item.localized("title")),
         "status": item.status,
         "created_at": api_time(item.created_at),
         "updated_at": api_time(item.updated_at),
@@ -276,9 +276,9 @@ def maintenance_in_api(item: Maintenance) -> bool:
 
 
 def maintenance_update(update: MaintenanceUpdate, item: Maintenance, tree: ComponentTree) -> Json:
-    body = update.body
+    body = str(update.localized("body"))
     if not body and update.status == MaintenanceStatus.SCHEDULED:
-        body = item.body  # the first update is the announcement itself
+        body = str(item.localized("body"))  # the first update is the announcement itself
     return {
         "id": public_id("mu", update.pk),
         "status": MAINTENANCE_STATUS[MaintenanceStatus(update.status)],
@@ -295,7 +295,7 @@ def maintenance_update(update: MaintenanceUpdate, item: Maintenance, tree: Compo
 def maintenance(item: Maintenance, tree: ComponentTree) -> Json:
     return {
         "id": public_id("m", item.pk),
-        "name": item.title,
+        "name": str(item.localized("title")),
         "status": MAINTENANCE_STATUS[MaintenanceStatus(item.status)],
         "created_at": api_time(item.created_at),
         "updated_at": api_time(item.updated_at),

@@ -63,7 +63,7 @@ def document(component: Component, history: UptimeHistory, today: date) -> Json:
         for status, seconds in d.seconds.seconds_by_status().items():
             totals[status] = totals.get(status, 0) + seconds
     return {
-        "component": {"id": public_id("c", component.pk), "name": component.name},
+        "component": {"id": public_id("c", component.pk), "name": str(component.localized("name"))},
         "time_zone": settings.SITE_TIME_ZONE,
         "from": history.first_day.isoformat(),
         "to": today.isoformat(),

@@ -34,6 +34,9 @@ class Localized(str):
         value.lang = lang
         return value
 
+    def __reduce__(self) -> tuple[type[Localized], tuple[str, str]]:
+        return Localized, (str(self), self.lang)  # cached feeds and pages pickle it
+
     @property
     def untranslated(self) -> bool:
         """Shown in its original language on a page in another."""

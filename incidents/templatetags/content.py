@@ -3,6 +3,8 @@ in a `lang` element (screen readers then pronounce it right) with a short note."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -29,6 +31,12 @@ def tr(item: Translatable | None, field: str) -> SafeString | str:
 def tr_text(item: Translatable | None, field: str) -> str:
     """A short text for where no markup may go (an attribute, a <title>)."""
     return "" if item is None else str(item.localized(field))
+
+
+@register.filter
+def names_in_language(items: Iterable[Translatable]) -> str:
+    """'IMAP, Webmail': names in the page's language, for a sentence."""
+    return ", ".join(item.localized("name") for item in items)
 
 
 @register.filter

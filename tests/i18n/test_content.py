@@ -117,3 +117,35 @@ def test_the_demo_has_norwegian_for_the_components_and_recent_notices() -> None:
         assert window.localized("body").startswith("Mandag 12. oktober")
     assert all(c.is_translated_into("nb") for c in Component.objects.all())
     assert AuditEntry.objects.filter(action="incident.translated").count() == 4
+
+
+def test_the_norwegian_pages_feeds_and_api_read_the_translation() -> None:
+    import json
+
+    from django.test import Client
+
+    from incidents.models import ComponentStatus
+    from tests.factories import make_component
+
+    imap = make_component("IMAP", description="Reading mail")
+    actions.translate(imap, "nb", {"name": "IMAP", "description": "Lese e-post"})
+    incident = open_incident(
+        "Webmail is slow",
+        body="Logins take a minute.",
+        components={imap: ComponentStatus.DEGRADED_PERFORMANCE},
+    )
+    actions.translate(incident, "nb", {"title": "Webmail er treg"})
+    client = Client()
+    status = client.get("/nb/").content.decode()
+    assert "Webmail er treg" in status and "<small>Lese e-post</small>" in status
+    page = client.get(f"/nb/incidents/{incident.pk}/").content.decode()
+    assert "<h1>Webmail er treg</h1>" in page
+    assert '<div lang="en"><p>Logins take a minute.</p></div>' in page
+    assert "Ikke oversatt ennå; vist slik det ble skrevet." in page
+    english = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "<h1>Webmail is slow</h1>" in english and "untranslated" not in english
+    assert "Webmail er treg" in client.get("/nb/feed.atom").content.decode()
+    [listed] = json.loads(client.get("/nb/api/v2/incidents.json").content)["incidents"]
+    assert listed["name"] == "Webmail er treg"
+    [unchanged] = json.loads(client.get("/api/v2/incidents.json").content)["incidents"]
+    assert unchanged["name"] == "Webmail is slow"
