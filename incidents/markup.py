@@ -161,7 +161,8 @@ def render_markdown(text: str) -> SafeString:
     return _rendered(text or "", settings.SITE_TIME_ZONE, zones, get_language())
 
 
-@lru_cache(maxsize=8192)
+# Room for every text of a ten-year history in both languages (about 10,000; 1 kB each).
+@lru_cache(maxsize=16384)
 def _rendered(
     text: str, site_zone: str, extra_zones: tuple[str, ...], language: str | None
 ) -> SafeString:

@@ -32,6 +32,7 @@ from django.utils import timezone
 from incidents import timefmt
 from incidents.models import PublicationState
 from incidents.relative_links import LINKS_RELATIVE, make_links_relative
+from statuspage.in_process import IN_PROCESS_RENDER
 
 if TYPE_CHECKING:
     # What a QueryDict is when not made mutable, as request.GET is; the stubs alone name it.
@@ -108,6 +109,10 @@ def canonical_path(request: HttpRequest) -> str | None:
 
 
 def _from_cache(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
+    if request.META.get(IN_PROCESS_RENDER):
+        # The mirror renders each page once, in a worker whose cache no reader reads: storing
+        # a build's 3,000 pages would only push each other out.
+        return make_links_relative(request, render())
     key = page_key(request, PublicationState.current_token())
     cache = caches[CACHE_ALIAS]
     if (stored := cache.get(key)) is not None:

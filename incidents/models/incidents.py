@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models.components import Component, ComponentStatus, page_order
-from incidents.models.translations import Translatable
+from incidents.models.translations import ChoiceLabels, Translatable
 
 
 class Impact(models.TextChoices):
@@ -192,7 +192,7 @@ class Incident(Translatable):
         return late if late > timedelta(0) else None
 
 
-class IncidentComponent(models.Model):
+class IncidentComponent(ChoiceLabels):
     """A component an incident affects, with the status the incident gave it."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")

@@ -9,7 +9,7 @@ ever translated automatically, and a missing translation never stops a publish.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -43,7 +43,27 @@ class Localized(str):
         return bool(self) and self.lang != (get_language() or settings.LANGUAGE_CODE)
 
 
-class Translatable(models.Model):
+# (field, language) -> {value: label}: get_FOO_display() made Django hash every lazy label of
+# the field's choices on each call, translating each, tens of thousands of times per build.
+_CHOICE_LABELS: dict[tuple[models.Field[Any, Any], str], dict[Any, str]] = {}
+
+
+class ChoiceLabels(models.Model):
+    """get_FOO_display() from one dict per field and language, not a new one per call."""
+
+    class Meta:
+        abstract = True
+
+    def _get_FIELD_display(self, field: models.Field[Any, Any]) -> str:
+        key = (field, get_language() or settings.LANGUAGE_CODE)
+        labels = _CHOICE_LABELS.get(key)
+        if labels is None:
+            labels = _CHOICE_LABELS[key] = {value: str(label) for value, label in field.flatchoices}
+        value = getattr(self, field.attname)
+        return labels.get(value, value)
+
+
+class Translatable(ChoiceLabels):
     TRANSLATED_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     language = models.CharField(

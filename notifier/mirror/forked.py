@@ -9,6 +9,7 @@ connection could not see what the worker has not committed.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -41,8 +42,16 @@ def processes_for(count: int) -> int:
 
 
 def shares(urls: Sequence[str], processes: int) -> list[list[str]]:
-    """The pages dealt out in turn, so each process gets as many of each kind."""
-    return [list(urls[index::processes]) for index in range(processes)]
+    """The pages in as many runs of neighbours: a build lists each language's pages together,
+    so each process renders one language, its caches (markdown, feed entries, the bars'
+    texts) as warm as a build of that language alone."""
+    size, extra = divmod(len(urls), processes)
+    runs, start = [], 0
+    for index in range(processes):
+        end = start + size + (1 if index < extra else 0)
+        runs.append(list(urls[start:end]))
+        start = end
+    return runs
 
 
 class Fork:
@@ -52,8 +61,13 @@ class Fork:
         # Connections are not shared across a fork: each process opens its own.
         connections.close_all()
         read, write = os.pipe()
+        # The fork's collections then leave the worker's objects alone: touching them would
+        # copy every page of the worker's memory into the fork (gc.freeze's documentation).
+        gc.freeze()
         pid = os.fork()
-        if pid == 0:
+        if pid != 0:
+            gc.unfreeze()
+        else:
             os.close(read)
             try:
                 payload: tuple[str, object] = ("done", render(urls))

@@ -31,9 +31,11 @@ from notifier.mirror.render import MirrorFile
 KEEP_BUILDS = 3
 
 
-def _write(path: Path, body: bytes) -> None:
+def _write(path: Path, body: bytes, folders: set[Path]) -> None:
     # A new inode, never an edit in place: the old build shares unchanged files by hard link.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent not in folders:  # one mkdir per folder, not per file: a build has 3,000
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     temporary.write_bytes(body)
     os.replace(temporary, path)
@@ -73,7 +75,7 @@ class LocalMirrorChannel(MirrorChannel):
 
     def full_build_done(self, started: datetime) -> None:
         try:
-            _write(self._full_build_mark, started.isoformat().encode())
+            _write(self._full_build_mark, started.isoformat().encode(), set())
         except OSError as error:
             raise os_error(f"Local mirror {self.root}", error) from error
 
@@ -141,8 +143,9 @@ class LocalMirrorChannel(MirrorChannel):
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(source, target)
                     written += 1
+            folders: set[Path] = set()
             for page in pages:
-                _write(build / page.path, page.body)
+                _write(build / page.path, page.body, folders)
                 written += 1
             swap = self.root / f".current.{secrets.token_hex(4)}"
             swap.symlink_to(build.relative_to(self.root))

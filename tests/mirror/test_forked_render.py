@@ -20,7 +20,8 @@ def shout(urls: list[str]) -> list[tuple[int, str]]:
 
 def test_each_process_renders_its_share_and_the_worker_gathers_them():
     urls = [f"/page/{n}/" for n in range(9)]
-    assert shares(urls[1:], 2) == [urls[1::2], urls[2::2]]
+    assert shares(urls[1:], 2) == [urls[1:5], urls[5:]]
+    assert shares(urls, 4) == [urls[:3], urls[3:5], urls[5:7], urls[7:]]
     rendered = render_in_processes(shout, urls, 2)
     assert sorted(text for _pid, text in rendered) == sorted(url.upper() for url in urls)
     by_process = {pid for pid, _text in rendered}

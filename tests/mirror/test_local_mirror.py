@@ -314,13 +314,13 @@ def test_a_full_disk_leaves_the_previous_mirror_whole_and_a_retry_finishes(
     real_write = mirror_local._write
     written: list[Path] = []
 
-    def fill_up(path: Path, body: bytes) -> None:
+    def fill_up(path: Path, body: bytes, folders: set[Path]) -> None:
         if len(written) == 3:  # a few pages fit, then half of one, then the disk is full
             path.parent.mkdir(parents=True, exist_ok=True)
             path.with_name(f".{path.name}.partial").write_bytes(body[: len(body) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         written.append(path)
-        real_write(path, body)
+        real_write(path, body, folders)
 
     monkeypatch.setattr(mirror_local, "_write", fill_up)
     post_news(published)
@@ -351,7 +351,7 @@ def test_the_next_publish_catches_up_what_a_failed_delivery_missed(mirror, setti
     assert {r.sent for r in deliver_pending()} == {1}
     real_write = mirror_local._write
 
-    def refuse(path: Path, body: bytes) -> None:
+    def refuse(path: Path, body: bytes, folders: set[Path]) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
     monkeypatch.setattr(mirror_local, "_write", refuse)
@@ -379,7 +379,7 @@ def test_after_too_many_missed_publishes_the_next_one_rebuilds_everything(
     monkeypatch.setattr(mirror_channel, "MAX_MISSED_NOTICES", 1)
     real_write = mirror_local._write
 
-    def refuse(path: Path, body: bytes) -> None:
+    def refuse(path: Path, body: bytes, folders: set[Path]) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
     monkeypatch.setattr(mirror_local, "_write", refuse)

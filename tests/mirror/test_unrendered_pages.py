@@ -53,20 +53,22 @@ def test_a_full_build_skips_a_failing_page_and_keeps_its_last_good_copy(
         call_command("build_mirror", stdout=out)
 
     url = f"/incidents/{published.active.pk}/"
-    assert f"1 page could not be rendered: {url}" in out.getvalue()
+    # In each language: the Norwegian page fails the same way.
+    assert f"2 pages could not be rendered: {url} /nb{url}" in out.getvalue()
     assert mirror.file(page).read_bytes() == old  # the last good copy, not a gap
     assert NEWS.encode() not in old
     assert mirror.file("index.html").read_bytes() == live("/")  # the rest is current
     assert NEWS.encode() in live("/")
     assert any(url in r.getMessage() and "ValueError" in r.getMessage() for r in caplog.records)
-    assert state().unrendered == {url: "ValueError: stored data this page cannot show"}
+    problem = "ValueError: stored data this page cannot show"
+    assert state().unrendered == {url: problem, f"/nb{url}": problem}
     assert url in state().unrendered_report
 
     # The publish's own delivery goes through too, and says what it skipped.
     assert [r.sent for r in deliver_pending()] == [1]
     delivery = latest_delivery()
     assert delivery.state == DeliveryState.SENT
-    assert f"1 page could not be rendered: {url}" in delivery.reference
+    assert f"2 pages could not be rendered: {url} /nb{url}" in delivery.reference
     assert mirror.file(page).read_bytes() == old
 
     # Mended, the next publish renders it and the report clears.
@@ -90,7 +92,7 @@ def test_a_page_that_never_rendered_is_missing_and_the_publish_still_goes_out(
     assert not mirror.file(f"incidents/{fresh.pk}/index.html").exists()
     assert b"Search is slow" in mirror.file("index.html").read_bytes()
     assert mirror.file("index.html").read_bytes() == live("/")
-    assert list(state().unrendered) == [f"/incidents/{fresh.pk}/"]
+    assert list(state().unrendered) == [f"/incidents/{fresh.pk}/", f"/nb/incidents/{fresh.pk}/"]
 
 
 def test_the_status_page_failing_fails_the_delivery_and_it_is_retried(published, mirror, broken):
@@ -130,10 +132,10 @@ def test_a_refresh_skips_a_failing_page_and_reports_it(published, mirror, broken
     outcome = refresh_mirrors()["mirror_local"]
 
     url = f"/incidents/{published.active.pk}/"
-    assert outcome.endswith(f"(refresh); 1 page could not be rendered: {url}")
+    assert outcome.endswith(f"(refresh); 2 pages could not be rendered: {url} /nb{url}")
     assert state().last_error == ""
     assert state().last_result == outcome
-    assert list(state().unrendered) == [url]
+    assert list(state().unrendered) == [url, f"/nb{url}"]
     assert mirror.file("index.html").read_bytes() == live("/")
 
 
@@ -148,7 +150,7 @@ def test_staff_see_the_skipped_pages_on_the_dashboard(published, mirror, broken)
     verify_client(client, make_staff("erika", Role.EDITOR))
     page = client.get(reverse("console:dashboard")).content.decode()
 
-    assert "1 page could not be rendered" in page
+    assert "2 pages could not be rendered" in page
     assert f"/incidents/{published.active.pk}/" in page
 
 
