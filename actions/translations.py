@@ -50,7 +50,7 @@ def translate(
         raise ValidationError({"language": f"{language!r} is not another language of the site."})
     given = _texts(item, texts)
     item = type(item)._default_manager.select_for_update().get(pk=item.pk)
-    before = {"translations": item.translations}
+    before = _texts_in(item.translations, language)
     translations = {code: dict(fields) for code, fields in (item.translations or {}).items()}
     if given:
         translations[language] = given
@@ -64,11 +64,19 @@ def translate(
         fields.append("updated_at")
     item.save(update_fields=fields)
     subject, audited = _audited(item)
-    after: dict[str, object] = {"translations": translations}
+    after: dict[str, object] = _texts_in(translations, language)
     if audited is not item:
         before, after = {"update": item.pk, **before}, {"update": item.pk, **after}
     record_audit(f"{subject}.translated", audited, actor=author, before=before, after=after)
     return item
+
+
+def _texts_in(translations: dict[str, dict[str, str]] | None, language: str) -> dict[str, object]:
+    """{"title_nb": "..."}: one line per text in the audit log."""
+    return {
+        f"{field}_{language}": text
+        for field, text in (translations or {}).get(language, {}).items()
+    }
 
 
 def _audited(item: Translatable) -> tuple[str, models.Model]:

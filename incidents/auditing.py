@@ -33,7 +33,8 @@ def snapshot(obj: models.Model, **extra: object) -> Snapshot:
     values: dict[str, object] = {
         field.attname: getattr(obj, field.attname)
         for field in obj._meta.concrete_fields
-        if field.attname not in {"id", "created_at"}
+        # Translations have an audit entry of their own, a line per text (actions.translate).
+        if field.attname not in {"id", "created_at", "translations"}
     }
     values.update(extra)
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))

@@ -40,7 +40,7 @@ from django.urls import reverse
 from notifier.channels.base import TransportError
 from notifier.mirror.channel import MirrorChannel, content_type_for, os_error
 from notifier.mirror.render import MirrorFile
-from notifier.mirror.site import file_for, listing_urls
+from notifier.mirror.site import file_for, unprefixed_listing_urls
 
 FULL_BUILD_MARK = ".full-build"
 SHORT_CACHE = "public, max-age=60"
@@ -284,11 +284,17 @@ class S3MirrorChannel(MirrorChannel):
 
     @staticmethod
     def _ranker() -> Any:
-        listings = {file_for(url) for url in listing_urls()}
+        listings = {file_for(url) for url in unprefixed_listing_urls()}
         status_page = file_for(reverse("status_page"))
         widget = file_for(reverse("widget"))  # a status summary to embed: with the badges
+        # A page in another language ranks as its twin in the default one.
+        prefixes = tuple(
+            f"{code}/" for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE
+        )
 
         def rank(path: str, content_type: str) -> int:
+            if path.startswith(prefixes):
+                path = path.split("/", 1)[1]
             if path == status_page:
                 return STATUS_PAGE
             if path == widget or path.endswith((".svg", ".ics")):

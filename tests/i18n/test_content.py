@@ -71,7 +71,8 @@ def test_a_translation_is_audited_and_an_empty_one_removed() -> None:
     assert imap.translations == {"nb": {"name": "IMAP", "description": "Lese e-post"}}
     assert imap.is_translated_into("nb")
     entry = AuditEntry.objects.get(action="component.translated")
-    assert entry.before == {"translations": {}}
+    assert entry.before == {}
+    assert entry.after == {"name_nb": "IMAP", "description_nb": "Lese e-post"}
     actions.translate(imap, "nb", {"name": "", "description": ""})
     imap.refresh_from_db()
     assert imap.translations == {}

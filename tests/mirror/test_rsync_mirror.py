@@ -228,7 +228,8 @@ def small_disk(path: Path, size: str) -> Iterator[None]:
 
 def fill(path: Path) -> Path:
     filler = path / "filler"
-    with open(filler, "wb") as out, contextlib.suppress(OSError):
+    # Unbuffered: closing it then has nothing left to write to the full disk.
+    with open(filler, "wb", buffering=0) as out, contextlib.suppress(OSError):
         while True:
             out.write(b"\0" * 65536)
             out.flush()
@@ -241,7 +242,7 @@ def test_a_full_disk_on_the_host_is_transient_and_leaves_the_mirror_as_it_was(
     remote, settings, sshd
 ):
     disk = remote.parent / "disk"
-    with small_disk(disk, "4m"):
+    with small_disk(disk, "10m"):  # a build of both languages, with room to spare
         settings.MIRROR_RSYNC_TARGET = sshd.target(disk / "mirror")
         incident = open_incident("IMAP logins failing")
         assert send(delivery_of(incident)).state == DeliveryState.SENT
@@ -310,6 +311,7 @@ def test_a_full_build_keeps_the_last_good_copy_of_a_page_that_fails_to_render(
 
     outcome = RsyncMirrorChannel().build(full=True)
 
-    assert outcome.endswith(f"1 page could not be rendered: /{page.removesuffix('index.html')}")
+    url = f"/{page.removesuffix('index.html')}"
+    assert outcome.endswith(f"2 pages could not be rendered: {url} /nb{url}")  # each language
     assert (remote / page).read_bytes() == old  # protected from --delete-after
     assert NEWS.encode() in (remote / "index.html").read_bytes()
