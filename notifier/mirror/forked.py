@@ -57,9 +57,14 @@ def shares(urls: Sequence[str], processes: int) -> list[list[str]]:
 class Fork:
     """One forked process rendering its share; `result()` waits for it."""
 
-    def __init__(self, render: Callable[[list[str]], list[Item]], urls: list[str]) -> None:
+    def __init__(
+        self,
+        render: Callable[[list[str]], list[Item]],
+        urls: list[str],
+        release: Callable[[], None] = connections.close_all,
+    ) -> None:
         # Connections are not shared across a fork: each process opens its own.
-        connections.close_all()
+        release()
         read, write = os.pipe()
         # The fork's collections then leave the worker's objects alone: touching them would
         # copy every page of the worker's memory into the fork (gc.freeze's documentation).
@@ -107,9 +112,14 @@ class Fork:
 
 
 def render_in_processes(
-    render: Callable[[list[str]], list[Item]], urls: list[str], processes: int
+    render: Callable[[list[str]], list[Item]],
+    urls: list[str],
+    processes: int,
+    *,
+    release: Callable[[], None] = connections.close_all,
 ) -> list[Item]:
-    """`render` over `urls`, split among `processes` (this one and forks of it).
+    """`render` over `urls`, split among `processes` (this one and forks of it); `release`
+    lets go of what a fork must not share (the database connections).
 
     The first page is rendered here before forking, so the forks inherit the compiled
     templates instead of compiling them again each.
@@ -118,7 +128,7 @@ def render_in_processes(
         return render(urls)
     items = render(urls[:1])
     mine, *theirs = shares(urls[1:], processes)
-    forks = [Fork(render, share) for share in theirs]
+    forks = [Fork(render, share, release) for share in theirs]
     try:
         items += render(mine)
         for fork in forks:

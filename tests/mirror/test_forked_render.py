@@ -8,10 +8,16 @@ import pytest
 from django.db import connection
 
 from incidents.models import ComponentStatus
+from notifier.mirror import forked as forked_module
 from notifier.mirror.forked import ForkFailed, processes_for, render_in_processes, shares
 from notifier.mirror.render import render_pages
 from notifier.mirror.site import every_url
 from tests.factories import make_component, open_incident, publish_post
+
+
+def no_connections() -> None:
+    """These tests render no page: nothing to let go of (a browser test's event loop may be
+    running in this thread, where Django refuses to close a connection)."""
 
 
 def shout(urls: list[str]) -> list[tuple[int, str]]:
@@ -22,7 +28,7 @@ def test_each_process_renders_its_share_and_the_worker_gathers_them():
     urls = [f"/page/{n}/" for n in range(9)]
     assert shares(urls[1:], 2) == [urls[1:5], urls[5:]]
     assert shares(urls, 4) == [urls[:3], urls[3:5], urls[5:7], urls[7:]]
-    rendered = render_in_processes(shout, urls, 2)
+    rendered = render_in_processes(shout, urls, 2, release=no_connections)
     assert sorted(text for _pid, text in rendered) == sorted(url.upper() for url in urls)
     by_process = {pid for pid, _text in rendered}
     assert len(by_process) == 2 and os.getpid() in by_process
@@ -38,20 +44,28 @@ def test_a_fork_that_fails_fails_the_build_with_its_reason():
 
     parent = os.getpid()
     with pytest.raises(ForkFailed, match="ValueError: no such table"):
-        render_in_processes(fails_elsewhere, ["/a/", "/b/", "/c/"], 2)
+        render_in_processes(fails_elsewhere, ["/a/", "/b/", "/c/"], 2, release=no_connections)
 
 
-def test_a_worker_that_fails_ends_its_forks():
+def test_a_worker_that_fails_ends_its_forks(monkeypatch):
     def fails_here(urls: list[str]) -> list[str]:
         if os.getpid() == parent and urls != ["/a/"]:
             raise RuntimeError("the worker's share failed")
         return urls
 
-    parent = os.getpid()
+    parent, forked = os.getpid(), []
+    real_init = forked_module.Fork.__init__
+
+    def noting(self, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        forked.append(self.pid)
+
+    monkeypatch.setattr(forked_module.Fork, "__init__", noting)
     with pytest.raises(RuntimeError):
-        render_in_processes(fails_here, ["/a/", "/b/", "/c/"], 2)
+        render_in_processes(fails_here, ["/a/", "/b/", "/c/"], 2, release=no_connections)
+    assert len(forked) == 1
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # no fork left behind, not even a zombie
+        os.waitpid(forked[0], os.WNOHANG)  # reaped: not left behind, not even a zombie
 
 
 @pytest.mark.django_db
