@@ -39,35 +39,27 @@ LONG_FIELDS = ("body", "description")
 class Kind:
     model: type[Translatable]
     noun: str
+    page: str  # the console page staff come from, and go back to
+    owner: str = "pk"  # the field naming that page's row (an update's: its incident's)
 
     def back(self, item: Translatable) -> str:
-        if isinstance(item, IncidentUpdate):
-            return reverse("console:incident", args=[item.incident_id])
-        if isinstance(item, MaintenanceUpdate):
-            return reverse("console:maintenance", args=[item.maintenance_id])
-        name = {
-            Incident: "console:incident",
-            Maintenance: "console:maintenance",
-            Post: "console:post",
-            Component: "console:component",
-            ComponentGroup: "console:group",
-            MessageTemplate: "console:message_template_edit",
-        }[type(item)]
-        return reverse(name, args=[item.pk])
+        return reverse(self.page, args=[getattr(item, self.owner)])
 
 
 CONTENT_KINDS = {
-    "incident": Kind(Incident, "incident"),
-    "incident-update": Kind(IncidentUpdate, "incident update"),
-    "maintenance": Kind(Maintenance, "maintenance window"),
-    "maintenance-update": Kind(MaintenanceUpdate, "maintenance update"),
-    "post": Kind(Post, "post"),
-    "template": Kind(MessageTemplate, "saved message"),
+    "incident": Kind(Incident, "incident", "console:incident"),
+    "incident-update": Kind(IncidentUpdate, "incident update", "console:incident", "incident_id"),
+    "maintenance": Kind(Maintenance, "maintenance window", "console:maintenance"),
+    "maintenance-update": Kind(
+        MaintenanceUpdate, "maintenance update", "console:maintenance", "maintenance_id"
+    ),
+    "post": Kind(Post, "post", "console:post"),
+    "template": Kind(MessageTemplate, "saved message", "console:message_template_edit"),
 }
 # What only admins may edit, they alone translate.
 SETUP_KINDS = {
-    "component": Kind(Component, "component"),
-    "group": Kind(ComponentGroup, "group"),
+    "component": Kind(Component, "component", "console:component"),
+    "group": Kind(ComponentGroup, "group", "console:group"),
 }
 
 
@@ -81,8 +73,8 @@ class Side:
     translated_preview: SafeString | str
 
 
-def _form(item: Translatable, data: object = None) -> forms.Form:
-    form = forms.Form(data)  # type: ignore[arg-type]
+def _form(item: Translatable, data: object, initial: dict[str, str]) -> forms.Form:
+    form = forms.Form(data, initial=initial)  # type: ignore[arg-type]
     for name in item.TRANSLATED_FIELDS:
         widget = forms.Textarea(attrs={"rows": 8}) if name in LONG_FIELDS else forms.TextInput()
         form.fields[name] = forms.CharField(
@@ -101,11 +93,14 @@ def _preview(field: str, text: str, language: str) -> SafeString | str:
 def _page(request: HttpRequest, kind: Kind, pk: int) -> HttpResponse:
     item = get_object_or_404(kind.model, pk=pk)
     targets = other_languages(item.language)
-    language = request.GET.get("language", targets[0] if targets else "")
+    if not targets:
+        raise Http404("The site has no other language.")
+    language = request.GET.get("language", "")
     if language not in targets:
         language = targets[0]
     initial = item.translation(language)
-    form = _form(item, request.POST if request.method == "POST" else None)
+    form = _form(item, request.POST if request.method == "POST" else None, initial)
+    shown = initial
     if request.method == "POST" and form.is_valid():
         texts = {name: form.cleaned_data[name] for name in item.TRANSLATED_FIELDS}
         if "save" in request.POST:
@@ -117,12 +112,6 @@ def _page(request: HttpRequest, kind: Kind, pk: int) -> HttpResponse:
                 messages.success(request, "The translation is saved.")
                 return redirect(kind.back(item))
         shown = texts
-    else:
-        shown = initial
-        if request.method != "POST":
-            form = _form(item)
-            for name, text in initial.items():
-                form.fields[name].initial = text
     names = {code: translation.get_language_info(code)["name"] for code, _ in settings.LANGUAGES}
     sides = [
         Side(

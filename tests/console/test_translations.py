@@ -77,3 +77,14 @@ def test_the_console_pages_link_each_text_to_its_translation(editor, signed_in) 
     assert f'href="{page}?language=nb">Add the Norwegian Bokmal text</a>' in html
     update_page = reverse("console:translate", args=["incident-update", update.pk])
     assert f'href="{update_page}?language=nb">Add the' in html
+
+
+def test_a_site_in_one_language_has_no_translation_page(editor, signed_in, settings) -> None:
+    incident = open_incident("Webmail is slow")
+    settings.LANGUAGES = [("en", "English")]
+    client = signed_in(editor)
+    assert (
+        client.get(reverse("console:translate", args=["incident", incident.pk])).status_code == 404
+    )
+    page = client.get(reverse("console:incident", args=[incident.pk])).content.decode()
+    assert "translation-link" not in page
