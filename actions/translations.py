@@ -14,9 +14,6 @@ from incidents.clean_text import cleaned
 from incidents.models import IncidentUpdate, MaintenanceUpdate
 from incidents.models.translations import Translatable
 
-# Longest text per field, as the originals' columns allow (bodies have no limit there).
-FIELD_LIMITS = {"title": 200, "name": 100, "description": 300}
-
 
 def _texts(item: Translatable, texts: Mapping[str, str]) -> dict[str, str]:
     given: dict[str, str] = {}
@@ -27,7 +24,9 @@ def _texts(item: Translatable, texts: Mapping[str, str]) -> dict[str, str]:
         except ValueError as problem:
             errors[field] = str(problem)
             continue
-        limit = FIELD_LIMITS.get(field)
+        column = item._meta.get_field(field)
+        # As long as the original's column allows (bodies have no limit there).
+        limit = column.max_length if isinstance(column, models.Field) else None
         if limit is not None and len(text) > limit:
             errors[field] = f"At most {limit} characters ({len(text)} given)."
         elif text:
