@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from html.parser import HTMLParser
 from io import StringIO
@@ -102,12 +103,13 @@ def validation_errors(pages: dict[str, str], directory: Path) -> list[str]:
     return errors
 
 
-def crawl_public_site(client: Client) -> dict[str, str]:
-    """Every HTML page reachable from `/` (breadth first), plus the page for a missing one."""
-    queue, seen = deque(["/", "/history/", "/blog/", "/subscribe/"]), {"/"}
-    seen.update(queue)
+def crawl(
+    client: Client, start: list[str], follows: Callable[[str], bool], most: int = MAX_PAGES
+) -> dict[str, str]:
+    """Every HTML page reachable from `start` (breadth first) by links `follows` accepts."""
+    queue, seen = deque(start), set(start)
     pages: dict[str, str] = {}
-    while queue and len(pages) < MAX_PAGES:
+    while queue and len(pages) < most:
         path = queue.popleft()
         response = client.get(path)
         if "text/html" not in response.get("Content-Type", ""):
@@ -118,12 +120,22 @@ def crawl_public_site(client: Client) -> dict[str, str]:
         parser.feed(pages[path])
         for href in parser.found:
             url = urlsplit(urldefrag(urljoin(f"http://testserver{path}", href)).url)
-            if url.netloc != "testserver" or url.path.startswith(NOT_PUBLIC):
+            if url.netloc != "testserver" or not follows(url.path):
                 continue
             link = url.path + (f"?{url.query}" if url.query else "")
             if link not in seen:
                 seen.add(link)
                 queue.append(link)
+    return pages
+
+
+def crawl_public_site(client: Client) -> dict[str, str]:
+    """Every HTML page reachable from `/` (breadth first), plus the page for a missing one."""
+    pages = crawl(
+        client,
+        ["/", "/history/", "/blog/", "/subscribe/"],
+        lambda path: not path.startswith(NOT_PUBLIC),
+    )
     missing = client.get("/no-such-page/")
     assert missing.status_code == 404
     pages["/no-such-page/ (404)"] = missing.content.decode()

@@ -6,16 +6,14 @@ untranslated originals) is left out: it is English on purpose, and says so."""
 from __future__ import annotations
 
 import re
-from collections import deque
 from html.parser import HTMLParser
-from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from django.test import Client
 from django.utils import translation
 from django.utils.translation import trans_real
 
-from tests.test_html_validity import Links, demo_site  # noqa: F401 - demo_site is a fixture
+from tests.test_html_validity import crawl, demo_site  # noqa: F401 - demo_site is a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -82,25 +80,12 @@ def english_phrases() -> list[str]:
 
 def crawl_norwegian(client: Client) -> dict[str, str]:
     # The Subscribe link is absolute (to SITE_URL, the live site even from the mirror).
-    queue, seen, pages = deque(["/nb/", "/nb/subscribe/"]), {"/nb/", "/nb/subscribe/"}, {}
-    while queue:
-        path = queue.popleft()
-        response = client.get(path)
-        if "text/html" not in response.get("Content-Type", ""):
-            continue
-        assert response.status_code == 200, path
-        pages[path] = response.content.decode()
-        links = Links()
-        links.feed(pages[path])
-        for href in links.found:
-            url = urlsplit(urldefrag(urljoin(f"http://testserver{path}", href)).url)
-            if url.netloc != "testserver" or not url.path.startswith("/nb/"):
-                continue
-            if url.path.startswith(SKIPPED) or url.path in seen:
-                continue
-            seen.add(url.path)
-            queue.append(url.path)
-    return pages
+    return crawl(
+        client,
+        ["/nb/", "/nb/subscribe/"],
+        lambda path: path.startswith("/nb/") and not path.startswith(SKIPPED),
+        most=10_000,
+    )
 
 
 @pytest.mark.usefixtures("demo_site")
