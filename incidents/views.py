@@ -17,9 +17,9 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from incidents import pages
+from incidents import detail_pages, pages
 from incidents.component_page import component_page
-from incidents.models import Category, Incident, Maintenance, Post, Tag
+from incidents.models import Category, Post, Tag
 from incidents.page_cache import cached_page, cached_page_reading
 from statuspage.http_types import HtmxRequest
 
@@ -38,8 +38,7 @@ def status_page(request: HtmxRequest) -> HttpResponse:
 @require_safe
 @cached_page
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident.objects.with_timeline(), pk=pk)
-    posts = list(Post.objects.published().filter(incident=incident).for_listing())
+    incident, posts = detail_pages.incident_page(pk)
     return render(
         request,
         "incidents/incident_detail.html",
@@ -54,8 +53,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @cached_page
 def maintenance_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    maintenance = get_object_or_404(Maintenance.objects.with_timeline(), pk=pk)
-    posts = list(Post.objects.published().filter(maintenance=maintenance).for_listing())
+    maintenance, posts = detail_pages.maintenance_page(pk)
     return render(
         request,
         "incidents/maintenance_detail.html",
@@ -174,7 +172,7 @@ def blog_tag(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
 @require_safe
 @cached_page
 def blog_post(request: HttpRequest, slug: str) -> HttpResponse:
-    post = get_object_or_404(Post.objects.published().for_listing(), slug=slug)
+    post = detail_pages.post_page(slug)
     return render(
         request, "incidents/post_detail.html", {"post": post, "updated_at": post.updated_at}
     )

@@ -18,6 +18,7 @@ import fcntl
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -29,13 +30,24 @@ from notifier.mirror.channel import MirrorChannel, os_error
 from notifier.mirror.render import MirrorFile
 
 KEEP_BUILDS = 3
+# Where pruned builds wait to be deleted, and the thread deleting them.
+TRASH = ".trash"
+DISCARD_THREAD = "mirror-discard"
 
 
-def _write(path: Path, body: bytes, folders: set[Path]) -> None:
-    # A new inode, never an edit in place: the old build shares unchanged files by hard link.
+def _empty(folder: Path) -> None:
+    for path in folder.iterdir():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _write(path: Path, body: bytes, folders: set[Path], *, fresh: bool) -> None:
     if path.parent not in folders:  # one mkdir per folder, not per file: a build has 3,000
         path.parent.mkdir(parents=True, exist_ok=True)
         folders.add(path.parent)
+    if fresh:  # a new build shares nothing yet
+        path.write_bytes(body)
+        return
+    # A new inode, never an edit in place: the old build shares unchanged files by hard link.
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     temporary.write_bytes(body)
     os.replace(temporary, path)
@@ -75,7 +87,7 @@ class LocalMirrorChannel(MirrorChannel):
 
     def full_build_done(self, started: datetime) -> None:
         try:
-            _write(self._full_build_mark, started.isoformat().encode(), set())
+            _write(self._full_build_mark, started.isoformat().encode(), set(), fresh=False)
         except OSError as error:
             raise os_error(f"Local mirror {self.root}", error) from error
 
@@ -125,7 +137,8 @@ class LocalMirrorChannel(MirrorChannel):
         builds.mkdir(exist_ok=True)
         build = builds / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
         try:
-            if self.has_build() and not full:
+            linked = self.has_build() and not full
+            if linked:
                 source = self.current.resolve()
                 staged = _staged_for(source)
                 if staged.is_dir():
@@ -144,8 +157,9 @@ class LocalMirrorChannel(MirrorChannel):
                     shutil.copyfile(source, target)
                     written += 1
             folders: set[Path] = set()
+            fresh = not linked
             for page in pages:
-                _write(build / page.path, page.body, folders)
+                _write(build / page.path, page.body, folders, fresh=fresh)
                 written += 1
             swap = self.root / f".current.{secrets.token_hex(4)}"
             swap.symlink_to(build.relative_to(self.root))
@@ -158,13 +172,20 @@ class LocalMirrorChannel(MirrorChannel):
         return written
 
     def _prune(self, builds: Path, keep: Path) -> None:
-        """Keep the last KEEP_BUILDS builds; drop links made ahead for any other build."""
+        """Keep the last KEEP_BUILDS builds; drop links made ahead for any other build.
+
+        What goes is moved out of builds/ at once and deleted in the background: deleting
+        a build's thousands of files takes a second or more of disk time, which nobody
+        needs to wait for. Whatever a stopped process left half deleted goes next time.
+        """
         old = sorted(p for p in builds.iterdir() if p != keep and not p.name.startswith("."))
-        for path in old[: max(0, len(old) - (KEEP_BUILDS - 1))]:
-            shutil.rmtree(path, ignore_errors=True)
-        for path in builds.iterdir():
-            if path.name.startswith(".") and path != _staged_for(keep):
-                shutil.rmtree(path, ignore_errors=True)
+        gone = old[: max(0, len(old) - (KEEP_BUILDS - 1))]
+        gone += [p for p in builds.iterdir() if p.name.startswith(".") and p != _staged_for(keep)]
+        trash = self.root / TRASH
+        trash.mkdir(exist_ok=True)
+        for path in gone:
+            path.rename(trash / f"{path.name}-{secrets.token_hex(4)}")
+        threading.Thread(target=_empty, args=(trash,), name=DISCARD_THREAD, daemon=True).start()
 
     def _stage(self, build: Path) -> None:
         """Link the next build ahead of time; if that fails, the next publish links it then."""

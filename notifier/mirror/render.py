@@ -31,6 +31,7 @@ from django.db import OperationalError
 from django.test import Client
 from django.utils.html import escape
 
+from incidents.detail_pages import reading_ahead
 from incidents.relative_links import relative_to_root
 from notifier.channels.base import TransportError
 from notifier.mirror.forked import ForkFailed, processes_for, render_in_processes
@@ -100,30 +101,32 @@ def _render_share(urls: list[str]) -> list[MirrorFile | SkippedPage]:
     client = Client(HTTP_HOST=host, raise_request_exception=True, **_IN_PROCESS)
     secure = _site_is_https()
     essential = set(summary_urls())
-    rendered: list[MirrorFile | SkippedPage] = []
-    for url in urls:
-        try:
-            response = client.get(url, secure=secure)
-        except OperationalError as error:
-            raise RenderError(f"{url}: the database refused ({error}); try again") from error
-        except Exception as error:
-            problem = f"{type(error).__name__}: {error}"
-        else:
-            if response.status_code == 404:
-                continue  # removed between listing and rendering
-            if response.status_code == 200:
-                rendered.append(
-                    MirrorFile(file_for(url), response.content, response["Content-Type"])
-                )
-                continue
-            if response.status_code == 503:  # statuspage.errors: the database refused
-                raise RenderError(f"{url} answered 503: the database is busy or unreachable")
-            problem = f"answered {response.status_code}"
-        if url in essential:
-            raise RenderError(f"{url} could not be rendered ({problem}); the build waits for it")
-        logger.error("Mirror: %s could not be rendered, skipped: %s", url, problem)
-        rendered.append(SkippedPage(url, problem))
-    return rendered
+    with reading_ahead(urls):
+        return [page for url in urls if (page := _render_one(client, url, secure, essential))]
+
+
+def _render_one(
+    client: Client, url: str, secure: bool, essential: set[str]
+) -> MirrorFile | SkippedPage | None:
+    """The page's file, a SkippedPage when it failed, None when it is gone (a 404)."""
+    try:
+        response = client.get(url, secure=secure)
+    except OperationalError as error:
+        raise RenderError(f"{url}: the database refused ({error}); try again") from error
+    except Exception as error:
+        problem = f"{type(error).__name__}: {error}"
+    else:
+        if response.status_code == 404:
+            return None  # removed between listing and rendering
+        if response.status_code == 200:
+            return MirrorFile(file_for(url), response.content, response["Content-Type"])
+        if response.status_code == 503:  # statuspage.errors: the database refused
+            raise RenderError(f"{url} answered 503: the database is busy or unreachable")
+        problem = f"answered {response.status_code}"
+    if url in essential:
+        raise RenderError(f"{url} could not be rendered ({problem}); the build waits for it")
+    logger.error("Mirror: %s could not be rendered, skipped: %s", url, problem)
+    return SkippedPage(url, problem)
 
 
 def split(

@@ -12,6 +12,7 @@ import fcntl
 import io
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from incidents.models import ComponentStatus, IncidentStatus
 from notifier import dispatch
 from notifier.mirror import channel as mirror_channel
 from notifier.mirror import local as mirror_local
+from notifier.mirror.local import DISCARD_THREAD, TRASH
 from notifier.mirror.site import every_url, file_for
 from notifier.models import Delivery, DeliveryState, Notice
 from tests.factories import build_site, open_incident, publish_post, schedule_maintenance
@@ -198,6 +200,11 @@ def test_only_the_last_three_builds_are_kept(mirror):
     assert len(made) >= 5
     assert mirror.build_names() == sorted(made[-3:])
     assert mirror.current.resolve().name == made[-1]
+    # The pruned builds left builds/ at once; their files are deleted in the background.
+    for thread in threading.enumerate():
+        if thread.name == DISCARD_THREAD:
+            thread.join()
+    assert list((mirror.root / TRASH).iterdir()) == []
 
 
 def test_mirrored_files_are_the_bytes_the_live_site_serves(published, mirror, nginx):
@@ -314,13 +321,13 @@ def test_a_full_disk_leaves_the_previous_mirror_whole_and_a_retry_finishes(
     real_write = mirror_local._write
     written: list[Path] = []
 
-    def fill_up(path: Path, body: bytes, folders: set[Path]) -> None:
+    def fill_up(path: Path, body: bytes, folders: set[Path], *, fresh: bool) -> None:
         if len(written) == 3:  # a few pages fit, then half of one, then the disk is full
             path.parent.mkdir(parents=True, exist_ok=True)
             path.with_name(f".{path.name}.partial").write_bytes(body[: len(body) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         written.append(path)
-        real_write(path, body, folders)
+        real_write(path, body, folders, fresh=fresh)
 
     monkeypatch.setattr(mirror_local, "_write", fill_up)
     post_news(published)
@@ -351,7 +358,7 @@ def test_the_next_publish_catches_up_what_a_failed_delivery_missed(mirror, setti
     assert {r.sent for r in deliver_pending()} == {1}
     real_write = mirror_local._write
 
-    def refuse(path: Path, body: bytes, folders: set[Path]) -> None:
+    def refuse(path: Path, body: bytes, folders: set[Path], *, fresh: bool) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
     monkeypatch.setattr(mirror_local, "_write", refuse)
@@ -379,7 +386,7 @@ def test_after_too_many_missed_publishes_the_next_one_rebuilds_everything(
     monkeypatch.setattr(mirror_channel, "MAX_MISSED_NOTICES", 1)
     real_write = mirror_local._write
 
-    def refuse(path: Path, body: bytes, folders: set[Path]) -> None:
+    def refuse(path: Path, body: bytes, folders: set[Path], *, fresh: bool) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
     monkeypatch.setattr(mirror_local, "_write", refuse)

@@ -101,7 +101,7 @@ def test_a_failed_refresh_is_recorded_and_the_next_tick_tries_again(published, m
     actions.set_component_status(published.smtp, ComponentStatus.MAJOR_OUTAGE)
     build = mirror.current.resolve()
 
-    def disk_full(path, body, folders):
+    def disk_full(path, body, folders, *, fresh):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     with monkeypatch.context() as patched:
