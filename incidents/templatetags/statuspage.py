@@ -4,8 +4,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 
 from incidents import timefmt
@@ -57,11 +57,13 @@ def next_update_el(update: _Posted) -> SafeString | str:
     promised = getattr(update, "next_update_by", None)
     if promised is None:
         return ""
-    return format_html(
-        'Next update by <time datetime="{}" data-local>{}</time>',
+    moment = format_html(
+        '<time datetime="{}" data-local>{}</time>',
         timefmt.iso_utc(promised),
         timefmt.clock_near(promised, update.posted_at),
     )
+    # The words in the page's language, escaped; the time element put in as it is.
+    return mark_safe(escape(gettext("Next update by %(moment)s")) % {"moment": moment})  # noqa: S308
 
 
 @register.filter

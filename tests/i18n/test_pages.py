@@ -472,3 +472,19 @@ def test_the_norwegian_pages_are_valid_html(client, site, tmp_path):
     pages["/nb/nothing/ (404)"] = page(client, "/nb/nothing/", status=404)
     errors = validation_errors(pages, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def test_a_promised_update_is_announced_in_norwegian(client, site):
+    incident = site.active
+    actions.post_incident_update(
+        incident,
+        status=incident.status,
+        body="Still looking.",
+        next_update_by=timezone.now() + timedelta(minutes=30),
+    )
+
+    for url in ("/nb/", f"/nb/incidents/{incident.pk}/"):
+        html = page(client, url)
+        assert_norwegian(html, "Neste oppdatering innen", absent=("Next update by",))
+        assert re.search(r'Neste oppdatering innen <time datetime="[^"]+" data-local>', html)
+    assert "Next update by <time" in page(client, f"/incidents/{incident.pk}/")
