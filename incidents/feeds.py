@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +15,7 @@ from typing import Any, TextIO
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import caches
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -145,7 +148,7 @@ def incident_entry(incident: Incident) -> FeedEntry:
         published=incident.started_at,
         updated=incident.updated_at,
         categories=(pgettext("feed category", "Incident"), incident.get_impact_display()),
-        description=render_to_string("incidents/feed/incident.html", {"incident": incident}),
+        description=_described("incidents/feed/incident.html", "incident", incident),
     )
 
 
@@ -162,22 +165,56 @@ def maintenance_entry(maintenance: Maintenance) -> FeedEntry:
         published=maintenance.created_at,
         updated=maintenance.updated_at,
         categories=(pgettext("feed category", "Maintenance"),),
-        description=render_to_string(
-            "incidents/feed/maintenance.html", {"maintenance": maintenance}
-        ),
+        description=_described("incidents/feed/maintenance.html", "maintenance", maintenance),
     )
 
 
-Candidate = tuple[datetime, Callable[[Any], FeedEntry], Any]
+def _described(template: str, name: str, item: Incident | Maintenance) -> str:
+    """The entry's body, rendered once for each state of the item and its updates.
+
+    A publish changes one or two of a feed's fifty entries, and a component's feeds list the
+    same incidents as the site's: a body is rendered again only when a row it shows changed
+    (or in another language).
+    """
+    rows = [item, *item.timeline()]
+    state = repr([[f.value_from_object(row) for f in row._meta.concrete_fields] for row in rows])
+    digest = hashlib.sha256(f"{template}|{state}".encode()).hexdigest()
+    cache = caches["pages"]
+    key = f"feed-entry:{get_language()}:{digest}"
+    body = cache.get(key)
+    if body is None:
+        body = render_to_string(template, {name: item})
+        cache.set(key, body)
+    return body
+
+
+# (last changed, kind, pk): enough to choose a feed's entries before loading any of them.
+Candidate = tuple[datetime, str, int]
+
+
+def _loaders() -> dict[str, tuple[QuerySet[Any], Callable[[Any], FeedEntry]]]:
+    return {
+        "post": (Post.objects.published().for_listing(), post_entry),
+        "incident": (Incident.objects.with_timeline(), incident_entry),
+        "maintenance": (Maintenance.objects.with_timeline(), maintenance_entry),
+    }
 
 
 def _newest(candidates: list[Candidate], limit: int) -> list[FeedEntry]:
-    """The `limit` most recently updated, rendered: the others' bodies are never needed.
+    """The `limit` most recently changed, loaded with what their bodies show and rendered.
 
-    (A stable sort: items updated at the same moment keep their order, as before.)
+    Only those are loaded: each kind's fifty newest are listed by their dates alone, and a
+    feed keeps fifty of the hundred and fifty. (A stable sort: items changed at the same
+    moment keep their order.)
     """
     kept = sorted(candidates, key=lambda c: c[0], reverse=True)[:limit]
-    return [build(item) for _updated, build, item in kept]
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for _changed, kind, pk in kept:
+        wanted[kind].append(pk)
+    loaders = _loaders()
+    loaded = {kind: loaders[kind][0].in_bulk(pks) for kind, pks in wanted.items()}
+    # An item deleted since it was listed is left out, as if it had been a moment earlier.
+    return [loaders[kind][1](loaded[kind][pk]) for _, kind, pk in kept if pk in loaded[kind]]
 
 
 def shared(key: str, build: Callable[[], list[FeedEntry]]) -> list[FeedEntry]:
@@ -197,13 +234,16 @@ def shared(key: str, build: Callable[[], list[FeedEntry]]) -> list[FeedEntry]:
 
 
 def everything(limit: int) -> list[FeedEntry]:
-    posts = Post.objects.published().for_listing()[:limit]
-    incidents = Incident.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
-    maintenance = Maintenance.objects.with_timeline().order_by("-updated_at", "-id")[:limit]
+    posts = Post.objects.published()[:limit].values_list("pk", "updated_at", "published_at")
+    incidents = Incident.objects.order_by("-updated_at", "-id")[:limit]
+    maintenance = Maintenance.objects.order_by("-updated_at", "-id")[:limit]
     candidates: list[Candidate] = [
-        *((max(p.updated_at, p.published_at or p.updated_at), post_entry, p) for p in posts),
-        *((i.updated_at, incident_entry, i) for i in incidents),
-        *((m.updated_at, maintenance_entry, m) for m in maintenance),
+        *((max(updated, published or updated), "post", pk) for pk, updated, published in posts),
+        *((updated, "incident", pk) for pk, updated in incidents.values_list("pk", "updated_at")),
+        *(
+            (updated, "maintenance", pk)
+            for pk, updated in maintenance.values_list("pk", "updated_at")
+        ),
     ]
     return _newest(candidates, limit)
 
@@ -318,19 +358,21 @@ class CategoryJsonFeed(CategoryRssFeed):
 
 def for_component(component: Component, limit: int) -> list[FeedEntry]:
     """The incidents that affected a component and the maintenance that covered it."""
-    incidents = (
-        Incident.objects.filter(affected__component=component)
-        .with_timeline()
-        .order_by("-updated_at", "-id")[:limit]
-    )
-    maintenance = (
-        Maintenance.objects.filter(components=component)
-        .with_timeline()
-        .order_by("-updated_at", "-id")[:limit]
-    )
+    incidents = Incident.objects.filter(affected__component=component)
+    maintenance = Maintenance.objects.filter(components=component)
     candidates: list[Candidate] = [
-        *((i.updated_at, incident_entry, i) for i in incidents),
-        *((m.updated_at, maintenance_entry, m) for m in maintenance),
+        *(
+            (updated, "incident", pk)
+            for pk, updated in incidents.order_by("-updated_at", "-id")[:limit].values_list(
+                "pk", "updated_at"
+            )
+        ),
+        *(
+            (updated, "maintenance", pk)
+            for pk, updated in maintenance.order_by("-updated_at", "-id")[:limit].values_list(
+                "pk", "updated_at"
+            )
+        ),
     ]
     return _newest(candidates, limit)
 
