@@ -14,6 +14,7 @@ import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch, tasks
 from notifier.channels.mastodon import MastodonChannel
+from notifier.channels.x import XChannel
 from notifier.models import Delivery, DeliveryState, Notice
 from notifier.registry import CLASSES, all_channels, channel_named
 from tests.factories import make_component, oslo, schedule_maintenance, utc
@@ -333,9 +334,12 @@ def test_a_site_without_norwegian_has_no_norwegian_account_whatever_its_settings
     assert [call.request.url for call in instance.calls] == [STATUSES]
 
 
-def test_every_language_but_the_default_may_have_an_account_of_its_own(settings):
-    accounts = {cls.language for cls in CLASSES.values() if issubclass(cls, MastodonChannel)}
-    assert accounts == {"", *settings.KNOWN_LANGUAGES}
+def test_every_language_but_the_default_may_have_an_account_of_its_own_on_each_network(settings):
+    for network in (MastodonChannel, XChannel):
+        accounts = [cls() for cls in CLASSES.values() if issubclass(cls, network)]
+        assert {account.language for account in accounts} == {"", *settings.KNOWN_LANGUAGES}
+        for account in accounts:
+            account.settings_needed()  # names settings.py defines, or AttributeError
     assert [c.name for c in all_channels() if isinstance(c, MastodonChannel)] == [
         "mastodon",
         "mastodon_nb",
