@@ -62,7 +62,7 @@ NOTICE_ROWS = ("incident", "incident_update", "maintenance", "maintenance_update
 
 
 def social_preview(channel: SocialChannel, notice: Notice) -> SocialPreview:
-    text = channel.text(notice)
+    text = channel.preview(notice)
     return SocialPreview(
         label=channel.label,
         text=text,

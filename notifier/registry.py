@@ -26,6 +26,10 @@ _IN_QUEUE_ORDER: tuple[type[Channel], ...] = (
     EmailChannel,
     XChannel,
     MastodonChannel,
+    XChannel.in_language("en"),
+    XChannel.in_language("nb"),
+    MastodonChannel.in_language("en"),
+    MastodonChannel.in_language("nb"),
     MatrixChannel,
     SmsChannel,
     PushChannel,
@@ -40,7 +44,7 @@ CLASSES: dict[str, type[Channel]] = {cls.name: cls for cls in _IN_QUEUE_ORDER}
 
 def all_channels() -> list[Channel]:
     """Fresh instances, so each reads its settings when used, never at import time."""
-    return [cls() for cls in CLASSES.values()]
+    return [cls() for cls in CLASSES.values() if cls.on_this_site()]
 
 
 def channel_named(name: str) -> Channel:

@@ -7,6 +7,7 @@ every variable.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -407,6 +408,28 @@ if MASTODON_VISIBILITY not in {"public", "unlisted", "private", "direct"}:
     raise ImproperSetting(
         f"MASTODON_VISIBILITY={MASTODON_VISIBILITY!r} is not public, unlisted, private or direct"
     )
+# A second X or Mastodon account per language the site has besides its default
+# (notifier/channels/social.py): the settings above with the language after the network's name
+# (X_NB_API_KEY, ..., MASTODON_NB_API_BASE_URL, MASTODON_NB_ACCESS_TOKEN) post every notice in
+# that language, in threads of their own. The default language's account is the one above.
+_SOCIAL_ACCOUNT_SETTINGS = {
+    "X": ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"),
+    "MASTODON": ("API_BASE_URL", "ACCESS_TOKEN"),
+}
+for _network, _parts in _SOCIAL_ACCOUNT_SETTINGS.items():
+    for _code, _part in itertools.product(KNOWN_LANGUAGES, _parts):
+        _name = f"{_network}_{_code.upper()}_{_part}"
+        _value = env_str(_name, "")
+        globals()[_name] = _value.rstrip("/") if _part.endswith("_URL") else _value
+        if _value and _code == LANGUAGE_CODE:
+            raise ImproperSetting(
+                f"{_name} is set, but {_code} is the site's default language (SITE_LANGUAGE), "
+                f"which the account of {_network}_{_part} posts in"
+            )
+        if _value and _code not in _site_languages:
+            raise ImproperSetting(
+                f"{_name} is set, but the site is not in {_code}: add it to SITE_LANGUAGES"
+            )
 # Matrix (notifier/channels/matrix.py): off until the homeserver, the token and a room are set.
 MATRIX_HOMESERVER_URL = env_str("MATRIX_HOMESERVER_URL", "").rstrip("/")
 if MATRIX_HOMESERVER_URL and not re.fullmatch(

@@ -190,6 +190,8 @@ def load_settings(monkeypatch, tmp_path):
             "HOST",
             "PORT",
             "SITE_URL",
+            "SITE_LANGUAGE",
+            "SITE_LANGUAGES",
             "ALLOWED_HOSTS",
             "TRUSTED_PROXIES",
             "SECURE_SSL_REDIRECT",
@@ -268,6 +270,8 @@ def test_the_site_answers_at_its_own_address_by_default(load_settings, values, h
         {"REQUIRE_SECRET_KEY": "true"},
         {"TRUSTED_PROXIES": "127.0.0.1,nginx.internal"},
         {"UPTIME_WEIGHT_PARTIAL_OUTAGE": "2"},
+        {"MASTODON_EN_ACCESS_TOKEN": "token"},
+        {"SITE_LANGUAGES": "en", "X_NB_API_KEY": "key"},
     ],
     ids=[
         "site-zone",
@@ -278,11 +282,28 @@ def test_the_site_answers_at_its_own_address_by_default(load_settings, values, h
         "missing-secret-key",
         "trusted-proxies",
         "uptime-weight",
+        "account-in-the-default-language",
+        "account-in-a-language-the-site-lacks",
     ],
 )
 def test_the_settings_refuse_to_load_with_a_bad_value(load_settings, values):
     with pytest.raises(ImproperSetting):
         load_settings(**values)
+
+
+def test_a_second_social_account_is_read_for_the_language_the_site_has_besides_its_default(
+    load_settings,
+):
+    nb = load_settings(MASTODON_NB_API_BASE_URL="https://mastodon.example/", X_NB_API_KEY="key")
+
+    assert nb["MASTODON_NB_API_BASE_URL"] == "https://mastodon.example"
+    assert (nb["X_NB_API_KEY"], nb["X_NB_ACCESS_TOKEN"], nb["X_EN_API_KEY"]) == ("key", "", "")
+    with pytest.raises(ImproperSetting, match="X_NB_API_KEY is set, but nb is the site's default"):
+        load_settings(SITE_LANGUAGE="nb")
+
+
+def test_a_norwegian_site_may_have_a_second_account_in_english(load_settings):
+    assert load_settings(SITE_LANGUAGE="nb", X_EN_API_KEY="key")["X_EN_API_KEY"] == "key"
 
 
 def test_the_uptime_weights_default_to_the_published_formula_and_read_the_environment(

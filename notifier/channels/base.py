@@ -67,6 +67,12 @@ class Channel:
     public_label: ClassVar[str] = ""
     subscribe_url_name: ClassVar[str] = ""
 
+    @classmethod
+    def on_this_site(cls) -> bool:
+        """Whether the channel belongs on this site at all: a second X account in a language
+        the site is not in does not, and is left out of every list of channels."""
+        return True
+
     def is_configured(self) -> bool:
         return True
 

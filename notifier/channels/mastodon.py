@@ -1,7 +1,8 @@
 """Mastodon: one status per notice through Mastodon.py, threaded per incident or maintenance.
 
 Configured by MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN (an app token
-with write:statuses); off while either is unset. Mastodon.py is told never
+with write:statuses; MASTODON_NB_API_BASE_URL and MASTODON_NB_ACCESS_TOKEN for the
+Norwegian account); off while either is unset. Mastodon.py is told never
 to ask the instance for its version and never to sleep on a rate limit: the
 only request is the POST, and waiting is the dispatcher's job. Each post
 carries an Idempotency-Key, so a retry after a lost answer does not post twice.
@@ -43,11 +44,8 @@ class MastodonChannel(SocialChannel):
     label = "Mastodon"
     limit = 500
 
-    def settings_needed(self) -> dict[str, str]:
-        return {
-            "MASTODON_API_BASE_URL": settings.MASTODON_API_BASE_URL,
-            "MASTODON_ACCESS_TOKEN": settings.MASTODON_ACCESS_TOKEN,
-        }
+    network = "MASTODON"
+    account_settings = ("API_BASE_URL", "ACCESS_TOKEN")
 
     def measure(self, text: str) -> int:
         return mastodon_length(text, self.link_length)
@@ -57,8 +55,8 @@ class MastodonChannel(SocialChannel):
         from mastodon import Mastodon
 
         client = Mastodon(
-            access_token=settings.MASTODON_ACCESS_TOKEN,
-            api_base_url=settings.MASTODON_API_BASE_URL,
+            access_token=self.setting("ACCESS_TOKEN"),
+            api_base_url=self.setting("API_BASE_URL"),
             request_timeout=settings.OUTBOUND_HTTP_TIMEOUT,
             version_check_mode="none",
             ratelimit_method="throw",

@@ -1,4 +1,9 @@
-"""What X and Mastodon share: one account, short texts, and a thread per incident or maintenance.
+"""What X and Mastodon share: an account, short texts, and a thread per incident or maintenance.
+
+Each network's account posts in the site's default language. A second account of it,
+`in_language("nb")`, posts every notice in another language the site has: its settings carry
+the language after the network's name (MASTODON_NB_ACCESS_TOKEN), and its deliveries a
+channel name of their own ("mastodon_nb"), so its threads are its own.
 
 The first notice about an incident or maintenance starts a thread; each later
 one replies to the newest post of that thread already sent on the same
@@ -15,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Self, cast
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from notifier.channels.base import Channel, TransportError
 from notifier.models import Delivery, DeliveryState, Notice
@@ -95,10 +101,44 @@ class SocialChannel(Channel):
 
     limit: int
     link_length = 23
+    # The account's settings: the network's prefix and what follows it (X_ACCESS_TOKEN).
+    network: ClassVar[str]
+    account_settings: ClassVar[tuple[str, ...]]
+    # A second account's language; "": the network's default account, in the site's.
+    language: ClassVar[str] = ""
+
+    @classmethod
+    def in_language(cls, language: str) -> type[Self]:
+        """The network's second account, posting every notice in `language`."""
+        name = translation.get_language_info(language)["name"]  # the console's English name
+        account = type(
+            f"{cls.__name__}{language.title()}",
+            (cls,),
+            {
+                "__module__": cls.__module__,
+                "language": language,
+                "name": f"{cls.name}_{language}",
+                "label": f"{cls.label} in {name}",
+            },
+        )
+        return cast("type[Self]", account)
+
+    @classmethod
+    def on_this_site(cls) -> bool:
+        others = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+        return not cls.language or cls.language in others
+
+    def setting_name(self, part: str) -> str:
+        """'ACCESS_TOKEN' -> 'X_ACCESS_TOKEN', or 'X_NB_ACCESS_TOKEN' for the Norwegian account."""
+        prefix = f"{self.network}_{self.language.upper()}" if self.language else self.network
+        return f"{prefix}_{part}"
+
+    def setting(self, part: str) -> str:
+        return str(getattr(settings, self.setting_name(part)))
 
     def settings_needed(self) -> dict[str, str]:
         """Setting names and their values; the channel is off while any is empty."""
-        raise NotImplementedError
+        return {self.setting_name(part): self.setting(part) for part in self.account_settings}
 
     def is_configured(self) -> bool:
         return all(self.settings_needed().values())
@@ -106,6 +146,9 @@ class SocialChannel(Channel):
     def why_off(self) -> str:
         missing = [name for name, value in self.settings_needed().items() if not value]
         return f"Set {', '.join(missing)} in the environment." if missing else ""
+
+    def language_of(self, delivery: Delivery) -> str | None:
+        return self.language or None
 
     def measure(self, text: str) -> int:
         raise NotImplementedError
@@ -116,4 +159,6 @@ class SocialChannel(Channel):
         )
 
     def preview(self, notice: Notice) -> str:
-        return self.text(notice)
+        """The text in the account's language."""
+        with translation.override(self.language or settings.LANGUAGE_CODE):
+            return self.text(notice)

@@ -1,9 +1,10 @@
 """X (Twitter): one post per notice through API v2, threaded per incident or maintenance.
 
 Keys are OAuth 1.0a user-context keys of the account that posts (X_API_KEY,
-X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET); while any is unset the
-channel is off. The text fits X's 280 by X's own count: every URL counts 23,
-and characters outside the Latin and punctuation ranges (CJK, emoji) count 2.
+X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET; X_NB_API_KEY and so on for the
+Norwegian account); while any is unset the channel is off. The text fits X's 280 by
+X's own count: every URL counts 23, and characters outside the Latin and punctuation
+ranges (CJK, emoji) count 2.
 """
 
 from __future__ import annotations
@@ -52,9 +53,8 @@ class XChannel(SocialChannel):
     label = "X (Twitter)"
     limit = 280
 
-    def settings_needed(self) -> dict[str, str]:
-        names = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
-        return {name: getattr(settings, name) for name in names}
+    network = "X"
+    account_settings = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET")
 
     def measure(self, text: str) -> int:
         return x_length(text, self.link_length)
@@ -64,10 +64,10 @@ class XChannel(SocialChannel):
         import tweepy
 
         client = tweepy.Client(
-            consumer_key=settings.X_API_KEY,
-            consumer_secret=settings.X_API_SECRET,
-            access_token=settings.X_ACCESS_TOKEN,
-            access_token_secret=settings.X_ACCESS_TOKEN_SECRET,
+            consumer_key=self.setting("API_KEY"),
+            consumer_secret=self.setting("API_SECRET"),
+            access_token=self.setting("ACCESS_TOKEN"),
+            access_token_secret=self.setting("ACCESS_TOKEN_SECRET"),
         )
         client.session = timeout_session(settings.OUTBOUND_HTTP_TIMEOUT)
         try:

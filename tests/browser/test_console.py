@@ -120,7 +120,7 @@ def test_incident_from_open_to_resolved_reaches_page_feed_and_deliveries(
     preview = page.locator("#preview")
     expect(preview.locator(".preview-entry .incident-title")).to_have_text(TITLE)
     expect(preview.locator(".email-subject")).to_contain_text(TITLE)
-    x_heading = preview.get_by_role("heading", name=re.compile(r"^X \(Twitter\)"))
+    x_heading = preview.get_by_role("heading", name=re.compile(r"^X \(Twitter\) \d"))
     expect(x_heading).to_be_visible()
     counter = x_heading.locator("small").first
     expect(counter).to_have_text(re.compile(r"^\d+/280$"))

@@ -13,8 +13,10 @@ import responses
 import actions
 from incidents.models import ComponentStatus, Incident, IncidentStatus
 from notifier import dispatch, tasks
+from notifier.channels.mastodon import MastodonChannel
+from notifier.channels.x import XChannel
 from notifier.models import Delivery, DeliveryState, Notice
-from notifier.registry import channel_named
+from notifier.registry import CLASSES, all_channels, channel_named
 from tests.factories import make_component, oslo, schedule_maintenance, utc
 
 pytestmark = [pytest.mark.django_db]
@@ -231,3 +233,128 @@ def test_a_long_notice_fits_in_500_characters():
     assert len(text) > 400
     assert len(text.replace(f"http://127.0.0.1:8000/incidents/{incident.pk}/", "x" * 23)) <= 500
     assert text.endswith(f"\nhttp://127.0.0.1:8000/incidents/{incident.pk}/")
+
+
+# A second account in Norwegian (MASTODON_NB_*), beside the default one in the site's language
+
+NB_BASE = "https://mastodon.example.no"
+NB_STATUSES = f"{NB_BASE}/api/v1/statuses"
+NB_TITLE = "E-posttjenestene er nede på grunn av DDoS"
+NB_BODY = "E-posttjenestene våre er utilgjengelige, og vi leter etter årsaken."
+
+
+@pytest.fixture
+def norwegian_account(settings):
+    settings.MASTODON_NB_API_BASE_URL = NB_BASE
+    settings.MASTODON_NB_ACCESS_TOKEN = "nb-token"
+    return settings
+
+
+def test_the_norwegian_account_posts_norwegian_to_its_own_instance_in_its_own_thread(
+    norwegian_account, instance, eager_celery, django_capture_on_commit_callbacks
+):
+    posted(instance, "111")
+    posted(instance, "112")
+    instance.post(NB_STATUSES, json={"id": "911", "content": "<p>...</p>"})
+    instance.post(NB_STATUSES, json={"id": "912", "content": "<p>...</p>"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = open_ddos()
+        # Before the workers send it, as a translator racing the publish would.
+        actions.translate(incident, "nb", {"title": NB_TITLE})
+        actions.translate(incident.updates.get(), "nb", {"body": NB_BODY})
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.post_incident_update(
+            incident,
+            status=IncidentStatus.IDENTIFIED,
+            body="The attackers changed tactics; we are filtering.",  # not translated
+            posted_at=oslo(2013, 1, 25, 1, 45),
+        )
+
+    english = [call for call in instance.calls if call.request.url == STATUSES]
+    norwegian = [call for call in instance.calls if call.request.url == NB_STATUSES]
+    assert (len(english), len(norwegian)) == (2, 2)
+    assert {call.request.headers["Authorization"] for call in norwegian} == {"Bearer nb-token"}
+    link = f"http://127.0.0.1:8000/nb/incidents/{incident.pk}/"
+    assert form(norwegian[0]) == {
+        "status": f"{NB_TITLE}: undersøker (00:15 CET)\n{NB_BODY}\n{link}",
+        "sensitive": "0",
+        "visibility": "public",
+    }
+    assert form(norwegian[1]) == {
+        "status": f"{NB_TITLE}: årsaken er funnet (01:45 CET)\n"
+        f"The attackers changed tactics; we are filtering.\n{link}",
+        "in_reply_to_id": "911",
+        "sensitive": "0",
+        "visibility": "public",
+    }
+    # The default account is as it was: English, its own token, replying to its own post.
+    assert {call.request.headers["Authorization"] for call in english} == {"Bearer app-token"}
+    assert form(english[0])["status"].startswith(
+        "Email services down because of DDoS: investigating (00:15 CET)\nOur email services"
+    )
+    assert form(english[1])["in_reply_to_id"] == "111"
+    assert "/nb/" not in form(english[1])["status"]
+    sent = Delivery.objects.filter(channel="mastodon_nb", state=DeliveryState.SENT)
+    assert list(sent.order_by("notice_id").values_list("target", "reference")) == [
+        ("mastodon_nb", "911"),
+        ("mastodon_nb", "912"),
+    ]
+
+
+def test_the_norwegian_account_is_off_until_configured_and_the_default_one_goes_on(
+    instance, eager_celery, django_capture_on_commit_callbacks
+):
+    posted(instance, "111")
+    channel = channel_named("mastodon_nb")
+
+    assert channel.label == "Mastodon in Norwegian Bokmal"
+    assert channel.why_off() == (
+        "Set MASTODON_NB_API_BASE_URL, MASTODON_NB_ACCESS_TOKEN in the environment."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = open_ddos()
+
+    notice = Notice.objects.get(incident=incident)
+    assert "mastodon" in notice.channels and "mastodon_nb" not in notice.channels
+    assert [call.request.url for call in instance.calls] == [STATUSES]
+
+
+def test_a_site_without_norwegian_has_no_norwegian_account_whatever_its_settings(
+    norwegian_account, instance, eager_celery, django_capture_on_commit_callbacks
+):
+    norwegian_account.LANGUAGES = [("en", "English")]
+    posted(instance, "111")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = open_ddos()
+
+    assert "mastodon_nb" not in [channel.name for channel in all_channels()]
+    assert "mastodon_nb" not in Notice.objects.get(incident=incident).channels
+    assert [call.request.url for call in instance.calls] == [STATUSES]
+
+
+def test_every_language_but_the_default_may_have_an_account_of_its_own_on_each_network(settings):
+    for network in (MastodonChannel, XChannel):
+        accounts = [cls() for cls in CLASSES.values() if issubclass(cls, network)]
+        assert {account.language for account in accounts} == {"", *settings.KNOWN_LANGUAGES}
+        for account in accounts:
+            account.settings_needed()  # names settings.py defines, or AttributeError
+    assert [c.name for c in all_channels() if isinstance(c, MastodonChannel)] == [
+        "mastodon",
+        "mastodon_nb",
+    ]
+
+
+def test_a_long_notice_fits_in_500_characters_in_norwegian_too(norwegian_account):
+    body = "Angriperne har endret taktikk igjen, og vi filtrerer trafikken. " * 20
+    incident = open_ddos()
+    update = actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body="x")
+    actions.translate(update, "nb", {"body": body})
+
+    text = channel_named("mastodon_nb").preview(Notice.objects.get(incident_update=update))
+
+    link = f"http://127.0.0.1:8000/nb/incidents/{incident.pk}/"
+    assert text.startswith("Email services down because of DDoS: årsaken er funnet (")
+    assert "\nAngriperne har endret taktikk igjen" in text and text.endswith(f"…\n{link}")
+    assert 450 < len(text.replace(link, "x" * 23)) <= 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -274,3 +275,106 @@ def test_the_preview_is_the_text_that_will_be_posted():
     assert preview.startswith("Email services down because of DDoS: investigating (00:15 CET)")
     assert x_length(preview) <= 280
     assert [c.name for c in default_channels(notice)][:2] == ["email", "x"]
+
+
+# A second account in Norwegian (X_NB_*), beside the default one in the site's language
+
+NB_TITLE = "E-posttjenestene er nede på grunn av DDoS"
+
+
+@pytest.fixture
+def norwegian_account(settings):
+    settings.X_NB_API_KEY = "nb-consumer-key"
+    settings.X_NB_API_SECRET = "nb-consumer-secret"
+    settings.X_NB_ACCESS_TOKEN = "nb-access-token"
+    settings.X_NB_ACCESS_TOKEN_SECRET = "nb-access-secret"
+    return settings
+
+
+def oauth_token(request) -> str:
+    """The access token a request is signed with: which account posts."""
+    return re.search(r'oauth_token="([^"]+)"', request.headers["Authorization"])[1]
+
+
+def created_per_account(mock: responses.RequestsMock, ids: dict[str, list[str]]) -> None:
+    """Each account (told by its access token) gets the next of its own post ids."""
+
+    def answer(request):
+        post_id = ids[oauth_token(request)].pop(0)
+        return 201, {}, json.dumps({"data": {"id": post_id, "text": "..."}})
+
+    mock.add_callback(responses.POST, TWEETS, callback=answer, content_type="application/json")
+
+
+def test_the_norwegian_account_posts_norwegian_with_its_own_keys_in_its_own_thread(
+    norwegian_account, x_api, eager_celery, django_capture_on_commit_callbacks
+):
+    created_per_account(
+        x_api, {"access-token": ["1001", "1002"], "nb-access-token": ["9001", "9002"]}
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = open_ddos()
+        actions.translate(incident, "nb", {"title": NB_TITLE})
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.resolve_incident(
+            incident, body="Mail flows again.", posted_at=oslo(2013, 1, 25, 3, 0)
+        )
+
+    norwegian = [call for call in x_api.calls if oauth_token(call.request) == "nb-access-token"]
+    english = [call for call in x_api.calls if oauth_token(call.request) == "access-token"]
+    assert (len(english), len(norwegian), len(x_api.calls)) == (2, 2, 4)
+    for call in norwegian:
+        assert 'oauth_consumer_key="nb-consumer-key"' in call.request.headers["Authorization"]
+        assert call.request.req_kwargs["timeout"] == 10
+    link = f"http://127.0.0.1:8000/nb/incidents/{incident.pk}/"
+    assert sent_json(norwegian[0]) == {
+        "text": f"{NB_TITLE}: undersøker (00:15 CET)\n"
+        "Our email services are inaccessible and we are working to find out where.\n" + link
+    }
+    assert sent_json(norwegian[1]) == {
+        "reply": {"in_reply_to_tweet_id": "9001"},
+        "text": f"{NB_TITLE}: løst (03:00 CET)\nMail flows again.\n{link}",
+    }
+    # The default account is as it was: English, its own keys, replying to its own post.
+    assert_signed_with_oauth1(english[0])
+    assert sent_json(english[0])["text"].startswith(
+        "Email services down because of DDoS: investigating (00:15 CET)\n"
+    )
+    assert sent_json(english[1])["reply"] == {"in_reply_to_tweet_id": "1001"}
+    assert "/nb/" not in sent_json(english[1])["text"]
+    assert list(
+        Delivery.objects.filter(channel="x_nb").order_by("notice_id").values_list("reference")
+    ) == [("9001",), ("9002",)]
+
+
+def test_the_norwegian_account_is_off_until_its_keys_are_set(
+    x_api, eager_celery, django_capture_on_commit_callbacks
+):
+    created(x_api, "1001")
+    channel = channel_named("x_nb")
+
+    assert channel.label == "X (Twitter) in Norwegian Bokmal"
+    assert channel.why_off() == (
+        "Set X_NB_API_KEY, X_NB_API_SECRET, X_NB_ACCESS_TOKEN, X_NB_ACCESS_TOKEN_SECRET "
+        "in the environment."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = open_ddos()
+
+    notice = Notice.objects.get(incident=incident)
+    assert "x" in notice.channels and "x_nb" not in notice.channels
+    assert [oauth_token(call.request) for call in x_api.calls] == ["access-token"]
+
+
+def test_the_norwegian_preview_is_norwegian_and_fits_by_x_count(norwegian_account):
+    incident = open_ddos()
+    body = "Angriperne har endret taktikk igjen; vi filtrerer trafikken på nytt. " * 10
+    update = actions.post_incident_update(incident, status=IncidentStatus.IDENTIFIED, body="x")
+    actions.translate(update, "nb", {"body": body})
+
+    preview = channel_named("x_nb").preview(Notice.objects.get(incident_update=update))
+
+    assert preview.startswith("Email services down because of DDoS: årsaken er funnet (")
+    assert preview.endswith(f"…\nhttp://127.0.0.1:8000/nb/incidents/{incident.pk}/")
+    assert 270 < x_length(preview) <= 280
