@@ -1,6 +1,6 @@
 """Publishing with the Norwegian beside the English: the fields in each publish form, the texts on
-the rows and in the audit from the first notice on, a bad text refused on its field, and a site in
-one language as before."""
+the rows and in the audit from the first notice on, a bad text refused on its field, a preview
+per language, and a site in one language as before."""
 
 from __future__ import annotations
 
@@ -226,11 +226,80 @@ def test_empty_norwegian_fields_publish_as_before(signed_in, editor, imap, reade
     assert Notice.objects.filter(incident=incident).count() == 1
 
 
-def test_a_site_in_one_language_has_no_second_field(signed_in, editor, imap, settings):
+def test_the_preview_shows_the_page_and_the_mail_in_each_language(signed_in, editor, imap):
+    client = signed_in(editor)
+    url = reverse("console:incident_new_preview")
+    html = client.post(url, {**OPENING, **NORWEGIAN}, HTTP_HX_REQUEST="true").content.decode()
+    english, norwegian = html.split("For readers in Norwegian Bokmal")
+    assert "For readers in English" in english
+    assert OPENING["title"] in english and NORWEGIAN["title_nb"] not in english
+    assert f'<code lang="en">[Runbox Status] {OPENING["title"]}</code>' in english
+    assert NORWEGIAN["body_nb"] in norwegian
+    assert f'<code lang="nb">[Runbox Status] {NORWEGIAN["title_nb"]}</code>' in norwegian
+    assert "Undersøker" in norwegian  # the status, in Norwegian as its page says it
+    assert not Incident.objects.exists() and not Notice.objects.exists()
+
+
+def test_the_preview_shows_the_original_where_no_norwegian_is_given(signed_in, editor, imap):
+    client = signed_in(editor)
+    html = client.post(
+        reverse("console:incident_new_preview"), OPENING, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    norwegian = html.split("For readers in Norwegian Bokmal")[1]
+    assert f'<span lang="en">{OPENING["title"]}</span>' in norwegian
+    assert "Ikke oversatt ennå; vist slik det ble skrevet." in norwegian
+    assert f'<div lang="en"><p>{OPENING["body"]}</p></div>' in norwegian
+
+
+def test_the_other_previews_show_both_languages(signed_in, editor, imap):
+    client = signed_in(editor)
+    incident = open_incident()
+    update = client.post(
+        reverse("console:incident_update_preview", args=[incident.pk]),
+        {
+            "version": incident.version,
+            "status": "identified",
+            "body": "Found it.",
+            "body_nb": "Funnet.",
+        },
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    english, norwegian = update.split("For readers in Norwegian Bokmal")
+    assert "Found it." in english and "<p>Funnet.</p>" in norwegian
+    start = timezone.now() + timedelta(days=1)
+    planned = schedule_maintenance(start=start, end=start + timedelta(hours=2))
+    note = client.post(
+        reverse("console:maintenance_act_preview", args=[planned.pk, "note"]),
+        {"note-version": planned.version, "note-body": "On track.", "note-body_nb": "I rute."},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "<p>I rute.</p>" in note.split("For readers in Norwegian Bokmal")[1]
+    post = client.post(
+        reverse("console:post_new_preview"),
+        form_data(title_nb="Nytt spamfilter", body_nb="Vi har et **nytt** filter."),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    english, norwegian = post.split("For readers in Norwegian Bokmal")
+    assert "New spam filter" in english
+    assert "Nytt spamfilter" in norwegian and "Vi har et <strong>nytt</strong> filter." in norwegian
+    window = client.post(
+        reverse("console:maintenance_new_preview"),
+        schedule_data(imap, title_nb="Databasebytte", body_nb="Vi bytter databasen."),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Databasebytte" in window.split("For readers in Norwegian Bokmal")[1]
+    assert not Post.objects.exists() and list(Maintenance.objects.all()) == [planned]
+
+
+def test_a_site_in_one_language_has_no_second_field_or_preview(signed_in, editor, imap, settings):
     settings.LANGUAGES = [("en", "English")]
     client = signed_in(editor)
     page = client.get(reverse("console:incident_new")).content.decode()
     assert "title_nb" not in page and "(optional)</legend>" not in page
+    preview = client.post(
+        reverse("console:incident_new_preview"), OPENING, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "For readers in" not in preview and "On the status page" in preview
     response = client.post(reverse("console:incident_new"), {**OPENING, **NORWEGIAN})
     assert response.status_code == 302
     assert Incident.objects.get().translations == {}
