@@ -28,7 +28,6 @@ from actions.incidents import (
     set_component_status,
 )
 from actions.maintenance import (
-    advance_maintenance,
     cancel_maintenance,
     complete_maintenance,
     post_maintenance_note,
@@ -38,6 +37,7 @@ from actions.maintenance import (
     start_maintenance,
     verify_maintenance,
 )
+from actions.maintenance_clock import advance_maintenance
 from actions.past import ImportedHistory, importing_history
 from actions.posts import (
     categories_named,

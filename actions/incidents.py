@@ -19,6 +19,7 @@ from actions.steps import (
     take_version,
     validate_component_statuses,
 )
+from actions.translations import Translations, audit_lines, publish_translations
 from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
@@ -76,11 +77,14 @@ def open_incident(
     next_update_by: datetime | None = None,
     author: Author = None,
     channels: Channels = None,
+    translations: Translations | None = None,
 ) -> Incident:
     """Open an incident with its first update and set the affected components' statuses.
 
     `started_at` is when the problem began, if earlier than the first update;
-    `next_update_by` is when readers are told to expect the next update."""
+    `next_update_by` is when readers are told to expect the next update; `translations`
+    the title and body in the site's other languages ({"nb": {"title": ..., "body": ...}}),
+    on the rows before the first notice is written, so every reader's copy carries them."""
     component_statuses = dict(component_statuses or {})
     posted_at = posted_at or timezone.now()
     started_at = started_at or posted_at
@@ -97,8 +101,10 @@ def open_incident(
     validate_component_statuses(component_statuses)
     body = required_body(body)
     next_update_by = check_promise(next_update_by, status)
+    titles, bodies = publish_translations(translations, Incident, IncidentUpdate)
     incident = Incident.objects.create(
         title=title.strip(),
+        translations=titles,
         impact=impact,
         status=status,
         started_at=started_at,
@@ -125,15 +131,17 @@ def open_incident(
         author=authenticated_user(author),
         component_changes=changes,
         next_update_by=next_update_by,
+        translations=bodies,
     )
     record_notice(
         NoticeKind.INCIDENT_OPENED, channels=channels, incident=incident, incident_update=update
     )
+    after = snapshot(incident, update=body, component_changes=changes)
     record_audit(
         "incident.opened",
         incident,
         actor=author,
-        after=snapshot(incident, update=body, component_changes=changes),
+        after={**after, **audit_lines(titles), **audit_lines(bodies)},
     )
     return incident
 
@@ -150,10 +158,12 @@ def post_incident_update(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> IncidentUpdate:
     """Post an update. Resolving returns components to operational unless told otherwise.
 
     `next_update_by`: when the next update is promised; resolving drops it.
+    `translations`: the body in the site's other languages ({"nb": {"body": ...}}).
 
     `expected_version`: the incident's version the editor saw; if it has moved
     since, EditConflict is raised and nothing is written.
@@ -167,6 +177,7 @@ def post_incident_update(
     incident.check_transition(status)
     body = required_body(body)
     next_update_by = check_promise(next_update_by, status)
+    [bodies] = publish_translations(translations, IncidentUpdate)
     component_statuses = dict(component_statuses or {})
     validate_component_statuses(component_statuses)
 
@@ -213,15 +224,17 @@ def post_incident_update(
         author=authenticated_user(author),
         component_changes=changes,
         next_update_by=next_update_by,
+        translations=bodies,
     )
     kind = NoticeKind.for_incident(status)
     record_notice(kind, channels=channels, incident=incident, incident_update=update)
+    after = snapshot(incident, update=body, component_changes=changes)
     record_audit(
         "incident.resolved" if kind == NoticeKind.INCIDENT_RESOLVED else "incident.updated",
         incident,
         actor=author,
         before=before,
-        after=snapshot(incident, update=body, component_changes=changes),
+        after={**after, **audit_lines(bodies)},
     )
     return update
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from contextlib import suppress
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -21,17 +20,16 @@ from actions.steps import (
     required_body,
     take_version,
 )
+from actions.translations import Translations, audit_lines, publish_translations
 from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.models import (
     ACTIVE_MAINTENANCE_STATUSES,
     Component,
     ComponentStatus,
-    InvalidTransition,
     Maintenance,
     MaintenanceStatus,
     MaintenanceUpdate,
     PeriodCause,
-    StatusPeriod,
 )
 from incidents.models.maintenance import default_reminder_minutes
 from notifier.ledger import record_notice
@@ -59,6 +57,7 @@ def _record_maintenance_update(
     posted_at: datetime,
     author: Author,
     changes: list[dict[str, object]] | None = None,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> MaintenanceUpdate:
     return MaintenanceUpdate.objects.create(
         maintenance=maintenance,
@@ -69,6 +68,7 @@ def _record_maintenance_update(
         window_end=maintenance.scheduled_end,
         component_changes=changes or [],
         author=authenticated_user(author),
+        translations=translations or {},
     )
 
 
@@ -86,8 +86,11 @@ def _move_maintenance(
     channels: Channels = None,
     extra_fields: Mapping[str, object] | None = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
-    """Change the state (None keeps the current one), set component statuses, record an update."""
+    """Change the state (None keeps the current one), set component statuses, record an update
+    (with its body in the other languages staff gave: {"nb": {"body": ...}})."""
+    [bodies] = publish_translations(translations, MaintenanceUpdate)
     take_version(maintenance, expected_version)
     maintenance = _locked(maintenance)
     before = snapshot(maintenance)
@@ -113,14 +116,16 @@ def _move_maintenance(
     changes = apply_component_statuses(
         statuses, at=posted_at, cause=PeriodCause.MAINTENANCE, maintenance=maintenance
     )
-    update = _record_maintenance_update(maintenance, status, body, posted_at, author, changes)
+    update = _record_maintenance_update(
+        maintenance, status, body, posted_at, author, changes, bodies
+    )
     record_notice(kind, channels=channels, maintenance=maintenance, maintenance_update=update)
     record_audit(
         f"maintenance.{'note' if status == before['status'] else status}",
         maintenance,
         actor=author,
         before=before,
-        after=snapshot(maintenance, update=update.body),
+        after={**snapshot(maintenance, update=update.body), **audit_lines(bodies)},
     )
     return update
 
@@ -139,8 +144,10 @@ def schedule_maintenance(
     auto_complete: bool = True,
     channels: Channels = None,
     remind_minutes_before: int | Keep | None = KEEP,
+    translations: Translations | None = None,
 ) -> Maintenance:
-    """Announce a window; `remind_minutes_before` defaults to MAINTENANCE_REMINDER_MINUTES."""
+    """Announce a window; `remind_minutes_before` defaults to MAINTENANCE_REMINDER_MINUTES.
+    `translations`: the title and announcement in the other languages ({"nb": {"title": ...}})."""
     posted_at = posted_at or timezone.now()
     if isinstance(remind_minutes_before, Keep):
         # A window announced to nobody (an import, the demo data) is reminded to nobody.
@@ -151,9 +158,11 @@ def schedule_maintenance(
         raise ValidationError({"title": "A maintenance window needs a title."})
     _validate_window(scheduled_start, scheduled_end)
     remind = reminder_minutes(remind_minutes_before)
+    [texts] = publish_translations(translations, Maintenance)
     maintenance = Maintenance.objects.create(
         title=title.strip(),
         body=body.strip(),
+        translations=texts,
         scheduled_start=scheduled_start,
         scheduled_end=scheduled_end,
         auto_start=auto_start,
@@ -178,7 +187,10 @@ def schedule_maintenance(
         "maintenance.scheduled",
         maintenance,
         actor=author,
-        after=snapshot(maintenance, components=[c.pk for c in components]),
+        after={
+            **snapshot(maintenance, components=[c.pk for c in components]),
+            **audit_lines(texts),
+        },
     )
     return maintenance
 
@@ -192,6 +204,7 @@ def start_maintenance(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     """Start the work, or take it up again after a verification found more to do."""
     posted_at = posted_at or timezone.now()
@@ -207,6 +220,7 @@ def start_maintenance(
         # Resuming keeps when the work first began.
         extra_fields={"started_at": current.started_at if resumed else posted_at},
         expected_version=expected_version,
+        translations=translations,
     )
 
 
@@ -219,6 +233,7 @@ def post_maintenance_note(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     """A further update that keeps the current state (for example "import started")."""
     return _move_maintenance(
@@ -229,6 +244,7 @@ def post_maintenance_note(
         author=author,
         channels=channels,
         expected_version=expected_version,
+        translations=translations,
     )
 
 
@@ -241,6 +257,7 @@ def verify_maintenance(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     """The work is done and being checked; the components stay under maintenance."""
     return _move_maintenance(
@@ -251,6 +268,7 @@ def verify_maintenance(
         author=author,
         channels=channels,
         expected_version=expected_version,
+        translations=translations,
     )
 
 
@@ -263,6 +281,7 @@ def complete_maintenance(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
     return _move_maintenance(
@@ -274,6 +293,7 @@ def complete_maintenance(
         channels=channels,
         extra_fields={"completed_at": posted_at},
         expected_version=expected_version,
+        translations=translations,
     )
 
 
@@ -286,6 +306,7 @@ def postpone_maintenance(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     """Work started and was reverted; a new window follows with reschedule_maintenance."""
     current = _locked(maintenance)
@@ -299,6 +320,7 @@ def postpone_maintenance(
         # Its calendar STATUS becomes TENTATIVE: a revision calendars must apply (SEQUENCE).
         extra_fields={"sequence": current.sequence + 1},
         expected_version=expected_version,
+        translations=translations,
     )
 
 
@@ -314,6 +336,7 @@ def reschedule_maintenance(
     channels: Channels = None,
     expected_version: int | None = None,
     remind_minutes_before: int | Keep | None = KEEP,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     """Move to a new window; the old one stays in the history of updates. The reminder follows
     the new start (reminded_for names the old one), with a new lead if one is given."""
@@ -340,6 +363,7 @@ def reschedule_maintenance(
             "reminded_for": reminded_by_announcement(scheduled_start, remind, current.reminded_for),
         },
         expected_version=expected_version,
+        translations=translations,
     )
 
 
@@ -352,6 +376,7 @@ def cancel_maintenance(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     current = _locked(maintenance)
     return _move_maintenance(
@@ -364,36 +389,5 @@ def cancel_maintenance(
         # A cancellation is a revision calendars must apply (iCalendar SEQUENCE).
         extra_fields={"sequence": current.sequence + 1},
         expected_version=expected_version,
+        translations=translations,
     )
-
-
-def _on_time(maintenance: Maintenance, scheduled: datetime) -> datetime:
-    """The scheduled time, or the last change of its components if one came later (the beat
-    was late): history is written in time order."""
-    last = StatusPeriod.objects.last_change(maintenance.components.all())
-    return scheduled if last is None else max(scheduled, last)
-
-
-def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
-    """Start windows that are due and complete those that have ended (the periodic task)."""
-    now = now or timezone.now()
-    updates = []
-    for maintenance in Maintenance.objects.due_to_start(now):
-        with suppress(InvalidTransition):  # another run, or staff, moved it first
-            updates.append(
-                start_maintenance(
-                    maintenance,
-                    body="The scheduled maintenance has started.",
-                    posted_at=_on_time(maintenance, maintenance.scheduled_start),
-                )
-            )
-    for maintenance in Maintenance.objects.due_to_complete(now):
-        with suppress(InvalidTransition):
-            updates.append(
-                complete_maintenance(
-                    maintenance,
-                    body="The scheduled maintenance has been completed.",
-                    posted_at=_on_time(maintenance, maintenance.scheduled_end),
-                )
-            )
-    return updates

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from actions.steps import Author, Channels, required_body, take_version
+from actions.translations import Translations, audit_lines, publish_translations, replaced
 from incidents.auditing import Snapshot, authenticated_user, record_audit, snapshot
 from incidents.models import (
     Category,
@@ -97,6 +98,7 @@ def _post_snapshot(post: Post) -> Snapshot:
         post,
         categories=sorted(post.categories.values_list("name", flat=True)),
         tags=sorted(post.tags.values_list("name", flat=True)),
+        **audit_lines(post.translations),
     )
 
 
@@ -126,14 +128,18 @@ def save_post_draft(
     incident: Incident | None = None,
     maintenance: Maintenance | None = None,
     author: Author = None,
+    translations: Translations | None = None,
 ) -> Post:
-    """A new, unpublished post: nobody but staff sees it, nobody is told."""
+    """A new, unpublished post: nobody but staff sees it, nobody is told. `translations`: its
+    title and body in the other languages ({"nb": {"title": ..., "body": ...}})."""
     title, body = _clean(title, slug, body)
+    [texts] = publish_translations(translations, Post)
     now = timezone.now()
     post = Post.objects.create(
         title=title,
         slug=slug,
         body=body,
+        translations=texts,
         published_at=None,
         incident=incident,
         maintenance=maintenance,
@@ -159,20 +165,35 @@ def update_post(
     maintenance: Maintenance | None = None,
     author: Author = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> Post:
     """Edit a draft, scheduled or published post; a published one tells nobody again.
 
     `expected_version`: the version the editor loaded; if it has moved since,
-    EditConflict is raised and nothing is written.
+    EditConflict is raised and nothing is written. `translations`: the texts in each language
+    given, replacing that language's (all empty: removed); None leaves them as they are.
     """
     take_version(post, expected_version)
     post = Post.objects.select_for_update().get(pk=post.pk)
     before = _post_snapshot(post)
     post.title, post.body = _clean(title, slug, body, post=post)
+    if translations is not None:
+        [texts] = publish_translations(translations, Post, written_in=post.language)
+        post.translations = replaced(post.translations, translations, texts)
     post.slug = slug
     post.incident, post.maintenance = incident, maintenance
     post.updated_at = timezone.now()
-    post.save(update_fields=["title", "slug", "body", "incident", "maintenance", "updated_at"])
+    post.save(
+        update_fields=[
+            "title",
+            "slug",
+            "body",
+            "translations",
+            "incident",
+            "maintenance",
+            "updated_at",
+        ]
+    )
     _apply_links(post, categories, tags, incident, maintenance)
     record_audit("post.edited", post, actor=author, before=before, after=_post_snapshot(post))
     return post
@@ -284,14 +305,17 @@ def publish_post(
     maintenance: Maintenance | None = None,
     author: Author = None,
     channels: Channels = None,
+    translations: Translations | None = None,
 ) -> Post:
     """Write and publish a post in one go (the staff API, the demo data)."""
     published_at = published_at or timezone.now()
     title, body = _clean(title, slug, body)
+    [texts] = publish_translations(translations, Post)
     post = Post.objects.create(
         title=title,
         slug=slug,
         body=body,
+        translations=texts,
         published_at=published_at,
         incident=incident,
         maintenance=maintenance,
@@ -306,5 +330,5 @@ def publish_post(
     post.tags.set(list(tags))
     if post.scheduled_notice is None:
         record_notice(NoticeKind.POST_PUBLISHED, channels=channels, post=post)
-    record_audit("post.published", post, actor=author, after=snapshot(post))
+    record_audit("post.published", post, actor=author, after=snapshot(post, **audit_lines(texts)))
     return post

@@ -1,7 +1,9 @@
 """What a publish would look like, before it is made: page entry, email subject, posts.
 
 The real action runs inside a transaction that is then rolled back, so the
-preview shows exactly what publishing would, and its validation errors too.
+preview shows exactly what publishing would, and its validation errors too. On a site in
+several languages, the page entry and what readers are sent are shown in each: the other
+language from the texts staff gave for it, or the original marked as the public page marks it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import SafeString
 
+from console.forms.translations import language_name
 from incidents.models import InvalidTransition
+from incidents.models.translations import other_languages, site_language
 from notifier.channels.base import Channel
 from notifier.channels.social import SocialChannel
 from notifier.models import Notice
@@ -30,6 +35,7 @@ class SocialPreview:
     length: int
     limit: int
     configured: bool
+    language: str  # the account's: the site's, or a second account's own
 
     @property
     def over(self) -> bool:
@@ -44,6 +50,19 @@ class ChannelPreview:
     text: str
 
 
+@dataclass(frozen=True)
+class LanguagePreview:
+    """What readers of another language get: the page entry, the mail's subject, the texts of
+    the channels that write in the reader's language (X and Mastodon post the site's)."""
+
+    language: str
+    name: str
+    entry: str
+    email_subject: str
+    channels: list[ChannelPreview]
+    social: list[SocialPreview]  # the accounts posting in this language (a second X, ...)
+
+
 @dataclass
 class PublishPreview:
     entry: str = ""  # rendered HTML, marked safe by the renderer
@@ -51,6 +70,12 @@ class PublishPreview:
     social: list[SocialPreview] = field(default_factory=list)
     channels: list[ChannelPreview] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    language: str = ""  # the site's, which the above are in
+    languages: list[LanguagePreview] = field(default_factory=list)  # each other one
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
 
 
 class _RollBack(Exception):
@@ -69,6 +94,7 @@ def social_preview(channel: SocialChannel, notice: Notice) -> SocialPreview:
         length=channel.measure(text),
         limit=channel.limit,
         configured=channel.is_configured(),
+        language=channel.language or site_language(),
     )
 
 
@@ -77,6 +103,38 @@ def other_preview(channel: Channel, notice: Notice) -> str:
     if channel.is_mirror or channel.name == "email" or not channel.is_configured():
         return ""
     return channel.preview(notice)
+
+
+def _entry(template: str, rows: Mapping[str, Any], language: str) -> SafeString:
+    # entry_language: for an entry template that marks its readers' text with it.
+    context = {**rows, "compact": False, "entry_language": language}
+    return SafeString(render_to_string(template, context))
+
+
+def _other_channels(notice: Notice) -> list[ChannelPreview]:
+    return [
+        ChannelPreview(channel.label, said)
+        for channel in all_channels()
+        if not isinstance(channel, SocialChannel) and (said := other_preview(channel, notice))
+    ]
+
+
+def _in_language(
+    language: str,
+    notice: Notice,
+    rows: Mapping[str, Any],
+    entry_template: str,
+    social: list[SocialPreview],
+) -> LanguagePreview:
+    with translation.override(language):
+        return LanguagePreview(
+            language=language,
+            name=language_name(language),
+            entry=_entry(entry_template, rows, language),
+            email_subject=render_email(notice).subject,
+            channels=_other_channels(notice),
+            social=[post for post in social if post.language == language],
+        )
 
 
 def preview_publish(
@@ -90,20 +148,26 @@ def preview_publish(
     (incident=..., incident_update=...); they, and anything else it returns
     (update=...), are the entry's context.
     """
-    preview = PublishPreview()
+    preview = PublishPreview(language=site_language())
     try:
         with transaction.atomic():
             rows = act()
             notice = Notice.objects.create(
                 kind=kind, **{name: row for name, row in rows.items() if name in NOTICE_ROWS}
             )
-            preview.entry = SafeString(render_to_string(entry_template, {**rows, "compact": False}))
+            preview.entry = _entry(entry_template, rows, preview.language)
             preview.email_subject = render_email(notice).subject
-            for channel in all_channels():
-                if isinstance(channel, SocialChannel):
-                    preview.social.append(social_preview(channel, notice))
-                elif said := other_preview(channel, notice):
-                    preview.channels.append(ChannelPreview(channel.label, said))
+            social = [
+                social_preview(channel, notice)
+                for channel in all_channels()
+                if isinstance(channel, SocialChannel)
+            ]
+            preview.social = [post for post in social if post.language == preview.language]
+            preview.channels = _other_channels(notice)
+            preview.languages = [
+                _in_language(language, notice, rows, entry_template, social)
+                for language in other_languages(preview.language)
+            ]
             raise _RollBack
     except _RollBack:
         pass

@@ -284,6 +284,7 @@ def test_the_main_console_screens_are_valid_html(tmp_path: Path) -> None:
         "/staff/tokens/",
         "/staff/components/",
         "/staff/posts/",
+        "/staff/posts/new/",
         "/staff/imports/",
         "/staff/probes/",
         "/staff/probes/new/",

@@ -19,6 +19,7 @@ from console.forms.fields import (
     component_statuses,
     small_pk,
 )
+from console.forms.translations import TranslationFields
 from incidents import timefmt
 from incidents.clean_text import CleanTextForm
 from incidents.models import (
@@ -42,7 +43,7 @@ PROMISE_CHOICES = [
 ]
 
 
-class PromiseFields(CleanTextForm, forms.Form):
+class PromiseFields(TranslationFields, CleanTextForm, forms.Form):
     """'Next update in 30 min' (one tap) or by an exact time in the site zone."""
 
     next_update_in = forms.ChoiceField(
@@ -78,6 +79,8 @@ class PromiseFields(CleanTextForm, forms.Form):
 
 
 class OpenIncidentForm(PromiseFields):
+    translated = ("title", "body")
+
     title = forms.CharField(max_length=200)
     impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.MINOR)
     status = forms.ChoiceField(
@@ -99,6 +102,7 @@ class OpenIncidentForm(PromiseFields):
         super().__init__(*args, **kwargs)
         self.component_fields = component_status_fields(self, blank_label="Not affected")
         self.fields["channels"] = ChannelsField(NoticeKind.INCIDENT_OPENED)
+        self.add_translation_fields()
 
     def clean_alert(self) -> int | None:
         # Hidden, so never an error staff cannot see: a value that names no alert links none.
@@ -122,10 +126,13 @@ class OpenIncidentForm(PromiseFields):
             next_update_by=self.promised_by(),
             author=author,
             channels=channels,
+            translations=self.translations(),
         )
 
 
 class UpdateForm(PromiseFields):
+    translated = ("body",)
+
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     body = body_field()
     posted_at = SiteDateTimeField(
@@ -156,6 +163,7 @@ class UpdateForm(PromiseFields):
             NoticeKind.INCIDENT_UPDATED,
             by_status={IncidentStatus.RESOLVED: NoticeKind.INCIDENT_RESOLVED},
         )
+        self.add_translation_fields()
 
     def component_statuses(self) -> dict[Component, str]:
         return component_statuses(self, self.component_fields)
@@ -174,6 +182,7 @@ class UpdateForm(PromiseFields):
             author=author,
             channels=channels,
             expected_version=expected_version,
+            translations=self.translations(),
         )
 
 

@@ -22,6 +22,7 @@ from console.forms.fields import (
     body_field,
     small_pk,
 )
+from console.forms.translations import TranslationFields
 from incidents import timefmt
 from incidents.clean_text import CleanTextForm
 from incidents.models import (
@@ -163,7 +164,8 @@ def window_fields(form: forms.Form) -> None:
     )
 
 
-class ScheduleForm(CleanTextForm, forms.Form):
+class ScheduleForm(TranslationFields, CleanTextForm, forms.Form):
+    translated = ("title", "body")
     title = forms.CharField(
         max_length=200,
         error_messages={"required": "Give the maintenance a title readers will recognise."},
@@ -189,6 +191,7 @@ class ScheduleForm(CleanTextForm, forms.Form):
             settings.MAINTENANCE_REMINDER_MINUTES or None
         )
         self.order_fields(self.field_order)
+        self.add_translation_fields()
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -213,6 +216,7 @@ class ScheduleForm(CleanTextForm, forms.Form):
             remind_minutes_before=posted_reminder(self),
             author=author,
             channels=channels,
+            translations=self.translations(),
         )
 
 
@@ -230,9 +234,10 @@ class WindowForm(CleanTextForm, forms.Form):
         return data
 
 
-class ActForm(CleanTextForm, forms.Form):
+class ActForm(TranslationFields, CleanTextForm, forms.Form):
     """One act on a maintenance window; subclasses say which action and what it needs."""
 
+    translated = ("body",)
     kind: str = NoticeKind.MAINTENANCE_UPDATED
     body_required = True
     body_label = "Message"
@@ -253,6 +258,7 @@ class ActForm(CleanTextForm, forms.Form):
         self.fields["body"] = body_field(label=self.body_label, required=self.body_required)
         self.fields["body"].widget.attrs["rows"] = 4
         self.fields["channels"] = ChannelsField(self.kind)
+        self.add_translation_fields()
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -268,6 +274,7 @@ class ActForm(CleanTextForm, forms.Form):
             author=author,
             channels=channels,
             expected_version=self.cleaned_data["version"],
+            translations=self.translations(),
             **self.action_kwargs(),
         )
 

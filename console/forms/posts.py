@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from actions.posts import MAX_POST_BODY, MAX_TAG_NAME
 from console.forms.fields import ChannelsField, SiteDateTimeField
 from console.forms.time_tokens import validate_time_tokens
+from console.forms.translations import TranslationFields, translation_initial
 from incidents.clean_text import CleanTextForm
 from incidents.models import MORE_MARKER, Category, Incident, Maintenance, Post, Tag
 from notifier.models import NoticeKind
@@ -23,8 +24,10 @@ class LabelledChoice(forms.ModelChoiceField):
         return f"{obj.title} ({moment:%d %b %Y})" if moment else obj.title
 
 
-class PostForm(CleanTextForm, forms.Form):
+class PostForm(TranslationFields, CleanTextForm, forms.Form):
     """The post itself. Publishing fields ride along: one form, Save or Publish."""
+
+    translated = ("title", "body")
 
     title = forms.CharField(
         max_length=200,
@@ -95,10 +98,12 @@ class PostForm(CleanTextForm, forms.Form):
                 "maintenance": post.maintenance,
                 "publish_at": post.published_at,
                 "version": post.version,
+                **translation_initial(post),
             }
         super().__init__(*args, **kwargs)
         self.post = post
         self.fields["channels"] = ChannelsField(NoticeKind.POST_PUBLISHED)
+        self.add_translation_fields(post.language if post is not None else None)
         if in_use := list(Tag.objects.values_list("name", flat=True)[:40]):
             self.fields["tags"].help_text += f" In use: {', '.join(in_use)}."
         self.fields["title"].widget.attrs["data-slug-source"] = ""
@@ -141,6 +146,7 @@ class PostForm(CleanTextForm, forms.Form):
             "categories": data["categories"],
             "incident": data["incident"],
             "maintenance": data["maintenance"],
+            "translations": self.translations(),
         }
 
 

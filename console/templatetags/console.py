@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 from django import forms, template
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from console.audit_changes import Change, readable_changes
+from console.forms.translations import language_name
 from incidents import timefmt
 from incidents.models import AuditEntry
 from incidents.models.translations import Translatable, other_languages
@@ -88,7 +89,7 @@ def translation_links(item: Translatable, kind: str) -> SafeString:
             url,
             language,
             "Edit" if item.translation(language) else "Add",
-            translation.get_language_info(language)["name"],
+            language_name(language),
         )
         for language in other_languages(item.language)
     ]

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 import actions
 from console.access import admin_view, editor_view
 from console.forms.fields import apply_errors
+from console.forms.translations import language_name
 from console.models import MessageTemplate
 from incidents.markup import render_fresh
 from incidents.models import (
@@ -112,7 +113,7 @@ def _page(request: HttpRequest, kind: Kind, pk: int) -> HttpResponse:
                 messages.success(request, "The translation is saved.")
                 return redirect(kind.back(item))
         shown = texts
-    names = {code: translation.get_language_info(code)["name"] for code, _ in settings.LANGUAGES}
+    names = {code: language_name(code) for code, _ in settings.LANGUAGES}
     sides = [
         Side(
             field=name,

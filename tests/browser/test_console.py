@@ -39,6 +39,7 @@ pytestmark = pytest.mark.browser
 PHONE = 390
 ATOM = "{http://www.w3.org/2005/Atom}"
 TITLE = "IMAP logins fail for some users"
+NORWEGIAN_TITLE = "IMAP-innlogging feiler for noen brukere"
 UPDATES = [
     ("Identified", "UPDATE: The attackers changed tactics; we are filtering their traffic."),
     ("Monitoring", "UPDATE: Logins work again. We are watching the mail servers closely."),
@@ -117,9 +118,13 @@ def test_incident_from_open_to_resolved_reaches_page_feed_and_deliveries(
     form.get_by_label("Impact", exact=True).select_option("major")
     form.get_by_label("IMAP", exact=True).select_option(ComponentStatus.MAJOR_OUTAGE)
     form.get_by_label("Message", exact=True).fill("We are investigating failed IMAP logins.")
+    # One preview per language: the Norwegian shows the original until a title is given.
     preview = page.locator("#preview")
-    expect(preview.locator(".preview-entry .incident-title")).to_have_text(TITLE)
-    expect(preview.locator(".email-subject")).to_contain_text(TITLE)
+    titles = preview.locator(".preview-entry .incident-title")
+    expect(titles).to_have_text([TITLE, TITLE])
+    form.get_by_label("Title (Norwegian Bokmal)", exact=True).fill(NORWEGIAN_TITLE)
+    expect(titles).to_have_text([TITLE, NORWEGIAN_TITLE])
+    expect(preview.locator(".email-subject")).to_contain_text([TITLE, NORWEGIAN_TITLE])
     x_heading = preview.get_by_role("heading", name=re.compile(r"^X \(Twitter\) \d"))
     expect(x_heading).to_be_visible()
     counter = x_heading.locator("small").first
@@ -398,7 +403,7 @@ def test_maintenance_scheduled_started_postponed_rescheduled_and_completed(
     zones = form.locator(".window-preview .window-zones")
     expect(zones).to_contain_text(f"{first[0].astimezone(UTC):%H:%M}")
     expect(zones).to_contain_text("UTC")
-    expect(page.locator("#preview .preview-entry")).to_contain_text(MAINTENANCE)
+    expect(page.locator("#preview .preview-entry").first).to_contain_text(MAINTENANCE)
     page.screenshot(path=artifacts / "console-maintenance-new.png", full_page=True)
     form.get_by_role("button", name="Schedule and announce").click()
     expect(page).to_have_url(re.compile(r"/staff/maintenance/\d+/$"))

@@ -116,7 +116,7 @@ def preview_then_publish(page: Page, form: str, button: str, body: str) -> None:
     text.fill(f"**{body}** and more.")
     markdown = page.locator(f"{form} .markdown-preview").first
     expect(markdown.locator("strong")).to_have_text(body)
-    expect(page.locator("#preview .preview-entry")).to_contain_text(body)
+    expect(page.locator("#preview .preview-entry").first).to_contain_text(body)
     expect(markdown.locator("strong")).to_be_visible()  # not overwritten by the publish preview
     publish = page.locator(form).get_by_role("button", name=button, exact=True).bounding_box()
     preview = page.locator("#preview").bounding_box()

@@ -122,7 +122,7 @@ def test_the_preview_shows_the_promise(signed_in, editor):
         assert "Next update by <time" in html
         # The X texts carry it too, each in its account's language.
         assert "Next update by " in html.split("<h3>X (Twitter) <")[1]
-        assert "Neste oppdatering innen " in html.split("<h3>X (Twitter) in Norwegian")[1]
+        assert "Neste oppdatering innen " in html.split("<h4>X (Twitter) in Norwegian")[1]
 
 
 def test_an_update_from_the_dashboard_card_promises_the_next(signed_in, editor):

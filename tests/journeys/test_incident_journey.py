@@ -51,10 +51,16 @@ def confirm_subscription(reader: Page, product: Product, address: str, component
 
 
 def post_from_card(
-    phone: Page, incident_id: int, status: str, text: str, promise: str | None = None
+    phone: Page,
+    incident_id: int,
+    status: str,
+    text: str,
+    promise: str | None = None,
+    norwegian: str | None = None,
 ) -> None:
     """The dashboard's two taps plus the text: "Post update", write, "Post update"; with
-    `promise`, one more tap on that next-update interval ("30 min")."""
+    `promise`, one more tap on that next-update interval ("30 min"); with `norwegian`, the
+    Norwegian text too, beside the English."""
     phone.wait_for_load_state()  # htmx has wired the page up
     card = phone.locator(f"#incident-{incident_id}")
     card.get_by_role("button", name="Post update", exact=True).click()
@@ -62,6 +68,9 @@ def post_from_card(
     expect(form).to_be_visible()
     form.get_by_label("Status", exact=True).select_option(label=status)
     form.get_by_label("Message", exact=True).fill(text)
+    if norwegian:
+        form.get_by_text("Norwegian Bokmal (optional)", exact=True).click()
+        form.get_by_label("Message (Norwegian Bokmal)", exact=True).fill(norwegian)
     if promise:
         form.locator("label.chip", has_text=promise).click()
         expect(form.get_by_role("radio", name=promise)).to_be_checked()

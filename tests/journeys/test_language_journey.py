@@ -1,5 +1,6 @@
 """A Norwegian reader: switches the status page to Norwegian, subscribes there, and reads the
-notices in Norwegian, with the title staff translated on the console's translation page.
+notices in Norwegian, with the title staff translated on the console's translation page and an
+update's text written in Norwegian beside the English as it was posted.
 
 Through `make run`'s own processes: the confirmation and the notices by its worker and
 embedded mail server, the pages by granian.
@@ -23,6 +24,7 @@ TITLE = "Webmail loads slowly"
 TITLE_NB = "Webmail laster sakte"
 OPENED = "Webmail takes a minute to load. IMAP and POP work."
 FOUND = "We found the cause: a full disk on one web server."
+FOUND_NB = "Vi har funnet årsaken: en full disk på en av webserverne."
 
 
 def subscribe_in_norwegian(reader: Page, product: Product) -> None:
@@ -89,9 +91,10 @@ def test_a_reader_switches_to_norwegian_subscribes_and_reads_the_notices_in_norw
     expect(reader).to_have_url(re.compile(rf"/incidents/{incident_id}/$"))
     expect(reader.get_by_role("heading", level=1)).to_contain_text(TITLE)
 
-    # The next notice carries the Norwegian title.
+    # The next notice carries the Norwegian title, and the update's Norwegian written with it.
     phone.goto("/staff/")
-    post_from_card(phone, incident_id, "Identified", FOUND)
+    post_from_card(phone, incident_id, "Identified", FOUND, norwegian=FOUND_NB)
     mails = product.mails_to(READER, 3)
     [found] = [m for m in mails if TITLE_NB in m["Subject"]]
-    assert FOUND in found.get_body(("plain",)).get_content()
+    text = found.get_body(("plain",)).get_content()
+    assert FOUND_NB in text and FOUND not in text, text

@@ -1,0 +1,44 @@
+"""Maintenance on time: the periodic task starts the windows that are due and completes
+those that have ended, through the same acts staff use."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+
+from django.utils import timezone
+
+from actions.maintenance import complete_maintenance, start_maintenance
+from incidents.models import InvalidTransition, Maintenance, MaintenanceUpdate, StatusPeriod
+
+
+def _on_time(maintenance: Maintenance, scheduled: datetime) -> datetime:
+    """The scheduled time, or the last change of its components if one came later (the beat
+    was late): history is written in time order."""
+    last = StatusPeriod.objects.last_change(maintenance.components.all())
+    return scheduled if last is None else max(scheduled, last)
+
+
+def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
+    """Start windows that are due and complete those that have ended (the periodic task)."""
+    now = now or timezone.now()
+    updates = []
+    for maintenance in Maintenance.objects.due_to_start(now):
+        with suppress(InvalidTransition):  # another run, or staff, moved it first
+            updates.append(
+                start_maintenance(
+                    maintenance,
+                    body="The scheduled maintenance has started.",
+                    posted_at=_on_time(maintenance, maintenance.scheduled_start),
+                )
+            )
+    for maintenance in Maintenance.objects.due_to_complete(now):
+        with suppress(InvalidTransition):
+            updates.append(
+                complete_maintenance(
+                    maintenance,
+                    body="The scheduled maintenance has been completed.",
+                    posted_at=_on_time(maintenance, maintenance.scheduled_end),
+                )
+            )
+    return updates
