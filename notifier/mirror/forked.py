@@ -21,6 +21,9 @@ from django.db import connections
 
 Item = TypeVar("Item")
 
+# Whether this process has rendered pages (and so compiled the templates) before.
+_warm = False
+
 
 class ForkFailed(Exception):
     """A fork could not render its share: what it said, or that it died."""
@@ -121,13 +124,19 @@ def render_in_processes(
     """`render` over `urls`, split among `processes` (this one and forks of it); `release`
     lets go of what a fork must not share (the database connections).
 
-    The first page is rendered here before forking, so the forks inherit the compiled
-    templates instead of compiling them again each.
+    A process that has not rendered yet renders the first page before forking, so the
+    forks inherit the compiled templates instead of compiling them again each; a worker
+    that has rendered before (every publish after its first) forks at once.
     """
+    global _warm
     if processes < 2 or len(urls) < 2:
-        return render(urls)
-    items = render(urls[:1])
-    mine, *theirs = shares(urls[1:], processes)
+        items = render(urls)
+        _warm = True
+        return items
+    first = 0 if _warm else 1
+    items = render(urls[:first])
+    _warm = True
+    mine, *theirs = shares(urls[first:], processes)
     forks = [Fork(render, share, release) for share in theirs]
     try:
         items += render(mine)

@@ -24,7 +24,13 @@ def shout(urls: list[str]) -> list[tuple[int, str]]:
     return [(os.getpid(), url.upper()) for url in urls]
 
 
-def test_each_process_renders_its_share_and_the_worker_gathers_them():
+@pytest.fixture
+def cold(monkeypatch) -> None:
+    """A process that has rendered nothing yet."""
+    monkeypatch.setattr(forked_module, "_warm", False)
+
+
+def test_each_process_renders_its_share_and_the_worker_gathers_them(cold):
     urls = [f"/page/{n}/" for n in range(9)]
     assert shares(urls[1:], 2) == [urls[1:5], urls[5:]]
     assert shares(urls, 4) == [urls[:3], urls[3:5], urls[5:7], urls[7:]]
@@ -34,9 +40,15 @@ def test_each_process_renders_its_share_and_the_worker_gathers_them():
     assert len(by_process) == 2 and os.getpid() in by_process
     # The first page is the worker's, before it forks (the forks inherit its templates).
     assert rendered[0] == (os.getpid(), "/PAGE/0/")
+    assert [pid for pid, _text in rendered].count(os.getpid()) == 5
+
+    # Once it has rendered, it forks at once: the pages are shared from the first.
+    rendered = render_in_processes(shout, urls, 2, release=no_connections)
+    assert [text for pid, text in rendered if pid == os.getpid()] == [u.upper() for u in urls[:5]]
+    assert sorted(text for _pid, text in rendered) == sorted(url.upper() for url in urls)
 
 
-def test_a_fork_that_fails_fails_the_build_with_its_reason():
+def test_a_fork_that_fails_fails_the_build_with_its_reason(cold):
     def fails_elsewhere(urls: list[str]) -> list[str]:
         if os.getpid() != parent:
             raise ValueError("no such table")
@@ -47,7 +59,7 @@ def test_a_fork_that_fails_fails_the_build_with_its_reason():
         render_in_processes(fails_elsewhere, ["/a/", "/b/", "/c/"], 2, release=no_connections)
 
 
-def test_a_worker_that_fails_ends_its_forks(monkeypatch):
+def test_a_worker_that_fails_ends_its_forks(cold, monkeypatch):
     def fails_here(urls: list[str]) -> list[str]:
         if os.getpid() == parent and urls != ["/a/"]:
             raise RuntimeError("the worker's share failed")
