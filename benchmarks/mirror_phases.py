@@ -6,14 +6,26 @@ Used by benchmarks/mirror_child.py around each timed publish.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from time import perf_counter
 from typing import Any
 
+# Pages the worker rendered itself, by kind: part of the render's wall time, not added to it.
+SHARE_PREFIX = "of that, in the worker: "
+_LANGUAGE_PREFIX = re.compile(r"^/(nb|en)(?=/)")
+
 
 def url_kind(url: str) -> str:
-    """Group rendered addresses by what they are, for the phase table."""
+    """Group rendered addresses by what they are (and the language when not the default)."""
+    match = _LANGUAGE_PREFIX.match(url)
+    if match:
+        return f"{_page_kind(url[match.end() :])} ({match.group(1)})"
+    return _page_kind(url)
+
+
+def _page_kind(url: str) -> str:
     if url == "/":
         return "status page"
     if url.startswith("/history/"):
@@ -48,7 +60,7 @@ class Phases:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         from notifier import ledger
-        from notifier.mirror import channel
+        from notifier.mirror import channel, render
         from notifier.mirror import local as mirror_local
 
         patches: list[tuple[Any, str, Any]] = []
@@ -90,22 +102,31 @@ class Phases:
             return run
 
         def rendering(original: Any) -> Any:
+            # Every page is rendered before the first is handed over, shared among processes
+            # (notifier/mirror/forked.py): the wall time of the whole, then each page rendered
+            # in this process by its kind (a fork's own pages are timed in the fork, and lost).
             def run(urls: Any) -> Iterator[Any]:
-                urls = list(dict.fromkeys(urls))
-                pages = original(urls)
-                for url in urls:
-                    start = perf_counter()
-                    page = next(pages, None)
-                    self.add(f"render: {url_kind(url)}", perf_counter() - start)
-                    if page is None:
-                        return
-                    yield page
+                start = perf_counter()
+                pages = list(original(urls))
+                self.add("render: every page, all processes (wall)", perf_counter() - start)
+                yield from pages
+
+            return run
+
+        def rendering_one(original: Any) -> Any:
+            def run(client: Any, url: str, *args: Any) -> Any:
+                start = perf_counter()
+                try:
+                    return original(client, url, *args)
+                finally:
+                    self.add(f"{SHARE_PREFIX}{url_kind(url)}", perf_counter() - start)
 
             return run
 
         patch(ledger, "enqueue_notice", committed)
         patch(channel, "urls_for", timed("choose URLs (listing counts)"))
         patch(channel, "render_pages", rendering)
+        patch(render, "_render_one", rendering_one)
         patch(channel, "not_found_page", timed("render: badge, widget, 404"))
         patch(channel, "static_files", timed("list static files"))
 
