@@ -40,10 +40,12 @@ class MessageTemplate(Translatable):
     def placeholders(self) -> list[str]:
         return sorted(set(PLACEHOLDER.findall(self.title + self.body)))
 
-    def fill(self, **values: str) -> tuple[str, str]:
-        """Title and body with the known placeholders filled; unknown ones stay visible."""
+    def fill(self, language: str | None = None, /, **values: str) -> tuple[str, str]:
+        """Title and body in `language` (else the original) with the known placeholders
+        filled; unknown ones stay visible."""
 
         def replace(match: re.Match[str]) -> str:
             return values.get(match[1], match[0])
 
-        return PLACEHOLDER.sub(replace, self.title), PLACEHOLDER.sub(replace, self.body)
+        title, body = self.localized("title", language), self.localized("body", language)
+        return PLACEHOLDER.sub(replace, title), PLACEHOLDER.sub(replace, body)

@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from console.forms.fields import MAX_BODY, body_field, small_pk
 from console.forms.maintenance import WindowForm, untouched
@@ -19,10 +20,14 @@ from incidents import timefmt
 from incidents.clean_text import CleanTextForm
 from incidents.models import Component, Incident, Maintenance
 from incidents.models.components import page_order
+from incidents.models.translations import Localized, site_language
 
 NEXT_UPDATE_IN = timedelta(minutes=30)
-# The body fields a template may be put into: "body", or "<prefix>-body" on a page of forms.
-BODY_NAME = re.compile(r"^(?:(?P<prefix>[a-z_]{1,30})-)?body$")
+# The body fields a template may be put into: "body", or "<prefix>-body" on a page of forms,
+# and their twins in the site's other language ("body_nb", console/forms/translations.py).
+BODY_NAME = re.compile(
+    r"^(?:(?P<prefix>[a-z_]{1,30})-)?(?P<name>body(?:_(?P<language>[a-z]{2,3}))?)$"
+)
 PLACEHOLDER_HELP = (
     "Placeholders filled in when the template is inserted: {time} (now, "
     "e.g. 03:45 CET), {next_update} (now + 30 min), {components} (the components the form "
@@ -83,25 +88,67 @@ class FillForm(CleanTextForm, forms.Form):
     maintenance = PkChoiceField(queryset=Maintenance.objects.all(), required=False)
     incident = PkChoiceField(queryset=Incident.objects.all(), required=False)
 
+    def __init__(self, data: QueryDict) -> None:
+        # A twin's picker has its own name ("template_pick_nb"): both are in the form sent.
+        match = BODY_NAME.match(data.get("field", ""))
+        if match and match["language"]:
+            data = data.copy()
+            data["template_pick"] = data.get(f"template_pick_{match['language']}", "")
+        super().__init__(data)
+
+    def clean_field(self) -> str:
+        field = self.cleaned_data["field"]
+        language = BODY_NAME.match(field)["language"]  # type: ignore[index]
+        if language and language not in dict(settings.LANGUAGES):
+            raise forms.ValidationError("This site has no such language.")
+        return str(field)
+
     @property
     def prefix_of_body(self) -> str | None:
         match = BODY_NAME.match(self.cleaned_data["field"])
         return match["prefix"] if match else None
 
+    @property
+    def body_name(self) -> str:
+        """The field's name without its form's prefix: "body", or its twin "body_nb"."""
+        return BODY_NAME.match(self.cleaned_data["field"])["name"]  # type: ignore[index]
 
-def _named_components(data: QueryDict, fill: FillForm) -> list[str]:
+    @property
+    def twin_language(self) -> str | None:
+        """The other language whose twin the field is, None for the original's own field."""
+        return BODY_NAME.match(self.cleaned_data["field"])["language"]  # type: ignore[index]
+
+    @property
+    def language(self) -> str:
+        return self.twin_language or site_language()
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        template = cleaned.get("template_pick")
+        language = self.twin_language if "field" in cleaned else None
+        if template and language and template.localized("body", language).lang != language:
+            name = translation.get_language_info(language)["name"]
+            self.add_error(
+                "template_pick",
+                f"“{template.name}” has no {name} text yet: add it on the template's "
+                f"{name} page, or write this one yourself.",
+            )
+        return cleaned
+
+
+def _named_components(data: QueryDict, fill: FillForm) -> list[Localized]:
     ids: set[int] = set()
     for key, value in data.items():
         if key.startswith("component_") and value and key[10:].isdigit():
             ids.add(int(key[10:]))
     ids.update(int(v) for v in data.getlist("components") if v.isdigit())
-    chosen = Component.objects.filter(pk__in=ids).order_by(*page_order())
-    names = list(chosen.values_list("name", flat=True))
-    if not names and (maintenance := fill.cleaned_data["maintenance"]):
-        names = [c.name for c in maintenance.affected_components()]
-    if not names and (incident := fill.cleaned_data["incident"]):
-        names = [row.component.name for row in incident.affected_components()]
-    return names
+    components = list(Component.objects.filter(pk__in=ids).order_by(*page_order()))
+    if not components and (maintenance := fill.cleaned_data["maintenance"]):
+        components = list(maintenance.affected_components())
+    if not components and (incident := fill.cleaned_data["incident"]):
+        components = [row.component for row in incident.affected_components()]
+    return [component.localized("name", fill.language) for component in components]
 
 
 def _window(data: QueryDict, fill: FillForm) -> str | None:
@@ -119,6 +166,12 @@ def _window(data: QueryDict, fill: FillForm) -> str | None:
 
 
 def placeholder_values(data: QueryDict, fill: FillForm) -> dict[str, str]:
+    """What the placeholders stand for, written in the language of the field filled."""
+    with translation.override(fill.language):
+        return _placeholder_values(data, fill)
+
+
+def _placeholder_values(data: QueryDict, fill: FillForm) -> dict[str, str]:
     now = timezone.now()
     values = {
         "time": timefmt.clock(now),
@@ -127,7 +180,8 @@ def placeholder_values(data: QueryDict, fill: FillForm) -> dict[str, str]:
     if components := _named_components(data, fill):
         values["components"] = ", ".join(components)
     target = fill.cleaned_data["maintenance"] or fill.cleaned_data["incident"]
-    if title := (data.get("title", "").strip() or (str(target) if target else "")):
+    typed = data.get(title_name(fill), "").strip()
+    if title := (typed or (target.localized("title", fill.language) if target else "")):
         values["title"] = title
     if window := _window(data, fill):
         values["window"] = window
@@ -142,19 +196,26 @@ def inserted(current: str, filled: str) -> str:
     return f"{current.rstrip()}\n\n{filled}"
 
 
+def title_name(fill: FillForm) -> str:
+    """The title field beside the body field filled: "title", or its twin "title_nb"."""
+    return f"title_{fill.twin_language}" if fill.twin_language else "title"
+
+
 def body_form(fill: FillForm, text: str) -> forms.Form:
     """A one-field form standing in for the page's body field (same name, label, rows)."""
     label = fill.cleaned_data.get("label") or "Message"
-
-    class BodyOnly(CleanTextForm, forms.Form):
-        body = body_field(label=label, required=not fill.cleaned_data.get("optional"))
-
-    form = BodyOnly(prefix=fill.prefix_of_body, initial={"body": text})
-    form.fields["body"].widget.attrs["rows"] = fill.cleaned_data.get("rows") or 6
-    return form
+    field = body_field(label=label, required=not fill.cleaned_data.get("optional"))
+    field.widget.attrs["rows"] = fill.cleaned_data.get("rows") or 6
+    if fill.twin_language:
+        field.widget.attrs["lang"] = fill.twin_language
+    body_only = type("BodyOnly", (CleanTextForm, forms.Form), {fill.body_name: field})
+    return body_only(prefix=fill.prefix_of_body, initial={fill.body_name: text})
 
 
 def fill_template(data: QueryDict, fill: FillForm) -> tuple[str, str]:
-    """(title, the body text with the template added after what is already written)."""
-    title, text = fill.cleaned_data["template_pick"].fill(**placeholder_values(data, fill))
+    """(title, the body text with the template added after what is already written), in the
+    language of the field filled: the template's text in it (the form has refused a template
+    without it for a twin), the original's own field as before."""
+    template = fill.cleaned_data["template_pick"]
+    title, text = template.fill(fill.language, **placeholder_values(data, fill))
     return title, inserted(data.get(fill.cleaned_data["field"], ""), text)

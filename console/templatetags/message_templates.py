@@ -10,5 +10,11 @@ register = template.Library()
 
 
 @register.simple_tag
-def message_templates_for(use: str) -> list[MessageTemplate]:
-    return list(MessageTemplate.objects.filter(use=use).only("pk", "name"))
+def message_templates_for(use: str, language: str = "") -> list[MessageTemplate]:
+    """The templates for `use`; for a field in another language (a twin, `language`), only
+    those with a text in it."""
+    chosen = MessageTemplate.objects.filter(use=use)
+    if not language:
+        return list(chosen.only("pk", "name"))
+    rows = chosen.only("pk", "name", "language", "translations")
+    return [row for row in rows if row.localized("body", language).lang == language]

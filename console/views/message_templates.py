@@ -16,6 +16,7 @@ from console.forms.message_templates import (
     MessageTemplateForm,
     body_form,
     fill_template,
+    title_name,
 )
 from console.models import MessageTemplate
 from incidents.auditing import record_audit, snapshot
@@ -91,12 +92,17 @@ def template_fill(request: HttpRequest) -> HttpResponse:
         title, text = fill_template(request.POST, fill)
     else:
         errors = [error for problems in fill.errors.values() for error in problems]
-    field = body_form(fill, text)["body"]
+    field = body_form(fill, text)[fill.body_name]
+    title_field = title_name(fill)
+    empty_title = title_field in request.POST and not request.POST[title_field].strip()
     context = {
         "field": field,
         "fill_errors": errors,
         # The template's title goes only into an empty title field, never over one.
-        "title": title if "title" in request.POST and not request.POST["title"].strip() else "",
+        "title": title if empty_title else "",
+        "title_field": title_field,
+        "language": fill.twin_language,
+        "preview_lang": fill.twin_language,
     }
     response = render(request, "console/message_templates/_filled.html", context)
     if valid:
