@@ -16,8 +16,9 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from actions.maintenance import COMPLETED_TEXT, STARTED_TEXT, _validate_window
+from actions.maintenance import _validate_window
 from actions.steps import Author, later, required_body
+from actions.stock_texts import COMPLETED_TEXT, STARTED_TEXT, in_site_language
 from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.models import (
     InvalidTransition,
@@ -73,9 +74,13 @@ def _replay(one: PastWindow) -> tuple[Maintenance, list[MaintenanceUpdate]]:
     author = authenticated_user(one.author)
     rows: list[tuple[str, str, datetime]] = [(MaintenanceStatus.SCHEDULED, "", one.posted_at)]
     (start_text, start), *notes, (end_text, end) = one.updates
-    rows.append((MaintenanceStatus.IN_PROGRESS, start_text or STARTED_TEXT, start))
+    rows.append(
+        (MaintenanceStatus.IN_PROGRESS, start_text or in_site_language(STARTED_TEXT), start)
+    )
     rows += [(MaintenanceStatus.IN_PROGRESS, required_body(text), at) for text, at in notes]
-    final_text = end_text or (COMPLETED_TEXT if one.final_status == "completed" else "")
+    final_text = end_text or (
+        in_site_language(COMPLETED_TEXT) if one.final_status == "completed" else ""
+    )
     rows.append((one.final_status, required_body(final_text), end))
     updates = []
     for status, text, at in rows:

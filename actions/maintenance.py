@@ -20,6 +20,13 @@ from actions.steps import (
     required_body,
     take_version,
 )
+from actions.stock_texts import (
+    COMPLETED_TEXT,
+    RESUMED_TEXT,
+    STARTED_TEXT,
+    VERIFYING_TEXT,
+    with_stock_text,
+)
 from actions.translations import Translations, audit_lines, publish_translations
 from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.models import (
@@ -34,13 +41,6 @@ from incidents.models import (
 from incidents.models.maintenance import default_reminder_minutes
 from notifier.ledger import record_notice
 from notifier.models import NoticeKind
-
-# What an act says when staff write nothing (the periodic task, an empty message); the
-# console offers the same words to start from.
-STARTED_TEXT = "The maintenance has started."
-RESUMED_TEXT = "The work has resumed."
-VERIFYING_TEXT = "The work is done; we are verifying that everything works as it should."
-COMPLETED_TEXT = "The maintenance has been completed."
 
 
 def _validate_window(start: datetime, end: datetime) -> None:
@@ -210,10 +210,13 @@ def start_maintenance(
     posted_at = posted_at or timezone.now()
     current = _locked(maintenance)
     resumed = current.status == MaintenanceStatus.VERIFYING and current.started_at is not None
+    body, translations = with_stock_text(
+        body, translations, RESUMED_TEXT if resumed else STARTED_TEXT
+    )
     return _move_maintenance(
         current,
         MaintenanceStatus.IN_PROGRESS,
-        body=body or (RESUMED_TEXT if resumed else STARTED_TEXT),
+        body=body,
         posted_at=posted_at,
         author=author,
         channels=channels,
@@ -260,10 +263,11 @@ def verify_maintenance(
     translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     """The work is done and being checked; the components stay under maintenance."""
+    body, translations = with_stock_text(body, translations, VERIFYING_TEXT)
     return _move_maintenance(
         maintenance,
         MaintenanceStatus.VERIFYING,
-        body=body or VERIFYING_TEXT,
+        body=body,
         posted_at=posted_at,
         author=author,
         channels=channels,
@@ -284,10 +288,11 @@ def complete_maintenance(
     translations: Translations | None = None,
 ) -> MaintenanceUpdate:
     posted_at = posted_at or timezone.now()
+    body, translations = with_stock_text(body, translations, COMPLETED_TEXT)
     return _move_maintenance(
         maintenance,
         MaintenanceStatus.COMPLETED,
-        body=body or COMPLETED_TEXT,
+        body=body,
         posted_at=posted_at,
         author=author,
         channels=channels,

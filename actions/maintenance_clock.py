@@ -9,6 +9,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from actions.maintenance import complete_maintenance, start_maintenance
+from actions.stock_texts import COMPLETED_ON_TIME_TEXT, STARTED_ON_TIME_TEXT, with_stock_text
 from incidents.models import InvalidTransition, Maintenance, MaintenanceUpdate, StatusPeriod
 
 
@@ -23,12 +24,15 @@ def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
     """Start windows that are due and complete those that have ended (the periodic task)."""
     now = now or timezone.now()
     updates = []
+    started, started_translations = with_stock_text("", None, STARTED_ON_TIME_TEXT)
+    completed, completed_translations = with_stock_text("", None, COMPLETED_ON_TIME_TEXT)
     for maintenance in Maintenance.objects.due_to_start(now):
         with suppress(InvalidTransition):  # another run, or staff, moved it first
             updates.append(
                 start_maintenance(
                     maintenance,
-                    body="The scheduled maintenance has started.",
+                    body=started,
+                    translations=started_translations,
                     posted_at=_on_time(maintenance, maintenance.scheduled_start),
                 )
             )
@@ -37,7 +41,8 @@ def advance_maintenance(now: datetime | None = None) -> list[MaintenanceUpdate]:
             updates.append(
                 complete_maintenance(
                     maintenance,
-                    body="The scheduled maintenance has been completed.",
+                    body=completed,
+                    translations=completed_translations,
                     posted_at=_on_time(maintenance, maintenance.scheduled_end),
                 )
             )

@@ -12,9 +12,10 @@ from django import forms
 from django.conf import settings
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import Promise
 
 import actions
-from actions.maintenance import COMPLETED_TEXT, STARTED_TEXT, VERIFYING_TEXT
+from actions.stock_texts import COMPLETED_TEXT, RESUMED_TEXT, STARTED_TEXT, VERIFYING_TEXT
 from console.forms.fields import (
     FUTURE_SLACK,
     ChannelsField,
@@ -241,7 +242,7 @@ class ActForm(TranslationFields, CleanTextForm, forms.Form):
     kind: str = NoticeKind.MAINTENANCE_UPDATED
     body_required = True
     body_label = "Message"
-    initial_body = ""
+    initial_body: str | Promise = ""
 
     action: Callable[..., MaintenanceUpdate]
 
@@ -279,9 +280,6 @@ class ActForm(TranslationFields, CleanTextForm, forms.Form):
         )
 
 
-RESUMED = "The work has resumed."
-
-
 class StartForm(ActForm):
     kind = NoticeKind.MAINTENANCE_STARTED
     body_required = False
@@ -291,7 +289,7 @@ class StartForm(ActForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.maintenance.status == MaintenanceStatus.VERIFYING:
-            self.initial["body"] = RESUMED
+            self.initial["body"] = RESUMED_TEXT
 
 
 class NoteForm(ActForm):
@@ -430,8 +428,8 @@ def untouched(text: str) -> bool:
     text = text.strip()
     defaults = {
         ANNOUNCEMENT.strip(),
-        RESUMED,
-        *(act.form.initial_body for act in ACTS.values()),
+        str(RESUMED_TEXT),
+        *(str(act.form.initial_body) for act in ACTS.values()),
     }
     return not text or text in defaults or bool(STAMP_ONLY.fullmatch(text))
 

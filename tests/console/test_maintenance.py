@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 import actions
+from actions.stock_texts import RESUMED_TEXT
 from console.forms.fields import site_local
 from console.forms.maintenance import (
     ACTS,
     ANNOUNCEMENT,
     REASON_TO_GIVE,
-    RESUMED,
     WORK_TO_DESCRIBE,
     act_form,
 )
@@ -196,7 +196,7 @@ def test_work_is_verified_then_resumed_then_completed(signed_in, editor, imap):
     assert acts_offered(client, maintenance) == {"start", "note", "complete", "postpone"}
     page = client.get(reverse("console:maintenance", args=[maintenance.pk])).content.decode()
     assert "started verifying the maintenance: " in page
-    assert RESUMED in page  # the start form, offered again, reads as resuming the work
+    assert str(RESUMED_TEXT) in page  # the start form, offered again, reads as resuming the work
     public = client.get(maintenance.get_absolute_url()).content.decode()
     assert "Verifying" in public and "Checking mail flows through." in public
     assert "Verifying" in client.get(reverse("status_page")).content.decode()
@@ -205,7 +205,7 @@ def test_work_is_verified_then_resumed_then_completed(signed_in, editor, imap):
     maintenance.refresh_from_db()
     assert maintenance.status == MaintenanceStatus.IN_PROGRESS
     assert maintenance.started_at == started_at
-    assert maintenance.timeline()[0].body == RESUMED
+    assert maintenance.timeline()[0].body == RESUMED_TEXT
     assert act(client, maintenance, "verify", body="").status_code == 302
     assert act(client, maintenance, "complete", body="All good.").status_code == 302
     maintenance.refresh_from_db()

@@ -60,9 +60,7 @@ def picker(html: str, name: str) -> list[str]:
     return re.findall(r"<option[^>]*>([^<]*)</option>", match[1])
 
 
-def test_the_norwegian_field_offers_only_templates_with_a_norwegian_text(
-    signed_in, editor, outage
-):
+def test_the_norwegian_field_offers_only_templates_with_a_norwegian_text(signed_in, editor, outage):
     html = signed_in(editor).get(reverse("console:incident_new")).content.decode()
     norwegian = picker(html, "template_pick_nb")
     assert norwegian == ["Choose a saved message", "Outage: first notice"]
@@ -105,9 +103,7 @@ def test_inserting_into_the_norwegian_field_uses_its_text_and_norwegian_names(
     assert 'id="id_body_nb_preview"' in html and 'lang="nb"' in html.split("_preview")[1][:200]
 
 
-def test_a_template_without_a_norwegian_text_is_refused_there_and_the_text_kept(
-    signed_in, editor
-):
+def test_a_template_without_a_norwegian_text_is_refused_there_and_the_text_kept(signed_in, editor):
     english = MessageTemplate.objects.get(name="DDoS: update")
     response = signed_in(editor).post(
         reverse(FILL),
