@@ -2,7 +2,8 @@
 
 Answers use the public v2 shapes, so what a monitor posts reads back the
 way readers see it; maintenance adds its own lifecycle status (postponed,
-rescheduled, cancelled) and calendar sequence, which the v2 words hide.
+rescheduled, cancelled) and calendar sequence, which the v2 words hide. Every row shown
+(incident, window, update) adds the language it was written in and its translations.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import actions
 from incidents.api import serializers
 from incidents.api.serializers import ComponentTree, parse_public_id
 from incidents.models import Component, Impact, Incident, IncidentStatus, Maintenance
+from incidents.models.translations import Translatable
 from staffapi.router import Call, Handler, Param, not_found
 from staffapi.schema import BadInput
 
@@ -60,16 +62,35 @@ def _promise(call: Call) -> datetime | None:
     return by
 
 
+def _languages(row: Translatable) -> dict[str, Any]:
+    """The language a row was written in and its texts in the others, as stored."""
+    return {
+        "language": row.language,
+        "translations": {code: row.translation(code) for code in row.translations or {}},
+    }
+
+
+def _with_languages(data: dict[str, Any], row: Incident | Maintenance) -> dict[str, Any]:
+    """The v2 shape with each row's `language` and `translations`, the row's and its updates'."""
+    # The serializer wrote the updates from the same timeline, in its order.
+    shown = zip(data["incident_updates"], row.timeline(), strict=True)
+    return {
+        **data,
+        **_languages(row),
+        "incident_updates": [{**item, **_languages(update)} for item, update in shown],
+    }
+
+
 def _incident_json(incident: Incident) -> dict[str, Any]:
     fresh = Incident.objects.with_timeline().get(pk=incident.pk)
-    return serializers.incident(fresh, ComponentTree.load())
+    return _with_languages(serializers.incident(fresh, ComponentTree.load()), fresh)
 
 
 def _maintenance_json(maintenance: Maintenance) -> dict[str, Any]:
     fresh = Maintenance.objects.with_timeline().get(pk=maintenance.pk)
     data = serializers.maintenance(fresh, ComponentTree.load())
     return {
-        **data,
+        **_with_languages(data, fresh),
         "lifecycle_status": fresh.status,
         "sequence": fresh.sequence,
         "remind_minutes_before": fresh.remind_minutes_before or 0,
@@ -107,6 +128,7 @@ def create_incident(call: Call) -> tuple[int, Any]:
         started_at=data.get("started_at"),
         next_update_by=_promise(call),
         author=call.author,
+        translations=data.get("translations"),
     )
     return 201, _incident_json(incident)
 
@@ -125,6 +147,7 @@ def post_incident_update(call: Call) -> tuple[int, Any]:
         posted_at=call.data.get("display_at"),
         next_update_by=_promise(call),
         author=call.author,
+        translations=call.data.get("translations"),
     )
     return 201, _incident_json(incident)
 
@@ -132,7 +155,11 @@ def post_incident_update(call: Call) -> tuple[int, Any]:
 def resolve_incident(call: Call) -> tuple[int, Any]:
     incident = _get(Incident.objects.all(), INCIDENT, call, "incident")
     actions.resolve_incident(
-        incident, body=call.data["body"], posted_at=call.data.get("display_at"), author=call.author
+        incident,
+        body=call.data["body"],
+        posted_at=call.data.get("display_at"),
+        author=call.author,
+        translations=call.data.get("translations"),
     )
     return 200, _incident_json(incident)
 
@@ -166,6 +193,7 @@ def schedule_maintenance(call: Call) -> tuple[int, Any]:
         author=call.author,
         auto_start=data.get("auto_start", True),
         auto_complete=data.get("auto_complete", True),
+        translations=data.get("translations"),
         **(
             {"remind_minutes_before": data["remind_minutes_before"]}
             if "remind_minutes_before" in data
@@ -180,7 +208,8 @@ def get_maintenance(call: Call) -> tuple[int, Any]:
 
 
 def move(act: Any, **extra: str) -> Handler:
-    """A handler that calls `act` on the maintenance in the path with body and display_at."""
+    """A handler that calls `act` on the maintenance in the path with body, display_at and
+    translations."""
 
     def handler(call: Call) -> tuple[int, Any]:
         maintenance = _get(Maintenance.objects.all(), MAINTENANCE, call, "window")
@@ -190,6 +219,7 @@ def move(act: Any, **extra: str) -> Handler:
             body=call.data.get("body", ""),
             posted_at=call.data.get("display_at"),
             author=call.author,
+            translations=call.data.get("translations"),
             **arguments,
         )
         return 200, _maintenance_json(maintenance)

@@ -29,6 +29,7 @@ from staffapi.schema import (
     Markdown,
     Moment,
     Text,
+    Translations,
 )
 
 COMPONENT_ID = r"c[0-9]{1,18}"
@@ -71,6 +72,22 @@ REMINDER = Field(
 )
 
 
+def _translations(*texts: tuple[str, Text]) -> Field:
+    names = " and ".join(name for name, _ in texts)
+    shape = ", ".join(f'"{name}": "..."' for name, _ in texts)
+    return Field(
+        "translations",
+        Translations(texts),
+        f'The {names} in the site\'s other languages, by language: {{"nb": {{{shape}}}}}. '
+        "Optional, as is each text (an empty one is none). The original is in the site's "
+        "language (SITE_LANGUAGE); the keys are the other languages in SITE_LANGUAGES.",
+    )
+
+
+TITLE_TEXT, BODY_TEXT = ("title", Text(200)), ("body", Markdown(20000))
+TRANSLATED_BODY = _translations(BODY_TEXT)
+
+
 def _body(name: str, *fields: Field, example: dict[str, object] | None = None) -> Body:
     return Body(name, fields, example or {})
 
@@ -108,6 +125,7 @@ OPERATIONS: list[Operation] = [
             Field("started_at", Moment(), "When the problem began, if before the first update."),
             DISPLAY_AT,
             *PROMISE,
+            _translations(TITLE_TEXT, BODY_TEXT),
             example={
                 "name": "Webmail logins fail",
                 "body": "We are investigating failed logins to webmail.",
@@ -144,6 +162,7 @@ OPERATIONS: list[Operation] = [
             COMPONENT_STATUSES,
             DISPLAY_AT,
             *PROMISE,
+            TRANSLATED_BODY,
             example={
                 "status": "identified",
                 "body": "A certificate expired; renewing it.",
@@ -161,7 +180,7 @@ OPERATIONS: list[Operation] = [
         "Incident",
         params=(INCIDENT,),
         conflicts=True,
-        body=_body("Resolution", BODY, DISPLAY_AT),
+        body=_body("Resolution", BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
     Operation(
         "GET",
@@ -209,6 +228,7 @@ OPERATIONS: list[Operation] = [
             Field("auto_complete", Boolean(), "Complete at the end by itself (default true)."),
             REMINDER,
             DISPLAY_AT,
+            _translations(TITLE_TEXT, BODY_TEXT),
             example={
                 "name": "Database replacement",
                 "body": "We are replacing the database servers.",
@@ -238,7 +258,7 @@ OPERATIONS: list[Operation] = [
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenanceStart", OPTIONAL_BODY, DISPLAY_AT),
+        body=_body("MaintenanceStart", OPTIONAL_BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
     Operation(
         "POST",
@@ -250,7 +270,7 @@ OPERATIONS: list[Operation] = [
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenanceNote", BODY, DISPLAY_AT),
+        body=_body("MaintenanceNote", BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
     Operation(
         "POST",
@@ -262,7 +282,7 @@ OPERATIONS: list[Operation] = [
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenanceVerification", OPTIONAL_BODY, DISPLAY_AT),
+        body=_body("MaintenanceVerification", OPTIONAL_BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
     Operation(
         "POST",
@@ -274,7 +294,7 @@ OPERATIONS: list[Operation] = [
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenanceCompletion", OPTIONAL_BODY, DISPLAY_AT),
+        body=_body("MaintenanceCompletion", OPTIONAL_BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
     Operation(
         "POST",
@@ -286,7 +306,7 @@ OPERATIONS: list[Operation] = [
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenancePostponement", BODY, DISPLAY_AT),
+        body=_body("MaintenancePostponement", BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
     Operation(
         "POST",
@@ -303,7 +323,7 @@ OPERATIONS: list[Operation] = [
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenanceReschedule", *WINDOW, REMINDER, BODY, DISPLAY_AT),
+        body=_body("MaintenanceReschedule", *WINDOW, REMINDER, BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
     Operation(
         "POST",
@@ -315,6 +335,6 @@ OPERATIONS: list[Operation] = [
         "Maintenance",
         params=(MAINTENANCE,),
         conflicts=True,
-        body=_body("MaintenanceCancellation", BODY, DISPLAY_AT),
+        body=_body("MaintenanceCancellation", BODY, DISPLAY_AT, TRANSLATED_BODY),
     ),
 ]
