@@ -63,11 +63,9 @@ def _promise(call: Call) -> datetime | None:
 
 
 def _languages(row: Translatable) -> dict[str, Any]:
-    """The language a row was written in and its texts in the others, as stored."""
-    return {
-        "language": row.language,
-        "translations": {code: row.translation(code) for code in row.translations or {}},
-    }
+    """The language a row was written in and its texts in the others (languages with any)."""
+    given = {code: row.translation(code) for code in row.translations or {}}
+    return {"language": row.language, "translations": {c: t for c, t in given.items() if t}}
 
 
 def _with_languages(data: dict[str, Any], row: Incident | Maintenance) -> dict[str, Any]:
