@@ -247,6 +247,7 @@ def resolve_incident(
     author: Author = None,
     channels: Channels = None,
     expected_version: int | None = None,
+    translations: Translations | None = None,
 ) -> IncidentUpdate:
     return post_incident_update(
         incident,
@@ -256,6 +257,7 @@ def resolve_incident(
         author=author,
         channels=channels,
         expected_version=expected_version,
+        translations=translations,
     )
 
 

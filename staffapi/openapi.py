@@ -19,6 +19,15 @@ Schema = dict[str, Any]
 TIME: Schema = {"type": "string", "format": "date-time"}
 TIME_OR_NULL: Schema = {"type": ["string", "null"], "format": "date-time"}
 V2_MAINTENANCE_STATUSES = ["scheduled", "in_progress", "verifying", "completed"]
+# Beside the v2 fields: the language a row was written in and its texts in the others.
+LANGUAGES: dict[str, Schema] = {
+    "language": {"type": "string", "description": "The language it was written in."},
+    "translations": {
+        "type": "object",
+        "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+        "description": 'Its texts in the other languages: {"nb": {"body": "..."}}.',
+    },
+}
 
 
 def _object(properties: dict[str, Schema], *optional: str) -> Schema:
@@ -75,6 +84,7 @@ def _update(statuses: list[str]) -> Schema:
             "deliver_notifications": {"type": "boolean"},
             "custom_tweet": {"type": ["string", "null"]},
             "tweet_id": {"type": ["string", "null"]},
+            **LANGUAGES,
         }
     )
 
@@ -95,6 +105,7 @@ def _incident_like(statuses: list[str], impacts: list[str], extra: dict[str, Sch
             "page_id": {"type": "string"},
             "incident_updates": {"type": "array", "items": _update(statuses)},
             "components": {"type": "array", "items": {"$ref": _ref("Component")}},
+            **LANGUAGES,
             **extra,
         }
     )
@@ -226,7 +237,9 @@ def document(operations: list[Operation]) -> Schema:
                 "subscribers are notified the same way. Authenticate with "
                 "`Authorization: Bearer <token>` (`manage.py create_api_token`). Ids are "
                 "the public API's: `i45` (incident), `m7` (maintenance), `c3` (component). "
-                "Times are ISO 8601 with their offset."
+                "Times are ISO 8601 with their offset. What publishes text takes its "
+                "translations into the site's other languages (`translations`), and answers "
+                "show each row's `language` and `translations`."
             ),
         },
         "servers": [{"url": API_ROOT}],
@@ -240,7 +253,7 @@ def document(operations: list[Operation]) -> Schema:
 
 
 @cache
-def _document_bytes(site_name: str) -> bytes:
+def _document_bytes(site_name: str, languages: tuple[str, ...]) -> bytes:
     from staffapi.operations import OPERATIONS
 
     return json_bytes(document(OPERATIONS))
@@ -248,6 +261,9 @@ def _document_bytes(site_name: str) -> bytes:
 
 @require_safe
 def openapi_view(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(_document_bytes(settings.SITE_NAME), content_type="application/json")
+    # The translations' languages are the site's (LANGUAGES besides LANGUAGE_CODE).
+    languages = (settings.LANGUAGE_CODE, *(code for code, _ in settings.LANGUAGES))
+    document = _document_bytes(settings.SITE_NAME, languages)
+    response = HttpResponse(document, content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"
     return response

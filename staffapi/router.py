@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, re_path
@@ -133,11 +134,20 @@ def _read_json(request: HttpRequest) -> object:
         raise ApiError(400, "invalid", "The body is not valid JSON (UTF-8).") from None
 
 
+def _field_name(name: str) -> str | None:
+    """The API's name for an action's field; a translation's "body_nb" is translations.nb.body."""
+    if name == "__all__":
+        return None
+    field, _, language = name.rpartition("_")
+    if field and language in dict(settings.LANGUAGES):
+        return f"translations.{language}.{field}"
+    return FIELD_NAMES.get(name, name)
+
+
 def _validation_error(error: ValidationError) -> ApiError:
     if hasattr(error, "error_dict"):
         name, messages = next(iter(error.message_dict.items()))
-        field = FIELD_NAMES.get(name, name)
-        return ApiError(400, "invalid", " ".join(messages), None if field == "__all__" else field)
+        return ApiError(400, "invalid", " ".join(messages), _field_name(name))
     return ApiError(400, "invalid", " ".join(error.messages))
 
 

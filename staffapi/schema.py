@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidents.clean_text import cleaned
+from incidents.models.translations import other_languages, site_language
 from incidents.timetokens import token_problems
 
 # Far enough for any real window, near enough that every offset converts without overflow.
@@ -201,6 +202,65 @@ class ListOf(Type):
         if len(set(map(repr, parsed))) != len(parsed):
             raise BadInput(where, "Each item once.")
         return parsed
+
+
+@dataclass(frozen=True)
+class Translations(Type):
+    """Texts in the site's other languages, by language, then field: {"nb": {"body": "..."}}.
+
+    New rows are written in the site's language (LANGUAGE_CODE), so the languages are the
+    others in LANGUAGES, read at each call; each field is optional, an empty text is none.
+    """
+
+    texts: tuple[tuple[str, Text], ...]  # each field with its type, as the original's
+
+    def schema(self) -> dict[str, Any]:
+        languages = other_languages(site_language())
+        schema: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {name: kind.schema() for name, kind in self.texts},
+                "additionalProperties": False,
+            },
+        }
+        if languages:
+            schema["propertyNames"] = {"enum": languages}
+        else:
+            schema["maxProperties"] = 0
+        return schema
+
+    def parse(self, value: object, where: str) -> dict[str, dict[str, str]]:
+        if not isinstance(value, dict):
+            raise BadInput(where, "Give an object.")
+        original, languages = site_language(), other_languages(site_language())
+        types = dict(self.texts)
+        parsed: dict[str, dict[str, str]] = {}
+        for language, texts in value.items():
+            at = f"{where}.{str(language)[:100]}"
+            if language not in languages:
+                raise BadInput(at, _not_a_translation(language, original, languages))
+            if not isinstance(texts, dict):
+                raise BadInput(at, "Give an object of texts by field.")
+            for name in texts:
+                if name not in types:
+                    known = ", ".join(types)
+                    raise BadInput(f"{at}.{str(name)[:100]}", f"Unknown field (known: {known}).")
+            parsed[language] = {
+                name: kind.parse(texts[name], f"{at}.{name}")
+                for name, kind in self.texts
+                if name in texts
+            }
+        return parsed
+
+
+def _not_a_translation(language: str, original: str, languages: list[str]) -> str:
+    if not languages:
+        return f"This site is in {original} only (SITE_LANGUAGES): it takes no translations."
+    others = ", ".join(languages)
+    if language == original:
+        return f"The original is in {original}; translate into {others}."
+    return f"Not a language of this site; translate into {others}."
 
 
 @dataclass(frozen=True)
