@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 import actions
 from actions.steps import take_version
+from console.templatetags.console import translation_links
 from incidents.auditing import authenticated_user, record_audit, snapshot
 from incidents.clean_text import CleanTextModelForm
 from incidents.models import (
@@ -28,6 +29,7 @@ from incidents.models import (
     Tag,
 )
 from incidents.models.tokens import TOKEN_PREFIX
+from incidents.models.translations import Translatable
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -120,16 +122,32 @@ class MaintenanceAdmin(AuditedAdmin):
     inlines = [MaintenanceUpdateInline]
 
 
+class TranslatedAdmin(AuditedAdmin):
+    """Its texts in the other language on the console's translation page, linked from here."""
+
+    exclude = ["language", "translations"]
+    readonly_fields = ["other_languages"]
+    translation_kind = ""
+
+    @admin.display(description="Other languages")
+    def other_languages(self, item: Translatable) -> str:
+        if item.pk is None:
+            return "Save it first, then add its text in the other language here."
+        return translation_links(item, self.translation_kind) or "This site has one language."
+
+
 @admin.register(Category)
-class CategoryAdmin(AuditedAdmin):
+class CategoryAdmin(TranslatedAdmin):
     list_display = ["name", "slug", "position"]
     prepopulated_fields = {"slug": ["name"]}
+    translation_kind = "category"
 
 
 @admin.register(Tag)
-class TagAdmin(AuditedAdmin):
+class TagAdmin(TranslatedAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    translation_kind = "tag"
 
 
 @admin.register(Post)

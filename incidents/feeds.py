@@ -135,7 +135,7 @@ def post_entry(post: Post) -> FeedEntry:
         link=post.get_absolute_url(),
         published=post.published_at,
         updated=max(post.updated_at, post.published_at),
-        categories=tuple(c.name for c in post.categories.all()),
+        categories=tuple(str(c.localized("name")) for c in post.categories.all()),
         description=render_to_string("incidents/feed/post.html", {"post": post}),
     )
 
@@ -312,14 +312,14 @@ class CategoryRssFeed(SiteFeed):
         return get_object_or_404(Category, slug=slug)
 
     def title(self, category: Category) -> str:
-        return f"{settings.SITE_NAME}: {category.name}"
+        return f"{settings.SITE_NAME}: {category.localized('name')}"
 
     def link(self, category: Category) -> str:
         return category.get_absolute_url()
 
     def description(self, category: Category) -> str:
-        return category.description or gettext("Posts in %(category)s.") % {
-            "category": category.name
+        return str(category.localized("description")) or gettext("Posts in %(category)s.") % {
+            "category": category.localized("name")
         }
 
     def feed_url(self, category: Category) -> str:

@@ -13,6 +13,8 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -21,6 +23,7 @@ from incidents import detail_pages, pages
 from incidents.component_page import component_page
 from incidents.models import Category, Post, Tag
 from incidents.page_cache import cached_page, cached_page_reading
+from incidents.templatetags.content import tr
 from statuspage.http_types import HtmxRequest
 
 PAGE_SUFFIX = re.compile(r"page/[0-9]+/$")
@@ -147,11 +150,17 @@ def blog_category(request: HttpRequest, slug: str, number: int = 1) -> HttpRespo
     return _post_listing(
         request,
         posts,
-        category.name,
+        tr(category, "name"),
         {"category": category},
         number=number,
         first_page=category.get_absolute_url(),
     )
+
+
+def _tagged(tag: Tag) -> SafeString:
+    """The tag page's heading, the tag's name in a `<span lang>` where untranslated."""
+    before, _, after = (gettext("Tagged “%(tag)s”") % {"tag": "\0"}).partition("\0")
+    return format_html("{}{}{}", before, tr(tag, "name"), after)
 
 
 @require_safe
@@ -162,7 +171,7 @@ def blog_tag(request: HttpRequest, slug: str, number: int = 1) -> HttpResponse:
     return _post_listing(
         request,
         posts,
-        gettext("Tagged “%(tag)s”") % {"tag": tag.name},
+        _tagged(tag),
         {"tag": tag},
         number=number,
         first_page=tag.get_absolute_url(),

@@ -122,7 +122,7 @@ def load_demo(path: Path = DEMO_FILE) -> LoadReport:
         }
         for _, step in sorted(steps, key=lambda step: step[0]):  # stable: ties keep file order
             step()
-        _add_translations(data, groups, components, incidents, maintenance)
+        _add_translations(data, categories, groups, components, incidents, maintenance)
     for row in data.get("posts", []):
         _post(row, categories, incidents, maintenance, report)
     created, present = load_demo_probes(components)
@@ -135,12 +135,15 @@ def load_demo(path: Path = DEMO_FILE) -> LoadReport:
 
 def _add_translations(
     data: dict[str, list[dict[str, Any]]],
+    categories: dict[str, Category],
     groups: dict[str, ComponentGroup],
     components: dict[str, Component],
     incidents: dict[str, _Made],
     maintenance: dict[str, _Made],
 ) -> None:
     """The texts a translator added to the file (`nb = {...}` beside a row's own)."""
+    for row in data.get("categories", []):
+        _translate(categories[row["name"]], row)
     for row in data.get("groups", []):
         _translate(groups[row["name"]], row)
     for row in data.get("components", []):

@@ -73,9 +73,11 @@ AUDIT_VERBS = {
     "component.translated": "translated the component",
     "group.translated": "translated the group",
     "template.translated": "translated the template",
+    "category.translated": "translated the category",
+    "tag.translated": "translated the tag",
 }
 # The translation pages only admins reach (they alone edit these).
-SETUP_TRANSLATIONS = ("component", "group")
+SETUP_TRANSLATIONS = ("component", "group", "category", "tag")
 
 
 @register.simple_tag

@@ -21,6 +21,7 @@ from console.forms.translations import language_name
 from console.models import MessageTemplate
 from incidents.markup import render_fresh
 from incidents.models import (
+    Category,
     Component,
     ComponentGroup,
     Incident,
@@ -28,6 +29,7 @@ from incidents.models import (
     Maintenance,
     MaintenanceUpdate,
     Post,
+    Tag,
 )
 from incidents.models.translations import Translatable, other_languages
 
@@ -61,6 +63,9 @@ CONTENT_KINDS = {
 SETUP_KINDS = {
     "component": Kind(Component, "component", "console:component"),
     "group": Kind(ComponentGroup, "group", "console:group"),
+    # Kept in the admin, which the console does not cover.
+    "category": Kind(Category, "category", "admin:incidents_category_change"),
+    "tag": Kind(Tag, "tag", "admin:incidents_tag_change"),
 }
 
 

@@ -15,7 +15,9 @@ from incidents.models.translations import Localized, Translatable
 MORE_MARKER = "<!--more-->"
 
 
-class Category(models.Model):
+class Category(Translatable):
+    TRANSLATED_FIELDS = ("name", "description")
+
     name = models.CharField(max_length=60, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
     description = models.CharField(max_length=300, blank=True)
@@ -32,7 +34,9 @@ class Category(models.Model):
         return reverse("blog_category", args=[self.slug])
 
 
-class Tag(models.Model):
+class Tag(Translatable):
+    TRANSLATED_FIELDS = ("name",)
+
     name = models.CharField(max_length=60, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
 

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from console.roles import Role
-from incidents.models import Component
+from incidents.models import AuditEntry, Component
 from tests.console.conftest import make_staff
-from tests.factories import open_incident
+from tests.factories import make_category, open_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,24 @@ def test_a_site_in_one_language_has_no_translation_page(editor, signed_in, setti
     )
     page = client.get(reverse("console:incident", args=[incident.pk])).content.decode()
     assert "translation-link" not in page
+
+
+def test_a_blog_category_is_translated_from_a_link_in_the_admin(signed_in, django_user_model):
+    category = make_category("News", description="What is new at the service.")
+    # Categories are kept in the Django admin, which superusers reach.
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "x" * 20)
+    admin_client = signed_in(root)
+    change = reverse("admin:incidents_category_change", args=[category.pk])
+    page = admin_client.get(change).content.decode()
+    translate = reverse("console:translate_setup", args=["category", category.pk])
+    assert f'href="{translate}?language=nb">Add the Norwegian Bokmal text</a>' in page
+    assert 'name="translations"' not in page  # edited on its page, not as raw JSON
+
+    response = admin_client.post(
+        f"{translate}?language=nb",
+        {"name": "Nytt", "description": "Hva som er nytt.", "save": ""},
+    )
+    assert response.status_code == 302 and response["Location"] == change
+    category.refresh_from_db()
+    assert category.translation("nb") == {"name": "Nytt", "description": "Hva som er nytt."}
+    assert AuditEntry.objects.filter(action="category.translated").exists()
