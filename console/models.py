@@ -40,6 +40,10 @@ class MessageTemplate(Translatable):
     def placeholders(self) -> list[str]:
         return sorted(set(PLACEHOLDER.findall(self.title + self.body)))
 
+    def has_text_in(self, language: str) -> bool:
+        """Whether its message is written in `language`, itself or as a translation."""
+        return self.localized("body", language).lang == language
+
     def fill(self, language: str | None = None, /, **values: str) -> tuple[str, str]:
         """Title and body in `language` (else the original) with the known placeholders
         filled; unknown ones stay visible."""

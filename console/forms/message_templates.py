@@ -62,6 +62,12 @@ class MessageTemplateForm(CleanTextForm, forms.ModelForm):
         return body
 
 
+def _body_parts(field: str) -> dict[str, str | None]:
+    """A valid body field's name in parts: its form's prefix, its name, its language."""
+    match = BODY_NAME.match(field)
+    return match.groupdict() if match else {"prefix": None, "name": None, "language": None}
+
+
 class PkChoiceField(forms.ModelChoiceField):
     def to_python(self, value: Any) -> Any:
         if value not in self.empty_values and not small_pk(value):
@@ -97,26 +103,25 @@ class FillForm(CleanTextForm, forms.Form):
         super().__init__(data)
 
     def clean_field(self) -> str:
-        field = self.cleaned_data["field"]
-        language = BODY_NAME.match(field)["language"]  # type: ignore[index]
+        field = str(self.cleaned_data["field"])
+        language = _body_parts(field)["language"]
         if language and language not in dict(settings.LANGUAGES):
             raise forms.ValidationError("This site has no such language.")
-        return str(field)
+        return field
 
     @property
     def prefix_of_body(self) -> str | None:
-        match = BODY_NAME.match(self.cleaned_data["field"])
-        return match["prefix"] if match else None
+        return _body_parts(self.cleaned_data["field"])["prefix"]
 
     @property
     def body_name(self) -> str:
         """The field's name without its form's prefix: "body", or its twin "body_nb"."""
-        return BODY_NAME.match(self.cleaned_data["field"])["name"]  # type: ignore[index]
+        return _body_parts(self.cleaned_data["field"])["name"] or "body"
 
     @property
     def twin_language(self) -> str | None:
         """The other language whose twin the field is, None for the original's own field."""
-        return BODY_NAME.match(self.cleaned_data["field"])["language"]  # type: ignore[index]
+        return _body_parts(self.cleaned_data["field"])["language"]
 
     @property
     def language(self) -> str:
@@ -127,7 +132,7 @@ class FillForm(CleanTextForm, forms.Form):
         cleaned = self.cleaned_data
         template = cleaned.get("template_pick")
         language = self.twin_language if "field" in cleaned else None
-        if template and language and template.localized("body", language).lang != language:
+        if template and language and not template.has_text_in(language):
             name = translation.get_language_info(language)["name"]
             self.add_error(
                 "template_pick",

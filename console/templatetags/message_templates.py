@@ -17,4 +17,4 @@ def message_templates_for(use: str, language: str = "") -> list[MessageTemplate]
     if not language:
         return list(chosen.only("pk", "name"))
     rows = chosen.only("pk", "name", "language", "translations")
-    return [row for row in rows if row.localized("body", language).lang == language]
+    return [row for row in rows if row.has_text_in(language)]
