@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import xml.etree.ElementTree as etree
 from functools import lru_cache
 
@@ -170,6 +171,21 @@ def _rendered(
     return render_fresh(text)
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """This thread's converter, reset: building one (its parser and extensions) costs more
+    than converting a typical update, and a full build converts thousands."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(
+            extensions=["extra", "sane_lists", _LinkifyBareUrls(), _TimeTokens(), _BodyHeadings()],
+            output_format="html",
+        )
+    return converter.reset()
+
+
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -190,11 +206,7 @@ def render_fresh(text: str) -> SafeString:
     text = text or ""
     if too_costly(text):
         return mark_safe(plain_paragraphs(text))  # noqa: S308 - escaped by plain_paragraphs
-    formatted = markdown.markdown(
-        text,
-        extensions=["extra", "sane_lists", _LinkifyBareUrls(), _TimeTokens(), _BodyHeadings()],
-        output_format="html",
-    )
+    formatted = _converter().convert(text)
     clean = nh3.clean(
         formatted,
         tags=ALLOWED_TAGS,
