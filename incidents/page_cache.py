@@ -26,13 +26,14 @@ from urllib.parse import urlencode
 
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils import timezone
 
 from incidents import timefmt
 from incidents.models import PublicationState
 from incidents.relative_links import LINKS_RELATIVE, make_links_relative
 from statuspage.in_process import IN_PROCESS_RENDER
+from statuspage.url_tag import reversed_url
 
 if TYPE_CHECKING:
     # What a QueryDict is when not made mutable, as request.GET is; the stubs alone name it.
@@ -103,7 +104,7 @@ def canonical_path(request: HttpRequest) -> str | None:
     if match is None or not match.url_name:
         return None
     try:
-        return reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        return reversed_url(match.view_name, match.args, match.kwargs)
     except NoReverseMatch:
         return None
 

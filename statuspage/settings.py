@@ -158,6 +158,8 @@ TEMPLATES = [
                 "incidents.context_processors.site",
                 "console.context_processors.console",
             ],
+            # {% url %} remembering its answers (the mirror renders thousands of pages).
+            "builtins": ["statuspage.url_tag"],
         },
     },
 ]
