@@ -33,7 +33,7 @@ from incidents import timefmt
 from incidents.models import PublicationState
 from incidents.relative_links import LINKS_RELATIVE, make_links_relative
 from statuspage.in_process import IN_PROCESS_RENDER
-from statuspage.url_tag import reversed_url
+from statuspage.reversing import reversed_url
 
 if TYPE_CHECKING:
     # What a QueryDict is when not made mutable, as request.GET is; the stubs alone name it.

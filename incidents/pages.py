@@ -18,7 +18,6 @@ from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import connection
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404, QueryDict
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -42,6 +41,7 @@ from incidents.models.uptime_strip import Strip, worst_of_strips
 from incidents.models.uptime_summary import bar_strips
 from incidents.models.uptime_window import WINDOW_DAYS
 from incidents.uptime_bars import IncidentLink
+from statuspage.reversing import reversed_url
 
 RECENT_DAYS = 7
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
@@ -286,7 +286,7 @@ def history_number_from_front(counted: int, per_page: int) -> int:
 
 def history_path(number: int) -> str:
     """The address of history page `number` (0: the front page, /history/)."""
-    return reverse("history") if number == 0 else reverse("history_page", args=[number])
+    return reversed_url("history") if number == 0 else reversed_url("history_page", [number])
 
 
 @dataclass(frozen=True)

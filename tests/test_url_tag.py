@@ -8,7 +8,8 @@ from django.test import override_settings
 from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 
-from statuspage.url_tag import RememberedURLNode, reversed_url
+from statuspage.reversing import reversed_url
+from statuspage.url_tag import RememberedURLNode
 
 CASES = [
     ("history", [], {}),

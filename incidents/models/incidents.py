@@ -4,13 +4,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models.components import Component, ComponentStatus, page_order
 from incidents.models.translations import ChoiceLabels, Translatable
+from statuspage.reversing import reversed_url
 
 
 class Impact(models.TextChoices):
@@ -136,7 +136,7 @@ class Incident(Translatable):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("incident_detail", args=[self.pk])
+        return reversed_url("incident_detail", [self.pk])
 
     @property
     def slug(self) -> str:

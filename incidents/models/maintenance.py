@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models.components import Component, page_order
 from incidents.models.incidents import InvalidTransition
 from incidents.models.translations import Translatable
+from statuspage.reversing import reversed_url
 
 
 class MaintenanceStatus(models.TextChoices):
@@ -170,7 +170,7 @@ class Maintenance(Translatable):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("maintenance_detail", args=[self.pk])
+        return reversed_url("maintenance_detail", [self.pk])
 
     @property
     def slug(self) -> str:

@@ -4,12 +4,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models.incidents import Incident, IncidentStatus
 from incidents.models.maintenance import Maintenance, MaintenanceStatus
 from incidents.models.translations import Localized, Translatable
+from statuspage.reversing import reversed_url
 
 # Where an author splits the excerpt from the rest ("Continue reading").
 MORE_MARKER = "<!--more-->"
@@ -31,7 +31,7 @@ class Category(Translatable):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("blog_category", args=[self.slug])
+        return reversed_url("blog_category", [self.slug])
 
 
 class Tag(Translatable):
@@ -47,7 +47,7 @@ class Tag(Translatable):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("blog_tag", args=[self.slug])
+        return reversed_url("blog_tag", [self.slug])
 
 
 class PostQuerySet(models.QuerySet["Post"]):
@@ -98,7 +98,7 @@ class Post(Translatable):
         return self.display_title
 
     def get_absolute_url(self) -> str:
-        return reverse("blog_post", args=[self.slug])
+        return reversed_url("blog_post", [self.slug])
 
     @property
     def is_published(self) -> bool:
