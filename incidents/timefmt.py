@@ -16,7 +16,12 @@ from django.conf import settings
 from django.utils.translation import get_language, gettext, ngettext
 
 # Norwegian bokmål's abbreviated day and month names (CLDR's format forms), Monday first.
-# English keeps strftime's, as the pages have always shown them.
+# English's are strftime's in the C locale, as the pages have always shown them, spelled out:
+# whatever locale the process runs in, and without a strftime per date (pages show thousands).
+_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_EN_MONTHS = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
 _NB_WEEKDAYS = ("man.", "tir.", "ons.", "tor.", "fre.", "lør.", "søn.")
 _NB_MONTHS = (
     "jan.", "feb.", "mar.", "apr.", "mai", "jun.",
@@ -67,7 +72,7 @@ def day(moment: datetime | date, tz: ZoneInfo | None = None, *, year: bool = Tru
     if _norwegian():
         text = f"{_NB_WEEKDAYS[local.weekday()]} {local.day}. {_NB_MONTHS[local.month - 1]}"
     else:
-        text = f"{local:%a} {local.day} {local:%b}"
+        text = f"{_EN_WEEKDAYS[local.weekday()]} {local.day} {_EN_MONTHS[local.month - 1]}"
     return f"{text} {local.year}" if year else text
 
 
