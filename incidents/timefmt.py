@@ -62,13 +62,19 @@ def abbreviation(moment: datetime, tz: ZoneInfo | None = None) -> str:
 
 def clock(moment: datetime, tz: ZoneInfo | None = None) -> str:
     """'00:45 CET'"""
-    local = in_zone(moment, tz)
-    return f"{local:%H:%M} {local.tzname()}"
+    return _clock(in_zone(moment, tz))
+
+
+def _clock(local: datetime) -> str:
+    return f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
 
 
 def day(moment: datetime | date, tz: ZoneInfo | None = None, *, year: bool = True) -> str:
     """'Fri 25 Jan 2013', in Norwegian 'fre. 25. jan. 2013' (in the zone when given a datetime)."""
-    local = in_zone(moment, tz) if isinstance(moment, datetime) else moment
+    return _day(in_zone(moment, tz) if isinstance(moment, datetime) else moment, year=year)
+
+
+def _day(local: date, *, year: bool = True) -> str:
     if _norwegian():
         text = f"{_NB_WEEKDAYS[local.weekday()]} {local.day}. {_NB_MONTHS[local.month - 1]}"
     else:
@@ -84,7 +90,8 @@ def month(value: date) -> str:
 
 def stamp(moment: datetime, tz: ZoneInfo | None = None) -> str:
     """'Fri 25 Jan 2013, 00:45 CET'"""
-    return f"{day(moment, tz)}, {clock(moment, tz)}"
+    local = in_zone(moment, tz)
+    return f"{_day(local)}, {_clock(local)}"
 
 
 def clock_near(moment: datetime, reference: datetime) -> str:
