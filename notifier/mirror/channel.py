@@ -27,6 +27,7 @@ from notifier.mirror.refresh import (
 from notifier.mirror.render import (
     MirrorFile,
     SkippedPage,
+    fewer_collections,
     not_found_page,
     render_pages,
     skipped_report,
@@ -130,7 +131,7 @@ class MirrorChannel(Channel):
         return nullcontext()
 
     def build(self, *, full: bool, notice: Notice | None = None) -> str:
-        with publishing(self.name) as holder, self.local_lock():
+        with publishing(self.name) as holder, self.local_lock(), fewer_collections():
             return self._build(full=full, notice=notice, holder=holder)
 
     def _build(self, *, full: bool, notice: Notice | None, holder: str) -> str:
@@ -168,6 +169,10 @@ class MirrorChannel(Channel):
         rendering, only for its writing; if the site changed meanwhile, the pages
         may be older than a publish's and are dropped: the next tick renders again.
         """
+        with fewer_collections():
+            return self._refresh()
+
+    def _refresh(self) -> str:
         state, _ = MirrorTarget.objects.get_or_create(name=self.name)
         token, cursor, started = (
             PublicationState.current_token(),

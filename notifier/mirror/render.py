@@ -18,8 +18,10 @@ the build is retried rather than publishing a mirror without its front page:
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,28 @@ class RenderError(TransportError):
 
     def __init__(self, message: str):
         super().__init__(message, permanent=False)
+
+
+# Objects allocated, less those freed, between young collections while a build runs.
+BUILD_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's young collections every BUILD_GC_THRESHOLD allocations instead of 700.
+
+    A build allocates millions of short-lived objects (rows, contexts, strings). At the
+    default, enough of them outlive a young collection that the oldest generation is walked
+    in full four or five times per build, each a tenth of a second over all of Django: about
+    a tenth of a full build, spent finding nothing. With the larger threshold most are freed
+    before their first collection, and none of the build's walks the oldest generation.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(BUILD_GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def render_pages(urls: Iterable[str]) -> Iterator[MirrorFile | SkippedPage]:
