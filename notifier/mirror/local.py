@@ -211,4 +211,23 @@ def _link_kept(source: Path, build: Path, keep: Collection[str]) -> None:
 
 
 def _link_tree(source: Path, target: Path) -> None:
-    shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+    """`target` made as a copy of `source` whose files are hard links to `source`'s.
+
+    shutil.copytree(copy_function=os.link) does the same, but also copies each folder's times,
+    mode and extended attributes, which nothing reading the mirror looks at: with a folder
+    per incident that is most of its time.
+    """
+    target.mkdir()
+    folders = [(os.fspath(source), os.fspath(target))]
+    while folders:
+        here, there = folders.pop()
+        with os.scandir(here) as entries:
+            for entry in entries:
+                made = os.path.join(there, entry.name)
+                if entry.is_symlink():
+                    os.symlink(os.readlink(entry.path), made)
+                elif entry.is_dir():
+                    os.mkdir(made)
+                    folders.append((entry.path, made))
+                else:
+                    os.link(entry.path, made)
