@@ -10,6 +10,7 @@ model instance, a lazy string) are reversed each time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +23,7 @@ _PLAIN = (int, str)
 
 
 def reversed_url(
-    view_name: str,
+    view_name: str | Callable[..., Any],
     args: list[Any] | tuple[Any, ...] = (),
     kwargs: dict[str, Any] | None = None,
     current_app: str | None = None,
@@ -30,11 +31,12 @@ def reversed_url(
     """django.urls.reverse(view_name, args, kwargs, current_app), remembered per process.
 
     The resolver object is part of the key: clearing the URL caches (a test overriding
-    ROOT_URLCONF) makes a new one, and so new answers.
+    ROOT_URLCONF) makes a new one, and so new answers. A view given as a callable rather than
+    by name is reversed each time, like arguments that are not plain.
     """
     kwargs = kwargs or {}
     values = [*args, *kwargs.values()]
-    if not all(type(value) in _PLAIN for value in values):
+    if not isinstance(view_name, str) or not all(type(value) in _PLAIN for value in values):
         return reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
     resolver = get_resolver(get_urlconf())
     return _reversed(

@@ -12,7 +12,7 @@ from django.template import Context, Library, Node
 from django.template.base import Parser, Token
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as django_url_tag
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.html import conditional_escape
 
 from statuspage.reversing import reversed_url
@@ -32,10 +32,7 @@ class RememberedURLNode(URLNode):
             current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
         url = ""
         try:
-            if isinstance(view_name, str):
-                url = reversed_url(view_name, args, kwargs, current_app)
-            else:
-                url = reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
+            url = reversed_url(view_name, args, kwargs, current_app)
         except NoReverseMatch:
             if self.asvar is None:
                 raise

@@ -89,3 +89,18 @@ def test_the_answer_is_escaped_where_the_template_escapes():
     assert render("{% autoescape off %}" + text + "{% endautoescape %}", slug="a&b") == (
         "/2013/1/25/a&b/"
     )
+
+
+def test_a_view_given_as_a_callable_is_reversed_as_django_reverses_it():
+    from incidents import views
+
+    assert reversed_url(views.history) == reverse(views.history) == "/history/"
+
+
+def test_a_name_written_in_the_template_is_remembered():
+    from statuspage.reversing import _reversed
+
+    render("{% url 'history' %}")
+    hits = _reversed.cache_info().hits
+    assert render("{% url 'history' %}") == "/history/"
+    assert _reversed.cache_info().hits == hits + 1
