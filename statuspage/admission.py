@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from statuspage.client import client_address
 from statuspage.in_process import IN_PROCESS_RENDER
 from statuspage.staff_door import StaffDoor, door_closed
-from statuspage.staff_identity import is_staff_path, is_verified_staff
+from statuspage.staff_identity import Standing, is_staff_path, staff_standing
 from statuspage.staff_presence import StaffPresence
 
 # A staff request slower than this (a large preview) stops holding public readers back.
@@ -51,27 +51,34 @@ class PublicAdmissionMiddleware:
         self.door = StaffDoor()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_verified_staff(request):
+        standing = staff_standing(request)
+        if standing is Standing.VERIFIED:
             return self._staff(request)
         if request.META.get(IN_PROCESS_RENDER):
             return self.get_response(request)
         if not self.limit:
-            return self._past_the_door(request)
+            return self._past_the_door(request, standing)
         if not self._admit_public():
             return busy()
         try:
             # Refused in a public slot like any reader: a refusal is cheap, but answered at
             # once it would let a flood loop as fast as the cores allow.
-            return self._past_the_door(request)
+            return self._past_the_door(request, standing)
         finally:
             with self.changed:
                 self.public_running -= 1
                 self.changed.notify()
 
-    def _past_the_door(self, request: HttpRequest) -> HttpResponse:
-        """The response, or a 429 for an address that asked the staff door too often."""
-        if is_staff_path(request.path_info) and (
-            wait := self.door.wait_for(client_address(request))
+    def _past_the_door(self, request: HttpRequest, standing: Standing) -> HttpResponse:
+        """The response, or a 429 for an address that asked the staff door too often.
+
+        A staff member past the password step, typing their code, is not counted: a team
+        signing in from one office at the start of an incident must not lock itself out.
+        """
+        if (
+            standing is Standing.NONE
+            and is_staff_path(request.path_info)
+            and (wait := self.door.wait_for(client_address(request)))
         ):
             return door_closed(request.path_info, wait)
         return self.get_response(request)

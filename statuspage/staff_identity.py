@@ -9,6 +9,10 @@ can flood /staff/login/ or send the staff API a made-up token. Only these count:
 - a staff API request carrying an API token the API accepts (active, its author's account
   not deactivated).
 
+The session of an active staff member who has given their password but not yet their code
+stands between (Standing.PASSWORD_ONLY): a reader in the public slots, but one the staff
+door (statuspage.staff_door) does not count, since knowing the password is no flood.
+
 Both checks only read. A session costs one indexed lookup of its key, and its
 user and device one each, and only when a staff page is asked for with a
 session cookie. A token is hashed and looked up among the active tokens' hashes
@@ -20,6 +24,7 @@ refuses it at once.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from importlib import import_module
@@ -41,13 +46,23 @@ def is_staff_path(path: str) -> bool:
     return path.startswith((*SESSION_PREFIXES, API_PREFIX))
 
 
-def is_verified_staff(request: HttpRequest) -> bool:
+class Standing(enum.Enum):
+    VERIFIED = "verified"  # skips the public slots and the staff door
+    PASSWORD_ONLY = "password only"  # a staff member at the second-factor step: not a flood
+    NONE = "none"
+
+
+def staff_standing(request: HttpRequest) -> Standing:
     path = request.path_info
     if path.startswith(API_PREFIX):
-        return _holds_active_token(request)
+        return Standing.VERIFIED if _holds_active_token(request) else Standing.NONE
     if path.startswith(SESSION_PREFIXES):
-        return _verified_staff_session(request)
-    return False  # a staff member reading the public pages is a reader
+        return _session_standing(request)
+    return Standing.NONE  # a staff member reading the public pages is a reader
+
+
+def is_verified_staff(request: HttpRequest) -> bool:
+    return staff_standing(request) is Standing.VERIFIED
 
 
 def _holds_active_token(request: HttpRequest) -> bool:
@@ -59,27 +74,29 @@ def _holds_active_token(request: HttpRequest) -> bool:
     return ApiToken.digest(presented) in active_tokens.hashes()
 
 
-def _verified_staff_session(request: HttpRequest) -> bool:
+def _session_standing(request: HttpRequest) -> Standing:
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key:
-        return False
+        return Standing.NONE
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     try:
         user_id = session[SESSION_KEY]
         backend_path = session[BACKEND_SESSION_KEY]
     except KeyError:
-        return False
+        return Standing.NONE
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return False
+        return Standing.NONE
     backend = load_backend(backend_path)
     user = backend.get_user(user_id) if hasattr(backend, "get_user") else None
     if user is None or not user.is_active:
-        return False
+        return Standing.NONE
     # As django.contrib.auth.get_user checks it (without its writes: the session middleware,
     # later, does those): a password change ends the session.
     if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
-        return False
-    return _second_factor_passed(session, user) and _is_staff(user)
+        return Standing.NONE
+    if not _is_staff(user):
+        return Standing.NONE
+    return Standing.VERIFIED if _second_factor_passed(session, user) else Standing.PASSWORD_ONLY
 
 
 def _second_factor_passed(session: SessionBase, user: AbstractBaseUser) -> bool:

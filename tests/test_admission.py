@@ -15,13 +15,18 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from statuspage.admission import PublicAdmissionMiddleware
+from statuspage.staff_identity import Standing
 
 
 @pytest.fixture(autouse=True)
 def staff_by_path(monkeypatch):
     monkeypatch.setattr(
-        "statuspage.admission.is_verified_staff",
-        lambda request: request.path.startswith(("/staff/", "/admin/", "/api/staff/")),
+        "statuspage.admission.staff_standing",
+        lambda request: (
+            Standing.VERIFIED
+            if request.path.startswith(("/staff/", "/admin/", "/api/staff/"))
+            else Standing.NONE
+        ),
     )
 
 

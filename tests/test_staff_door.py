@@ -68,6 +68,25 @@ def test_signed_in_staff_are_never_counted(door_of_three):
     assert answers == [200] * 6
 
 
+def test_a_staff_member_typing_their_code_is_not_counted(door_of_three):
+    """A team signing in from one office: the password step is counted, the code step not."""
+    user = make_staff("erika", Role.EDITOR)
+    client = Client()
+    client.force_login(user)  # past the password step, as the console's login leaves them
+    at_the_code_step = [client.get("/staff/verify/").status_code for _ in range(5)]
+
+    assert at_the_code_step == [200] * 5
+    assert Client().get("/staff/login/").status_code == 200  # the door is still open
+
+
+def test_a_signed_in_account_without_a_staff_role_is_counted(door_of_three):
+    client = Client()
+    client.force_login(make_staff("former", None))
+    answers = [client.get("/staff/verify/").status_code for _ in range(4)]
+
+    assert answers[-1] == 429
+
+
 def test_the_minute_slides():
     now = [1000.0]
     door = StaffDoor(2, clock=lambda: now[0])

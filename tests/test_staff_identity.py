@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from console.roles import Role
 from incidents.models import ApiToken, Scope
 from statuspage.admission import PublicAdmissionMiddleware
-from statuspage.staff_identity import active_tokens, is_verified_staff
+from statuspage.staff_identity import Standing, active_tokens, is_verified_staff, staff_standing
 from tests.console.conftest import make_staff
 from tests.factories import verify_client
 
@@ -66,6 +66,7 @@ def test_a_password_without_the_second_factor_does_not():
     client = Client()
     client.force_login(user)  # the password step, as the console's login does it
     assert not is_verified_staff(get("/staff/", session_cookie(client)))
+    assert staff_standing(get("/staff/", session_cookie(client))) is Standing.PASSWORD_ONLY
     assert is_verified_staff(get("/staff/", verified(user)))  # the same person, verified
 
 
@@ -87,8 +88,8 @@ def test_a_deactivated_or_roleless_account_does_not():
     gone = make_staff("gone", Role.EDITOR)
     cookie = verified(gone)
     get_user_model().objects.filter(pk=gone.pk).update(is_active=False)
-    assert not is_verified_staff(get("/staff/", cookie))
-    assert not is_verified_staff(get("/staff/", verified(make_staff("nobody", None))))
+    assert staff_standing(get("/staff/", cookie)) is Standing.NONE
+    assert staff_standing(get("/staff/", verified(make_staff("nobody", None)))) is Standing.NONE
 
 
 def test_a_changed_password_ends_the_priority_as_it_ends_the_session():
@@ -96,7 +97,7 @@ def test_a_changed_password_ends_the_priority_as_it_ends_the_session():
     cookie = verified(user)
     user.set_password("another long passphrase 43")
     user.save()
-    assert not is_verified_staff(get("/staff/", cookie))
+    assert staff_standing(get("/staff/", cookie)) is Standing.NONE
 
 
 def test_staff_reading_the_public_pages_are_readers():
