@@ -69,13 +69,13 @@ class Fork:
         # Connections are not shared across a fork: each process opens its own.
         release()
         read, write = os.pipe()
-        # The fork's collections then leave the worker's objects alone: touching them would
-        # copy every page of the worker's memory into the fork (gc.freeze's documentation).
-        gc.freeze()
         pid = os.fork()
-        if pid != 0:
-            gc.unfreeze()
-        else:
+        if pid == 0:
+            # The fork's collections then leave the worker's objects alone: touching them
+            # would copy every page of the worker's memory into the fork. Frozen here, not in
+            # the worker before forking: unfreezing there afterwards would also unfreeze what
+            # the worker had frozen itself (statuspage.celery: settle_the_pool_process).
+            gc.freeze()
             os.close(read)
             try:
                 payload: tuple[str, object] = ("done", render(urls))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -104,3 +105,22 @@ def test_a_build_shared_by_two_processes_is_the_build_of_one(settings):
     for path in (f"incidents/{incident.pk}/index.html", f"nb/incidents/{incident.pk}/index.html"):
         assert two[path] == one[path], path
     assert 'lang="nb"' in two[f"nb/incidents/{incident.pk}/index.html"].decode()
+
+
+def test_the_worker_keeps_what_it_froze_and_the_fork_collects_none_of_it(cold):
+    """A pool process freezes what it loaded at start (statuspage.celery); a build's fork
+    must not undo that, and must leave the worker's objects out of its own collections."""
+
+    def frozen(urls: list[str]) -> list[tuple[int, int]]:
+        return [(os.getpid(), gc.get_freeze_count()) for _url in urls]
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        counted = render_in_processes(frozen, ["/a/", "/b/", "/c/"], 2, release=no_connections)
+        after = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert after == before
+    in_the_fork = [count for pid, count in counted if pid != os.getpid()]
+    assert in_the_fork and all(count > before for count in in_the_fork)
