@@ -169,14 +169,16 @@ class LocalMirrorChannel(MirrorChannel):
             raise
         self._prune(builds, keep=build)
         self._stage(build)
+        self._discard()
         return written
 
     def _prune(self, builds: Path, keep: Path) -> None:
         """Keep the last KEEP_BUILDS builds; drop links made ahead for any other build.
 
-        What goes is moved out of builds/ at once and deleted in the background: deleting
-        a build's thousands of files takes a second or more of disk time, which nobody
-        needs to wait for. Whatever a stopped process left half deleted goes next time.
+        What goes is moved out of builds/ at once and deleted in the background
+        (`_discard`): deleting a build's thousands of files takes a second or more of disk
+        time, which nobody needs to wait for. Whatever a stopped process left half deleted
+        goes next time.
         """
         old = sorted(p for p in builds.iterdir() if p != keep and not p.name.startswith("."))
         gone = old[: max(0, len(old) - (KEEP_BUILDS - 1))]
@@ -185,7 +187,17 @@ class LocalMirrorChannel(MirrorChannel):
         trash.mkdir(exist_ok=True)
         for path in gone:
             path.rename(trash / f"{path.name}-{secrets.token_hex(4)}")
-        threading.Thread(target=_empty, args=(trash,), name=DISCARD_THREAD, daemon=True).start()
+
+    def _discard(self) -> None:
+        """Delete what `_prune` moved out, in the background.
+
+        Started after the next build's links are made: beside the deleting, making a
+        two-language site's links took 0.18-0.23 s instead of 0.13-0.15 s. Not a daemon: a
+        process that ends (`build_mirror` run from cron) ends once the deleting has, instead
+        of leaving a build behind in the trash each time.
+        """
+        trash = self.root / TRASH
+        threading.Thread(target=_empty, args=(trash,), name=DISCARD_THREAD, daemon=False).start()
 
     def _stage(self, build: Path) -> None:
         """Link the next build ahead of time; if that fails, the next publish links it then."""

@@ -207,6 +207,31 @@ def test_only_the_last_three_builds_are_kept(mirror):
     assert list((mirror.root / TRASH).iterdir()) == []
 
 
+def test_a_process_ends_only_once_the_pruned_builds_are_deleted(mirror, monkeypatch):
+    """build_mirror run from cron ends when its deleting has: no build left in the trash."""
+    started: list[threading.Thread] = []
+    real_thread = threading.Thread
+
+    def noting(*args, **kwargs) -> threading.Thread:
+        thread = real_thread(*args, **kwargs)
+        started.append(thread)
+        return thread
+
+    build_site()
+    monkeypatch.setattr(mirror_local.threading, "Thread", noting)
+    for _ in range(4):
+        call_command("build_mirror", stdout=io.StringIO())
+    monkeypatch.undo()
+
+    discarding = [thread for thread in started if thread.name == DISCARD_THREAD]
+    assert len(discarding) == 4
+    assert not any(thread.daemon for thread in discarding)  # the interpreter waits for them
+    for thread in discarding:
+        thread.join()
+    assert list((mirror.root / TRASH).iterdir()) == []
+    assert len(mirror.build_names()) == 3
+
+
 def test_mirrored_files_are_the_bytes_the_live_site_serves(published, mirror, nginx):
     site = published
     post_news(site)
