@@ -54,6 +54,7 @@ def save_template_in_two_languages(desk: Page) -> None:
     desk.get_by_role("button", name="Save template").click()
     expect(desk.locator(".flash")).to_contain_text(f"Saved the template “{TEMPLATE}”.")
     desk.get_by_role("link", name=TEMPLATE, exact=True).click()
+    expect(desk).to_have_url(re.compile(r"/staff/templates/\d+/$"))
     edit = desk.url
     desk.get_by_role("link", name="Add the Norwegian Bokmal text").click()
     expect(desk.locator("section[lang='en']").first).to_contain_text(TEMPLATE_TITLE)
