@@ -61,10 +61,6 @@ def staff_standing(request: HttpRequest) -> Standing:
     return Standing.NONE  # a staff member reading the public pages is a reader
 
 
-def is_verified_staff(request: HttpRequest) -> bool:
-    return staff_standing(request) is Standing.VERIFIED
-
-
 def _holds_active_token(request: HttpRequest) -> bool:
     from incidents.models.tokens import ApiToken, bearer_token
 

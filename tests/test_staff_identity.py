@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from console.roles import Role
 from incidents.models import ApiToken, Scope
 from statuspage.admission import PublicAdmissionMiddleware
-from statuspage.staff_identity import Standing, active_tokens, is_verified_staff, staff_standing
+from statuspage.staff_identity import Standing, active_tokens, staff_standing
 from tests.console.conftest import make_staff
 from tests.factories import verify_client
 
@@ -34,6 +34,10 @@ def verified(user) -> str:
     client = Client()
     verify_client(client, user)
     return session_cookie(client)
+
+
+def is_verified_staff(request) -> bool:
+    return staff_standing(request) is Standing.VERIFIED
 
 
 def get(path: str, cookie: str = "", token: str = ""):
